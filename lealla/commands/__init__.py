@@ -1,0 +1,1 @@
+"""absl entry points of the `lealla` subcommands: flags live only here."""

@@ -1,0 +1,85 @@
+"""JSON round-trip for the frozen dataclass configs of every package; unknown keys are errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from typing import Any, TypeVar
+
+T = TypeVar("T", bound="ConfigMixin")
+
+
+class ConfigMixin:
+    """Adds `to_dict`/`from_dict`/`to_json_file`/`from_json_file` to a frozen dataclass.
+
+    Example:
+      >>> @dataclasses.dataclass(frozen=True)
+      ... class C(ConfigMixin):
+      ...     size: int = 1
+      >>> C.from_dict({"size": 2}).to_dict()
+      {'size': 2}
+    """
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            out[field.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    @classmethod
+    def from_dict(cls: type[T], values: dict[str, Any]) -> T:
+        """Builds the config; raises ValueError naming any unknown key."""
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(names))
+        if unknown:
+            raise ValueError(
+                f"unknown {cls.__name__} key(s) {unknown}; expected some of {sorted(names)}"
+            )
+        kwargs = {}
+        for key, value in values.items():
+            default = names[key].default
+            if isinstance(value, list) and isinstance(default, tuple):
+                value = tuple(value)
+            kwargs[key] = value
+        return cls(**kwargs)
+
+    def to_json_string(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+    def to_json_file(self, path: str) -> None:
+        """Writes the config atomically (temp file in the same folder, then rename)."""
+        atomic_write_text(path, self.to_json_string())
+
+    @classmethod
+    def from_json_file(cls: type[T], path: str) -> T:
+        with open(path, encoding="utf-8") as f:
+            try:
+                values = json.load(f)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path}: not valid JSON ({e})") from None
+        if not isinstance(values, dict):
+            raise ValueError(f"{path}: expected a JSON object, got {type(values).__name__}")
+        return cls.from_dict(values)
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    """Writes `text` to `path` via a temp file in the same folder and an atomic rename."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str, data: bytes) -> None:
+    """Writes `data` to `path` via a temp file in the same folder and an atomic rename."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise

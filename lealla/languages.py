@@ -1,0 +1,147 @@
+"""Language codes: one canonical code per language, with ISO 639-3 aliases."""
+
+from __future__ import annotations
+
+import difflib
+
+# Canonical code -> (ISO 639-3 code as used by the LASER Tatoeba release, English name).
+# Canonical codes are ISO 639-1 where one exists, else ISO 639-3. The set covers
+# LaBSE's 109 languages and the 112 languages of the Tatoeba test set.
+# fmt: off
+LANGUAGES: dict[str, tuple[str, str]] = {
+    "af": ("afr", "Afrikaans"), "am": ("amh", "Amharic"), "ang": ("ang", "Old English"),
+    "ar": ("ara", "Arabic"), "arq": ("arq", "Algerian Arabic"),
+    "arz": ("arz", "Egyptian Arabic"), "as": ("asm", "Assamese"), "ast": ("ast", "Asturian"),
+    "awa": ("awa", "Awadhi"), "az": ("aze", "Azerbaijani"), "be": ("bel", "Belarusian"),
+    "ber": ("ber", "Berber"), "bg": ("bul", "Bulgarian"), "bn": ("ben", "Bengali"),
+    "bo": ("bod", "Tibetan"), "br": ("bre", "Breton"), "bs": ("bos", "Bosnian"),
+    "ca": ("cat", "Catalan"), "cbk": ("cbk", "Chavacano"), "ceb": ("ceb", "Cebuano"),
+    "ch": ("cha", "Chamorro"), "co": ("cos", "Corsican"), "cs": ("ces", "Czech"),
+    "csb": ("csb", "Kashubian"), "cy": ("cym", "Welsh"), "da": ("dan", "Danish"),
+    "de": ("deu", "German"), "dsb": ("dsb", "Lower Sorbian"), "dtp": ("dtp", "Kadazan Dusun"),
+    "el": ("ell", "Greek"), "en": ("eng", "English"), "eo": ("epo", "Esperanto"),
+    "es": ("spa", "Spanish"), "et": ("est", "Estonian"), "eu": ("eus", "Basque"),
+    "fa": ("pes", "Persian"), "fi": ("fin", "Finnish"), "fo": ("fao", "Faroese"),
+    "fr": ("fra", "French"), "fy": ("fry", "Western Frisian"), "ga": ("gle", "Irish"),
+    "gd": ("gla", "Scottish Gaelic"), "gl": ("glg", "Galician"), "gsw": ("gsw", "Swiss German"),
+    "gu": ("guj", "Gujarati"), "ha": ("hau", "Hausa"), "haw": ("haw", "Hawaiian"),
+    "he": ("heb", "Hebrew"), "hi": ("hin", "Hindi"), "hmn": ("hmn", "Hmong"),
+    "hr": ("hrv", "Croatian"), "hsb": ("hsb", "Upper Sorbian"), "ht": ("hat", "Haitian Creole"),
+    "hu": ("hun", "Hungarian"), "hy": ("hye", "Armenian"), "ia": ("ina", "Interlingua"),
+    "id": ("ind", "Indonesian"), "ie": ("ile", "Interlingue"), "ig": ("ibo", "Igbo"),
+    "io": ("ido", "Ido"), "is": ("isl", "Icelandic"), "it": ("ita", "Italian"),
+    "ja": ("jpn", "Japanese"), "jv": ("jav", "Javanese"), "ka": ("kat", "Georgian"),
+    "kab": ("kab", "Kabyle"), "kk": ("kaz", "Kazakh"), "km": ("khm", "Khmer"),
+    "kn": ("kan", "Kannada"), "ko": ("kor", "Korean"), "ku": ("kur", "Kurdish"),
+    "kw": ("cor", "Cornish"), "ky": ("kir", "Kyrgyz"), "kzj": ("kzj", "Coastal Kadazan"),
+    "la": ("lat", "Latin"), "lb": ("ltz", "Luxembourgish"), "lfn": ("lfn", "Lingua Franca Nova"),
+    "lo": ("lao", "Lao"), "lt": ("lit", "Lithuanian"), "lv": ("lvs", "Latvian"),
+    "max": ("max", "North Moluccan Malay"), "mg": ("mlg", "Malagasy"),
+    "mhr": ("mhr", "Eastern Mari"), "mi": ("mri", "Maori"), "mk": ("mkd", "Macedonian"),
+    "ml": ("mal", "Malayalam"), "mn": ("mon", "Mongolian"), "mr": ("mar", "Marathi"),
+    "ms": ("zsm", "Malay"), "mt": ("mlt", "Maltese"), "my": ("mya", "Burmese"),
+    "nb": ("nob", "Norwegian Bokmal"), "nds": ("nds", "Low German"), "ne": ("nep", "Nepali"),
+    "nl": ("nld", "Dutch"), "nn": ("nno", "Norwegian Nynorsk"), "no": ("nor", "Norwegian"),
+    "nov": ("nov", "Novial"), "ny": ("nya", "Chichewa"), "oc": ("oci", "Occitan"),
+    "or": ("ori", "Odia"), "orv": ("orv", "Old Russian"), "pa": ("pan", "Punjabi"),
+    "pam": ("pam", "Kapampangan"), "pl": ("pol", "Polish"), "pms": ("pms", "Piedmontese"),
+    "pt": ("por", "Portuguese"), "ro": ("ron", "Romanian"), "ru": ("rus", "Russian"),
+    "rw": ("kin", "Kinyarwanda"), "sd": ("snd", "Sindhi"), "si": ("sin", "Sinhala"),
+    "sk": ("slk", "Slovak"), "sl": ("slv", "Slovenian"), "sm": ("smo", "Samoan"),
+    "sn": ("sna", "Shona"), "so": ("som", "Somali"), "sq": ("sqi", "Albanian"),
+    "sr": ("srp", "Serbian"), "st": ("sot", "Southern Sotho"), "su": ("sun", "Sundanese"),
+    "sv": ("swe", "Swedish"), "sw": ("swh", "Swahili"), "swg": ("swg", "Swabian"),
+    "ta": ("tam", "Tamil"), "te": ("tel", "Telugu"), "tg": ("tgk", "Tajik"),
+    "th": ("tha", "Thai"), "tk": ("tuk", "Turkmen"), "tl": ("tgl", "Tagalog"),
+    "tr": ("tur", "Turkish"), "tt": ("tat", "Tatar"), "tzl": ("tzl", "Talossan"),
+    "ug": ("uig", "Uyghur"), "uk": ("ukr", "Ukrainian"), "ur": ("urd", "Urdu"),
+    "uz": ("uzb", "Uzbek"), "vi": ("vie", "Vietnamese"), "war": ("war", "Waray"),
+    "wo": ("wol", "Wolof"), "wuu": ("wuu", "Wu Chinese"), "xh": ("xho", "Xhosa"),
+    "yi": ("yid", "Yiddish"), "yo": ("yor", "Yoruba"), "yue": ("yue", "Cantonese"),
+    "zh": ("cmn", "Chinese"), "zu": ("zul", "Zulu"),
+}
+# fmt: on
+
+# Extra spellings seen in real corpora that name a language above.
+_EXTRA_ALIASES = {
+    "zho": "zh",
+    "chi": "zh",
+    "zh-cn": "zh",
+    "zh-hans": "zh",
+    "zh-tw": "zh",
+    "zh-hant": "zh",
+    "fas": "fa",
+    "per": "fa",
+    "ger": "de",
+    "fre": "fr",
+    "dut": "nl",
+    "msa": "ms",
+    "may": "ms",
+    "lav": "lv",
+    "swa": "sw",
+    "ara": "ar",
+    "nor": "no",
+    "sqi": "sq",
+    "alb": "sq",
+    "est": "et",
+    "ekk": "et",
+    "uzn": "uz",
+    "azj": "az",
+    "tgl": "tl",
+    "fil": "tl",
+    "iw": "he",
+    "in": "id",
+    "ji": "yi",
+    "jw": "jv",
+}
+
+
+def _build_aliases() -> dict[str, str]:
+    aliases = {code: code for code in LANGUAGES}
+    for code, (iso3, _) in LANGUAGES.items():
+        aliases.setdefault(iso3, code)
+    for alias, code in _EXTRA_ALIASES.items():
+        aliases.setdefault(alias, code)
+    return aliases
+
+
+ALIASES: dict[str, str] = _build_aliases()
+
+
+def normalize_language(code: str, *, context: str = "language code") -> str:
+    """Returns the canonical code for a language code or alias.
+
+    Args:
+      code: an ISO 639-1 or 639-3 code in any case, e.g. "de", "deu", "DE", "zh-TW".
+      context: what the code came from (a flag, a file name); named in the error.
+
+    Returns:
+      The canonical code (ISO 639-1 where one exists), e.g. "de".
+
+    Raises:
+      ValueError: the code names no language known to the toolkit.
+    """
+    key = code.strip().lower().replace("_", "-")
+    if key in ALIASES:
+        return ALIASES[key]
+    close = difflib.get_close_matches(key, list(ALIASES), n=3)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise ValueError(
+        f"Unknown language code {code!r} in {context}: expected an ISO 639-1 or 639-3 "
+        f"code such as 'de' or 'deu'.{hint}"
+    )
+
+
+def is_language(code: str) -> bool:
+    """True when `code` names a known language (any alias, any case)."""
+    return code.strip().lower().replace("_", "-") in ALIASES
+
+
+def iso3(code: str) -> str:
+    """The ISO 639-3 code the Tatoeba release uses for a language, e.g. "de" -> "deu"."""
+    return LANGUAGES[normalize_language(code)][0]
+
+
+def language_name(code: str) -> str:
+    """The English name of a language, e.g. "ja" -> "Japanese"."""
+    return LANGUAGES[normalize_language(code)][1]

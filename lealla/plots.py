@@ -1,0 +1,58 @@
+"""PNG charts for reports (matplotlib, headless), written atomically."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+
+from lealla import configs
+
+
+def grouped_bar_chart(
+    path: str,
+    categories: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    *,
+    title: str,
+    ylabel: str,
+    percent: bool = False,
+) -> None:
+    """Writes a grouped bar chart: one group per category, one bar per series.
+
+    Args:
+      path: the PNG to write.
+      categories: x-axis groups, e.g. languages.
+      series: name -> one value per category, e.g. {"teacher": [...], "student": [...]}.
+      title: the chart title.
+      ylabel: the y-axis label.
+      percent: format the y axis as percentages (values are fractions).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import PercentFormatter
+
+    for name, values in series.items():
+        if len(values) != len(categories):
+            raise ValueError(
+                f"series {name!r} has {len(values)} values for {len(categories)} categories"
+            )
+    width = 0.8 / max(len(series), 1)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.6 * len(categories) * max(len(series), 1)), 4.0))
+    for i, (name, values) in enumerate(series.items()):
+        xs = [c + (i - (len(series) - 1) / 2) * width for c in range(len(categories))]
+        ax.bar(xs, values, width=width, label=name)
+    ax.set_xticks(range(len(categories)), list(categories))
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    if percent:
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    if len(series) > 1:
+        ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    configs.atomic_write_bytes(path, buffer.getvalue())

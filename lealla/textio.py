@@ -1,0 +1,173 @@
+"""Validated, streaming line reading: every bad line is an error naming file and line."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import os
+from collections.abc import Iterator
+
+ON_BAD_LINE_CHOICES = ("error", "skip")
+# Only ASCII whitespace is stripped, exactly as tf.strings.strip does in the tf.data
+# pipeline, so the Python scan and the graph agree on what an empty field is.
+ASCII_WHITESPACE = " \t\n\r\x0b\x0c"
+_MAX_EXAMPLES = 5
+
+
+class CorpusError(ValueError):
+    """A corpus file is malformed; the message names the file and the 1-based line."""
+
+    def __init__(self, path: str, line: int | None, reason: str):
+        self.path = path
+        self.line = line
+        self.reason = reason
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclasses.dataclass
+class BadLineReport:
+    """Counts lines skipped with `on_bad_line="skip"`, by reason, with a few examples."""
+
+    counts: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    examples: list[str] = dataclasses.field(default_factory=list)
+
+    def add(self, error: CorpusError) -> None:
+        self.counts[_reason_kind(error.reason)] += 1
+        if len(self.examples) < _MAX_EXAMPLES:
+            self.examples.append(str(error))
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def summary(self) -> str:
+        """One line, e.g. "skipped 3 bad lines: empty line 2, invalid UTF-8 1"."""
+        if not self.total:
+            return "skipped 0 bad lines"
+        kinds = ", ".join(f"{kind} {n}" for kind, n in self.counts.most_common())
+        return f"skipped {self.total} bad lines: {kinds}; first: {self.examples[0]}"
+
+
+def check_on_bad_line(on_bad_line: str) -> None:
+    """Raises ValueError unless `on_bad_line` is "error" or "skip"."""
+    if on_bad_line not in ON_BAD_LINE_CHOICES:
+        raise ValueError(f"on_bad_line must be one of {ON_BAD_LINE_CHOICES}, got {on_bad_line!r}")
+
+
+def require_file(path: str, what: str = "file") -> None:
+    """Raises FileNotFoundError naming `path` unless it is an existing regular file."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{what} not found: {path}")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{what} is not a regular file: {path}")
+
+
+def decode_line(path: str, line_no: int, raw: bytes) -> str:
+    """Decodes one raw line (without its newline) as strict UTF-8.
+
+    Raises:
+      CorpusError: naming the byte offset of the first invalid byte.
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        bad = raw[e.start : e.start + 1].hex()
+        raise CorpusError(
+            path, line_no, f"invalid UTF-8 (byte 0x{bad} at byte offset {e.start})"
+        ) from None
+
+
+def split_fields(path: str, line_no: int, text: str, num_fields: int | None) -> tuple[str, ...]:
+    """Splits a decoded line into stripped, non-empty fields.
+
+    Args:
+      path: file name, for errors.
+      line_no: 1-based line number, for errors.
+      text: the decoded line without its newline.
+      num_fields: expected number of tab-separated fields, or None for a whole line
+        (monolingual text, where a tab is ordinary content).
+
+    Returns:
+      The stripped fields.
+
+    Raises:
+      CorpusError: an empty line, a wrong number of fields or an empty field.
+    """
+    if not text.strip(ASCII_WHITESPACE):
+        raise CorpusError(path, line_no, "empty line")
+    if num_fields is None:
+        return (text.strip(ASCII_WHITESPACE),)
+    fields = text.rstrip("\r").split("\t")
+    if len(fields) != num_fields:
+        raise CorpusError(
+            path,
+            line_no,
+            f"expected {num_fields} tab-separated fields, found {len(fields)}",
+        )
+    stripped = tuple(f.strip(ASCII_WHITESPACE) for f in fields)
+    for i, field in enumerate(stripped):
+        if not field:
+            raise CorpusError(path, line_no, f"field {i + 1} of {num_fields} is empty")
+    return stripped
+
+
+def iter_raw_lines(path: str) -> Iterator[bytes]:
+    """Yields each line of a file as bytes without the trailing b"\\n".
+
+    Lines are split on b"\\n" only, as tf.data.TextLineDataset does, so line numbers
+    agree between the Python scan and the tf.data pipeline.
+    """
+    require_file(path)
+    with open(path, "rb") as f:
+        for raw in f:
+            yield raw[:-1] if raw.endswith(b"\n") else raw
+
+
+def iter_records(
+    path: str,
+    num_fields: int | None = None,
+    *,
+    on_bad_line: str = "error",
+    report: BadLineReport | None = None,
+) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """Streams validated records of a text file.
+
+    Args:
+      path: a UTF-8 text file, one record per line.
+      num_fields: tab-separated fields per line, or None for whole lines.
+      on_bad_line: "error" raises on the first bad line; "skip" skips it and counts
+        it in `report`.
+      report: where skipped lines are counted (required with "skip").
+
+    Yields:
+      (line_no, fields): the 1-based line number and the stripped fields.
+
+    Raises:
+      FileNotFoundError: `path` does not exist.
+      CorpusError: a bad line, with on_bad_line="error".
+    """
+    check_on_bad_line(on_bad_line)
+    if on_bad_line == "skip" and report is None:
+        raise ValueError("on_bad_line='skip' needs a BadLineReport to count skipped lines")
+    for index, raw in enumerate(iter_raw_lines(path)):
+        line_no = index + 1
+        try:
+            text = decode_line(path, line_no, raw)
+            fields = split_fields(path, line_no, text, num_fields)
+        except CorpusError as e:
+            if on_bad_line == "error":
+                raise
+            report.add(e)
+            continue
+        yield line_no, fields
+
+
+def _reason_kind(reason: str) -> str:
+    """Groups reasons for the summary: "invalid UTF-8 (byte ...)" -> "invalid UTF-8"."""
+    for kind in ("invalid UTF-8", "empty line", "tab-separated fields", "is empty", "line count"):
+        if kind in reason:
+            return {"tab-separated fields": "wrong field count", "is empty": "empty field"}.get(
+                kind, kind
+            )
+    return reason

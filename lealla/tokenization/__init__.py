@@ -1,0 +1,1 @@
+"""In-graph tokenizers (tensorflow_text), vocabulary files, building and pruning."""

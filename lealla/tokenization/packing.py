@@ -1,0 +1,67 @@
+"""Packing token ids into model inputs: [CLS] ids [SEP], truncation, padding, mask."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from lealla.tokenization import tokenizer as tokenizer_lib
+
+# LaBSE v2's preprocessor packs to 128 tokens by default.
+DEFAULT_SEQ_LENGTH = 128
+
+
+class Packer(tf.Module):
+    """Strings -> ids with special tokens, truncated to `seq_length` (ragged, no padding).
+
+    Args:
+      tokenizer: any `Tokenizer`.
+      seq_length: the longest packed sequence, special tokens included (>= 3).
+
+    Example:
+      >>> packer = Packer(tok, seq_length=8)
+      >>> ids = packer(tf.constant(["hello world"]))        # [[CLS] hello world [SEP]]
+      >>> inputs = pad_to_length(ids, 8, tok.special_ids.pad)
+    """
+
+    def __init__(self, tokenizer: tokenizer_lib.Tokenizer, seq_length: int = DEFAULT_SEQ_LENGTH):
+        super().__init__(name="packer")
+        if seq_length < 3:
+            raise ValueError(f"seq_length must be >= 3 ([CLS], a token, [SEP]), got {seq_length}")
+        self.tokenizer = tokenizer
+        self.seq_length = seq_length
+
+    def __call__(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        """[n] tf.string -> int32 [n, (<= seq_length)]: [CLS] tokens [SEP]."""
+        ids = self.tokenizer.tokenize(texts)
+        return add_special_tokens(ids, self.tokenizer.special_ids, self.seq_length)
+
+
+def add_special_tokens(
+    ids: tf.RaggedTensor, special_ids: tokenizer_lib.SpecialIds, seq_length: int
+) -> tf.RaggedTensor:
+    """Truncates int32 ids [n, (t)] to seq_length - 2 and wraps them in [CLS] ... [SEP]."""
+    ids = ids[:, : seq_length - 2]
+    n = ids.nrows()
+    cls = tf.fill([n, 1], tf.constant(special_ids.cls, ids.dtype))
+    sep = tf.fill([n, 1], tf.constant(special_ids.sep, ids.dtype))
+    return tf.concat([cls, ids, sep], axis=1)
+
+
+def pad_to_length(ids: tf.RaggedTensor, seq_length: int, pad_id: int) -> dict[str, tf.Tensor]:
+    """Pads packed ids to a dense batch in the LaBSE encoder's input format.
+
+    Args:
+      ids: int ids [n, (<= seq_length)], e.g. from a `Packer`.
+      seq_length: the padded length.
+      pad_id: the id written into padding positions.
+
+    Returns:
+      {"input_word_ids", "input_mask", "input_type_ids"}: int32 [n, seq_length].
+    """
+    word_ids = tf.cast(ids.to_tensor(default_value=pad_id, shape=[None, seq_length]), tf.int32)
+    mask = tf.cast(tf.sequence_mask(ids.row_lengths(), maxlen=seq_length), tf.int32)
+    return {
+        "input_word_ids": word_ids,
+        "input_mask": mask,
+        "input_type_ids": tf.zeros_like(word_ids),
+    }

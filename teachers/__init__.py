@@ -1,0 +1,1 @@
+"""Teachers: TF Hub / local SavedModel encoders, the offline USE-multilingual teacher, caches."""
