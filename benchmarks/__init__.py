@@ -1,0 +1,1 @@
+"""Benchmarks of the toolkit; `python -m benchmarks.run_all` regenerates RESULTS.md."""
