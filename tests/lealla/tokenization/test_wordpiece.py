@@ -36,7 +36,7 @@ def test_matches_bert_tokenizer_on_demo_corpus(demo_wordpiece_vocab, tmp_path):
         assert ours.tokenize(texts).to_list() == expected, lang
 
 
-@pytest.mark.parametrize("lang", ["en", "de", "ru", "ar", "zh", "ja", "ko", "tr"])
+@pytest.mark.parametrize("lang", demo_corpus.DEMO_LANGUAGES)
 def test_round_trip_on_demo_corpus(demo_wordpiece_vocab, lang):
     tok = wordpiece.WordpieceTokenizer(demo_wordpiece_vocab)
     texts = demo_corpus.read_split("train", lang)
