@@ -16,6 +16,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "lealla.commands.vocab_main",
         "vocab build|prune|coverage: learn, prune or measure a wordpiece/SentencePiece vocab",
     ),
+    "cache": (
+        "lealla.commands.cache_main",
+        "run a teacher once over a corpus and store its embeddings (resumable, sharded)",
+    ),
     "demo": (
         "lealla.commands.demo_main",
         "the offline demo on the shipped 14-language corpus (what `make demo` runs)",

@@ -19,6 +19,9 @@ from lealla.configs import ConfigMixin
 # alpha = 0.3 in the LaBSE/XLM vocabulary (see sampling.temperature_weights).
 DEFAULT_TEMPERATURE = 1.0 / 0.3
 EXAMPLE_KEYS = ("src", "tgt", "src_lang", "tgt_lang")
+# Dataset functions here use no Python control flow on tensors: skipping AutoGraph
+# avoids re-parsing their source at trace time (and its warnings).
+_graph_only = tf.autograph.experimental.do_not_convert
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,32 +108,45 @@ def make_example_dataset(index: CorpusIndex, config: InputConfig) -> tf.data.Dat
       A dataset of dicts {"src", "tgt", "src_lang", "tgt_lang"}: scalar tf.string;
       "tgt" and "tgt_lang" are "" for monolingual text.
     """
-    groups = index.group_counts
-    weights = sampling.temperature_weights(groups, config.temperature)
-    datasets = []
-    for group in groups:
+    datasets = {}
+    for group in index.group_counts:
         parts = [
             _source_dataset(scan, group) for scan in index.scans if scan.group_counts.get(group)
         ]
-        ds = parts[0]
-        for part in parts[1:]:
-            ds = ds.concatenate(part)
-        ds = ds.shard(config.num_shards, config.shard_index)
+        datasets[group] = _concatenate(parts)
+    return mix_groups(datasets, index.group_counts, config)
+
+
+def mix_groups(
+    datasets: dict[str, tf.data.Dataset], counts: dict[str, int], config: InputConfig
+) -> tf.data.Dataset:
+    """Shards, shuffles and repeats each group's dataset, then draws groups by temperature.
+
+    Args:
+      datasets: group -> its examples (e.g. "de-en" -> all de-en files).
+      counts: group -> number of examples (sets the temperature weights).
+      config: sharding, shuffling, repetition and temperature.
+
+    Returns:
+      One dataset; with `config.repeat=False`, every example exactly once.
+    """
+    groups = sorted(datasets)
+    weights = sampling.temperature_weights({g: counts[g] for g in groups}, config.temperature)
+    prepared = []
+    for group in groups:
+        ds = datasets[group].shard(config.num_shards, config.shard_index)
         if config.shuffle_buffer > 1:
             ds = ds.shuffle(config.shuffle_buffer, seed=config.seed, reshuffle_each_iteration=True)
         if config.repeat:
             ds = ds.repeat()
-        datasets.append(ds)
-    if len(datasets) == 1:
-        return datasets[0]
+        prepared.append(ds)
+    if len(prepared) == 1:
+        return prepared[0]
     if not config.repeat:
         # One pass over everything: plain concatenation keeps every example exactly once.
-        mixed = datasets[0]
-        for ds in datasets[1:]:
-            mixed = mixed.concatenate(ds)
-        return mixed
+        return _concatenate(prepared)
     return tf.data.Dataset.sample_from_datasets(
-        datasets, weights=[weights[g] for g in groups], seed=config.seed
+        prepared, weights=[weights[g] for g in groups], seed=config.seed
     )
 
 
@@ -163,6 +179,7 @@ def bucket_by_length(
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
 
+    @_graph_only
     def element_length(example):
         return tf.reduce_max(tf.stack([tf.size(example[k]) for k in length_keys]))
 
@@ -191,6 +208,7 @@ def tokenize_examples(
       chunk_size: examples tokenized per call (vectorized), then unbatched.
     """
 
+    @_graph_only
     def add_ids(batch):
         out = dict(batch)
         for side in ("src", "tgt"):
@@ -201,6 +219,7 @@ def tokenize_examples(
             out[f"{side}_length"] = tf.cast(ids.row_lengths(), tf.int32)
         return out
 
+    @_graph_only
     def densify(example):
         # Unbatched rows of a ragged batch arrive as rank-1 ragged values.
         return {
@@ -215,13 +234,20 @@ def tokenize_examples(
     )
 
 
+def _concatenate(datasets: list[tf.data.Dataset]) -> tf.data.Dataset:
+    out = datasets[0]
+    for ds in datasets[1:]:
+        out = out.concatenate(ds)
+    return out
+
+
 def _source_dataset(scan: corpus.SourceScan, group: str) -> tf.data.Dataset:
     """The examples of one group in one source, bad lines filtered by index."""
     source = scan.source
     if source.kind == corpus.ALIGNED:
         lines = tf.data.Dataset.zip(tuple(tf.data.TextLineDataset(p) for p in source.paths))
     else:
-        lines = tf.data.TextLineDataset(source.paths[0]).map(lambda line: (line,))
+        lines = tf.data.TextLineDataset(source.paths[0]).map(_graph_only(lambda line: (line,)))
     ds = lines.enumerate()
     if scan.bad_line_indices:
         bad = tf.lookup.StaticHashTable(
@@ -231,12 +257,12 @@ def _source_dataset(scan: corpus.SourceScan, group: str) -> tf.data.Dataset:
             ),
             default_value=0,
         )
-        ds = ds.filter(lambda i, row: tf.equal(bad.lookup(i), 0))
+        ds = ds.filter(_graph_only(lambda i, row: tf.equal(bad.lookup(i), 0)))
     # Resources (lookup tables) are built outside the map functions that capture them.
     table = _language_table() if source.has_language_columns else None
-    ds = ds.map(lambda i, row: _row_to_example(source, row, table))
+    ds = ds.map(_graph_only(lambda i, row: _row_to_example(source, row, table)))
     if source.has_language_columns:
-        ds = ds.filter(lambda ex: tf.equal(_group_of(ex), group))
+        ds = ds.filter(_graph_only(lambda ex: tf.equal(_group_of(ex), group)))
     return ds
 
 

@@ -32,3 +32,20 @@ def define_tokenizer_flags() -> None:
     flags.DEFINE_boolean(
         "lower_case", False, "Wordpiece only: lowercase and strip accents (uncased vocab)."
     )
+
+
+def define_teacher_flags() -> None:
+    """--teacher, --preprocessor, --teacher_format, --teacher_seq_length."""
+    flags.DEFINE_string(
+        "teacher", None,
+        "A registry name (labse, labse-v1, lealla-small|base|large, use-multilingual), a TF "
+        "Hub/Kaggle handle, or a local SavedModel folder.",
+    )  # fmt: skip
+    flags.DEFINE_string(
+        "preprocessor", None, "Preprocessor handle/path (LaBSE-v2-format teachers)."
+    )
+    flags.DEFINE_enum(
+        "teacher_format", None, ["string", "labse_v2", "labse_v1"],
+        "Teacher module format; detected when omitted.",
+    )  # fmt: skip
+    flags.DEFINE_integer("teacher_seq_length", 128, "Packed length for LaBSE-format teachers.")

@@ -1,0 +1,173 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from lealla import corpus, demo_corpus, pipeline
+from teachers import embedding_cache, loading
+
+ONE_PASS = pipeline.InputConfig(repeat=False, shuffle_buffer=0)
+
+
+@pytest.fixture(scope="module")
+def string_teacher(hub_modules):
+    return loading.load_teacher(hub_modules["string"])
+
+
+@pytest.fixture
+def sources(write):
+    de = demo_corpus.read_split("dev", "de")[:23]
+    en = demo_corpus.read_split("dev", "en")[:23]
+    tsv = write("de-en.tsv", "".join(f"{a}\t{b}\n" for a, b in zip(de, en, strict=True)))
+    mono = write("fr.txt", "".join(f"{t}\n" for t in demo_corpus.read_split("dev", "fr")[:7]))
+    return corpus.resolve_sources([tsv, mono])
+
+
+def _rows(cache_dir):
+    return list(embedding_cache.cached_dataset(cache_dir, ONE_PASS))
+
+
+def test_round_trip_float32(string_teacher, sources, tmp_path):
+    out = str(tmp_path / "cache")
+    config = embedding_cache.CacheConfig(shard_size=10, batch_size=4, dtype="float32")
+    manifest = embedding_cache.build_cache(string_teacher, sources, out, config)
+    assert manifest["complete"] and manifest["num_examples"] == 30
+    assert sorted(s["file"] for s in manifest["shards"]) == [
+        "000-00000.tfrecord", "000-00001.tfrecord", "000-00002.tfrecord", "001-00000.tfrecord"
+    ]  # fmt: skip
+    rows = _rows(out)
+    assert len(rows) == 30
+    texts = [r["src"].numpy().decode() for r in rows]
+    expected = string_teacher.embed(tf.constant(texts)).numpy()
+    np.testing.assert_allclose(np.stack([r["src_emb"] for r in rows]), expected, atol=1e-6)
+    for r in rows:
+        if r["tgt_lang"].numpy() == b"en":
+            np.testing.assert_allclose(
+                r["tgt_emb"], string_teacher.embed(r["tgt"][None])[0], atol=1e-6
+            )
+        else:
+            assert r["src_lang"].numpy() == b"fr" and not r["tgt_emb"].numpy().any()
+
+
+def test_float16_is_close(string_teacher, sources, tmp_path):
+    out = str(tmp_path / "cache")
+    embedding_cache.build_cache(
+        string_teacher, sources, out, embedding_cache.CacheConfig(shard_size=50)
+    )
+    row = _rows(out)[0]
+    np.testing.assert_allclose(row["src_emb"], string_teacher.embed(row["src"][None])[0], atol=2e-3)
+
+
+def test_mixing_reads_all_groups(string_teacher, sources, tmp_path):
+    out = str(tmp_path / "cache")
+    embedding_cache.build_cache(
+        string_teacher, sources, out, embedding_cache.CacheConfig(shard_size=8)
+    )
+    config = pipeline.InputConfig(temperature=1e6, seed=1, shuffle_buffer=10)  # ~uniform groups
+    langs = [r["src_lang"].numpy() for r in embedding_cache.cached_dataset(out, config).take(400)]
+    assert 0.4 < langs.count(b"fr") / 400 < 0.6
+
+
+def test_mismatched_cache_is_refused(string_teacher, hub_modules, sources, tmp_path, write):
+    out = str(tmp_path / "cache")
+    config = embedding_cache.CacheConfig(shard_size=10)
+    embedding_cache.build_cache(string_teacher, sources, out, config)
+    other = loading.load_teacher(hub_modules["labse_v1"])
+    with pytest.raises(
+        embedding_cache.CacheMismatchError,
+        match=r"teacher: cache has '.*string', asked '.*labse_v1'",
+    ):
+        embedding_cache.build_cache(other, sources, out, config)
+    with pytest.raises(
+        embedding_cache.CacheMismatchError, match="dtype: cache has 'float16', asked 'float32'"
+    ):
+        embedding_cache.build_cache(
+            string_teacher,
+            sources,
+            out,
+            embedding_cache.CacheConfig(shard_size=10, dtype="float32"),
+        )
+    with open(sources[1].paths[0], "a", encoding="utf-8") as f:
+        f.write("Une phrase de plus.\n")
+    with pytest.raises(
+        embedding_cache.CacheMismatchError,
+        match="corpus: the files' names, sizes or contents changed",
+    ):
+        embedding_cache.build_cache(string_teacher, sources, out, config)
+    with pytest.raises(embedding_cache.CacheMismatchError, match="holds embeddings of"):
+        embedding_cache.cached_dataset(out, ONE_PASS, expected_teacher="labse")
+    embedding_cache.build_cache(string_teacher, sources, out, config, overwrite=True)
+    assert len(_rows(out)) == 31
+
+
+def test_resume_after_kill_recomputes_only_unfinished_shards(
+    string_teacher, sources, tmp_path, monkeypatch
+):
+    out = str(tmp_path / "cache")
+    config = embedding_cache.CacheConfig(shard_size=10, batch_size=5)
+    real = embedding_cache._embed_all
+    embedded = []
+
+    def dying(embed, texts, batch_size):
+        if len(embedded) >= 2:  # shard 0 (src + tgt) done; die on shard 1
+            raise KeyboardInterrupt("killed")
+        embedded.append(len(texts))
+        return real(embed, texts, batch_size)
+
+    monkeypatch.setattr(embedding_cache, "_embed_all", dying)
+    with open(
+        os.path.join(out, "000-00004.tfrecord.tmp") if os.makedirs(out) is None else "", "wb"
+    ) as f:
+        f.write(b"partial")  # a leftover of an earlier kill
+    with pytest.raises(KeyboardInterrupt):
+        embedding_cache.build_cache(string_teacher, sources, out, config)
+    manifest = embedding_cache.read_manifest(out)
+    assert [s["file"] for s in manifest["shards"]] == ["000-00000.tfrecord"]
+    assert not manifest["complete"]
+    with pytest.raises(ValueError, match="is unfinished"):
+        embedding_cache.cached_dataset(out, ONE_PASS)
+
+    counted = []
+
+    def counting(embed, texts, batch_size):
+        counted.extend(texts)
+        return real(embed, texts, batch_size)
+
+    monkeypatch.setattr(embedding_cache, "_embed_all", counting)
+    embedding_cache.build_cache(string_teacher, sources, out, config)
+    # Resumed: shard 0's 10 pairs are not embedded again; 13 pairs + 7 monolingual are.
+    assert len(counted) == 13 * 2 + 7
+    assert sorted(os.listdir(out)) == sorted(
+        ["manifest.json", "000-00000.tfrecord", "000-00001.tfrecord", "000-00002.tfrecord", "001-00000.tfrecord"]
+    )  # fmt: skip
+    fresh = str(tmp_path / "fresh")
+    embedding_cache.build_cache(string_teacher, sources, fresh, config)
+    resumed, clean = _rows(out), _rows(fresh)
+    assert [r["src"].numpy() for r in resumed] == [r["src"].numpy() for r in clean]
+    np.testing.assert_array_equal(
+        np.stack([r["src_emb"] for r in resumed]), np.stack([r["src_emb"] for r in clean])
+    )
+
+
+def test_bad_corpus_fails_before_embedding(string_teacher, write, tmp_path):
+    bad = corpus.resolve_sources(write("de-en.tsv", "a\tb\nonly one\n"))
+    with pytest.raises(Exception, match=r"de-en.tsv:2: expected 2 tab-separated fields"):
+        embedding_cache.build_cache(string_teacher, bad, str(tmp_path / "c"))
+    assert not (tmp_path / "c").exists()
+
+
+def test_cache_command(hub_modules, sources, tmp_path):
+    out = str(tmp_path / "cache")
+    corpus_flag = ",".join(p for s in sources for p in s.paths)
+    cmd = [sys.executable, "-m", "lealla.cli", "cache", f"--teacher={hub_modules['string']}",
+           f"--corpus={corpus_flag}", f"--out={out}", "--shard_size=16"]  # fmt: skip
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "30 examples in 3 shard(s)" in result.stdout
+    with open(os.path.join(out, "manifest.json")) as f:
+        assert json.load(f)["identity"]["embedding_dim"] == 16
