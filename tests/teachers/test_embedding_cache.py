@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lealla import corpus, demo_corpus, pipeline
+from lealla import corpus, demo_corpus, pipeline, textio
 from teachers import embedding_cache, loading
 
 ONE_PASS = pipeline.InputConfig(repeat=False, shuffle_buffer=0)
@@ -119,9 +119,8 @@ def test_resume_after_kill_recomputes_only_unfinished_shards(
         return real(embed, texts, batch_size)
 
     monkeypatch.setattr(embedding_cache, "_embed_all", dying)
-    with open(
-        os.path.join(out, "000-00004.tfrecord.tmp") if os.makedirs(out) is None else "", "wb"
-    ) as f:
+    os.makedirs(out)
+    with open(os.path.join(out, "000-00004.tfrecord.tmp"), "wb") as f:
         f.write(b"partial")  # a leftover of an earlier kill
     with pytest.raises(KeyboardInterrupt):
         embedding_cache.build_cache(string_teacher, sources, out, config)
@@ -155,7 +154,7 @@ def test_resume_after_kill_recomputes_only_unfinished_shards(
 
 def test_bad_corpus_fails_before_embedding(string_teacher, write, tmp_path):
     bad = corpus.resolve_sources(write("de-en.tsv", "a\tb\nonly one\n"))
-    with pytest.raises(Exception, match=r"de-en.tsv:2: expected 2 tab-separated fields"):
+    with pytest.raises(textio.CorpusError, match=r"de-en.tsv:2: expected 2 tab-separated fields"):
         embedding_cache.build_cache(string_teacher, bad, str(tmp_path / "c"))
     assert not (tmp_path / "c").exists()
 
