@@ -39,7 +39,9 @@ HANDLE = "use-multilingual"
 _NUM_CHUNKS = 17  # the wheel quantizes the table in 17 interleaved chunks (id % 17)
 _CNN_DIM = 256
 _ORDERS = ((2, 0), (3, 1), (5, 2))  # (n-gram order, tokens of left context)
-_BUILD_VERSION = "1"  # bump when the module's graph changes, to rebuild caches
+_MAX_LEFT = max(left for _, left in _ORDERS)
+_MAX_RIGHT = max(order - 1 - left for order, left in _ORDERS)
+_BUILD_VERSION = "2"  # bump when the module's graph changes, to rebuild caches
 _SP_ASSET = "sp.model"  # beside the graph's own copy, so students can reuse the vocab
 
 
@@ -84,28 +86,39 @@ class UseMultilingual(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
     def __call__(self, texts: tf.Tensor) -> tf.Tensor:
         """[N] tf.string -> [N, 512] float32, unit length."""
-        ids = self.tokenizer.tokenize(texts)
-        return self.encode_ids(ids.to_tensor(), tf.cast(ids.row_lengths(), tf.int32))
+        return self.encode_ids(self.tokenizer.tokenize(texts))
 
-    def encode_ids(self, ids: tf.Tensor, lengths: tf.Tensor) -> tf.Tensor:
-        """int32 ids [N, T] (with <s>, </s>, right-padded) and lengths [N] -> [N, 512]."""
-        mask = tf.sequence_mask(lengths, tf.shape(ids)[1], tf.float32)[:, :, None]
-        rows = tf.cast(tf.gather(self.table, ids), tf.float32)
-        chunk = ids % _NUM_CHUNKS
-        emb = rows * tf.gather(self.chunk_scale, chunk)[..., None]
-        emb += tf.gather(self.chunk_offset, chunk)[..., None]
+    def encode_ids(self, ids: tf.RaggedTensor) -> tf.Tensor:
+        """int32 ids [N, (T)] with <s> ... </s> -> [N, 512].
+
+        Works on the flat token matrix [sum T, C] (no padding, so no compute is
+        spent on it); n-gram windows gather neighbours through an index in which
+        positions outside a token's own sentence point at an all-zero row.
+        """
+        flat = ids.flat_values
+        rows = ids.value_rowids()
+        n_tokens = tf.shape(flat)[0]
+        chunk = flat % _NUM_CHUNKS
+        emb = (
+            tf.cast(tf.gather(self.table, flat), tf.float32)
+            * tf.gather(self.chunk_scale, chunk)[:, None]
+            + tf.gather(self.chunk_offset, chunk)[:, None]
+        )
         x = _layer_norm(tf.matmul(emb, self.proj) + self.proj_b, *self.proj_ln, self.eps)
+        window = _window_index(ids.row_splits, rows, n_tokens)
         branches = [emb]
         for k, ((order, left), (w1, b1, w2, b2)) in enumerate(
             zip(_ORDERS, self.convs, strict=True)
         ):
-            xk = x[..., k * _CNN_DIM : (k + 1) * _CNN_DIM] * mask
-            h = (tf.nn.relu(_window(xk, order, left) @ w1 + b1) + xk) * mask
-            branches.append(tf.nn.relu(_window(h, order, left) @ w2 + b2) + h)
-        feats = _layer_norm(tf.concat(branches, -1), *self.feat_ln, self.eps) * mask
-        n = tf.cast(lengths, tf.float32)[:, None]
+            cols = window[:, _MAX_LEFT - left : _MAX_LEFT - left + order]
+            xk = x[:, k * _CNN_DIM : (k + 1) * _CNN_DIM]
+            h = tf.nn.relu(_gather_windows(xk, cols) @ w1 + b1) + xk
+            branches.append(tf.nn.relu(_gather_windows(h, cols) @ w2 + b2) + h)
+        feats = _layer_norm(tf.concat(branches, -1), *self.feat_ln, self.eps)
+        n = tf.cast(ids.row_lengths(), tf.float32)[:, None]
         # The token sum commutes with the linear pooling projection.
-        pooled = (tf.reduce_sum(feats, 1) @ self.pool[0] + n * self.pool[1]) / tf.sqrt(n)
+        summed = tf.math.segment_sum(feats, rows)
+        pooled = (summed @ self.pool[0] + n * self.pool[1]) / tf.sqrt(n)
         h = self.head
         y0 = tf.nn.relu(pooled @ h["d0"])
         y1 = tf.nn.relu(pooled @ h["p1"] + y0 @ h["d1"])
@@ -205,13 +218,23 @@ def _layer_norm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: float) -> 
     return centered * tf.math.rsqrt(var + eps) * gamma + beta
 
 
-def _window(x: tf.Tensor, order: int, left: int) -> tf.Tensor:
-    """[N, T, C] -> [N, T, order * C]: tokens t - left .. t - left + order - 1, zero outside.
+def _window_index(row_splits: tf.Tensor, rows: tf.Tensor, n_tokens: tf.Tensor) -> tf.Tensor:
+    """[n_tokens, 1 + _MAX_LEFT + _MAX_RIGHT] int: positions t-2 .. t+2 of each token.
 
-    Padding positions of `x` must already be zero, so windows that run past a
-    sentence's end read zeros exactly as the per-sentence original does.
+    Slots outside the token's own sentence hold `n_tokens`, the index of the zero
+    row that `_gather_windows` appends.
     """
-    right = order - 1 - left
-    padded = tf.pad(x, [[0, 0], [left, right], [0, 0]])
-    length = tf.shape(x)[1]
-    return tf.concat([padded[:, i : i + length] for i in range(order)], axis=-1)
+    pos = tf.range(n_tokens, dtype=tf.int64)[:, None]
+    offsets = tf.range(-_MAX_LEFT, _MAX_RIGHT + 1, dtype=tf.int64)[None, :]
+    candidates = pos + offsets
+    start = tf.gather(row_splits, rows)[:, None]
+    end = tf.gather(row_splits, rows + 1)[:, None]
+    inside = (candidates >= start) & (candidates < end)
+    return tf.where(inside, candidates, tf.cast(n_tokens, tf.int64))
+
+
+def _gather_windows(x: tf.Tensor, cols: tf.Tensor) -> tf.Tensor:
+    """x [n, C], cols [n, order] -> [n, order * C]; index n reads zeros."""
+    padded = tf.concat([x, tf.zeros([1, tf.shape(x)[1]], x.dtype)], axis=0)
+    gathered = tf.gather(padded, cols)  # [n, order, C]
+    return tf.reshape(gathered, [tf.shape(x)[0], cols.shape[1] * x.shape[1]])
