@@ -19,6 +19,7 @@ KINDS = (TSV, ALIGNED, MONOLINGUAL)
 # A TSV row with language columns: src_lang <TAB> tgt_lang <TAB> src <TAB> tgt.
 _TSV_LANG_COLUMNS = 4
 _TSV_PLAIN_COLUMNS = 2
+DEMO_PREFIX = "demo:"
 _PAIR_RE = re.compile(r"^(?P<a>[A-Za-z_-]+?)-(?P<b>[A-Za-z_]+)$")
 
 
@@ -105,6 +106,7 @@ def resolve_sources(specs: str | Iterable[str]) -> list[CorpusSource]:
     `corpus.de-en.de` + `corpus.de-en.en` or the prefix `corpus.de-en` (aligned),
     `de.txt` / `news.de.txt` / `news.de` (monolingual). A TSV whose rows have four
     fields `src_lang<TAB>tgt_lang<TAB>src<TAB>tgt` needs no languages in its name.
+    `demo:train`, `demo:dev`, `demo:test` name the shipped demo corpus's xx-en pairs.
 
     Raises:
       FileNotFoundError: a path or glob matches nothing.
@@ -117,6 +119,9 @@ def resolve_sources(specs: str | Iterable[str]) -> list[CorpusSource]:
     for spec in itertools.chain.from_iterable(s.split(",") for s in specs):
         spec = spec.strip()
         if not spec:
+            continue
+        if spec.startswith(DEMO_PREFIX):
+            sources.extend(_demo_sources(spec))
             continue
         for path in _expand(spec):
             source = source_from_path(path)
@@ -258,6 +263,12 @@ def _example(source: CorpusSource, path: str, line_no: int, fields: tuple[str, .
 
 def _tsv_num_fields(source: CorpusSource) -> int:
     return _TSV_LANG_COLUMNS if source.has_language_columns else _TSV_PLAIN_COLUMNS
+
+
+def _demo_sources(spec: str) -> list[CorpusSource]:
+    from lealla import demo_corpus  # it builds on this module
+
+    return demo_corpus.parallel_sources(spec[len(DEMO_PREFIX) :])
 
 
 def _expand(spec: str) -> list[str]:

@@ -51,6 +51,7 @@ class Progress:
         self._clock = clock
         self._start = clock()
         self._last_shown = self._start
+        self.postfix = ""
 
     def __enter__(self) -> Progress:
         return self
@@ -58,7 +59,10 @@ class Progress:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def update(self, n: int = 1) -> None:
+    def update(self, n: int = 1, postfix: str | None = None) -> None:
+        """Adds `n` units; `postfix` (e.g. "loss 1.23") is shown after the rate."""
+        if postfix is not None:
+            self.postfix = postfix
         self.count += n
         now = self._clock()
         interval = _REDRAW_EVERY_SECONDS if self._tty else self._log_every
@@ -87,7 +91,7 @@ class Progress:
             text += f" ETA {format_seconds((self.total - self.count) / rate)}"
         else:
             text += f" elapsed {format_seconds(elapsed)}"
-        return text
+        return f"{text} {self.postfix}" if self.postfix else text
 
     def _show(self, now: float, final: bool = False) -> None:
         self._last_shown = now

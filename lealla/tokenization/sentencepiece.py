@@ -13,7 +13,7 @@ MODEL_FILE = "sp.model"
 
 
 class SentencepieceTokenizer(tokenizer.Tokenizer):
-    """Wraps tensorflow_text.SentencepieceTokenizer; ids are exactly those of the model.
+    """SentencePiece in the TF graph; ids are exactly those of the sentencepiece library.
 
     Special ids come from the model's trainer spec: <s> plays [CLS], </s> plays [SEP],
     and a model without a pad piece pads with its <unk> id (padding is masked out).
@@ -47,7 +47,10 @@ class SentencepieceTokenizer(tokenizer.Tokenizer):
             pad=spec.pad_id if spec.pad_id >= 0 else spec.unk_id,
             unk=spec.unk_id,
         )
-        self._tokenizer = tf_text.SentencepieceTokenizer(model=self._model, out_type=tf.int32)
+        # FastSentencepieceTokenizer keeps its model as a constant buffer, not a TF
+        # resource, so it survives tf.distribute's dataset rewriting (the resource
+        # of SentencepieceTokenizer does not); ids are identical (tested).
+        self._tokenizer = tf_text.FastSentencepieceTokenizer(self._model)
 
     @classmethod
     def from_model_file(cls, path: str) -> SentencepieceTokenizer:
@@ -72,7 +75,7 @@ class SentencepieceTokenizer(tokenizer.Tokenizer):
         return self._model
 
     def tokenize(self, texts: tf.Tensor) -> tf.RaggedTensor:
-        return self._tokenizer.tokenize(texts)
+        return tf.cast(self._tokenizer.tokenize(texts), tf.int32)
 
     def detokenize(self, ids: tf.RaggedTensor) -> tf.Tensor:
         return self._tokenizer.detokenize(ids)

@@ -33,3 +33,13 @@ def test_unknown_split_or_language():
         demo_corpus.split_path("validation", "de")
     with pytest.raises(ValueError, match="the demo corpus has no 'th'"):
         demo_corpus.split_path("dev", "th")
+
+
+def test_demo_specs_resolve_to_aligned_pairs():
+    from lealla import corpus
+
+    sources = corpus.resolve_sources("demo:dev")
+    assert len(sources) == len(demo_corpus.DEMO_LANGUAGES) - 1
+    assert {s.kind for s in sources} == {"aligned"} and {s.tgt_lang for s in sources} == {"en"}
+    with pytest.raises(ValueError, match="split must be one of"):
+        corpus.resolve_sources("demo:validation")

@@ -1,0 +1,70 @@
+"""Training batches for distillation: from the corpus (teacher in the loop) or from a cache."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import tensorflow as tf
+
+from distill.distill_config import DistillConfig
+from lealla import corpus, pipeline
+from lealla.tokenization import packing
+
+# Features the training step reads; string features stay on the host in cache mode.
+ID_FEATURES = ("src_ids", "tgt_ids", "src_length", "tgt_length", "is_parallel")
+EMBEDDING_FEATURES = ("src_emb", "tgt_emb")
+TEXT_FEATURES = ("src", "tgt")
+
+
+def train_dataset_fn(
+    config: DistillConfig, packer: packing.Packer
+) -> Callable[[tf.distribute.InputContext], tf.data.Dataset]:
+    """A dataset function for `strategy.distribute_datasets_from_function`.
+
+    Each input pipeline reads its own shard and batches `per-replica batch size`
+    examples of similar length, padded to one of `config.bucket_lengths`.
+
+    Batches hold "src_ids"/"tgt_ids" (int32 [b, L]), their lengths, "is_parallel"
+    (bool [b]) and either the cached "src_emb"/"tgt_emb" (float32 [b, d]) or, with
+    the teacher in the loop, the texts "src"/"tgt".
+    """
+    if config.teacher_cache:
+        from teachers import embedding_cache  # distill may use teachers
+
+        keep = ID_FEATURES + EMBEDDING_FEATURES
+
+        def examples(input_config):
+            return embedding_cache.cached_dataset(
+                config.teacher_cache, input_config, expected_teacher=config.teacher
+            )
+
+    else:
+        keep = ID_FEATURES + TEXT_FEATURES
+        index = pipeline.scan_corpus(corpus.resolve_sources(config.train_data))
+
+        def examples(input_config):
+            return pipeline.make_example_dataset(index, input_config)
+
+    def dataset_fn(context: tf.distribute.InputContext) -> tf.data.Dataset:
+        input_config = pipeline.InputConfig(
+            temperature=config.temperature,
+            shuffle_buffer=config.shuffle_buffer,
+            seed=config.seed,
+            num_shards=context.num_input_pipelines,
+            shard_index=context.input_pipeline_id,
+        )
+        ds = pipeline.tokenize_examples(examples(input_config), packer)
+        ds = ds.map(_add_is_parallel)
+        ds = pipeline.bucket_by_length(
+            ds,
+            lengths=config.bucket_lengths,
+            batch_size=context.get_per_replica_batch_size(config.batch_size),
+        )
+        return ds.map(lambda batch: {k: batch[k] for k in keep}).prefetch(tf.data.AUTOTUNE)
+
+    return dataset_fn
+
+
+@tf.autograph.experimental.do_not_convert
+def _add_is_parallel(example: dict) -> dict:
+    return {**example, "is_parallel": tf.not_equal(example["tgt_lang"], "")}

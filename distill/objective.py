@@ -1,0 +1,92 @@
+"""The LEALLA objective: additive-margin softmax + feature + logit distillation on a batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import tensorflow as tf
+
+from distill.distill_config import DistillConfig
+from distill.losses import (
+    bidirectional_additive_margin_loss,
+    feature_distillation_loss,
+    logit_distillation_loss,
+)
+
+
+def lealla_losses(
+    batch: dict[str, tf.Tensor],
+    student,
+    projection,
+    config: DistillConfig,
+    teacher_embed: Callable[[tf.Tensor], tf.Tensor] | None,
+    training: bool = True,
+) -> dict[str, tf.Tensor]:
+    """Weighted LEALLA losses of one (per-replica) batch.
+
+        total = w_ams * AMS(s_src, s_tgt)
+              + w_feat * (F(P s_src, t_src) + F(P s_tgt, t_tgt))
+              + w_logit * LD(s_src, s_tgt, t_src, t_tgt)
+
+    s are the student's unit embeddings, P the trainable projection to the
+    teacher's width applied to the student's pooled output, t the teacher's unit
+    embeddings. Monolingual rows (is_parallel false) only feed the source feature
+    term. Each term is this replica's share (replica values sum to the global loss).
+
+    Args:
+      batch: features from `distill.data` (ids, lengths, is_parallel, and either
+        src_emb/tgt_emb or the texts src/tgt).
+      student: a ThinDeepBackbone.
+      projection: Dense layer to the teacher's width.
+      config: loss weights and settings.
+      teacher_embed: strings -> teacher embeddings, or None to read the batch's
+        cached src_emb/tgt_emb.
+      training: dropout on.
+
+    Returns:
+      {"total", "ams", "feature", "logit"}: float32 scalars.
+    """
+    src = _encode(student, batch["src_ids"], batch["src_length"], training)
+    tgt = _encode(student, batch["tgt_ids"], batch["tgt_length"], training)
+    if teacher_embed is None:
+        teacher_src, teacher_tgt = batch["src_emb"], batch["tgt_emb"]
+    else:
+        teacher_src, teacher_tgt = teacher_embed(batch["src"]), teacher_embed(batch["tgt"])
+    teacher_src = tf.stop_gradient(tf.cast(teacher_src, tf.float32))
+    teacher_tgt = tf.stop_gradient(tf.cast(teacher_tgt, tf.float32))
+    parallel = batch["is_parallel"]
+    zero = tf.constant(0.0)
+    ams = (
+        bidirectional_additive_margin_loss(
+            src["sentence_embedding"], tgt["sentence_embedding"],
+            scale=config.ams_scale, margin=config.ams_margin, valid=parallel,
+        )
+        if config.ams_weight
+        else zero
+    )  # fmt: skip
+    feature = (
+        feature_distillation_loss(
+            projection(src["pooled_output"]), teacher_src, kind=config.feature_kind
+        )
+        + feature_distillation_loss(
+            projection(tgt["pooled_output"]), teacher_tgt, kind=config.feature_kind,
+            weights=tf.cast(parallel, tf.float32),
+        )
+        if config.feature_weight
+        else zero
+    )  # fmt: skip
+    logit = (
+        logit_distillation_loss(
+            src["sentence_embedding"], tgt["sentence_embedding"], teacher_src, teacher_tgt,
+            scale=config.logit_scale, valid=parallel,
+        )
+        if config.logit_weight
+        else zero
+    )  # fmt: skip
+    total = config.ams_weight * ams + config.feature_weight * feature + config.logit_weight * logit
+    return {"total": total, "ams": ams, "feature": feature, "logit": logit}
+
+
+def _encode(student, ids, lengths, training):
+    mask = tf.sequence_mask(lengths, tf.shape(ids)[1], tf.int32)
+    return student({"token_ids": ids, "padding_mask": mask}, training=training)

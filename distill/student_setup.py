@@ -1,0 +1,103 @@
+"""The student's vocabulary and shape for a run: chosen once, saved in model_dir, reused."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from absl import logging
+
+from distill.distill_config import DistillConfig
+from lealla import corpus
+from lealla.tokenization import tokenizer as tokenizer_lib
+from lealla.tokenization import vocab_pruning
+from students import embedding_init
+from students.student_config import StudentConfig
+
+TOKENIZER_DIR = "tokenizer"
+STUDENT_CONFIG = "student_config.json"
+
+
+def prepare_tokenizer(config: DistillConfig, teacher, model_dir: str):
+    """Loads the run's tokenizer from model_dir, or creates and saves it there.
+
+    Returns:
+      (tokenizer, old_ids): old_ids maps the student's token ids to the teacher's
+      (None when the vocabulary is not the teacher's).
+    """
+    path = os.path.join(model_dir, TOKENIZER_DIR)
+    if os.path.isdir(path):
+        if os.path.isfile(os.path.join(path, vocab_pruning.PRUNING_JSON)):
+            tok, pruned = vocab_pruning.load_pruned(path)
+            return tok, np.asarray(pruned.old_ids)
+        return tokenizer_lib.load_tokenizer(path), None
+    if config.vocab in ("teacher", "pruned"):
+        if teacher.tokenizer is None:
+            raise ValueError(
+                f"--vocab={config.vocab}: the teacher {teacher.handle} has no known vocabulary; "
+                f"pass --vocab=PATH to a vocab.txt or SentencePiece .model"
+            )
+        if config.vocab == "teacher":
+            tok, old_ids = teacher.tokenizer, np.arange(teacher.tokenizer.vocab_size)
+            vocab_pruning.save_pruned(
+                path, tok, vocab_pruning.PrunedVocab(
+                    tuple(tok.vocabulary()), tuple(range(tok.vocab_size)), tok.vocab_size
+                ),
+            )  # fmt: skip
+            return tok, old_ids
+        texts = (t for _, t in corpus.iter_sentences(corpus.resolve_sources(config.train_data)))
+        tok, pruned = vocab_pruning.prune_tokenizer(teacher.tokenizer, texts)
+        logging.info(
+            "student vocabulary: teacher's pruned to the training data: %s", pruned.describe()
+        )
+        vocab_pruning.save_pruned(path, tok, pruned)
+        return tok, np.asarray(pruned.old_ids)
+    if config.vocab.endswith(".model"):
+        tok = tokenizer_lib.tokenizer_from_files(sp_model=config.vocab)
+    else:
+        tok = tokenizer_lib.tokenizer_from_files(vocab=config.vocab)
+    tok.save(path)
+    return tok, None
+
+
+def student_config(config: DistillConfig, vocabulary_size: int, model_dir: str) -> StudentConfig:
+    """The student's shape: read from model_dir when resuming, else from the preset."""
+    path = os.path.join(model_dir, STUDENT_CONFIG)
+    if os.path.isfile(path):
+        return StudentConfig.from_json_file(path)
+    values = {
+        "vocabulary_size": vocabulary_size,
+        "dtype_policy": config.dtype_policy,
+        **config.student_overrides,
+    }
+    student = StudentConfig.from_preset(config.student, **values)
+    if student.max_sequence_length < config.seq_length:
+        raise ValueError(
+            f"seq_length={config.seq_length} exceeds the student's max_sequence_length="
+            f"{student.max_sequence_length}"
+        )
+    student.to_json_file(path)
+    return student
+
+
+def init_from_teacher(backbone, teacher, old_ids: np.ndarray | None) -> bool:
+    """Starts the token embeddings from the teacher's (PCA), when the vocab is shared.
+
+    Returns:
+      Whether the embeddings were initialized from the teacher.
+    """
+    if old_ids is None:
+        logging.info("token embeddings: random (the student's vocabulary is not the teacher's)")
+        return False
+    table = teacher.token_embeddings()
+    if table is None:
+        logging.info("token embeddings: random (the teacher's token table was not found)")
+        return False
+    rows = table[old_ids]
+    width = backbone.hidden_dim
+    if width > rows.shape[1]:
+        logging.info("token embeddings: random (student wider than the teacher's table)")
+        return False
+    embedding_init.set_token_embeddings(backbone, embedding_init.pca_project(rows, width))
+    logging.info("token embeddings: PCA of the teacher's %s table to %d dims", table.shape, width)
+    return True

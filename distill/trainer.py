@@ -1,0 +1,269 @@
+"""The distillation loop: distributed steps, checkpoints and resumption, NaN guard, evaluation.
+
+model_dir layout:
+  distill_config.json, student_config.json, tokenizer/   the run's definition
+  checkpoints/        latest checkpoints (student, projection, optimizer, step, data)
+  best/               the checkpoint with the best dev retrieval accuracy, best.json
+  summaries/          TensorBoard (train/ and dev/)
+  metrics.json        the final step's losses and dev accuracy
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from distill import data, objective, student_setup
+from distill.distill_config import RESUMABLE_CHANGES, DistillConfig
+from distill.schedule import WarmupLinearDecay
+from lealla import configs, corpus
+from lealla.evaluation.retrieval import retrieval_accuracy
+from lealla.progress import Progress, format_seconds
+from lealla.tokenization import packing
+from students.sentence_encoder import SentenceEncoder
+
+CONFIG_FILE = "distill_config.json"
+_NO_DECAY = ["bias", "layer_norm", "LayerNorm", "gamma", "beta"]
+
+
+class DivergedError(FloatingPointError):
+    """The loss or the gradients became NaN/Inf; no checkpoint was written after it."""
+
+
+class Distiller:
+    """Trains a student from a teacher as `config` says, in `model_dir`, resumably.
+
+    Args:
+      config: the run.
+      model_dir: where the run lives; an existing run there is resumed.
+      strategy: a tf.distribute strategy (see `distill.strategy.make_strategy`).
+      teacher: an already loaded teacher (else loaded from config.teacher).
+    """
+
+    def __init__(self, config: DistillConfig, model_dir: str, strategy, teacher=None):
+        self.config = config
+        self.model_dir = model_dir
+        self.strategy = strategy
+        os.makedirs(model_dir, exist_ok=True)
+        _check_or_save_config(config, model_dir)
+        if teacher is None:
+            from teachers import loading
+
+            teacher = loading.load_teacher(
+                config.teacher, preprocessor=config.preprocessor,
+                format=config.teacher_format, seq_length=config.teacher_seq_length,
+            )  # fmt: skip
+        self.teacher = teacher
+        self.tokenizer, old_ids = student_setup.prepare_tokenizer(config, teacher, model_dir)
+        self.packer = packing.Packer(self.tokenizer, config.seq_length)
+        self.student_config = student_setup.student_config(
+            config, self.tokenizer.vocab_size, model_dir
+        )
+        with strategy.scope():
+            keras.utils.set_random_seed(config.seed)
+            self.student = self.student_config.build()
+            self.projection = keras.layers.Dense(teacher.embedding_dim, name="projection")
+            self.projection.build((None, self.student_config.embedding_dim))
+            self.optimizer = _optimizer(config)
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
+            self.variables = self.student.trainable_variables + self.projection.trainable_variables
+            self.optimizer.build(self.variables)
+        dataset = strategy.distribute_datasets_from_function(
+            data.train_dataset_fn(config, self.packer)
+        )
+        self.iterator = iter(dataset)
+        self.checkpoint = tf.train.Checkpoint(
+            student=self.student, projection=self.projection, optimizer=self.optimizer,
+            step=self.step, iterator=self.iterator,
+        )  # fmt: skip
+        self.manager = tf.train.CheckpointManager(
+            self.checkpoint, os.path.join(model_dir, "checkpoints"), config.keep_checkpoints
+        )
+        self.best = tf.train.CheckpointManager(
+            tf.train.Checkpoint(student=self.student, projection=self.projection),
+            os.path.join(model_dir, "best"), max_to_keep=1,
+        )  # fmt: skip
+        self.resumed_from = None
+        if self.manager.latest_checkpoint:
+            self.checkpoint.restore(
+                self.manager.latest_checkpoint
+            ).assert_existing_objects_matched()
+            self.resumed_from = int(self.step.numpy())
+        elif config.init_from_teacher:
+            student_setup.init_from_teacher(self.student, teacher, old_ids)
+        self.encoder = SentenceEncoder(self.tokenizer, self.student, config.seq_length)
+        self._dev = _load_dev(config.dev_data)
+        teacher_embed = None if config.teacher_cache else teacher.embed
+        self._train_step = self._make_train_step(teacher_embed)
+
+    def train(self) -> dict:
+        """Runs until config.steps; returns the final metrics (also in metrics.json)."""
+        config, start = self.config, int(self.step.numpy())
+        if self.resumed_from is not None:
+            message = f"resumed from step {self.resumed_from}"
+            logging.info(message)
+            print(message, flush=True)
+        logging.info(
+            "distilling %s -> %s: global batch %d on %d replica(s), steps %d..%d, student %s "
+            "(%s params), vocab %d",
+            self.teacher.handle, self.student_config.preset, config.batch_size,
+            self.strategy.num_replicas_in_sync, start, config.steps, self.student_config.preset,
+            f"{self.student.count_params():,}", self.tokenizer.vocab_size,
+        )  # fmt: skip
+        writer = tf.summary.create_file_writer(os.path.join(self.model_dir, "summaries", "train"))
+        losses: dict[str, float] = {}
+        tick, tick_step = time.perf_counter(), start
+        with Progress("distilling", total=config.steps - start, unit="steps") as bar:
+            while int(self.step.numpy()) < config.steps:
+                values = self._train_step(next(self.iterator))
+                step = int(self.step.numpy())
+                losses = {k: float(v) for k, v in values.items() if k != "nonfinite"}
+                if float(values["nonfinite"]) > 0:
+                    raise DivergedError(
+                        f"loss diverged at step {step} ({losses}); the last good checkpoint is "
+                        f"{self.manager.latest_checkpoint or 'none'}. Lower --learning_rate, keep "
+                        f"--clip_norm on, or try --dtype_policy=float32."
+                    )
+                bar.update(1, postfix=f"loss {losses['total']:.4f}")
+                if step % config.log_every == 0 or step == config.steps:
+                    rate = (step - tick_step) * config.batch_size / (time.perf_counter() - tick)
+                    tick, tick_step = time.perf_counter(), step
+                    self._log_train(writer, step, losses, rate)
+                if step % config.checkpoint_every == 0 or step == config.steps:
+                    self.manager.save(checkpoint_number=step)
+                if config.eval_every and step % config.eval_every == 0 and step < config.steps:
+                    self.evaluate(step)
+        metrics = {"step": int(self.step.numpy()), "losses": losses, **self.evaluate(config.steps)}
+        if self.manager.latest_checkpoint is None or not self.manager.latest_checkpoint.endswith(
+            f"-{config.steps}"
+        ):
+            self.manager.save(checkpoint_number=int(self.step.numpy()))
+        configs.atomic_write_text(
+            os.path.join(self.model_dir, "metrics.json"), json.dumps(metrics, indent=2)
+        )
+        return metrics
+
+    def evaluate(self, step: int) -> dict:
+        """Bidirectional retrieval accuracy on the dev pairs; keeps the best checkpoint."""
+        if not self._dev:
+            return {}
+        per_group = {}
+        for group, (src, tgt) in self._dev.items():
+            s2t, t2s = retrieval_accuracy(self.encoder.encode(src), self.encoder.encode(tgt))
+            per_group[group] = (s2t + t2s) / 2
+        accuracy = float(np.mean(list(per_group.values())))
+        writer = tf.summary.create_file_writer(os.path.join(self.model_dir, "summaries", "dev"))
+        with writer.as_default(step=step):
+            tf.summary.scalar("retrieval_accuracy", accuracy)
+        best_file = os.path.join(self.model_dir, "best", "best.json")
+        best = {"dev_accuracy": -1.0}
+        if os.path.isfile(best_file):
+            with open(best_file, encoding="utf-8") as f:
+                best = json.load(f)
+        if accuracy > best["dev_accuracy"]:
+            self.best.save(checkpoint_number=step)
+            configs.atomic_write_text(
+                best_file, json.dumps({"step": step, "dev_accuracy": accuracy}, indent=2)
+            )
+        logging.info("step %d: dev retrieval accuracy %.4f %s", step, accuracy, per_group)
+        return {"dev_accuracy": accuracy, "dev_per_group": per_group}
+
+    def _make_train_step(self, teacher_embed):
+        config, strategy = self.config, self.strategy
+
+        def replica_step(batch):
+            with tf.GradientTape() as tape:
+                losses = objective.lealla_losses(
+                    batch, self.student, self.projection, config, teacher_embed, training=True
+                )
+                scaled = _scale_loss(self.optimizer, losses["total"])
+            grads = tape.gradient(scaled, self.variables)
+            finite = tf.math.is_finite(losses["total"]) & tf.math.is_finite(
+                tf.linalg.global_norm([g for g in grads if g is not None])
+            )
+            self.optimizer.apply_gradients(zip(grads, self.variables, strict=True))
+            return {**losses, "nonfinite": 1.0 - tf.cast(finite, tf.float32)}
+
+        @tf.function(reduce_retracing=True)
+        def train_step(batch):
+            per_replica = strategy.run(replica_step, args=(batch,))
+            # Each replica returns its share of the global loss: the sum is the loss.
+            reduced = {
+                k: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None)
+                for k, v in per_replica.items()
+            }
+            self.step.assign_add(1)
+            return reduced
+
+        return train_step
+
+    def _log_train(self, writer, step, losses, rate):
+        lr = float(self.optimizer.learning_rate)
+        remaining = (self.config.steps - step) * self.config.batch_size / max(rate, 1e-9)
+        logging.info(
+            "step %d/%d: %s, lr %.2e, %.1f examples/s, ETA %s", step, self.config.steps,
+            ", ".join(f"{k} {v:.4f}" for k, v in losses.items()), lr, rate,
+            format_seconds(remaining),
+        )  # fmt: skip
+        with writer.as_default(step=step):
+            for name, value in losses.items():
+                tf.summary.scalar(f"loss/{name}", value)
+            tf.summary.scalar("learning_rate", lr)
+            tf.summary.scalar("examples_per_second", rate)
+
+
+def _optimizer(config: DistillConfig):
+    schedule = WarmupLinearDecay(config.learning_rate, config.warmup_steps, config.steps)
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=schedule,
+        weight_decay=config.weight_decay,
+        global_clipnorm=config.clip_norm or None,
+    )
+    optimizer.exclude_from_weight_decay(var_names=_NO_DECAY)
+    if config.dtype_policy == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+def _scale_loss(optimizer, loss):
+    return optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
+
+
+def _check_or_save_config(config: DistillConfig, model_dir: str) -> None:
+    path = os.path.join(model_dir, CONFIG_FILE)
+    if os.path.isfile(path):
+        saved = DistillConfig.from_json_file(path)
+        changed = config.changes_against(saved)
+        if changed:
+            details = "; ".join(
+                f"{k}: saved {getattr(saved, k)!r}, now {getattr(config, k)!r}" for k in changed
+            )
+            raise ValueError(
+                f"{model_dir} holds a run with other settings ({details}); use another "
+                f"--model_dir, or the saved settings (only "
+                f"{', '.join(RESUMABLE_CHANGES)} may change)"
+            )
+    config.to_json_file(path)
+
+
+def _load_dev(dev_data) -> dict[str, tuple[list[str], list[str]]]:
+    """group -> (sources, targets) of the parallel dev examples."""
+    if not dev_data:
+        return {}
+    pairs: dict[str, tuple[list[str], list[str]]] = {}
+    for example in corpus.read_examples(corpus.resolve_sources(dev_data)):
+        if example.tgt_lang:
+            src, tgt = pairs.setdefault(
+                corpus.group_key(example.src_lang, example.tgt_lang), ([], [])
+            )
+            src.append(example.src)
+            tgt.append(example.tgt)
+    if not pairs:
+        raise ValueError(f"dev_data {list(dev_data)} holds no parallel pairs")
+    return pairs

@@ -1,0 +1,31 @@
+"""Bidirectional nearest-neighbour retrieval accuracy between aligned embedding sets."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def retrieval_accuracy(src: np.ndarray, tgt: np.ndarray) -> tuple[float, float]:
+    """Accuracy of finding each sentence's translation by cosine nearest neighbour.
+
+        acc_s2t = 1/n sum_i [argmax_j cos(x_i, y_j) == i],  acc_t2s likewise.
+
+    Args:
+      src: float [n, d] embeddings; row i translates row i of `tgt`.
+      tgt: float [n, d] embeddings.
+
+    Returns:
+      (source -> target accuracy, target -> source accuracy).
+
+    Raises:
+      ValueError: the two sets differ in size or width, or are empty.
+    """
+    if src.shape != tgt.shape or src.ndim != 2 or len(src) == 0:
+        raise ValueError(
+            f"expected two equal non-empty [n, d] arrays, got {src.shape} and {tgt.shape}"
+        )
+    src = src / np.maximum(np.linalg.norm(src, axis=1, keepdims=True), 1e-12)
+    tgt = tgt / np.maximum(np.linalg.norm(tgt, axis=1, keepdims=True), 1e-12)
+    sim = src @ tgt.T
+    gold = np.arange(len(src))
+    return float(np.mean(sim.argmax(1) == gold)), float(np.mean(sim.argmax(0) == gold))
