@@ -17,7 +17,7 @@ TEXT_FEATURES = ("src", "tgt")
 
 
 def train_dataset_fn(
-    config: DistillConfig, packer: packing.Packer
+    config: DistillConfig, packer: packing.Packer, seed_offset: int = 0
 ) -> Callable[[tf.distribute.InputContext], tf.data.Dataset]:
     """A dataset function for `strategy.distribute_datasets_from_function`.
 
@@ -26,7 +26,8 @@ def train_dataset_fn(
 
     Batches hold "src_ids"/"tgt_ids" (int32 [b, L]), their lengths, "is_parallel"
     (bool [b]) and either the cached "src_emb"/"tgt_emb" (float32 [b, d]) or, with
-    the teacher in the loop, the texts "src"/"tgt".
+    the teacher in the loop, the texts "src"/"tgt". `seed_offset` reseeds the data
+    order (used when a strategy's iterator cannot be checkpointed and a run resumes).
     """
     if config.teacher_cache:
         from teachers import embedding_cache  # distill may use teachers
@@ -49,7 +50,7 @@ def train_dataset_fn(
         input_config = pipeline.InputConfig(
             temperature=config.temperature,
             shuffle_buffer=config.shuffle_buffer,
-            seed=config.seed,
+            seed=config.seed + seed_offset,
             num_shards=context.num_input_pipelines,
             shard_index=context.input_pipeline_id,
         )

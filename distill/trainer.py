@@ -74,14 +74,22 @@ class Distiller:
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
             self.variables = self.student.trainable_variables + self.projection.trainable_variables
             self.optimizer.build(self.variables)
-        dataset = strategy.distribute_datasets_from_function(
-            data.train_dataset_fn(config, self.packer)
-        )
-        self.iterator = iter(dataset)
-        self.checkpoint = tf.train.Checkpoint(
-            student=self.student, projection=self.projection, optimizer=self.optimizer,
-            step=self.step, iterator=self.iterator,
-        )  # fmt: skip
+        self.iterator = self._make_iterator(seed_offset=0)
+        state = {
+            "student": self.student, "projection": self.projection,
+            "optimizer": self.optimizer, "step": self.step,
+        }  # fmt: skip
+        try:
+            self.checkpoint = tf.train.Checkpoint(**state, iterator=self.iterator)
+            iterator_saved = True
+        except ValueError:  # MirroredStrategy's distributed iterators are not trackable
+            self.checkpoint = tf.train.Checkpoint(**state)
+            iterator_saved = False
+            logging.warning(
+                "%s cannot checkpoint its input iterator: a resumed run reshuffles its data "
+                "with seed + step instead of continuing the exact stream",
+                type(strategy).__name__,
+            )
         self.manager = tf.train.CheckpointManager(
             self.checkpoint, os.path.join(model_dir, "checkpoints"), config.keep_checkpoints
         )
@@ -90,17 +98,26 @@ class Distiller:
             os.path.join(model_dir, "best"), max_to_keep=1,
         )  # fmt: skip
         self.resumed_from = None
+        self.history: list[tuple[int, float]] = []  # (step, total loss) of this process
         if self.manager.latest_checkpoint:
             self.checkpoint.restore(
                 self.manager.latest_checkpoint
             ).assert_existing_objects_matched()
             self.resumed_from = int(self.step.numpy())
+            if not iterator_saved:
+                self.iterator = self._make_iterator(seed_offset=self.resumed_from)
         elif config.init_from_teacher:
             student_setup.init_from_teacher(self.student, teacher, old_ids)
         self.encoder = SentenceEncoder(self.tokenizer, self.student, config.seq_length)
         self._dev = _load_dev(config.dev_data)
         teacher_embed = None if config.teacher_cache else teacher.embed
         self._train_step = self._make_train_step(teacher_embed)
+
+    def _make_iterator(self, seed_offset: int):
+        dataset = self.strategy.distribute_datasets_from_function(
+            data.train_dataset_fn(self.config, self.packer, seed_offset)
+        )
+        return iter(dataset)
 
     def train(self) -> dict:
         """Runs until config.steps; returns the final metrics (also in metrics.json)."""
@@ -130,6 +147,7 @@ class Distiller:
                         f"{self.manager.latest_checkpoint or 'none'}. Lower --learning_rate, keep "
                         f"--clip_norm on, or try --dtype_policy=float32."
                     )
+                self.history.append((step, losses["total"]))
                 bar.update(1, postfix=f"loss {losses['total']:.4f}")
                 if step % config.log_every == 0 or step == config.steps:
                     rate = (step - tick_step) * config.batch_size / (time.perf_counter() - tick)

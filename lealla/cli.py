@@ -20,6 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "lealla.commands.cache_main",
         "run a teacher once over a corpus and store its embeddings (resumable, sharded)",
     ),
+    "distill": (
+        "distill.train",
+        "distil a teacher into a student (absl flags, --config=demo|lealla_small|...)",
+    ),
     "demo": (
         "lealla.commands.demo_main",
         "the offline demo on the shipped 14-language corpus (what `make demo` runs)",

@@ -1,0 +1,163 @@
+"""The distillation loop end to end on the demo corpus with the real offline teacher."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from distill import objective
+from distill.distill_config import DistillConfig
+from distill.trainer import Distiller, DivergedError
+from lealla import demo_corpus
+
+BASE = {
+    "student": "tiny_test",
+    "student_overrides": {"max_sequence_length": 64},
+    "train_data": ("demo:train",),
+    "dev_data": ("demo:dev",),
+    "batch_size": 32,
+    "seq_length": 32,
+    "bucket_lengths": (16, 32),
+    "learning_rate": 1e-3,
+    "warmup_steps": 10,
+    "log_every": 10,
+    "eval_every": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def teacher(use_m_module):
+    from teachers import loading
+
+    os.environ["LEALLA_CACHE_DIR"] = os.path.dirname(os.path.dirname(use_m_module))
+    return loading.load_teacher("use-multilingual")
+
+
+def _run(model_dir, loaded_teacher, **kwargs):
+    config = DistillConfig(**{**BASE, **kwargs})
+    return Distiller(config, str(model_dir), tf.distribute.get_strategy(), teacher=loaded_teacher)
+
+
+def test_default_recipe_learns_and_does_not_collapse(teacher, tmp_path):
+    distiller = _run(tmp_path / "run", teacher, steps=300, checkpoint_every=300)
+    metrics = distiller.train()
+    first = np.mean([loss for _, loss in distiller.history[:20]])
+    last = np.mean([loss for _, loss in distiller.history[-20:]])
+    assert last < first
+    # A collapsed student (the mean embedding) retrieves at chance: 1/50 = 0.02.
+    assert metrics["dev_accuracy"] > 0.08, metrics
+    # Student-teacher cosine (through the projection) beats the mean-embedding baseline.
+    texts = demo_corpus.read_split("dev", "de")
+    target = teacher.embed(tf.constant(texts)).numpy()
+    inputs = distiller.packer(tf.constant(texts))
+    mask = tf.sequence_mask(inputs.row_lengths(), dtype=tf.int32)
+    pooled = distiller.student({"token_ids": inputs.to_tensor(), "padding_mask": mask})[
+        "pooled_output"
+    ]
+    projected = tf.math.l2_normalize(distiller.projection(pooled), -1).numpy()
+    student_cos = np.mean(np.sum(projected * target, -1))
+    mean = teacher.embed(tf.constant(demo_corpus.read_split("train", "de"))).numpy().mean(0)
+    baseline_cos = np.mean(target @ (mean / np.linalg.norm(mean)))
+    assert student_cos > baseline_cos + 0.02, (student_cos, baseline_cos)
+    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert saved["dev_accuracy"] == pytest.approx(metrics["dev_accuracy"])
+    assert json.loads((tmp_path / "run" / "best" / "best.json").read_text())["step"] == 300
+
+
+def test_kill_and_resume_continues_the_same_run(teacher, tmp_path, monkeypatch):
+    # Without dropout, a step's loss depends only on weights, optimizer and data position.
+    no_dropout = {"student_overrides": {"max_sequence_length": 64, "dropout": 0.0}}
+    straight = _run(tmp_path / "a", teacher, steps=30, checkpoint_every=15, **no_dropout)
+    straight.train()
+    expected = dict(straight.history)
+
+    killed = _run(tmp_path / "b", teacher, steps=30, checkpoint_every=15, **no_dropout)
+    real_step = killed._train_step
+
+    def dying_step(batch):
+        if int(killed.step.numpy()) == 22:
+            raise KeyboardInterrupt("killed")
+        return real_step(batch)
+
+    killed._train_step = dying_step
+    with pytest.raises(KeyboardInterrupt):
+        killed.train()
+    resumed = _run(tmp_path / "b", teacher, steps=30, checkpoint_every=15, **no_dropout)
+    assert resumed.resumed_from == 15
+    resumed.train()
+    got = dict(resumed.history)
+    assert sorted(got) == list(range(16, 31))
+    # Same weights, same optimizer state, same data position: the same losses.
+    for step in (16, 23, 30):
+        assert got[step] == pytest.approx(expected[step], rel=1e-4, abs=1e-4), step
+
+
+def test_nan_guard_stops_before_writing_a_bad_checkpoint(teacher, tmp_path, monkeypatch):
+    real = objective.lealla_losses
+    calls = tf.Variable(0)
+
+    def poisoned(*args, **kwargs):
+        losses = real(*args, **kwargs)
+        calls.assign_add(1)
+        bad = tf.where(calls > 4, np.nan, 1.0)
+        return {**losses, "total": losses["total"] * bad}
+
+    monkeypatch.setattr(objective, "lealla_losses", poisoned)
+    distiller = _run(tmp_path / "run", teacher, steps=20, checkpoint_every=2)
+    with pytest.raises(
+        DivergedError, match="loss diverged at step 5.*last good checkpoint is .*ckpt-4"
+    ):
+        distiller.train()
+    names = os.listdir(tmp_path / "run" / "checkpoints")
+    assert not any(n.startswith("ckpt-5") or n.startswith("ckpt-6") for n in names)
+
+
+def test_resume_with_other_settings_is_refused(teacher, tmp_path):
+    _run(tmp_path / "run", teacher, steps=2, warmup_steps=1, checkpoint_every=2).train()
+    _run(tmp_path / "run", teacher, steps=4, warmup_steps=1, checkpoint_every=2)  # more steps: fine
+    with pytest.raises(ValueError, match=r"other settings \(batch_size: saved 32, now 16\)"):
+        _run(tmp_path / "run", teacher, steps=4, warmup_steps=1, batch_size=16)
+
+
+def test_teacher_cache_path(teacher, tmp_path):
+    from lealla import corpus
+    from teachers import embedding_cache
+
+    cache = str(tmp_path / "cache")
+    embedding_cache.build_cache(teacher, corpus.resolve_sources("demo:train"), cache)
+    distiller = _run(tmp_path / "run", teacher, steps=40, checkpoint_every=40, teacher_cache=cache)
+    metrics = distiller.train()
+    assert metrics["dev_accuracy"] > 0.02
+    with pytest.raises(
+        embedding_cache.CacheMismatchError, match="holds embeddings of 'use-multilingual'"
+    ):
+        _run(
+            tmp_path / "other",
+            teacher,
+            steps=2,
+            warmup_steps=1,
+            teacher_cache=cache,
+            teacher="labse",
+        ).train()
+
+
+def test_cli_with_two_cpu_replicas(use_m_module, tmp_path):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+           "LEALLA_CACHE_DIR": os.path.dirname(os.path.dirname(use_m_module))}  # fmt: skip
+    cmd = [sys.executable, "-m", "distill.train", "--config=demo", f"--model_dir={tmp_path / 'run'}",
+           "--student=tiny_test", "--student_overrides=max_sequence_length=64", "--steps=6",
+           "--warmup_steps=2", "--batch_size=16", "--checkpoint_every=3", "--eval_every=0",
+           "--cpu_replicas=2"]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "with 2 replica(s)" in out.stderr
+    assert "step 6: loss" in out.stdout
+    again = subprocess.run(
+        [*cmd[:-3], "--steps=8", *cmd[-2:]], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "resumed from step 6" in again.stdout
