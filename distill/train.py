@@ -70,6 +70,7 @@ flags.DEFINE_integer("checkpoint_every", _DEFAULTS.checkpoint_every, "Steps betw
 flags.DEFINE_integer("keep_checkpoints", _DEFAULTS.keep_checkpoints, "Checkpoints kept.")
 flags.DEFINE_integer("eval_every", _DEFAULTS.eval_every, "Steps between dev evaluations.")
 flags.DEFINE_integer("log_every", _DEFAULTS.log_every, "Steps between log lines/summaries.")
+flags.DEFINE_boolean("jit_compile", _DEFAULTS.jit_compile, "XLA-compile the loss/gradient step.")
 flags.DEFINE_string("tpu", None, "TPU name or address ('local' on a TPU VM).")
 flags.DEFINE_integer("cpu_replicas", 1, "Split the CPU into N replicas (tests multi-replica code).")
 FLAGS = flags.FLAGS
@@ -132,7 +133,8 @@ def _config_from_flags() -> DistillConfig:
         ams_weight=FLAGS.ams_weight, ams_scale=FLAGS.ams_scale, ams_margin=FLAGS.ams_margin,
         feature_weight=FLAGS.feature_weight, feature_kind=FLAGS.feature_kind,
         logit_weight=FLAGS.logit_weight, logit_scale=FLAGS.logit_scale,
-        dtype_policy=FLAGS.dtype_policy, checkpoint_every=FLAGS.checkpoint_every,
+        dtype_policy=FLAGS.dtype_policy, jit_compile=FLAGS.jit_compile,
+        checkpoint_every=FLAGS.checkpoint_every,
         keep_checkpoints=FLAGS.keep_checkpoints, eval_every=FLAGS.eval_every,
         log_every=FLAGS.log_every,
     )  # fmt: skip

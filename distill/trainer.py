@@ -195,13 +195,27 @@ class Distiller:
     def _make_train_step(self, teacher_embed):
         config, strategy = self.config, self.strategy
 
-        def replica_step(batch):
+        def losses_and_grads(batch):
             with tf.GradientTape() as tape:
                 losses = objective.lealla_losses(
-                    batch, self.student, self.projection, config, teacher_embed, training=True
+                    batch, self.student, self.projection, config, None, training=True
                 )
                 scaled = _scale_loss(self.optimizer, losses["total"])
-            grads = tape.gradient(scaled, self.variables)
+            return losses, tape.gradient(scaled, self.variables)
+
+        # XLA fuses the many small ops of a thin-deep student (one replica only: the
+        # cross-replica gathers of the losses stay outside compiled code).
+        if config.jit_compile and strategy.num_replicas_in_sync == 1:
+            losses_and_grads = tf.function(losses_and_grads, jit_compile=True)
+
+        def replica_step(batch):
+            if teacher_embed is not None:  # strings stay outside the compiled part
+                batch = {
+                    **{k: v for k, v in batch.items() if k not in ("src", "tgt")},
+                    "src_emb": teacher_embed(batch["src"]),
+                    "tgt_emb": teacher_embed(batch["tgt"]),
+                }
+            losses, grads = losses_and_grads(batch)
             finite = tf.math.is_finite(losses["total"]) & tf.math.is_finite(
                 tf.linalg.global_norm([g for g in grads if g is not None])
             )
