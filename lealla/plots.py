@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 
 from lealla import configs
 
+_MIN_WIDTH, _MAX_WIDTH = 6.0, 12.0  # inches; readable on a laptop screen and in a README
+
 
 def grouped_bar_chart(
     path: str,
@@ -39,7 +41,8 @@ def grouped_bar_chart(
                 f"series {name!r} has {len(values)} values for {len(categories)} categories"
             )
     width = 0.8 / max(len(series), 1)
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.6 * len(categories) * max(len(series), 1)), 4.0))
+    width_inches = min(_MAX_WIDTH, max(_MIN_WIDTH, 0.25 * len(categories) * max(len(series), 1)))
+    fig, ax = plt.subplots(figsize=(width_inches, 4.0))
     for i, (name, values) in enumerate(series.items()):
         xs = [c + (i - (len(series) - 1) / 2) * width for c in range(len(categories))]
         ax.bar(xs, values, width=width, label=name)

@@ -1,0 +1,20 @@
+import pytest
+
+from lealla import plots
+
+
+def test_grouped_bar_chart_writes_a_png(tmp_path):
+    path = tmp_path / "chart.png"
+    plots.grouped_bar_chart(
+        str(path), ["de", "ja"], {"teacher": [0.9, 0.8], "student": [0.7, 0.5]},
+        title="accuracy", ylabel="accuracy", percent=True,
+    )  # fmt: skip
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["chart.png"]  # no temp file left
+
+
+def test_series_must_match_categories(tmp_path):
+    with pytest.raises(ValueError, match="series 'student' has 1 values for 2 categories"):
+        plots.grouped_bar_chart(
+            str(tmp_path / "x.png"), ["de", "ja"], {"student": [0.5]}, title="t", ylabel="y"
+        )
