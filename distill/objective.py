@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import tensorflow as tf
 
 from distill.distill_config import DistillConfig
@@ -19,7 +17,6 @@ def lealla_losses(
     student,
     projection,
     config: DistillConfig,
-    teacher_embed: Callable[[tf.Tensor], tf.Tensor] | None,
     training: bool = True,
 ) -> dict[str, tf.Tensor]:
     """Weighted LEALLA losses of one (per-replica) batch.
@@ -34,13 +31,11 @@ def lealla_losses(
     term. Each term is this replica's share (replica values sum to the global loss).
 
     Args:
-      batch: features from `distill.data` (ids, lengths, is_parallel, and either
-        src_emb/tgt_emb or the texts src/tgt).
+      batch: features from `distill.data` (ids, lengths, is_parallel) with the
+        teacher's src_emb/tgt_emb (from the cache, or computed by the training step).
       student: a ThinDeepBackbone.
       projection: Dense layer to the teacher's width.
       config: loss weights and settings.
-      teacher_embed: strings -> teacher embeddings, or None to read the batch's
-        cached src_emb/tgt_emb.
       training: dropout on.
 
     Returns:
@@ -48,12 +43,8 @@ def lealla_losses(
     """
     src = _encode(student, batch["src_ids"], batch["src_length"], training)
     tgt = _encode(student, batch["tgt_ids"], batch["tgt_length"], training)
-    if teacher_embed is None:
-        teacher_src, teacher_tgt = batch["src_emb"], batch["tgt_emb"]
-    else:
-        teacher_src, teacher_tgt = teacher_embed(batch["src"]), teacher_embed(batch["tgt"])
-    teacher_src = tf.stop_gradient(tf.cast(teacher_src, tf.float32))
-    teacher_tgt = tf.stop_gradient(tf.cast(teacher_tgt, tf.float32))
+    teacher_src = tf.stop_gradient(tf.cast(batch["src_emb"], tf.float32))
+    teacher_tgt = tf.stop_gradient(tf.cast(batch["tgt_emb"], tf.float32))
     parallel = batch["is_parallel"]
     zero = tf.constant(0.0)
     ams = (

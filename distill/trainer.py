@@ -158,10 +158,6 @@ class Distiller:
                 if config.eval_every and step % config.eval_every == 0 and step < config.steps:
                     self.evaluate(step)
         metrics = {"step": int(self.step.numpy()), "losses": losses, **self.evaluate(config.steps)}
-        if self.manager.latest_checkpoint is None or not self.manager.latest_checkpoint.endswith(
-            f"-{config.steps}"
-        ):
-            self.manager.save(checkpoint_number=int(self.step.numpy()))
         configs.atomic_write_text(
             os.path.join(self.model_dir, "metrics.json"), json.dumps(metrics, indent=2)
         )
@@ -198,7 +194,7 @@ class Distiller:
         def losses_and_grads(batch):
             with tf.GradientTape() as tape:
                 losses = objective.lealla_losses(
-                    batch, self.student, self.projection, config, None, training=True
+                    batch, self.student, self.projection, config, training=True
                 )
                 scaled = _scale_loss(self.optimizer, losses["total"])
             return losses, tape.gradient(scaled, self.variables)

@@ -18,7 +18,6 @@ from lealla.configs import ConfigMixin
 
 # alpha = 0.3 in the LaBSE/XLM vocabulary (see sampling.temperature_weights).
 DEFAULT_TEMPERATURE = 1.0 / 0.3
-EXAMPLE_KEYS = ("src", "tgt", "src_lang", "tgt_lang")
 # Dataset functions here use no Python control flow on tensors: skipping AutoGraph
 # avoids re-parsing their source at trace time (and its warnings).
 _graph_only = tf.autograph.experimental.do_not_convert
@@ -150,6 +149,15 @@ def mix_groups(
     )
 
 
+def group_of(example: dict) -> tf.Tensor:
+    """The sampling group of an example dict, in graph: "de-en", or "de" when monolingual.
+
+    The tensor twin of `corpus.group_key`.
+    """
+    pair = tf.strings.join([example["src_lang"], example["tgt_lang"]], separator="-")
+    return tf.where(tf.equal(example["tgt_lang"], ""), example["src_lang"], pair)
+
+
 def bucket_by_length(
     dataset: tf.data.Dataset,
     *,
@@ -262,7 +270,7 @@ def _source_dataset(scan: corpus.SourceScan, group: str) -> tf.data.Dataset:
     table = _language_table() if source.has_language_columns else None
     ds = ds.map(_graph_only(lambda i, row: _row_to_example(source, row, table)))
     if source.has_language_columns:
-        ds = ds.filter(_graph_only(lambda ex: tf.equal(_group_of(ex), group)))
+        ds = ds.filter(_graph_only(lambda ex: tf.equal(group_of(ex), group)))
     return ds
 
 
@@ -291,10 +299,6 @@ def _example(src, tgt, src_lang, tgt_lang) -> dict:
         "src_lang": tf.convert_to_tensor(src_lang, tf.string),
         "tgt_lang": tf.convert_to_tensor(tgt_lang, tf.string),
     }
-
-
-def _group_of(example: dict) -> tf.Tensor:
-    return tf.strings.join([example["src_lang"], example["tgt_lang"]], separator="-")
 
 
 def _language_table() -> tf.lookup.StaticHashTable:

@@ -180,7 +180,7 @@ def cached_dataset(
     datasets = {
         group: tf.data.TFRecordDataset(paths)
         .map(_graph_only(lambda record: _parse(record, dim, dtype)))
-        .filter(_graph_only(lambda ex, g=group: tf.equal(_group_of(ex), g)))
+        .filter(_graph_only(lambda ex, g=group: tf.equal(pipeline.group_of(ex), g)))
         for group, paths in files.items()
     }
     return pipeline.mix_groups(datasets, counts, config)
@@ -259,11 +259,6 @@ def _parse(record: tf.Tensor, dim: int, dtype: tf.DType) -> dict:
         tf.cond(tf.size(tgt) > 0, lambda: tgt, lambda: tf.zeros([dim], tf.float32)), [dim]
     )
     return out
-
-
-def _group_of(ex: dict) -> tf.Tensor:
-    pair = tf.strings.join([ex["src_lang"], ex["tgt_lang"]], separator="-")
-    return tf.where(tf.equal(ex["tgt_lang"], ""), ex["src_lang"], pair)
 
 
 def _source_fingerprint(source: corpus.CorpusSource) -> dict:
