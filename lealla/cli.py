@@ -24,6 +24,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "distill.train",
         "distil a teacher into a student (absl flags, --config=demo|lealla_small|...)",
     ),
+    "export": (
+        "export.export_hub",
+        "export a trained student as a TF Hub SavedModel (+ LaBSE-format pair, model card)",
+    ),
+    "eval": (
+        "lealla.commands.eval_main",
+        "eval tatoeba|bucc|un: bitext retrieval accuracy / mining F1 / pool P@1 of an encoder",
+    ),
+    "align": (
+        "lealla.commands.align_main",
+        "mine translation pairs from two text files (ScaNN or exact, ratio margin) into a TSV",
+    ),
     "demo": (
         "lealla.commands.demo_main",
         "the offline demo on the shipped 14-language corpus (what `make demo` runs)",

@@ -35,11 +35,7 @@ class SentenceEncoder(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string)], reduce_retracing=True)
     def __call__(self, texts: tf.Tensor) -> tf.Tensor:
         """[N] tf.string -> [N, d] float32 unit-length embeddings."""
-        ids = self.packer(texts)
-        # Pad to the batch's longest row only: short batches stay cheap.
-        word_ids = tf.cast(ids.to_tensor(default_value=self.tokenizer.special_ids.pad), tf.int32)
-        mask = tf.sequence_mask(ids.row_lengths(), tf.shape(word_ids)[1], tf.int32)
-        out = self.backbone({"token_ids": word_ids, "padding_mask": mask}, training=False)
+        out = self.backbone(model_inputs(self.packer, texts), training=False)
         return out["sentence_embedding"]
 
     def encode(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
@@ -51,3 +47,19 @@ class SentenceEncoder(tf.Module):
         if not parts:
             return np.zeros((0, self.backbone.embedding_dim), np.float32)
         return np.concatenate(parts)
+
+
+def model_inputs(packer: packing.Packer, texts: tf.Tensor) -> dict[str, tf.Tensor]:
+    """[N] tf.string -> the backbone's {token_ids, padding_mask}, int32 [N, L].
+
+    L is the batch's longest packed row (short batches stay cheap), at least 1 so
+    that an empty batch still has a [CLS] column to pool.
+    """
+    ids = packer(texts)
+    pad = packer.tokenizer.special_ids.pad
+    word_ids = tf.cast(ids.to_tensor(default_value=pad), tf.int32)
+    word_ids = tf.pad(
+        word_ids, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(word_ids)[1])]], constant_values=pad
+    )
+    mask = tf.sequence_mask(ids.row_lengths(), tf.shape(word_ids)[1], tf.int32)
+    return {"token_ids": word_ids, "padding_mask": mask}

@@ -13,6 +13,9 @@ from teachers import registry
 from teachers import teacher as teacher_lib
 
 METADATA_FILE = "lealla_teacher.json"
+# Written by `lealla export` beside a student's SavedModel (same keys: format,
+# normalized, sentencepiece_model or vocab_file + tokenizer.lower_case).
+EXPORT_METADATA_FILE = "lealla_export.json"
 _REMOTE_PREFIXES = ("http://", "https://", "gs://")
 _PROBE = ["hello world"]
 
@@ -154,8 +157,11 @@ def _probe_dim(t: teacher_lib.Teacher) -> int:
     return int(out.shape[-1])
 
 
-def _vocab_tokenizer(module) -> wordpiece.WordpieceTokenizer | None:
-    """The wordpiece tokenizer of a module exporting vocab_file (+ do_lower_case)."""
+def _vocab_tokenizer(module):
+    """The tokenizer of a module exporting vocab_file (+ do_lower_case) or sp_model_file."""
+    if hasattr(module, "sp_model_file"):
+        path = module.sp_model_file.asset_path.numpy().decode()
+        return sentencepiece.SentencepieceTokenizer.from_model_file(path)
     if not hasattr(module, "vocab_file"):
         return None
     path = module.vocab_file.asset_path.numpy().decode()
@@ -168,6 +174,11 @@ def _string_module_tokenizer(path: str, metadata: dict):
         return sentencepiece.SentencepieceTokenizer.from_model_file(
             os.path.join(path, metadata["sentencepiece_model"])
         )
+    if "vocab_file" in metadata:
+        lower = bool(metadata.get("tokenizer", {}).get("lower_case", False))
+        return wordpiece.WordpieceTokenizer.from_vocab_file(
+            os.path.join(path, metadata["vocab_file"]), lower_case=lower
+        )
     vocabs = sorted(glob.glob(os.path.join(path, "assets", "*vocab*.txt")))
     if vocabs:
         return wordpiece.WordpieceTokenizer.from_vocab_file(vocabs[0])
@@ -175,11 +186,12 @@ def _string_module_tokenizer(path: str, metadata: dict):
 
 
 def _read_metadata(path: str) -> dict:
-    file = os.path.join(path, METADATA_FILE)
-    if not os.path.isfile(file):
-        return {}
-    with open(file, encoding="utf-8") as f:
-        return json.load(f)
+    for name in (METADATA_FILE, EXPORT_METADATA_FILE):
+        file = os.path.join(path, name)
+        if os.path.isfile(file):
+            with open(file, encoding="utf-8") as f:
+                return json.load(f)
+    return {}
 
 
 def _is_remote(handle: str) -> bool:

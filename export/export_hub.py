@@ -1,0 +1,74 @@
+"""`lealla export` / `python -m export.export_hub`: a trained student -> a TF Hub-ready SavedModel.
+
+  lealla export --model_dir=runs/small --out=exports/lealla-small [--overwrite]
+
+Writes the string-in SavedModel (the folder is the handle for hub.KerasLayer), the
+LaBSE-format preprocessor/encoder pair under labse_format/, lealla_export.json and
+a README.md model card. The export is checked twice before it is published: reloaded
+in this process, then loaded in a fresh process the four ways users load it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from absl import app, flags, logging
+
+flags.DEFINE_string("model_dir", None, "The training run to export (lealla distill --model_dir).")
+flags.DEFINE_string("out", None, "The export folder (must not exist unless --overwrite).")
+flags.DEFINE_boolean("overwrite", False, "Replace an existing export at --out.")
+flags.DEFINE_enum(
+    "checkpoint", "best", ["best", "latest"],
+    "best: the checkpoint with the best dev retrieval accuracy (the latest if none); latest.",
+)  # fmt: skip
+flags.DEFINE_integer(
+    "seq_length", None, "Longest input in tokens (longer is truncated); default: training's."
+)
+flags.DEFINE_boolean("labse_format", True, "Also export the LaBSE-format preprocessor + encoder.")
+flags.DEFINE_boolean(
+    "check_loaders", True,
+    "Load the export in a fresh process via hub.KerasLayer (tf_keras), hub.load, "
+    "tf.saved_model.load and keras.layers.TFSMLayer and compare embeddings.",
+)  # fmt: skip
+flags.DEFINE_float("tolerance", 1e-5, "Largest allowed embedding difference in the checks.")
+FLAGS = flags.FLAGS
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments {argv[1:]}")
+    for name in ("model_dir", "out"):
+        if not FLAGS[name].value:
+            raise app.UsageError(f"--{name} is required")
+    from export import exporter, load_check
+
+    config = exporter.ExportConfig(
+        checkpoint=FLAGS.checkpoint, seq_length=FLAGS.seq_length,
+        labse_format=FLAGS.labse_format, tolerance=FLAGS.tolerance,
+    )  # fmt: skip
+    start = time.perf_counter()
+    try:
+        metadata = exporter.export_model(FLAGS.model_dir, FLAGS.out, config, FLAGS.overwrite)
+    except (FileExistsError, ValueError) as e:
+        raise app.UsageError(str(e)) from None
+    logging.info("exported in %.1f s: %s", time.perf_counter() - start, metadata["verification"])
+    if FLAGS.check_loaders:
+        from export import restore
+
+        encoder = restore.restore_sentence_encoder(
+            FLAGS.model_dir, checkpoint=FLAGS.checkpoint, seq_length=FLAGS.seq_length
+        )
+        texts = exporter.probe_sentences()
+        diffs = load_check.check_in_subprocess(
+            FLAGS.out, texts, encoder.encode(texts), FLAGS.tolerance, FLAGS.labse_format
+        )
+        print("loads in a fresh process: " + ", ".join(f"{k} {v:.1g}" for k, v in diffs.items()))
+    print(
+        f"exported {FLAGS.model_dir} (checkpoint {metadata['checkpoint']['which']}, step "
+        f"{metadata['checkpoint']['step']}) -> {FLAGS.out}: {metadata['embedding_dim']} dims, "
+        f"{metadata['parameters']:,} parameters, vocab {metadata['tokenizer']['vocab_size']:,}"
+    )
+
+
+if __name__ == "__main__":
+    app.run(main)

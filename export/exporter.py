@@ -1,0 +1,245 @@
+"""A training model_dir -> a TF Hub-ready export folder, verified, written atomically.
+
+Export folder:
+  saved_model.pb, variables/, assets/   strings in, [N, d] unit-length out (the root is
+                                        the handle: hub.KerasLayer(OUT))
+  labse_format/preprocessor/            strings -> input_word_ids/input_mask/input_type_ids
+  labse_format/encoder/                 dict in -> default/pooled_output/sequence_output
+  lealla_export.json                    metadata (shape, tokenizer, teacher, training, checks)
+  README.md                             the model card
+
+Only the student backbone is exported: the distillation projection and any
+training-only heads stay in the checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import os
+import re
+import shutil
+import uuid
+
+import numpy as np
+import tensorflow as tf
+
+from export import model_card, modules, restore
+from lealla import configs, demo_corpus
+
+METADATA_FILE = "lealla_export.json"
+CARD_FILE = "README.md"
+LABSE_DIR = "labse_format"
+PREPROCESSOR_DIR = os.path.join(LABSE_DIR, "preprocessor")
+ENCODER_DIR = os.path.join(LABSE_DIR, "encoder")
+_VERIFY_LANGUAGES = ("en", "de", "ru", "ar", "zh", "ja", "ko")
+
+
+class ExportVerificationError(RuntimeError):
+    """The reloaded export does not reproduce the in-memory student's embeddings."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportConfig(configs.ConfigMixin):
+    """How to export.
+
+    Attributes:
+      checkpoint: `best` (best dev retrieval, else latest) or `latest`.
+      seq_length: longest input in tokens; default: the run's training seq_length.
+      labse_format: also write the LaBSE-compatible preprocessor/encoder pair.
+      tolerance: largest allowed |reloaded - in-memory| embedding difference.
+    """
+
+    checkpoint: str = "best"
+    seq_length: int | None = None
+    labse_format: bool = True
+    tolerance: float = 1e-5
+
+    def __post_init__(self):
+        if self.checkpoint not in restore.CHECKPOINT_CHOICES:
+            raise ValueError(
+                f"checkpoint must be one of {restore.CHECKPOINT_CHOICES}, got {self.checkpoint!r}"
+            )
+        if self.seq_length is not None and self.seq_length < 3:
+            raise ValueError(f"seq_length must be >= 3, got {self.seq_length}")
+
+
+def export_model(
+    model_dir: str, out: str, config: ExportConfig = ExportConfig(), overwrite: bool = False
+) -> dict:
+    """Exports the student of `model_dir` to `out`; returns the metadata written.
+
+    The export is built in a temporary sibling folder, reloaded and compared with
+    the in-memory student, and only then renamed to `out`: an interrupted or failed
+    export leaves `out` as it was.
+
+    Raises:
+      FileExistsError: `out` exists and `overwrite` is False.
+      ValueError: `model_dir` is not a training run or has no checkpoint.
+      ExportVerificationError: the reloaded export disagrees with the student.
+    """
+    out = os.path.abspath(out.rstrip("/"))
+    if os.path.lexists(out) and not overwrite:
+        raise FileExistsError(f"export path {out} exists; pass --overwrite to replace it")
+    encoder = restore.restore_sentence_encoder(
+        model_dir, checkpoint=config.checkpoint, seq_length=config.seq_length
+    )
+    checkpoint = restore.checkpoint_path(model_dir, config.checkpoint)
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    tmp = f"{out}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        vocab_asset = _tokenizer_file(model_dir)
+        _save_string_module(encoder, vocab_asset, tmp)
+        if config.labse_format:
+            _save_labse_pair(encoder, vocab_asset, tmp)
+        checks = verify_export(tmp, encoder, config.tolerance, config.labse_format)
+        metadata = _metadata(model_dir, encoder, checkpoint, config, checks)
+        configs.atomic_write_text(
+            os.path.join(tmp, METADATA_FILE), json.dumps(metadata, indent=2) + "\n"
+        )
+        configs.atomic_write_text(os.path.join(tmp, CARD_FILE), model_card.render(metadata))
+        _replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return metadata
+
+
+def verify_export(path: str, encoder, tolerance: float, labse_format: bool) -> dict:
+    """Reloads the export at `path` and compares it with `encoder` on multilingual probes.
+
+    Returns:
+      {"sentences", "max_abs_diff", "labse_format_max_abs_diff"}.
+
+    Raises:
+      ExportVerificationError: a difference above `tolerance`.
+    """
+    texts = probe_sentences()
+    expected = encoder.encode(texts)
+    loaded = tf.saved_model.load(path)
+    got = loaded(tf.constant(texts)).numpy()
+    checks = {"sentences": len(texts), "max_abs_diff": float(np.abs(got - expected).max())}
+    if labse_format:
+        pre = tf.saved_model.load(os.path.join(path, PREPROCESSOR_DIR))
+        enc = tf.saved_model.load(os.path.join(path, ENCODER_DIR))
+        pair = enc(pre(tf.constant(texts)))["default"].numpy()
+        checks["labse_format_max_abs_diff"] = float(np.abs(pair - expected).max())
+    for name in ("max_abs_diff", "labse_format_max_abs_diff"):
+        if checks.get(name, 0.0) > tolerance:
+            raise ExportVerificationError(
+                f"reloaded export differs from the trained student: {name}={checks[name]:.3g} "
+                f"> tolerance {tolerance:g} on {len(texts)} sentences"
+            )
+    return checks
+
+
+def probe_sentences() -> list[str]:
+    """Sentences in several scripts, plus an empty and an over-long one (truncation)."""
+    texts = [s for lang in _VERIFY_LANGUAGES for s in demo_corpus.read_split("dev", lang)[:4]]
+    return [*texts, "", " ".join(demo_corpus.read_split("dev", "en"))]
+
+
+def _save_string_module(encoder, vocab_asset: str, path: str) -> None:
+    module = modules.StringEncoder(
+        encoder.tokenizer, encoder.backbone, encoder.seq_length, vocab_asset
+    )
+    module.concrete_functions()  # traces both training modes so both are saved
+    serving = tf.function(lambda texts: {"default": module(texts)})
+    tf.saved_model.save(
+        module, path, signatures={"serving_default": serving.get_concrete_function(modules.STRINGS)}
+    )
+
+
+def _save_labse_pair(encoder, vocab_asset: str, root: str) -> None:
+    pre = modules.Preprocessor(encoder.tokenizer, encoder.seq_length, vocab_asset)
+    pre.concrete_functions()
+    tf.saved_model.save(
+        pre, os.path.join(root, PREPROCESSOR_DIR),
+        signatures={"serving_default": pre.__call__.get_concrete_function()},
+    )  # fmt: skip
+    enc = modules.DictEncoder(encoder.backbone, vocab_asset, encoder.tokenizer)
+    enc.concrete_functions()
+    serving = tf.function(lambda inputs: enc(inputs, training=False))
+    tf.saved_model.save(
+        enc, os.path.join(root, ENCODER_DIR),
+        signatures={"serving_default": serving.get_concrete_function(modules.ENCODER_INPUTS)},
+    )  # fmt: skip
+
+
+def _tokenizer_file(model_dir: str) -> str:
+    """The vocabulary file of the run's tokenizer (vocab.txt or the SentencePiece model)."""
+    directory = os.path.join(model_dir, restore.TOKENIZER_DIR)
+    with open(os.path.join(directory, "tokenizer.json"), encoding="utf-8") as f:
+        values = json.load(f)
+    name = values.get("vocab_file") or values.get("model_file")
+    if not name:
+        raise ValueError(f"{directory}/tokenizer.json names no vocab_file or model_file")
+    return os.path.join(directory, name)
+
+
+def _metadata(model_dir: str, encoder, checkpoint: str, config: ExportConfig, checks) -> dict:
+    run = restore.read_run_config(model_dir)
+    student = _read_json(os.path.join(model_dir, restore.STUDENT_CONFIG))
+    tok = encoder.tokenizer
+    asset = os.path.basename(_tokenizer_file(model_dir))
+    tokenizer = {"kind": tok.kind, "vocab_size": tok.vocab_size, "asset": f"assets/{asset}"}
+    if tok.kind == "wordpiece":
+        tokenizer["lower_case"] = bool(getattr(tok, "lower_case", False))
+    pruning = _read_json(os.path.join(model_dir, restore.TOKENIZER_DIR, "pruning.json"))
+    if pruning:
+        tokenizer["pruned_from"] = pruning.get("original_size")
+    step = re.search(r"ckpt-(\d+)$", checkpoint)
+    metadata = {
+        "format": "string",
+        "normalized": True,
+        "embedding_dim": int(encoder.backbone.embedding_dim),
+        "seq_length": int(encoder.seq_length),
+        "parameters": int(encoder.backbone.count_params()),
+        "tokenizer": tokenizer,
+        "student": student,
+        "teacher": run.get("teacher"),
+        "objective": run.get("objective", "lealla"),
+        "training": {
+            key: run.get(key)
+            for key in ("train_data", "dev_data", "steps", "batch_size", "learning_rate",
+                        "teacher_cache", "vocab")
+        },  # fmt: skip
+        "checkpoint": {
+            "which": config.checkpoint,
+            "step": int(step.group(1)) if step else None,
+        },
+        "evaluation": {
+            "best": _read_json(os.path.join(model_dir, "best", "best.json")),
+            "final": _read_json(os.path.join(model_dir, "metrics.json")),
+        },
+        "verification": checks,
+        "labse_format": {"preprocessor": PREPROCESSOR_DIR, "encoder": ENCODER_DIR}
+        if config.labse_format
+        else None,
+        "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "tensorflow": tf.__version__,
+    }
+    if tok.kind == "sentencepiece":
+        metadata["sentencepiece_model"] = tokenizer["asset"]
+    else:
+        metadata["vocab_file"] = tokenizer["asset"]
+    return metadata
+
+
+def _read_json(path: str) -> dict | None:
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _replace(tmp: str, out: str) -> None:
+    """Renames tmp to out; an existing out is moved aside first and removed after."""
+    old = None
+    if os.path.lexists(out):
+        old = f"{out}.old-{uuid.uuid4().hex[:8]}"
+        os.rename(out, old)
+    os.rename(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

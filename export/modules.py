@@ -1,0 +1,164 @@
+"""The exported tf.Modules: a string-in encoder and the LaBSE-format preprocessor/encoder pair.
+
+All three follow TF Hub's Reusable SavedModel API: `__call__(inputs, training=False)`
+traced for both values of `training` (so `hub.KerasLayer(..., trainable=True)`
+fine-tunes with dropout), plus `variables`, `trainable_variables` and
+`regularization_losses` attributes. Tokenization is in the graph (tensorflow_text),
+so the tokenizer's vocabulary travels as an asset.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+from lealla.tokenization import packing
+from lealla.tokenization import tokenizer as tokenizer_lib
+from students import sentence_encoder
+
+STRINGS = tf.TensorSpec([None], tf.string, name="texts")
+ENCODER_INPUTS = {
+    name: tf.TensorSpec([None, None], tf.int32, name=name)
+    for name in ("input_word_ids", "input_mask", "input_type_ids")
+}
+# tokenize() returns [batch, (words), (pieces)] as TF Hub's BERT preprocessors do.
+_TOKENS = tf.RaggedTensorSpec([None, None, None], tf.int32, ragged_rank=2)
+
+
+class _Reusable(tf.__internal__.tracking.AutoTrackable):
+    """Exposes the backbone's variables the way hub.KerasLayer looks for them.
+
+    Not a tf.Module: its read-only `variables` property would not be saved as the
+    plain attribute the Reusable SavedModel API asks for.
+    """
+
+    def _track_backbone(self, backbone) -> None:
+        self.backbone = backbone
+        self.variables = [v.value for v in backbone.weights]
+        self.trainable_variables = [v.value for v in backbone.trainable_weights]
+        self.regularization_losses = []
+
+
+class StringEncoder(_Reusable):
+    """Strings in, unit-length [N, d] float32 out: the LEALLA module interface.
+
+    Args:
+      tokenizer: the student's tokenizer.
+      backbone: the trained ThinDeepBackbone.
+      seq_length: inputs are truncated to this many tokens (special tokens included).
+      vocab_asset: the tokenizer's vocabulary file, shipped as an asset.
+    """
+
+    def __init__(self, tokenizer: tokenizer_lib.Tokenizer, backbone, seq_length: int, vocab_asset):
+        self.tokenizer = tokenizer
+        self.packer = packing.Packer(tokenizer, seq_length)
+        _attach_vocab(self, vocab_asset, tokenizer)
+        self.seq_length = tf.Variable(seq_length, trainable=False, name="seq_length")
+        self._track_backbone(backbone)
+
+    @tf.function
+    def __call__(self, texts: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """[N] tf.string -> [N, d] float32, L2-normalized; longer texts are truncated."""
+        inputs = sentence_encoder.model_inputs(self.packer, texts)
+        return self.backbone(inputs, training=training)["sentence_embedding"]
+
+    def concrete_functions(self) -> list:
+        return [self.__call__.get_concrete_function(STRINGS, training=t) for t in (False, True)]
+
+
+class Preprocessor(tf.Module):
+    """LaBSE-v2-format preprocessor: strings -> {input_word_ids, input_mask, input_type_ids}.
+
+    `__call__` packs one segment to `seq_length`; `tokenize` and
+    `bert_pack_inputs(segments, seq_length)` let users pick another length or pack
+    sentence pairs (round-robin trimming, type ids 0/1), as TF Hub's BERT
+    preprocessors do.
+    """
+
+    def __init__(self, tokenizer: tokenizer_lib.Tokenizer, seq_length: int, vocab_asset):
+        super().__init__(name="lealla_preprocessor")
+        self.tokenizer = tokenizer
+        _attach_vocab(self, vocab_asset, tokenizer)
+        self.default_seq_length = seq_length
+        special = tokenizer.special_ids
+        self._cls, self._sep, self._pad = special.cls, special.sep, special.pad
+
+    @tf.function(input_signature=[STRINGS])
+    def tokenize(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        """[N] strings -> int32 [N, (words), (pieces)], each wordpiece/piece its own word.
+
+        Packing only needs the flat token sequence; the word level is there because
+        TF Hub's bert_pack_inputs takes [N, (words), (pieces)] segments.
+        """
+        ids = self.tokenizer.tokenize(texts).with_row_splits_dtype(tf.int64)
+        pieces = tf.RaggedTensor.from_row_lengths(
+            ids.flat_values, tf.ones_like(ids.flat_values, tf.int64)
+        )
+        return tf.RaggedTensor.from_row_splits(pieces, ids.row_splits)
+
+    @tf.function
+    def bert_pack_inputs(self, segments: list, seq_length) -> dict[str, tf.Tensor]:
+        """Packs 1 or 2 tokenized segments: [CLS] a [SEP] (b [SEP]), padded to seq_length."""
+        flat = [s.merge_dims(-2, -1) for s in segments]
+        trimmed = tf_text.RoundRobinTrimmer(seq_length - 1 - len(flat)).trim(flat)
+        ids, type_ids = tf_text.combine_segments(trimmed, self._cls, self._sep)
+        word_ids, mask = tf_text.pad_model_inputs(ids, seq_length, pad_value=self._pad)
+        type_ids, _ = tf_text.pad_model_inputs(type_ids, seq_length, pad_value=0)
+        return {
+            "input_word_ids": tf.cast(word_ids, tf.int32),
+            "input_mask": tf.cast(mask, tf.int32),
+            "input_type_ids": tf.cast(type_ids, tf.int32),
+        }
+
+    @tf.function(input_signature=[STRINGS])
+    def __call__(self, texts: tf.Tensor) -> dict[str, tf.Tensor]:
+        return self.bert_pack_inputs([self.tokenize(texts)], self.default_seq_length)
+
+    def concrete_functions(self) -> list:
+        length = tf.TensorSpec([], tf.int32, name="seq_length")
+        return [
+            self.bert_pack_inputs.get_concrete_function([_TOKENS], length),
+            self.bert_pack_inputs.get_concrete_function([_TOKENS, _TOKENS], length),
+        ]
+
+
+class DictEncoder(_Reusable):
+    """LaBSE-v2-format encoder: the preprocessor's dict in; default/pooled/sequence out.
+
+    `default` is the student's sentence embedding (unit length, what the string
+    module returns); `pooled_output` is the pooled vector before the output
+    projection and normalization; `sequence_output` the last layer's token states.
+    `input_type_ids` is accepted for compatibility; the student has no segment
+    embeddings, so it does not change the output.
+    """
+
+    def __init__(self, backbone, vocab_asset, tokenizer: tokenizer_lib.Tokenizer):
+        _attach_vocab(self, vocab_asset, tokenizer)
+        self._track_backbone(backbone)
+
+    @tf.function
+    def __call__(self, inputs: dict, training: bool = False) -> dict[str, tf.Tensor]:
+        out = self.backbone(
+            {"token_ids": inputs["input_word_ids"], "padding_mask": inputs["input_mask"]},
+            training=training,
+        )
+        return {
+            "default": out["sentence_embedding"],
+            "pooled_output": tf.cast(out["pooled_output"], tf.float32),
+            "sequence_output": tf.cast(out["sequence_output"], tf.float32),
+        }
+
+    def concrete_functions(self) -> list:
+        return [
+            self.__call__.get_concrete_function(ENCODER_INPUTS, training=t) for t in (False, True)
+        ]
+
+
+def _attach_vocab(module: tf.Module, vocab_asset: str, tokenizer: tokenizer_lib.Tokenizer) -> None:
+    """vocab_file (+ do_lower_case) for wordpiece, sp_model_file for SentencePiece, as assets."""
+    if tokenizer.kind == "sentencepiece":
+        module.sp_model_file = tf.saved_model.Asset(vocab_asset)
+    else:
+        module.vocab_file = tf.saved_model.Asset(vocab_asset)
+        lower = bool(getattr(tokenizer, "lower_case", False))
+        module.do_lower_case = tf.Variable(lower, trainable=False, name="do_lower_case")

@@ -1,0 +1,100 @@
+"""A training model_dir -> the student as a `SentenceEncoder` (tokenizer + backbone + weights).
+
+Reads what a run leaves behind (see distill/trainer.py): `distill_config.json` (the
+packed length), `student_config.json` (the shape), `tokenizer/` and the `best/` or
+`checkpoints/` checkpoint, of which only the `student` object is restored: the
+distillation projection and the EMS heads stay behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import tensorflow as tf
+
+from lealla.tokenization import tokenizer as tokenizer_lib
+from lealla.tokenization import vocab_pruning
+from students.sentence_encoder import SentenceEncoder
+from students.student_config import StudentConfig
+
+RUN_CONFIG = "distill_config.json"
+STUDENT_CONFIG = "student_config.json"
+TOKENIZER_DIR = "tokenizer"
+CHECKPOINT_CHOICES = ("best", "latest")
+
+
+def is_model_dir(path: str) -> bool:
+    """Whether `path` looks like a training run's model_dir."""
+    return all(
+        os.path.exists(os.path.join(path, name))
+        for name in (RUN_CONFIG, STUDENT_CONFIG, TOKENIZER_DIR)
+    )
+
+
+def checkpoint_path(model_dir: str, checkpoint: str = "best") -> str:
+    """The checkpoint prefix to restore: `best` falls back to the latest one.
+
+    Raises:
+      ValueError: unknown choice, or the run has no checkpoint yet.
+    """
+    if checkpoint not in CHECKPOINT_CHOICES:
+        raise ValueError(f"checkpoint must be one of {CHECKPOINT_CHOICES}, got {checkpoint!r}")
+    path = None
+    if checkpoint == "best":
+        path = tf.train.latest_checkpoint(os.path.join(model_dir, "best"))
+    if path is None:
+        path = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
+    if path is None:
+        raise ValueError(f"{model_dir}: no checkpoint in best/ or checkpoints/ (train first)")
+    return path
+
+
+def load_run_tokenizer(model_dir: str) -> tokenizer_lib.Tokenizer:
+    """The run's tokenizer (a pruned teacher vocabulary or a given one)."""
+    path = os.path.join(model_dir, TOKENIZER_DIR)
+    if os.path.isfile(os.path.join(path, vocab_pruning.PRUNING_JSON)):
+        return vocab_pruning.load_pruned(path)[0]
+    return tokenizer_lib.load_tokenizer(path)
+
+
+def read_run_config(model_dir: str) -> dict:
+    """distill_config.json as a plain dict (export reads only a few fields)."""
+    with open(os.path.join(model_dir, RUN_CONFIG), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def restore_sentence_encoder(
+    model_dir: str, checkpoint: str = "best", seq_length: int | None = None
+) -> SentenceEncoder:
+    """Rebuilds the student of `model_dir` with its trained weights, float32.
+
+    Args:
+      model_dir: a training run's folder.
+      checkpoint: `best` (best dev retrieval, else latest) or `latest`.
+      seq_length: longest packed input; default: the run's training seq_length.
+
+    Raises:
+      ValueError: not a model_dir, no checkpoint, or a checkpoint without the
+        student's variables.
+    """
+    if not is_model_dir(model_dir):
+        raise ValueError(
+            f"{model_dir} is not a training model_dir (expected {RUN_CONFIG}, "
+            f"{STUDENT_CONFIG} and {TOKENIZER_DIR}/ in it)"
+        )
+    tokenizer = load_run_tokenizer(model_dir)
+    student_config = StudentConfig.from_json_file(os.path.join(model_dir, STUDENT_CONFIG))
+    # Exports and evaluation run in float32 whatever the training policy was.
+    backbone = StudentConfig.from_dict(
+        {**student_config.to_dict(), "dtype_policy": "float32", "dropout": 0.0}
+    ).build()
+    path = checkpoint_path(model_dir, checkpoint)
+    status = tf.train.Checkpoint(student=backbone).restore(path).expect_partial()
+    try:
+        status.assert_existing_objects_matched()
+    except AssertionError as e:
+        raise ValueError(f"{path}: the checkpoint does not hold this student's weights: {e}")
+    length = seq_length or int(read_run_config(model_dir).get("seq_length", 128))
+    length = min(length, student_config.max_sequence_length)
+    return SentenceEncoder(tokenizer, backbone, length)

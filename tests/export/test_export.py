@@ -1,0 +1,218 @@
+"""Export: loads everywhere users load it, LaBSE-format pair, overwrite refusal, atomicity."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from export import exporter, load_check, restore
+from lealla import demo_corpus
+
+LATEST = exporter.ExportConfig(checkpoint="latest")
+LATEST_ONLY_STRING_MODULE = exporter.ExportConfig(checkpoint="latest", labse_format=False)
+
+
+@pytest.fixture(scope="module")
+def exported(trained_run, tmp_path_factory):
+    model_dir, distiller = trained_run
+    out = str(tmp_path_factory.mktemp("exports") / "lealla-tiny")
+    metadata = exporter.export_model(model_dir, out, LATEST)
+    return out, metadata, distiller
+
+
+def test_loads_four_ways_in_a_fresh_process_with_the_students_embeddings(exported):
+    out, _, distiller = exported
+    texts = demo_corpus.read_split("test", "ja")[:5] + demo_corpus.read_split("test", "de")[:5]
+    # The in-memory student of the training run (latest checkpoint = its final weights).
+    expected = distiller.encoder.encode(texts)
+    diffs = load_check.check_in_subprocess(out, texts, expected, tolerance=1e-5)
+    assert set(diffs) == {*load_check.LOADERS, load_check.PAIR_LOADER}
+    assert max(diffs.values()) <= 1e-5, diffs
+
+
+def test_any_batch_size_and_long_inputs_truncated(exported):
+    out, metadata, _ = exported
+    module = tf.saved_model.load(out)
+    assert module(tf.constant([], tf.string)).shape == (0, metadata["embedding_dim"])
+    long_text = " ".join(demo_corpus.read_split("test", "en"))
+    a, b = module(tf.constant([long_text, long_text + " and more words at the end"])).numpy()
+    np.testing.assert_allclose(a, b, atol=1e-6)  # both cut to the same first 32 tokens
+    np.testing.assert_allclose(np.linalg.norm(a), 1.0, atol=1e-5)
+    big = module(tf.constant(demo_corpus.read_split("train", "fr"))).numpy()
+    assert big.shape == (300, metadata["embedding_dim"])
+
+
+def test_only_the_student_is_exported(exported):
+    out, metadata, distiller = exported
+    module = tf.saved_model.load(out)
+    shapes = sorted(tuple(v.shape) for v in module.variables)
+    assert shapes == sorted(tuple(w.shape) for w in distiller.student.weights)
+    teacher_dim = distiller.teacher.embedding_dim
+    assert not any(teacher_dim in s for s in shapes)  # the distillation projection stayed behind
+    assert metadata["parameters"] == distiller.student.count_params()
+
+
+def test_labse_format_pair(exported):
+    out, metadata, distiller = exported
+    from teachers import loading
+
+    pair = loading.load_teacher(
+        os.path.join(out, "labse_format", "encoder"),
+        preprocessor=os.path.join(out, "labse_format", "preprocessor"),
+        seq_length=32,
+    )
+    assert pair.format == "labse_v2"
+    assert pair.tokenizer.vocab_size == metadata["tokenizer"]["vocab_size"]
+    texts = demo_corpus.read_split("dev", "ar")[:6]
+    np.testing.assert_allclose(
+        pair.embed(tf.constant(texts)).numpy(), distiller.encoder.encode(texts), atol=1e-5
+    )
+    pre = tf.saved_model.load(os.path.join(out, "labse_format", "preprocessor"))
+    packed = pre(tf.constant(texts))
+    assert packed["input_word_ids"].shape == (6, 32)
+    tokens = pre.tokenize(tf.constant(["Hello world", "Hallo"]))
+    assert tokens.ragged_rank == 2
+    both = pre.bert_pack_inputs([tokens, tokens], tf.constant(12))
+    assert both["input_word_ids"].shape == (2, 12)
+    row = both["input_type_ids"][0].numpy()
+    mask = both["input_mask"][0].numpy()
+    n_a = int(tokens[0].flat_values.shape[0])
+    assert row[: n_a + 2].tolist() == [0] * (n_a + 2)  # [CLS] a [SEP]
+    assert set(row[n_a + 2 : mask.sum()].tolist()) == {1}  # b [SEP]
+    enc = tf.saved_model.load(os.path.join(out, "labse_format", "encoder"))
+    outputs = enc(pre(tf.constant(texts)))
+    assert outputs["sequence_output"].shape[:2] == (6, 32)
+    assert outputs["pooled_output"].shape[0] == 6
+
+
+def test_export_loads_as_a_teacher_with_its_tokenizer(exported):
+    out, metadata, distiller = exported
+    from teachers import loading
+
+    teacher = loading.load_teacher(out)
+    assert (teacher.format, teacher.embedding_dim) == ("string", metadata["embedding_dim"])
+    assert teacher.tokenizer.vocab_size == distiller.tokenizer.vocab_size
+    texts = demo_corpus.read_split("dev", "ko")[:4]
+    np.testing.assert_allclose(
+        teacher.embed(tf.constant(texts)).numpy(), distiller.encoder.encode(texts), atol=1e-5
+    )
+
+
+def test_model_card_and_metadata(exported):
+    out, metadata, distiller = exported
+    card = open(os.path.join(out, "README.md"), encoding="utf-8").read()
+    assert "hub.KerasLayer" in card and "import tensorflow_text" in card
+    assert "Op type not registered" in card
+    assert f"{metadata['parameters']:,}" in card
+    assert "use-multilingual" in card and "de-en" in card
+    saved = json.loads(open(os.path.join(out, "lealla_export.json"), encoding="utf-8").read())
+    assert saved["checkpoint"] == {"which": "latest", "step": 40}
+    assert saved["tokenizer"]["kind"] == "sentencepiece"
+    assert saved["tokenizer"]["pruned_from"] == 128_000
+    assert os.path.isfile(os.path.join(out, saved["sentencepiece_model"]))
+    assert saved["verification"]["max_abs_diff"] <= 1e-5
+
+
+def test_without_tensorflow_text_the_documented_error(exported):
+    error = load_check.load_error_without_tensorflow_text(exported[0])
+    assert error is not None and "Op type not registered" in error and "TFText" in error
+
+
+def test_refuses_to_overwrite_and_replaces_when_asked(trained_run, tmp_path):
+    model_dir, _ = trained_run
+    out = tmp_path / "export"
+    out.mkdir()
+    (out / "keep.txt").write_text("user data")
+    with pytest.raises(FileExistsError, match="pass --overwrite"):
+        exporter.export_model(model_dir, str(out))
+    assert (out / "keep.txt").read_text() == "user data"
+    exporter.export_model(model_dir, str(out), LATEST_ONLY_STRING_MODULE, overwrite=True)
+    assert not (out / "keep.txt").exists() and (out / "saved_model.pb").exists()
+    assert sorted(os.listdir(tmp_path)) == ["export"]  # no temp or old folders left
+
+
+def test_interrupted_export_leaves_nothing_half_written(trained_run, tmp_path, monkeypatch):
+    model_dir, _ = trained_run
+    out = tmp_path / "export"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(exporter, "_save_labse_pair", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        exporter.export_model(model_dir, str(out))
+    assert os.listdir(tmp_path) == []
+    # An existing export survives a failed --overwrite untouched.
+    out.mkdir()
+    (out / "saved_model.pb").write_bytes(b"previous export")
+    with pytest.raises(KeyboardInterrupt):
+        exporter.export_model(model_dir, str(out), overwrite=True)
+    assert (out / "saved_model.pb").read_bytes() == b"previous export"
+    assert os.listdir(tmp_path) == ["export"]
+
+
+def test_verification_failure_publishes_nothing(trained_run, tmp_path):
+    config = exporter.ExportConfig(labse_format=False, tolerance=-1.0)
+    with pytest.raises(exporter.ExportVerificationError, match="max_abs_diff"):
+        exporter.export_model(trained_run[0], str(tmp_path / "export"), config)
+    assert os.listdir(tmp_path) == []
+
+
+def test_wordpiece_student_uncased_mean_pooled_and_fine_tunable(wordpiece_run, tmp_path):
+    out = str(tmp_path / "export")
+    metadata = exporter.export_model(wordpiece_run, out, exporter.ExportConfig(labse_format=False))
+    assert metadata["tokenizer"] == {
+        "kind": "wordpiece", "vocab_size": metadata["tokenizer"]["vocab_size"],
+        "asset": "assets/vocab.txt", "lower_case": True,
+    }  # fmt: skip
+    assert metadata["checkpoint"]["which"] == "best"  # falls back to the latest: no best/
+    assert metadata["embedding_dim"] == 24 and metadata["seq_length"] == 16
+    module = tf.saved_model.load(out)
+    lower, upper = module(tf.constant(["hello world", "HELLO WORLD"])).numpy()
+    np.testing.assert_allclose(lower, upper, atol=1e-6)  # uncased vocab: case is folded
+
+    import tensorflow_hub as hub
+    import tf_keras
+
+    layer = hub.KerasLayer(out, trainable=True)
+    inputs = tf_keras.layers.Input(shape=(), dtype=tf.string)
+    model = tf_keras.Model(inputs, layer(inputs))
+    assert len(model.trainable_weights) == len(module.trainable_variables) > 0
+    texts = tf.constant(["a sentence", "another one"])
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(model(texts, training=True)[:, 0])
+    grads = tape.gradient(loss, model.trainable_weights)
+    assert all(g is not None for g in grads)
+    assert max(float(tf.reduce_max(tf.abs(tf.convert_to_tensor(g)))) for g in grads) > 0
+    inference = model(texts, training=False).numpy()
+    np.testing.assert_allclose(inference, module(texts).numpy(), atol=1e-6)
+
+
+def test_restore_errors(tmp_path, wordpiece_run):
+    with pytest.raises(ValueError, match="not a training model_dir"):
+        restore.restore_sentence_encoder(str(tmp_path))
+    with pytest.raises(ValueError, match="checkpoint must be one of"):
+        restore.checkpoint_path(wordpiece_run, "first")
+    empty = tmp_path / "run"
+    for name in ("tokenizer", "checkpoints"):
+        (empty / name).mkdir(parents=True)
+    for name in ("distill_config.json", "student_config.json"):
+        (empty / name).write_text("{}")
+    with pytest.raises(ValueError, match="no checkpoint in best/ or checkpoints/"):
+        restore.checkpoint_path(str(empty))
+
+
+def test_cli_refuses_an_existing_path_naming_it(trained_run, tmp_path):
+    out = tmp_path / "taken"
+    out.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "export.export_hub", f"--model_dir={trained_run[0]}",
+         f"--out={out}", "--check_loaders=false"],
+        capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert f"export path {out} exists; pass --overwrite" in proc.stderr + proc.stdout
