@@ -33,6 +33,9 @@ CARD_FILE = "README.md"
 LABSE_DIR = "labse_format"
 PREPROCESSOR_DIR = os.path.join(LABSE_DIR, "preprocessor")
 ENCODER_DIR = os.path.join(LABSE_DIR, "encoder")
+_TRAINING_KEYS = (
+    "train_data", "dev_data", "steps", "batch_size", "learning_rate", "teacher_cache", "vocab",
+)  # fmt: skip
 _VERIFY_LANGUAGES = ("en", "de", "ru", "ar", "zh", "ja", "ko")
 
 
@@ -200,11 +203,7 @@ def _metadata(model_dir: str, encoder, checkpoint: str, config: ExportConfig, ch
         "student": student,
         "teacher": run.get("teacher"),
         "objective": run.get("objective", "lealla"),
-        "training": {
-            key: run.get(key)
-            for key in ("train_data", "dev_data", "steps", "batch_size", "learning_rate",
-                        "teacher_cache", "vocab")
-        },  # fmt: skip
+        "training": {key: run.get(key) for key in _TRAINING_KEYS},
         "checkpoint": {
             "which": config.checkpoint,
             "step": int(step.group(1)) if step else None,
@@ -217,7 +216,7 @@ def _metadata(model_dir: str, encoder, checkpoint: str, config: ExportConfig, ch
         "labse_format": {"preprocessor": PREPROCESSOR_DIR, "encoder": ENCODER_DIR}
         if config.labse_format
         else None,
-        "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "exported_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "tensorflow": tf.__version__,
     }
     if tok.kind == "sentencepiece":

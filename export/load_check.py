@@ -55,7 +55,9 @@ def check_in_subprocess(
     diffs = result["max_abs_diff"]
     bad = {name: d for name, d in diffs.items() if not d <= tolerance}
     if bad:
-        raise LoadCheckError(f"{export_dir}: loaders disagree with the student beyond {tolerance:g}: {bad}")
+        raise LoadCheckError(
+            f"{export_dir}: loaders disagree with the student beyond {tolerance:g}: {bad}"
+        )
     return diffs
 
 
@@ -83,11 +85,10 @@ def _run(args: list[str], timeout: float) -> dict:
 
 
 def _embed_all_ways(export_dir: str, texts: list[str], labse_format: bool) -> dict:
-    import tensorflow as tf
-    import tensorflow_text  # noqa: F401  registers the tokenizer ops the graph uses
-
     import keras
+    import tensorflow as tf
     import tensorflow_hub as hub
+    import tensorflow_text  # noqa: F401  registers the tokenizer ops the graph uses
     import tf_keras
 
     batch = tf.constant(texts)
@@ -116,7 +117,7 @@ def main(argv: list[str]) -> None:
         try:
             tf.saved_model.load(FLAGS.export)
             error = None
-        except Exception as e:  # noqa: BLE001  report whatever the user would see
+        except Exception as e:
             error = f"{type(e).__name__}: {e}"
         print(_RESULT_PREFIX + json.dumps({"error": error}))
         return
@@ -125,7 +126,7 @@ def main(argv: list[str]) -> None:
     expected = np.load(FLAGS.expected, allow_pickle=False)
     got = _embed_all_ways(FLAGS.export, texts, FLAGS.labse_format)
     diffs = {
-        name: float(np.abs(value - expected).max()) if value.shape == expected.shape else float("inf")
+        name: float(np.abs(value - expected).max()) if value.shape == expected.shape else np.inf
         for name, value in got.items()
     }
     print(_RESULT_PREFIX + json.dumps({"max_abs_diff": diffs}))
@@ -139,6 +140,6 @@ if __name__ == "__main__":
     flags.DEFINE_string("expected", None, "A .npy of the expected embeddings.")
     flags.DEFINE_boolean("labse_format", True, "Also check the LaBSE-format pair.")
     flags.DEFINE_boolean(
-        "without_tensorflow_text", False, "Only report the error of loading without tensorflow_text."
+        "without_tensorflow_text", False, "Only report the load error without tensorflow_text."
     )
     app.run(main)

@@ -59,6 +59,7 @@ def render(metadata: dict) -> str:
             'embeddings = encoder(preprocessor(tf.constant(["Hello world"])))["default"]',
             "```",
         ]
+    cache = training.get("teacher_cache")
     lines += [
         "",
         "## Model",
@@ -77,13 +78,13 @@ def render(metadata: dict) -> str:
         "## Training",
         "",
         f"- data: {', '.join(training.get('train_data') or []) or 'n/a'}"
-        + (f" (teacher cache {training['teacher_cache']})" if training.get("teacher_cache") else ""),
+        + (f" (teacher cache {cache})" if cache else ""),
         f"- {training.get('steps')} steps, batch {training.get('batch_size')}, "
         f"learning rate {training.get('learning_rate')}",
         f"- exported checkpoint: {metadata['checkpoint']['which']} "
         f"(step {metadata['checkpoint']['step']})",
     ]
-    lines += ["", "## Evaluation", ""] + _evaluation_lines(evaluation, training)
+    lines += ["", "## Evaluation", "", *_evaluation_lines(evaluation, training)]
     checks = metadata["verification"]
     lines += [
         "",

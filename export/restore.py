@@ -94,7 +94,9 @@ def restore_sentence_encoder(
     try:
         status.assert_existing_objects_matched()
     except AssertionError as e:
-        raise ValueError(f"{path}: the checkpoint does not hold this student's weights: {e}")
+        raise ValueError(
+            f"{path}: the checkpoint does not hold this student's weights: {e}"
+        ) from None
     length = seq_length or int(read_run_config(model_dir).get("seq_length", 128))
     length = min(length, student_config.max_sequence_length)
     return SentenceEncoder(tokenizer, backbone, length)

@@ -103,13 +103,15 @@ def test_export_loads_as_a_teacher_with_its_tokenizer(exported):
 
 
 def test_model_card_and_metadata(exported):
-    out, metadata, distiller = exported
-    card = open(os.path.join(out, "README.md"), encoding="utf-8").read()
+    out, metadata, _distiller = exported
+    with open(os.path.join(out, "README.md"), encoding="utf-8") as f:
+        card = f.read()
     assert "hub.KerasLayer" in card and "import tensorflow_text" in card
     assert "Op type not registered" in card
     assert f"{metadata['parameters']:,}" in card
     assert "use-multilingual" in card and "de-en" in card
-    saved = json.loads(open(os.path.join(out, "lealla_export.json"), encoding="utf-8").read())
+    with open(os.path.join(out, "lealla_export.json"), encoding="utf-8") as f:
+        saved = json.load(f)
     assert saved["checkpoint"] == {"which": "latest", "step": 40}
     assert saved["tokenizer"]["kind"] == "sentencepiece"
     assert saved["tokenizer"]["pruned_from"] == 128_000
