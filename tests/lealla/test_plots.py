@@ -18,3 +18,14 @@ def test_series_must_match_categories(tmp_path):
         plots.grouped_bar_chart(
             str(tmp_path / "x.png"), ["de", "ja"], {"student": [0.5]}, title="t", ylabel="y"
         )
+
+
+def test_line_chart_writes_a_png_and_checks_lengths(tmp_path):
+    path = tmp_path / "curve.png"
+    plots.line_chart(
+        str(path), {"loss": ([1, 2, 3], [3.0, 2.0, 1.5]), "empty": ([], [])},
+        title="t", xlabel="step", ylabel="loss", log_y=True,
+    )  # fmt: skip
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="3 x values and 2 y values"):
+        plots.line_chart(str(path), {"bad": ([1, 2, 3], [1, 2])}, title="", xlabel="", ylabel="")

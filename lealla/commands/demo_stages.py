@@ -1,0 +1,202 @@
+"""The demo's stages: teacher -> cache -> distillation -> export -> reload -> eval -> mining.
+
+Each stage reuses what an earlier run left in the demo folder (the cache resumes
+from its last shard, distillation from its last checkpoint, an export of the same
+checkpoint is kept) and returns plain numbers for the report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+import numpy as np
+from absl import logging
+
+from lealla import demo_corpus
+from lealla.evaluation.retrieval import retrieval_accuracy
+
+PIVOT = "en"
+LANGUAGES = tuple(lang for lang in demo_corpus.DEMO_LANGUAGES if lang != PIVOT)
+
+
+def load_teacher():
+    """The offline USE-multilingual teacher (built into the user cache on first use)."""
+    from teachers import loading
+
+    return loading.load_teacher("use-multilingual")
+
+
+def build_cache(teacher, out_dir: str) -> dict:
+    """Teacher embeddings of the training split, resumable (`lealla cache`)."""
+    from teachers import embedding_cache
+
+    return embedding_cache.build_cache(teacher, demo_corpus.parallel_sources("train"), out_dir)
+
+
+def distill(model_dir: str, cache_dir: str, overrides: Sequence[str]) -> dict:
+    """Runs `lealla distill --config=demo` in a child process (the command users type).
+
+    A finished run is not repeated; an interrupted one resumes from its checkpoint.
+
+    Returns:
+      The run's metrics.json.
+    """
+    metrics_file = os.path.join(model_dir, "metrics.json")
+    config_file = os.path.join(model_dir, "distill_config.json")
+    if os.path.isfile(metrics_file) and os.path.isfile(config_file):
+        with open(metrics_file, encoding="utf-8") as f:
+            metrics = json.load(f)
+        with open(config_file, encoding="utf-8") as f:
+            steps = json.load(f)["steps"]
+        if metrics.get("step", 0) >= steps and not overrides:
+            print(f"distillation: reusing the finished run in {model_dir} ({steps} steps)")
+            return metrics
+    args = [
+        sys.executable, "-m", "distill.train", "--config=demo", f"--model_dir={model_dir}",
+        f"--teacher_cache={cache_dir}", *overrides,
+    ]  # fmt: skip
+    print("$ lealla distill " + " ".join(args[3:]), flush=True)
+    subprocess.run(args, check=True)
+    with open(metrics_file, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def export(model_dir: str, out: str) -> dict:
+    """Exports the best checkpoint (`lealla export`); an export of that checkpoint is kept."""
+    from export import exporter, restore
+
+    metadata_file = os.path.join(out, exporter.METADATA_FILE)
+    wanted = os.path.basename(restore.checkpoint_path(model_dir, "best"))
+    if os.path.isfile(metadata_file):
+        with open(metadata_file, encoding="utf-8") as f:
+            metadata = json.load(f)
+        if wanted == f"ckpt-{metadata['checkpoint']['step']}":
+            print(f"export: reusing {out} (checkpoint {wanted})")
+            return metadata
+    return exporter.export_model(model_dir, out, overwrite=True)
+
+
+def check_reload(model_dir: str, export_dir: str) -> dict[str, float]:
+    """Loads the export in a fresh process (hub.KerasLayer in tf_keras, hub.load,
+    tf.saved_model.load, Keras 3 TFSMLayer, the LaBSE-format pair) vs the student."""
+    from export import exporter, load_check, restore
+
+    encoder = restore.restore_sentence_encoder(model_dir)
+    texts = exporter.probe_sentences()
+    return load_check.check_in_subprocess(export_dir, texts, encoder.encode(texts))
+
+
+def test_split() -> dict[str, list[str]]:
+    return {lang: demo_corpus.read_split("test", lang) for lang in demo_corpus.DEMO_LANGUAGES}
+
+
+def embed_all(encoder, texts: dict[str, list[str]]) -> tuple[dict[str, np.ndarray], float]:
+    """Embeds every language's sentences; returns them and the best-of-2 sentences/s."""
+    flat = [t for lang in texts for t in texts[lang]]
+    encoder.embed(flat[:64])  # warm-up: tracing is not throughput
+    best = np.inf
+    for _ in range(2):
+        start = time.perf_counter()
+        vectors = encoder.embed(flat, batch_size=64)
+        best = min(best, time.perf_counter() - start)
+    out, row = {}, 0
+    for lang, sentences in texts.items():
+        out[lang] = vectors[row : row + len(sentences)]
+        row += len(sentences)
+    return out, len(flat) / best
+
+
+def retrieval(embeddings: dict[str, np.ndarray]) -> dict[str, float]:
+    """Per language: mean of xx->en and en->xx nearest-neighbour accuracy."""
+    return {
+        lang: float(np.mean(retrieval_accuracy(embeddings[lang], embeddings[PIVOT])))
+        for lang in LANGUAGES
+    }
+
+
+def mining_pool() -> list[str]:
+    """English side of mining: the test sentences plus the training ones as distractors."""
+    return demo_corpus.read_split("test", PIVOT) + demo_corpus.read_split("train", PIVOT)
+
+
+def mine(
+    encoder, embeddings: dict[str, np.ndarray], out_dir: str | None = None
+) -> dict[str, dict[str, float]]:
+    """Mines each language's test split against the English pool with ScaNN + ratio margin.
+
+    Gold: test line i <-> English test line i. Mutual-best pairs are kept (no
+    threshold), so precision counts wrong pairs and recall missing ones.
+
+    Returns:
+      lang -> {"precision", "recall", "f1", "mined"}; with out_dir, the mined pairs
+      are written there as xx-en.tsv (score, source, target), like `lealla align`.
+    """
+    from lealla.mining import mine as mine_lib
+    from lealla.mining import neighbors
+
+    pool = mining_pool()
+    pool_emb = encoder.embed(pool, batch_size=64)
+
+    def search(queries, base, k):
+        return neighbors.knn_search(queries, base, k, method="scann")
+
+    results = {}
+    for lang in LANGUAGES:
+        pairs = mine_lib.mine_pairs(embeddings[lang], pool_emb, mode="mutual", search=search)
+        correct = int(np.sum(pairs.src == pairs.tgt))  # gold: test line i <-> pool line i
+        gold = len(embeddings[lang])
+        precision = correct / max(len(pairs), 1)
+        recall = correct / gold
+        f1 = 2 * precision * recall / (precision + recall) if correct else 0.0
+        results[lang] = {"precision": precision, "recall": recall, "f1": f1, "mined": len(pairs)}
+        if out_dir is not None:
+            _write_mined(os.path.join(out_dir, f"{lang}-{PIVOT}.tsv"), pairs, lang, pool)
+    return results
+
+
+def _write_mined(path: str, pairs, lang: str, pool: list[str]) -> None:
+    from lealla import configs
+
+    src = demo_corpus.read_split("test", lang)
+    rows = [
+        f"{score:.4f}\t{src[s]}\t{pool[t]}\n"
+        for s, t, score in zip(pairs.src, pairs.tgt, pairs.score, strict=True)
+    ]
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    configs.atomic_write_text(path, "".join(rows))
+
+
+def folder_bytes(path: str) -> int:
+    return sum(
+        os.path.getsize(os.path.join(root, name))
+        for root, _, names in os.walk(path)
+        for name in names
+    )
+
+
+def training_curves(model_dir: str) -> dict[str, tuple[list[int], list[float]]]:
+    """Scalars of the run's TensorBoard summaries: {tag: (steps, values)}, all resumes."""
+    import tensorflow as tf
+
+    curves: dict[str, dict[int, float]] = {}
+    for part in ("train", "dev"):
+        folder = os.path.join(model_dir, "summaries", part)
+        if not os.path.isdir(folder):
+            continue
+        for name in sorted(os.listdir(folder)):
+            for record in tf.data.TFRecordDataset(os.path.join(folder, name)):
+                event = tf.compat.v1.Event.FromString(record.numpy())
+                for value in event.summary.value:
+                    number = (
+                        float(tf.make_ndarray(value.tensor))
+                        if value.HasField("tensor")
+                        else value.simple_value
+                    )
+                    curves.setdefault(value.tag, {})[event.step] = number
+    logging.info("training curves: %s", sorted(curves))
+    return {tag: (sorted(v), [v[s] for s in sorted(v)]) for tag, v in curves.items()}
