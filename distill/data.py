@@ -1,4 +1,4 @@
-"""Training batches for distillation: from the corpus (teacher in the loop) or from a cache."""
+"""Training batches: from the corpus (teacher in the loop, or no teacher) or from a cache."""
 
 from __future__ import annotations
 
@@ -14,10 +14,15 @@ from lealla.tokenization import packing
 ID_FEATURES = ("src_ids", "tgt_ids", "src_length", "tgt_length", "is_parallel")
 EMBEDDING_FEATURES = ("src_emb", "tgt_emb")
 TEXT_FEATURES = ("src", "tgt")
+# Ids into the run's language table (EMS objectives); 0 = unknown or none.
+LANGUAGE_FEATURES = ("src_lang_id", "tgt_lang_id")
 
 
 def train_dataset_fn(
-    config: DistillConfig, packer: packing.Packer, seed_offset: int = 0
+    config: DistillConfig,
+    packer: packing.Packer,
+    seed_offset: int = 0,
+    languages: tuple[str, ...] | None = None,
 ) -> Callable[[tf.distribute.InputContext], tf.data.Dataset]:
     """A dataset function for `strategy.distribute_datasets_from_function`.
 
@@ -26,13 +31,17 @@ def train_dataset_fn(
 
     Batches hold "src_ids"/"tgt_ids" (int32 [b, L]), their lengths, "is_parallel"
     (bool [b]) and either the cached "src_emb"/"tgt_emb" (float32 [b, d]) or, with
-    the teacher in the loop, the texts "src"/"tgt". `seed_offset` reseeds the data
-    order (used when a strategy's iterator cannot be checkpointed and a run resumes).
+    the teacher in the loop, the texts "src"/"tgt" (neither for objective "ems").
+    Given `languages` (the run's language table), batches also hold
+    "src_lang_id"/"tgt_lang_id" (int32 [b]): 1 + the index in `languages`, 0 for
+    an unknown or empty language. `seed_offset` reseeds the data order (used when a
+    strategy's iterator cannot be checkpointed and a run resumes).
     """
+    extra = LANGUAGE_FEATURES if languages is not None else ()
     if config.teacher_cache:
         from teachers import embedding_cache  # distill may use teachers
 
-        keep = ID_FEATURES + EMBEDDING_FEATURES
+        keep = ID_FEATURES + EMBEDDING_FEATURES + extra
 
         def examples(input_config):
             return embedding_cache.cached_dataset(
@@ -40,7 +49,8 @@ def train_dataset_fn(
             )
 
     else:
-        keep = ID_FEATURES + TEXT_FEATURES
+        texts = TEXT_FEATURES if config.uses_teacher_embeddings else ()
+        keep = ID_FEATURES + texts + extra
         index = pipeline.scan_corpus(corpus.resolve_sources(config.train_data))
 
         def examples(input_config):
@@ -56,6 +66,8 @@ def train_dataset_fn(
         )
         ds = pipeline.tokenize_examples(examples(input_config), packer)
         ds = ds.map(_add_is_parallel)
+        if languages is not None:
+            ds = ds.map(_language_ids_fn(languages))
         ds = pipeline.bucket_by_length(
             ds,
             lengths=config.bucket_lengths,
@@ -69,3 +81,23 @@ def train_dataset_fn(
 @tf.autograph.experimental.do_not_convert
 def _add_is_parallel(example: dict) -> dict:
     return {**example, "is_parallel": tf.not_equal(example["tgt_lang"], "")}
+
+
+def _language_ids_fn(languages: tuple[str, ...]) -> Callable[[dict], dict]:
+    table = tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(
+            tf.constant(list(languages), tf.string),
+            tf.range(1, len(languages) + 1, dtype=tf.int32),
+        ),
+        default_value=0,
+    )
+
+    @tf.autograph.experimental.do_not_convert
+    def add_ids(example: dict) -> dict:
+        return {
+            **example,
+            "src_lang_id": table.lookup(example["src_lang"]),
+            "tgt_lang_id": table.lookup(example["tgt_lang"]),
+        }
+
+    return add_ids

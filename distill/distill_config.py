@@ -5,12 +5,17 @@ from __future__ import annotations
 import dataclasses
 
 from distill.losses.additive_margin import DEFAULT_MARGIN, DEFAULT_SCALE
+from distill.losses.contrastive import DEFAULT_TEMPERATURE as DEFAULT_CONTRASTIVE_TEMPERATURE
 from distill.losses.feature_distillation import KINDS as FEATURE_KINDS
 from distill.losses.logit_distillation import DEFAULT_SCALE as DEFAULT_LOGIT_SCALE
 from lealla import pipeline
 from lealla.configs import ConfigMixin
 
-OBJECTIVES = ("lealla",)
+# lealla: AMS + feature + logit distillation; ems: XTR + contrastive, no teacher;
+# ems+distill: XTR + contrastive + feature (+ logit) distillation.
+OBJECTIVES = ("lealla", "ems", "ems+distill")
+DISTILLING_OBJECTIVES = ("lealla", "ems+distill")
+EMS_OBJECTIVES = ("ems", "ems+distill")
 VOCAB_CHOICES = ("teacher", "pruned")  # or a path to a vocab.txt / .model
 # Fields that may change when a run is resumed (everything else must match).
 RESUMABLE_CHANGES = ("steps", "eval_every", "log_every", "checkpoint_every", "keep_checkpoints")
@@ -18,11 +23,15 @@ RESUMABLE_CHANGES = ("steps", "eval_every", "log_every", "checkpoint_every", "ke
 
 @dataclasses.dataclass(frozen=True)
 class DistillConfig(ConfigMixin):
-    """A distillation run.
+    """A training run: distillation (LEALLA), EMS from scratch, or both.
 
     Attributes:
-      objective: "lealla" (AMS + feature + logit distillation).
-      teacher: registry name, hub handle or SavedModel path.
+      objective: "lealla" (AMS + feature + logit distillation), "ems" (XTR +
+        contrastive, no teacher), or "ems+distill" (XTR + contrastive + feature and
+        logit distillation; the contrastive term takes the place of AMS).
+      teacher: registry name, hub handle or SavedModel path. With objective "ems"
+        it is optional and only lends its vocabulary (vocab "pruned"/"teacher") and
+        the PCA init of the token embeddings; None means no teacher at all.
       preprocessor: preprocessor handle (LaBSE-v2-format teachers outside the registry).
       teacher_format: module format, or None to detect it.
       teacher_seq_length: packed length for LaBSE-format teachers.
@@ -31,7 +40,8 @@ class DistillConfig(ConfigMixin):
       student: student preset name.
       student_overrides: preset fields to replace, e.g. {"num_layers": 4}.
       vocab: "pruned" (the teacher's vocabulary pruned to the training data),
-        "teacher" (unpruned), or a path to a vocab.txt / SentencePiece .model.
+        "teacher" (unpruned), or a path to a vocab.txt / SentencePiece .model (the
+        only choice without a teacher; `lealla vocab build` learns one).
       init_from_teacher: start token embeddings from the teacher's (PCA to the
         student's width) when the student uses the teacher's vocabulary.
       train_data: corpus files/globs (parallel and/or monolingual).
@@ -50,6 +60,10 @@ class DistillConfig(ConfigMixin):
       ams_weight, ams_scale, ams_margin: additive-margin softmax term.
       feature_weight, feature_kind: feature distillation term.
       logit_weight, logit_scale: logit distillation term.
+      xtr_weight: XTR term (EMS objectives).
+      xtr_sampled: 0 for XTR's full vocabulary softmax, else a sampled softmax over
+        the batch's target tokens plus this many random ids (large vocabularies).
+      contrastive_weight, contrastive_temperature: the EMS in-batch InfoNCE term.
       dtype_policy: "float32", "mixed_bfloat16" or "mixed_float16".
       jit_compile: compile the loss and gradient computation with XLA (single
         replica; multi-replica runs leave it off for the cross-replica gathers).
@@ -61,7 +75,7 @@ class DistillConfig(ConfigMixin):
     """
 
     objective: str = "lealla"
-    teacher: str = "use-multilingual"
+    teacher: str | None = "use-multilingual"
     preprocessor: str | None = None
     teacher_format: str | None = None
     teacher_seq_length: int = 128
@@ -95,6 +109,10 @@ class DistillConfig(ConfigMixin):
     feature_kind: str = "squared_error"
     logit_weight: float = 0.0
     logit_scale: float = DEFAULT_LOGIT_SCALE
+    xtr_weight: float = 1.0
+    xtr_sampled: int = 0
+    contrastive_weight: float = 1.0
+    contrastive_temperature: float = DEFAULT_CONTRASTIVE_TEMPERATURE
     dtype_policy: str = "float32"
     jit_compile: bool = False
     checkpoint_every: int = 1000
@@ -121,12 +139,63 @@ class DistillConfig(ConfigMixin):
                 f"bucket_lengths must end at seq_length={self.seq_length}, "
                 f"got {self.bucket_lengths}"
             )
-        if min(self.ams_weight, self.feature_weight, self.logit_weight) < 0:
-            raise ValueError("loss weights must be >= 0")
-        if self.ams_weight + self.feature_weight + self.logit_weight == 0:
-            raise ValueError("all loss weights are 0: nothing to train")
+        self._check_objective()
         if not 0 <= self.warmup_steps <= self.steps:
             raise ValueError(f"warmup_steps must be in [0, steps], got {self.warmup_steps}")
+
+    @property
+    def uses_teacher_embeddings(self) -> bool:
+        """Whether the objective has distillation terms (teacher cache or teacher in the loop)."""
+        return self.objective in DISTILLING_OBJECTIVES
+
+    def _check_objective(self) -> None:
+        weights = {
+            "ams_weight": self.ams_weight, "feature_weight": self.feature_weight,
+            "logit_weight": self.logit_weight, "xtr_weight": self.xtr_weight,
+            "contrastive_weight": self.contrastive_weight,
+        }  # fmt: skip
+        negative = {k: v for k, v in weights.items() if v < 0}
+        if negative:
+            raise ValueError(f"loss weights must be >= 0, got {negative}")
+        used = {
+            "lealla": ("ams_weight", "feature_weight", "logit_weight"),
+            "ems": ("xtr_weight", "contrastive_weight"),
+            "ems+distill": ("xtr_weight", "contrastive_weight", "feature_weight", "logit_weight"),
+        }[self.objective]
+        if not any(weights[k] for k in used):
+            raise ValueError(
+                f"all loss weights of objective {self.objective!r} ({', '.join(used)}) are 0: "
+                f"nothing to train"
+            )
+        if self.contrastive_temperature <= 0:
+            raise ValueError(
+                f"contrastive_temperature must be > 0, got {self.contrastive_temperature}"
+            )
+        if self.xtr_sampled < 0:
+            raise ValueError(f"xtr_sampled must be >= 0 (0: full softmax), got {self.xtr_sampled}")
+        if self.xtr_sampled and self.jit_compile:
+            raise ValueError(
+                "xtr_sampled needs jit_compile off: the sampled softmax's candidate set "
+                "(tf.unique) has a data-dependent shape XLA cannot compile"
+            )
+        if self.objective in DISTILLING_OBJECTIVES and not self.teacher:
+            raise ValueError(
+                f"objective {self.objective!r} distils from a teacher: give --teacher "
+                f"(or --objective=ems to train without one)"
+            )
+        if self.objective == "ems":
+            if self.teacher_cache:
+                raise ValueError(
+                    "objective 'ems' has no distillation term, so --teacher_cache is unused; "
+                    "drop it or use --objective=ems+distill"
+                )
+            if self.vocab in VOCAB_CHOICES and not self.teacher:
+                raise ValueError(
+                    f"objective 'ems' without a teacher needs a vocabulary: --vocab=PATH to a "
+                    f"wordpiece vocab.txt (e.g. from `lealla vocab build`) or a SentencePiece "
+                    f".model, or --teacher=NAME to borrow that teacher's vocabulary "
+                    f"(--vocab={self.vocab} is the teacher's)"
+                )
 
     def changes_against(self, saved: DistillConfig) -> list[str]:
         """Fields that differ from a saved run's config and may not change on resume."""

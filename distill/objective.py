@@ -1,4 +1,5 @@
-"""The LEALLA objective: additive-margin softmax + feature + logit distillation on a batch."""
+"""The training objectives on a batch: LEALLA (AMS + feature + logit distillation) and EMS
+(XTR + contrastive, optionally + feature and logit distillation)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import tensorflow as tf
 from distill.distill_config import DistillConfig
 from distill.losses import (
     bidirectional_additive_margin_loss,
+    bidirectional_contrastive_loss,
+    bidirectional_xtr_loss,
     feature_distillation_loss,
     logit_distillation_loss,
 )
@@ -43,8 +46,6 @@ def lealla_losses(
     """
     src = _encode(student, batch["src_ids"], batch["src_length"], training)
     tgt = _encode(student, batch["tgt_ids"], batch["tgt_length"], training)
-    teacher_src = tf.stop_gradient(tf.cast(batch["src_emb"], tf.float32))
-    teacher_tgt = tf.stop_gradient(tf.cast(batch["tgt_emb"], tf.float32))
     parallel = batch["is_parallel"]
     zero = tf.constant(0.0)
     ams = (
@@ -55,6 +56,83 @@ def lealla_losses(
         if config.ams_weight
         else zero
     )  # fmt: skip
+    feature, logit = _distillation_terms(batch, src, tgt, projection, config)
+    total = config.ams_weight * ams + config.feature_weight * feature + config.logit_weight * logit
+    return {"total": total, "ams": ams, "feature": feature, "logit": logit}
+
+
+def ems_losses(
+    batch: dict[str, tf.Tensor],
+    student,
+    xtr_head,
+    contrastive_head,
+    config: DistillConfig,
+    projection=None,
+    training: bool = True,
+    seed: tf.Tensor | None = None,
+) -> dict[str, tf.Tensor]:
+    """Weighted EMS losses of one (per-replica) batch (objectives "ems", "ems+distill").
+
+        total = w_xtr * XTR(H(p_src, lang_tgt), H(p_tgt, lang_src); tokens)
+              + w_con * InfoNCE(G p_src, G p_tgt)
+              [ + w_feat * feature + w_logit * logit    for "ems+distill" ]
+
+    p are the student's pooled (mean) outputs, H the XTR head, G the contrastive
+    projection head; the distillation terms are those of `lealla_losses`. Only
+    parallel rows feed XTR and InfoNCE.
+
+    Args:
+      batch: features from `distill.data` with "src_lang_id"/"tgt_lang_id" (and the
+        teacher's src_emb/tgt_emb for "ems+distill").
+      student: a ThinDeepBackbone.
+      xtr_head: a `distill.heads.XtrHead`.
+      contrastive_head: a `distill.heads.ProjectionHead`.
+      config: objective, loss weights and settings.
+      projection: Dense layer to the teacher's width ("ems+distill" only).
+      training: dropout on.
+      seed: optional int [2] stateless seed of XTR's random negatives.
+
+    Returns:
+      {"total", "xtr", "contrastive"} (+ "feature", "logit"): float32 scalars.
+    """
+    src = _encode(student, batch["src_ids"], batch["src_length"], training)
+    tgt = _encode(student, batch["tgt_ids"], batch["tgt_length"], training)
+    parallel = batch["is_parallel"]
+    zero = tf.constant(0.0)
+    xtr = (
+        bidirectional_xtr_loss(
+            xtr_head(src["pooled_output"], batch["tgt_lang_id"]),
+            xtr_head(tgt["pooled_output"], batch["src_lang_id"]),
+            batch["src_ids"], batch["src_length"], batch["tgt_ids"], batch["tgt_length"],
+            xtr_head.output_embeddings, xtr_head.output_bias, valid=parallel,
+            num_sampled=config.xtr_sampled or None, seed=seed,
+        )
+        if config.xtr_weight
+        else zero
+    )  # fmt: skip
+    contrastive = (
+        bidirectional_contrastive_loss(
+            contrastive_head(src["pooled_output"]), contrastive_head(tgt["pooled_output"]),
+            temperature=config.contrastive_temperature, valid=parallel,
+        )
+        if config.contrastive_weight
+        else zero
+    )  # fmt: skip
+    losses = {"xtr": xtr, "contrastive": contrastive}
+    total = config.xtr_weight * xtr + config.contrastive_weight * contrastive
+    if config.objective == "ems+distill":
+        feature, logit = _distillation_terms(batch, src, tgt, projection, config)
+        total += config.feature_weight * feature + config.logit_weight * logit
+        losses.update(feature=feature, logit=logit)
+    return {"total": total, **losses}
+
+
+def _distillation_terms(batch, src, tgt, projection, config):
+    """(feature, logit) distillation terms against the teacher's embeddings."""
+    teacher_src = tf.stop_gradient(tf.cast(batch["src_emb"], tf.float32))
+    teacher_tgt = tf.stop_gradient(tf.cast(batch["tgt_emb"], tf.float32))
+    parallel = batch["is_parallel"]
+    zero = tf.constant(0.0)
     feature = (
         feature_distillation_loss(
             projection(src["pooled_output"]), teacher_src, kind=config.feature_kind
@@ -74,8 +152,7 @@ def lealla_losses(
         if config.logit_weight
         else zero
     )  # fmt: skip
-    total = config.ams_weight * ams + config.feature_weight * feature + config.logit_weight * logit
-    return {"total": total, "ams": ams, "feature": feature, "logit": logit}
+    return feature, logit
 
 
 def _encode(student, ids, lengths, training):

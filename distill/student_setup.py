@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
 from absl import logging
 
 from distill.distill_config import DistillConfig
-from lealla import corpus
+from lealla import configs, corpus, pipeline
 from lealla.tokenization import tokenizer as tokenizer_lib
 from lealla.tokenization import vocab_pruning
 from students import embedding_init
@@ -16,6 +17,7 @@ from students.student_config import StudentConfig
 
 TOKENIZER_DIR = "tokenizer"
 STUDENT_CONFIG = "student_config.json"
+LANGUAGES_FILE = "languages.json"
 
 
 def prepare_tokenizer(config: DistillConfig, teacher, model_dir: str):
@@ -32,6 +34,11 @@ def prepare_tokenizer(config: DistillConfig, teacher, model_dir: str):
             return tok, np.asarray(pruned.old_ids)
         return tokenizer_lib.load_tokenizer(path), None
     if config.vocab in ("teacher", "pruned"):
+        if teacher is None:
+            raise ValueError(
+                f"--vocab={config.vocab} is the teacher's vocabulary, but the run has no "
+                f"teacher; pass --vocab=PATH to a vocab.txt or SentencePiece .model"
+            )
         if teacher.tokenizer is None:
             raise ValueError(
                 f"--vocab={config.vocab}: the teacher {teacher.handle} has no known vocabulary; "
@@ -78,6 +85,24 @@ def student_config(config: DistillConfig, vocabulary_size: int, model_dir: str) 
         )
     student.to_json_file(path)
     return student
+
+
+def prepare_languages(config: DistillConfig, model_dir: str) -> tuple[str, ...]:
+    """The run's language table (for the XTR language embedding), fixed in model_dir.
+
+    Created once from the languages of the training data (sorted codes, both sides
+    of every pair) and read back on resume, so ids never shift. Language id
+    `1 + index`; 0 is reserved for an unknown or empty language.
+    """
+    path = os.path.join(model_dir, LANGUAGES_FILE)
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as f:
+            return tuple(json.load(f)["languages"])
+    index = pipeline.scan_corpus(corpus.resolve_sources(config.train_data))
+    languages = tuple(sorted({lang for group in index.group_counts for lang in group.split("-")}))
+    logging.info("language table (%d): %s", len(languages), ", ".join(languages))
+    configs.atomic_write_text(path, json.dumps({"languages": list(languages)}, indent=2))
+    return languages
 
 
 def init_from_teacher(backbone, teacher, old_ids: np.ndarray | None) -> bool:

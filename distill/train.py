@@ -1,7 +1,13 @@
-"""Distil a teacher into a student: `python -m distill.train --flagfile=...` (= `lealla distill`).
+"""Train a student: `python -m distill.train --flagfile=...` (= `lealla distill`).
+
+Distillation from a teacher (--objective=lealla), EMS from scratch (--objective=ems),
+or both (--objective=ems+distill).
 
 Examples:
   lealla distill --config=demo --model_dir=/tmp/demo_run
+  lealla distill --config=ems_demo --model_dir=/tmp/ems_run
+  lealla distill --objective=ems --vocab=vocab.txt --train_data='data/*.tsv' \\
+      --dev_data=data/dev.de-en.tsv --model_dir=runs/ems
   python -m distill.train --config=lealla_small --train_data='data/*.tsv' \\
       --dev_data=data/dev.de-en.tsv --teacher_cache=cache/labse --model_dir=runs/small
 Re-running with the same --model_dir resumes from its last checkpoint.
@@ -19,23 +25,38 @@ from lealla.commands import flags as shared_flags
 
 FLAGFILE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flagfiles")
 _DEFAULTS = DistillConfig(train_data=("unused",))
+EMS_DEFAULT_STUDENT = "ems_small"
 
 # Required.
 flags.DEFINE_string("model_dir", None, "Folder of the run (created; an existing run resumes).")
 # What to distil.
 flags.DEFINE_string(
     "config", None,
-    "A named flag preset from distill/flagfiles/ (demo, lealla_small, lealla_base, "
+    "A named flag preset from distill/flagfiles/ (demo, ems_demo, lealla_small, lealla_base, "
     "lealla_large) or a flagfile path; flags given on the command line win.",
 )  # fmt: skip
-flags.DEFINE_enum("objective", _DEFAULTS.objective, list(distill_config.OBJECTIVES), "Objective.")
+flags.DEFINE_enum(
+    "objective", _DEFAULTS.objective, list(distill_config.OBJECTIVES),
+    "lealla: distil a teacher (AMS + feature + logit). ems: XTR + contrastive from scratch, "
+    "no teacher (give --vocab=PATH, or --teacher only to borrow its vocabulary with "
+    "--vocab=pruned|teacher). ems+distill: XTR + contrastive + feature/logit distillation "
+    "(teacher or --teacher_cache as for lealla). A resumed run keeps its objective.",
+)  # fmt: skip
 shared_flags.define_teacher_flags()
 flags.DEFINE_string(
     "teacher_cache", None, "A `lealla cache` folder (fast path); else teacher in the loop."
 )
-flags.DEFINE_string("student", _DEFAULTS.student, "Student preset (lealla-small, demo-small, ...).")
+flags.DEFINE_string(
+    "student", _DEFAULTS.student,
+    f"Student preset (lealla-small, demo-small, ems-small, ...); with --objective=ems or "
+    f"ems+distill and no --student: {EMS_DEFAULT_STUDENT}.",
+)  # fmt: skip
 flags.DEFINE_list("student_overrides", [], "Preset fields to replace: num_layers=4,hidden_dim=128.")
-flags.DEFINE_string("vocab", _DEFAULTS.vocab, "pruned | teacher | path to vocab.txt or .model.")
+flags.DEFINE_string(
+    "vocab", _DEFAULTS.vocab,
+    "pruned | teacher (the teacher's, pruned to the data or whole) | path to a wordpiece "
+    "vocab.txt (e.g. from `lealla vocab build`) or a SentencePiece .model (no teacher needed).",
+)  # fmt: skip
 flags.DEFINE_boolean("init_from_teacher", _DEFAULTS.init_from_teacher, "PCA-init token embeddings.")
 flags.DEFINE_list("train_data", [], "Training corpus files/globs (or demo:train).")
 flags.DEFINE_list("dev_data", [], "Parallel dev files/globs (or demo:dev).")
@@ -65,6 +86,18 @@ flags.DEFINE_enum(
 )
 flags.DEFINE_float("logit_weight", _DEFAULTS.logit_weight, "Logit distillation weight.")
 flags.DEFINE_float("logit_scale", _DEFAULTS.logit_scale, "Logit distillation scale.")
+flags.DEFINE_float("xtr_weight", _DEFAULTS.xtr_weight, "XTR weight (EMS objectives).")
+flags.DEFINE_integer(
+    "xtr_sampled", _DEFAULTS.xtr_sampled,
+    "XTR softmax: 0 = full vocabulary; N = the batch's target tokens + N random ids "
+    "(sampled softmax for large vocabularies).",
+)  # fmt: skip
+flags.DEFINE_float(
+    "contrastive_weight", _DEFAULTS.contrastive_weight, "InfoNCE weight (EMS objectives)."
+)
+flags.DEFINE_float(
+    "contrastive_temperature", _DEFAULTS.contrastive_temperature, "InfoNCE temperature."
+)
 # Cadence and hardware.
 flags.DEFINE_integer("checkpoint_every", _DEFAULTS.checkpoint_every, "Steps between checkpoints.")
 flags.DEFINE_integer("keep_checkpoints", _DEFAULTS.keep_checkpoints, "Checkpoints kept.")
@@ -119,11 +152,15 @@ def _config_from_flags() -> DistillConfig:
     for item in FLAGS.student_overrides:
         key, _, value = item.partition("=")
         overrides[key.strip()] = _number_or_text(value.strip())
+    ems = FLAGS.objective in distill_config.EMS_OBJECTIVES
+    # EMS alone needs no teacher: one is loaded only when given (to borrow its vocab).
+    teacher = FLAGS.teacher or (None if FLAGS.objective == "ems" else _DEFAULTS.teacher)
+    student = FLAGS.student if FLAGS["student"].present or not ems else EMS_DEFAULT_STUDENT
     return DistillConfig(
-        objective=FLAGS.objective, teacher=FLAGS.teacher or _DEFAULTS.teacher,
+        objective=FLAGS.objective, teacher=teacher,
         preprocessor=FLAGS.preprocessor, teacher_format=FLAGS.teacher_format,
         teacher_seq_length=FLAGS.teacher_seq_length, teacher_cache=FLAGS.teacher_cache,
-        student=FLAGS.student.replace("-", "_"), student_overrides=overrides, vocab=FLAGS.vocab,
+        student=student.replace("-", "_"), student_overrides=overrides, vocab=FLAGS.vocab,
         init_from_teacher=FLAGS.init_from_teacher, train_data=tuple(FLAGS.train_data),
         dev_data=tuple(FLAGS.dev_data), temperature=FLAGS.temperature,
         shuffle_buffer=FLAGS.shuffle_buffer, seed=FLAGS.seed, seq_length=FLAGS.seq_length,
@@ -133,6 +170,9 @@ def _config_from_flags() -> DistillConfig:
         ams_weight=FLAGS.ams_weight, ams_scale=FLAGS.ams_scale, ams_margin=FLAGS.ams_margin,
         feature_weight=FLAGS.feature_weight, feature_kind=FLAGS.feature_kind,
         logit_weight=FLAGS.logit_weight, logit_scale=FLAGS.logit_scale,
+        xtr_weight=FLAGS.xtr_weight, xtr_sampled=FLAGS.xtr_sampled,
+        contrastive_weight=FLAGS.contrastive_weight,
+        contrastive_temperature=FLAGS.contrastive_temperature,
         dtype_policy=FLAGS.dtype_policy, jit_compile=FLAGS.jit_compile,
         checkpoint_every=FLAGS.checkpoint_every,
         keep_checkpoints=FLAGS.keep_checkpoints, eval_every=FLAGS.eval_every,

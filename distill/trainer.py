@@ -1,8 +1,13 @@
-"""The distillation loop: distributed steps, checkpoints and resumption, NaN guard, evaluation.
+"""The training loop: distributed steps, checkpoints and resumption, NaN guard, evaluation.
+
+One loop for every objective (LEALLA distillation, EMS, EMS + distillation).
 
 model_dir layout:
   distill_config.json, student_config.json, tokenizer/   the run's definition
-  checkpoints/        latest checkpoints (student, projection, optimizer, step, data)
+  languages.json      the language table of the XTR head (EMS objectives)
+  checkpoints/        latest checkpoints: `student` (the encoder export restores), the
+                      heads `projection` / `xtr_head` / `contrastive_head` (training
+                      only), optimizer, step, data
   best/               the checkpoint with the best dev retrieval accuracy, best.json
   summaries/          TensorBoard (train/ and dev/)
   metrics.json        the final step's losses and dev accuracy
@@ -19,8 +24,8 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from distill import data, objective, student_setup
-from distill.distill_config import RESUMABLE_CHANGES, DistillConfig
+from distill import data, heads, objective, student_setup
+from distill.distill_config import EMS_OBJECTIVES, RESUMABLE_CHANGES, DistillConfig
 from distill.schedule import WarmupLinearDecay
 from lealla import configs, corpus
 from lealla.evaluation.retrieval import retrieval_accuracy
@@ -37,13 +42,14 @@ class DivergedError(FloatingPointError):
 
 
 class Distiller:
-    """Trains a student from a teacher as `config` says, in `model_dir`, resumably.
+    """Trains a student as `config` says (from a teacher, or EMS), in `model_dir`, resumably.
 
     Args:
       config: the run.
       model_dir: where the run lives; an existing run there is resumed.
       strategy: a tf.distribute strategy (see `distill.strategy.make_strategy`).
-      teacher: an already loaded teacher (else loaded from config.teacher).
+      teacher: an already loaded teacher (else loaded from config.teacher when the
+        run needs one: distillation terms, or a vocabulary borrowed from it).
     """
 
     def __init__(self, config: DistillConfig, model_dir: str, strategy, teacher=None):
@@ -52,7 +58,7 @@ class Distiller:
         self.strategy = strategy
         os.makedirs(model_dir, exist_ok=True)
         _check_or_save_config(config, model_dir)
-        if teacher is None:
+        if teacher is None and _needs_teacher(config):
             from teachers import loading
 
             teacher = loading.load_teacher(
@@ -61,6 +67,11 @@ class Distiller:
             )  # fmt: skip
         self.teacher = teacher
         self.tokenizer, old_ids = student_setup.prepare_tokenizer(config, teacher, model_dir)
+        self.languages = (
+            student_setup.prepare_languages(config, model_dir)
+            if config.objective in EMS_OBJECTIVES
+            else None
+        )
         self.packer = packing.Packer(self.tokenizer, config.seq_length)
         self.student_config = student_setup.student_config(
             config, self.tokenizer.vocab_size, model_dir
@@ -68,16 +79,19 @@ class Distiller:
         with strategy.scope():
             keras.utils.set_random_seed(config.seed)
             self.student = self.student_config.build()
-            self.projection = keras.layers.Dense(teacher.embedding_dim, name="projection")
-            self.projection.build((None, self.student_config.embedding_dim))
+            self.heads = self._build_heads()
+            self.projection = self.heads.get("projection")
             self.optimizer = _optimizer(config)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
-            self.variables = self.student.trainable_variables + self.projection.trainable_variables
+            self.variables = self.student.trainable_variables + [
+                v for head in self.heads.values() for v in head.trainable_variables
+            ]
             self.optimizer.build(self.variables)
         self.iterator = self._make_iterator(seed_offset=0)
+        # The backbone is `student`; the heads have their own names, so export can
+        # restore the encoder alone.
         state = {
-            "student": self.student, "projection": self.projection,
-            "optimizer": self.optimizer, "step": self.step,
+            "student": self.student, **self.heads, "optimizer": self.optimizer, "step": self.step,
         }  # fmt: skip
         try:
             self.checkpoint = tf.train.Checkpoint(**state, iterator=self.iterator)
@@ -94,7 +108,7 @@ class Distiller:
             self.checkpoint, os.path.join(model_dir, "checkpoints"), config.keep_checkpoints
         )
         self.best = tf.train.CheckpointManager(
-            tf.train.Checkpoint(student=self.student, projection=self.projection),
+            tf.train.Checkpoint(student=self.student, **self.heads),
             os.path.join(model_dir, "best"), max_to_keep=1,
         )  # fmt: skip
         self.resumed_from = None
@@ -106,16 +120,33 @@ class Distiller:
             self.resumed_from = int(self.step.numpy())
             if not iterator_saved:
                 self.iterator = self._make_iterator(seed_offset=self.resumed_from)
-        elif config.init_from_teacher:
+        elif config.init_from_teacher and teacher is not None:
             student_setup.init_from_teacher(self.student, teacher, old_ids)
         self.encoder = SentenceEncoder(self.tokenizer, self.student, config.seq_length)
         self._dev = _load_dev(config.dev_data)
-        teacher_embed = None if config.teacher_cache else teacher.embed
-        self._train_step = self._make_train_step(teacher_embed)
+        in_loop = config.uses_teacher_embeddings and not config.teacher_cache
+        self._train_step = self._make_train_step(teacher.embed if in_loop else None)
+
+    def _build_heads(self) -> dict[str, keras.layers.Layer]:
+        """The objective's training-only heads, by checkpoint name (built, in scope)."""
+        width = self.student_config.embedding_dim
+        built: dict[str, keras.layers.Layer] = {}
+        if self.config.uses_teacher_embeddings:
+            built["projection"] = keras.layers.Dense(self.teacher.embedding_dim, name="projection")
+            built["projection"].build((None, width))
+        if self.config.objective in EMS_OBJECTIVES:
+            built["xtr_head"] = heads.XtrHead(
+                vocabulary_size=self.tokenizer.vocab_size,
+                num_languages=len(self.languages) + 1, hidden_dim=width, name="xtr_head",
+            )  # fmt: skip
+            built["xtr_head"].build((None, width))
+            built["contrastive_head"] = heads.ProjectionHead(width, name="contrastive_head")
+            built["contrastive_head"].build((None, width))
+        return built
 
     def _make_iterator(self, seed_offset: int):
         dataset = self.strategy.distribute_datasets_from_function(
-            data.train_dataset_fn(self.config, self.packer, seed_offset)
+            data.train_dataset_fn(self.config, self.packer, seed_offset, self.languages)
         )
         return iter(dataset)
 
@@ -127,16 +158,17 @@ class Distiller:
             logging.info(message)
             print(message, flush=True)
         logging.info(
-            "distilling %s -> %s: global batch %d on %d replica(s), steps %d..%d, student %s "
-            "(%s params), vocab %d",
-            self.teacher.handle, self.student_config.preset, config.batch_size,
+            "training (objective %s, teacher %s) -> %s: global batch %d on %d replica(s), "
+            "steps %d..%d, student %s (%s params), vocab %d",
+            config.objective, self.teacher.handle if self.teacher else "none",
+            self.student_config.preset, config.batch_size,
             self.strategy.num_replicas_in_sync, start, config.steps, self.student_config.preset,
             f"{self.student.count_params():,}", self.tokenizer.vocab_size,
         )  # fmt: skip
         writer = tf.summary.create_file_writer(os.path.join(self.model_dir, "summaries", "train"))
         losses: dict[str, float] = {}
         tick, tick_step = time.perf_counter(), start
-        with Progress("distilling", total=config.steps - start, unit="steps") as bar:
+        with Progress("training", total=config.steps - start, unit="steps") as bar:
             while int(self.step.numpy()) < config.steps:
                 values = self._train_step(next(self.iterator))
                 step = int(self.step.numpy())
@@ -193,9 +225,17 @@ class Distiller:
 
         def losses_and_grads(batch):
             with tf.GradientTape() as tape:
-                losses = objective.lealla_losses(
-                    batch, self.student, self.projection, config, training=True
-                )
+                if config.objective == "lealla":
+                    losses = objective.lealla_losses(
+                        batch, self.student, self.projection, config, training=True
+                    )
+                else:
+                    seed = tf.stack([tf.constant(config.seed, tf.int64), self.step])
+                    losses = objective.ems_losses(
+                        batch, self.student, self.heads["xtr_head"],
+                        self.heads["contrastive_head"], config, projection=self.projection,
+                        training=True, seed=seed,
+                    )  # fmt: skip
                 scaled = _scale_loss(self.optimizer, losses["total"])
             return losses, tape.gradient(scaled, self.variables)
 
@@ -244,6 +284,13 @@ class Distiller:
                 tf.summary.scalar(f"loss/{name}", value)
             tf.summary.scalar("learning_rate", lr)
             tf.summary.scalar("examples_per_second", rate)
+
+
+def _needs_teacher(config: DistillConfig) -> bool:
+    """Distillation terms, or a vocabulary (and its token-embedding init) borrowed from it."""
+    return bool(config.teacher) and (
+        config.uses_teacher_embeddings or config.vocab in ("teacher", "pruned")
+    )
 
 
 def _optimizer(config: DistillConfig):

@@ -5,6 +5,12 @@ released configs): 24 layers, FFN 4 x hidden, LaBSE's 501,153-token vocabulary.
 LEALLA-large has 8 heads (as its released config records, not the paper's 16).
 `non_embedding_params` counts everything but the token embedding table, so it does
 not depend on the vocabulary; `params` is the total at the preset's vocabulary.
+
+The `ems_*` presets are the encoders of the EMS objective (Mao, Chu & Kurohashi,
+arXiv 2205.15744): mean pooling, trained from scratch. The paper's exact encoder
+shape was not at hand, so `ems_small` takes LEALLA-small's thin-deep shape (the
+product's target size; EMS and LEALLA then compare at equal cost) with EMS's
+pooling; the language embedding of XTR lives in the training head, not here.
 """
 
 from __future__ import annotations
@@ -46,6 +52,30 @@ PRESETS: dict[str, dict] = {
                    "intermediate_dim": 64, "max_sequence_length": 64, "pooling": "cls"},
         "params": 23_456,
         "non_embedding_params": 20_256,
+    },
+    "ems_small": {
+        "description": "EMS-small: 24 layers, 128 dims, 8 heads, mean pooling, multilingual "
+                       "(LEALLA-small's shape for the EMS objective)",
+        "kwargs": {"vocabulary_size": LABSE_VOCAB_SIZE, "num_layers": 24, "num_heads": 8,
+                   "hidden_dim": 128, "intermediate_dim": 512, "pooling": "mean"},
+        "params": 68_971_904,
+        "non_embedding_params": 4_824_320,
+    },
+    "ems_demo": {
+        "description": "EMS demo encoder: 4 layers, 128 dims, 8 heads, mean pooling; meant for "
+                       "a small vocabulary",
+        "kwargs": {"vocabulary_size": LABSE_VOCAB_SIZE, "num_layers": 4, "num_heads": 8,
+                   "hidden_dim": 128, "intermediate_dim": 512, "pooling": "mean"},
+        "params": 65_006_464,
+        "non_embedding_params": 858_880,
+    },
+    "ems_test": {
+        "description": "EMS test encoder: 2 layers, 32 dims, 4 heads, mean pooling, "
+                       "100-token vocabulary",
+        "kwargs": {"vocabulary_size": 100, "num_layers": 2, "num_heads": 4, "hidden_dim": 32,
+                   "intermediate_dim": 64, "max_sequence_length": 64, "pooling": "mean"},
+        "params": 22_400,
+        "non_embedding_params": 19_200,
     },
     "labse_shaped": {
         "description": "A LaBSE-shaped encoder (12 layers, 768 dims, 12 heads, 3072 FFN), for "

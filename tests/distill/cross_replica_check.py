@@ -13,14 +13,37 @@ tf.config.set_logical_device_configuration(_cpus[0], [tf.config.LogicalDeviceCon
 
 from distill.losses import (  # noqa: E402
     bidirectional_additive_margin_loss,
+    bidirectional_contrastive_loss,
+    bidirectional_xtr_loss,
     feature_distillation_loss,
     logit_distillation_loss,
 )
 
+# XTR's per-row token ids (split across replicas like the embeddings) and its shared
+# vocabulary projection (the same on every replica).
+_RNG = np.random.default_rng(7)
+XTR_IDS = _RNG.integers(4, 12, size=(6, 7)).astype(np.int32)
+XTR_IDS[:, 0] = 2
+XTR_LENGTHS = np.array([7, 5, 3, 6, 7, 4], np.int32)
+XTR_TABLE = _RNG.normal(size=(13, 8)).astype(np.float32)
+XTR_BIAS = _RNG.normal(size=13).astype(np.float32)
+
+
+def _xtr(hs, ht, ids, lengths):
+    return bidirectional_xtr_loss(hs, ht, ids, lengths, ids[:, ::-1], lengths, XTR_TABLE, XTR_BIAS)
+
+
+# name -> (loss of the sliced variables and sliced constants, variable widths, constants)
 LOSSES = {
-    "ams": (lambda x, y: bidirectional_additive_margin_loss(x, y, scale=20.0, margin=0.3), (8, 8)),
-    "feature": (lambda s, t: feature_distillation_loss(s, t), (8, 8)),
-    "logit": (lambda a, b, c, d: logit_distillation_loss(a, b, c, d), (8, 8, 5, 5)),
+    "ams": (
+        lambda x, y: bidirectional_additive_margin_loss(x, y, scale=20.0, margin=0.3),
+        (8, 8),
+        (),
+    ),
+    "feature": (lambda s, t: feature_distillation_loss(s, t), (8, 8), ()),
+    "logit": (lambda a, b, c, d: logit_distillation_loss(a, b, c, d), (8, 8, 5, 5), ()),
+    "contrastive": (lambda x, y: bidirectional_contrastive_loss(x, y), (8, 8), ()),
+    "xtr": (_xtr, (8, 8), (XTR_IDS, XTR_LENGTHS)),
 }
 
 
@@ -29,14 +52,15 @@ def unit(rng, n, d):
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
-def two_replicas(fn, arrays, strategy):
+def two_replicas(fn, arrays, strategy, constants=()):
     variables = [tf.Variable(a) for a in arrays]
     half = arrays[0].shape[0] // 2
 
     def replica_fn():
         i = tf.distribute.get_replica_context().replica_id_in_sync_group
+        rows = [tf.constant(c)[i * half : (i + 1) * half] for c in constants]
         with tf.GradientTape() as tape:
-            loss = fn(*[v[i * half : (i + 1) * half] for v in variables])
+            loss = fn(*[v[i * half : (i + 1) * half] for v in variables], *rows)
         return loss, tape.gradient(loss, variables)
 
     loss, grads = strategy.run(tf.function(replica_fn))
@@ -45,21 +69,21 @@ def two_replicas(fn, arrays, strategy):
     return total, summed
 
 
-def one_device(fn, arrays):
+def one_device(fn, arrays, constants=()):
     variables = [tf.Variable(a) for a in arrays]
     with tf.GradientTape() as tape:
-        loss = fn(*variables)
+        loss = fn(*variables, *[tf.constant(c) for c in constants])
     return float(loss), [g.numpy() for g in tape.gradient(loss, variables)]
 
 
 def main():
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     results = {}
-    for name, (fn, dims) in LOSSES.items():
+    for name, (fn, dims, constants) in LOSSES.items():
         arrays = [unit(np.random.default_rng(5), 6, d) for d in dims]
         arrays = [a[np.random.default_rng(i).permutation(6)] for i, a in enumerate(arrays)]
-        total, grads = two_replicas(fn, arrays, strategy)
-        expected, expected_grads = one_device(fn, arrays)
+        total, grads = two_replicas(fn, arrays, strategy, constants)
+        expected, expected_grads = one_device(fn, arrays, constants)
         results[name] = {
             "replicas": strategy.num_replicas_in_sync,
             "value": expected,

@@ -112,7 +112,7 @@ def test_cross_replica_equals_single_device():
     )
     assert out.returncode == 0, out.stderr[-3000:]
     results = json.loads(out.stdout.strip().splitlines()[-1])
-    assert set(results) == {"ams", "feature", "logit"}
+    assert set(results) == {"ams", "feature", "logit", "contrastive", "xtr"}
     for name, r in results.items():
         assert r["replicas"] == 2, name
         assert r["value_diff"] < 1e-5 * max(1.0, abs(r["value"])), (name, r)

@@ -65,3 +65,13 @@ def test_random_init_std():
     assert np.std(backbone.token_embedding.embeddings.numpy()) == pytest.approx(
         0.02 * 0.88, rel=0.15
     )
+
+
+def test_ems_presets_pool_by_mean():
+    ems = {n: presets.PRESETS[n]["kwargs"] for n in presets.preset_names() if n.startswith("ems")}
+    assert sorted(ems) == ["ems_demo", "ems_small", "ems_test"]
+    assert {s["pooling"] for s in ems.values()} == {"mean"}
+    # ems_small: LEALLA-small's shape, so the two objectives compare at equal cost.
+    small = (ems["ems_small"]["num_layers"], ems["ems_small"]["hidden_dim"])
+    assert small == (24, 128)
+    assert StudentConfig.from_preset("ems-small").pooling == "mean"

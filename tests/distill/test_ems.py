@@ -1,0 +1,150 @@
+"""EMS objectives end to end on the demo corpus: from scratch, combined with distillation."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from distill.distill_config import DistillConfig
+from distill.trainer import Distiller
+from lealla import demo_corpus
+from students.student_config import StudentConfig
+
+BASE = {
+    "objective": "ems",
+    "teacher": None,
+    "student": "ems_test",
+    "train_data": ("demo:train",),
+    "dev_data": ("demo:dev",),
+    "batch_size": 32,
+    "seq_length": 32,
+    "bucket_lengths": (16, 32),
+    "learning_rate": 3e-3,
+    "warmup_steps": 10,
+    "log_every": 50,
+    "eval_every": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def sp_model(tmp_path_factory, use_m_tokenizer, demo_train_texts):
+    """USE-m's SentencePiece model pruned to the demo corpus: a vocab file, no teacher."""
+    from lealla.tokenization import vocab_pruning
+
+    folder = str(tmp_path_factory.mktemp("vocab") / "pruned")
+    tok, pruned = vocab_pruning.prune_tokenizer(use_m_tokenizer, demo_train_texts)
+    vocab_pruning.save_pruned(folder, tok, pruned)
+    return os.path.join(folder, "sp.model")
+
+
+def _run(model_dir, loaded_teacher=None, **kwargs):
+    config = DistillConfig(**{**BASE, **kwargs})
+    return Distiller(config, str(model_dir), tf.distribute.get_strategy(), teacher=loaded_teacher)
+
+
+def test_ems_from_scratch_learns_without_a_teacher(sp_model, tmp_path):
+    run = tmp_path / "run"
+    distiller = _run(run, vocab=sp_model, steps=200, checkpoint_every=200)
+    assert distiller.teacher is None and distiller.projection is None
+    metrics = distiller.train()
+    # Chance is 1/50 = 0.02 (50 dev pairs per language pair).
+    assert metrics["dev_accuracy"] > 0.08, metrics
+    first = np.mean([loss for _, loss in distiller.history[:20]])
+    last = np.mean([loss for _, loss in distiller.history[-20:]])
+    assert last < first - 1.0, (first, last)
+    languages = json.loads((run / "languages.json").read_text())["languages"]
+    assert languages == sorted(demo_corpus.DEMO_LANGUAGES)
+    # The layout export relies on: the encoder is `student`, the heads sit beside it.
+    best = tf.train.latest_checkpoint(str(run / "best"))
+    names = {name.split("/")[0] for name, _ in tf.train.list_variables(best)}
+    assert {"student", "xtr_head", "contrastive_head"} <= names and "projection" not in names
+    student = StudentConfig.from_json_file(str(run / "student_config.json")).build()
+    # The heads are left behind on purpose: the encoder alone is restored.
+    tf.train.Checkpoint(student=student).restore(
+        best
+    ).expect_partial().assert_existing_objects_matched()
+    ids = tf.constant([[2, 40, 41, 3, 0]])
+    inputs = {"token_ids": ids, "padding_mask": tf.cast(ids > 0, tf.int32)}
+    np.testing.assert_allclose(
+        student(inputs)["sentence_embedding"].numpy(),
+        distiller.student(inputs)["sentence_embedding"].numpy(),
+        rtol=1e-5, atol=1e-6,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def teacher(use_m_module):
+    from teachers import loading
+
+    os.environ["LEALLA_CACHE_DIR"] = os.path.dirname(os.path.dirname(use_m_module))
+    return loading.load_teacher("use-multilingual")
+
+
+def test_ems_plus_distill_runs(teacher, tmp_path):
+    distiller = _run(
+        tmp_path / "run", teacher, objective="ems+distill", teacher="use-multilingual",
+        vocab="pruned", steps=4, warmup_steps=2, checkpoint_every=4, xtr_sampled=64,
+        seq_length=16, bucket_lengths=(16,),
+    )  # fmt: skip
+    metrics = distiller.train()
+    assert set(metrics["losses"]) == {"total", "xtr", "contrastive", "feature", "logit"}
+    assert all(np.isfinite(v) for v in metrics["losses"].values())
+    assert metrics["losses"]["feature"] > 0 and metrics["losses"]["xtr"] > 0
+    latest = distiller.manager.latest_checkpoint
+    names = {n.split("/")[0] for n, _ in tf.train.list_variables(latest)}
+    assert {"projection", "xtr_head", "contrastive_head", "optimizer"} <= names
+    # The backbone restores alone from the training checkpoint, as export does it.
+    student = distiller.student_config.build()
+    tf.train.Checkpoint(student=student).restore(latest).expect_partial()
+    np.testing.assert_array_equal(
+        student.token_embedding.embeddings.numpy(),
+        distiller.student.token_embedding.embeddings.numpy(),
+    )
+
+
+def test_resume_refuses_another_objective(sp_model, tmp_path):
+    _run(tmp_path / "run", vocab=sp_model, steps=2, warmup_steps=1)
+    with pytest.raises(
+        ValueError, match=r"other settings \(objective: saved 'ems', now 'ems\+distill'"
+    ):
+        _run(tmp_path / "run", vocab=sp_model, steps=2, warmup_steps=1, objective="ems+distill",
+             teacher="use-multilingual")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [({"vocab": "pruned"}, r"objective 'ems' without a teacher needs a vocabulary: --vocab=PATH"),
+     ({"teacher_cache": "/c", "vocab": "v.txt"}, "has no distillation term"),
+     ({"objective": "lealla"}, "objective 'lealla' distils from a teacher: give --teacher"),
+     ({"xtr_weight": 0.0, "contrastive_weight": 0.0, "vocab": "v.txt"},
+      r"all loss weights of objective 'ems' \(xtr_weight, contrastive_weight\) are 0"),
+     ({"xtr_sampled": 8, "jit_compile": True, "vocab": "v.txt"}, "xtr_sampled needs jit_compile off"),
+     ({"contrastive_temperature": 0.0, "vocab": "v.txt"}, "contrastive_temperature must be > 0")],
+)  # fmt: skip
+def test_config_errors(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        DistillConfig(**{**BASE, **overrides})
+
+
+def test_cli_ems_demo_flagfile_without_a_teacher(sp_model, tmp_path):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    cmd = [sys.executable, "-m", "distill.train", "--config=ems_demo", "--teacher=",
+           f"--vocab={sp_model}", f"--model_dir={tmp_path / 'run'}", "--student=ems_test",
+           "--steps=4", "--warmup_steps=1", "--batch_size=16", "--eval_every=0",
+           "--seq_length=16", "--bucket_lengths=16"]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "objective ems, teacher none" in out.stderr
+    assert "step 4: loss" in out.stdout
+    saved = json.loads((tmp_path / "run" / "distill_config.json").read_text())
+    assert (saved["objective"], saved["teacher"], saved["student"]) == ("ems", None, "ems_test")
+    bad = subprocess.run(
+        [*cmd[:5], "--vocab=pruned", f"--model_dir={tmp_path / 'bad'}"],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert bad.returncode != 0
+    assert "objective 'ems' without a teacher needs a vocabulary" in bad.stderr
