@@ -1,0 +1,122 @@
+"""`lealla align`: mine translation pairs from two monolingual files.
+
+lealla align --encoder=use-multilingual --src=news.de --tgt=news.en --out=pairs.tsv
+# rows: score<TAB>src sentence<TAB>tgt sentence, best first; --exact for brute force,
+# --mode=mutual|union|forward|backward, --threshold=1.05 to keep confident pairs only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+from absl import app, flags, logging
+
+from lealla import textio
+from lealla.mining import embed_stream, mine, neighbors, pairs_tsv
+from lealla.mining.line_file import LineFile
+from lealla.mining.scann_search import ScannConfig
+
+flags.DEFINE_string("encoder", None, "Registry name, hub handle, exported SavedModel or model_dir.")
+flags.DEFINE_enum("checkpoint", "best", ["best", "latest"], "Checkpoint of a training model_dir.")
+flags.DEFINE_string("src", None, "Source sentences, one per line (UTF-8).")
+flags.DEFINE_string("tgt", None, "Target sentences, one per line (UTF-8).")
+flags.DEFINE_string("out", None, "Output TSV: score<TAB>src<TAB>tgt (written atomically).")
+flags.DEFINE_integer("k", mine.DEFAULT_K, "Margin neighbourhood size (and candidates per side).")
+flags.DEFINE_enum(
+    "mode",
+    "mutual",
+    list(mine.MINING_MODES),
+    "mutual: best for both sides; union: best for either; forward/backward.",
+)
+flags.DEFINE_float("threshold", None, "Keep pairs whose margin score is >= this.")
+flags.DEFINE_boolean("exact", False, "Brute-force search (chunked) instead of ScaNN.")
+flags.DEFINE_integer("num_leaves", 0, "ScaNN tree leaves (0: about 2*sqrt(n)).")
+flags.DEFINE_integer("leaves_to_search", 0, "ScaNN leaves searched per query (0: leaves/50).")
+flags.DEFINE_integer("reorder", 100, "ScaNN candidates re-scored exactly.")
+flags.DEFINE_integer("batch_size", 256, "Sentences per encoder call.")
+flags.DEFINE_enum("dtype", "float32", ["float32", "float16"], "Storage of the embeddings.")
+flags.DEFINE_string(
+    "work_dir", None, "Keep the embeddings as .npy memory maps here (large inputs)."
+)
+flags.DEFINE_enum(
+    "on_bad_line",
+    "error",
+    list(textio.ON_BAD_LINE_CHOICES),
+    "error: stop at an empty or non-UTF-8 line naming it; skip: leave it out.",
+)
+flags.DEFINE_boolean("json", False, "Print one JSON summary object last.")
+FLAGS = flags.FLAGS
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments {argv[1:]}")
+    for name in ("encoder", "src", "tgt", "out"):
+        if not getattr(FLAGS, name):
+            raise app.UsageError(f"--{name} is required")
+    # Validate both files before loading the encoder (fast failure, names the file).
+    report = textio.BadLineReport()
+    src = LineFile(FLAGS.src, on_bad_line=FLAGS.on_bad_line, report=report)
+    tgt = LineFile(FLAGS.tgt, on_bad_line=FLAGS.on_bad_line, report=report)
+    logging.info(
+        "align: %d source and %d target sentences; %s", len(src), len(tgt), report.summary()
+    )
+    from lealla.commands import encoders
+
+    encoder = encoders.load_encoder(FLAGS.encoder, checkpoint=FLAGS.checkpoint)
+    if FLAGS.work_dir:
+        os.makedirs(FLAGS.work_dir, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=FLAGS.work_dir) as scratch:
+        work = scratch if FLAGS.work_dir else None
+        emb = [
+            embed_stream.embed_lines(
+                lines,
+                lambda texts: encoder.embed(texts, batch_size=FLAGS.batch_size),
+                batch_size=FLAGS.batch_size,
+                dtype=FLAGS.dtype,
+                out_path=os.path.join(work, f"{side}.npy") if work else None,
+                progress=f"embedding {lines.path}",
+            )
+            for side, lines in (("src", src), ("tgt", tgt))
+        ]
+        pairs = mine.mine_pairs(
+            emb[0],
+            emb[1],
+            k=FLAGS.k,
+            mode=FLAGS.mode,
+            threshold=FLAGS.threshold,
+            search=_search_fn(),
+        )
+    written = pairs_tsv.write_pairs_tsv(FLAGS.out, pairs, src, tgt)
+    print(f"wrote {written} pairs to {FLAGS.out} ({len(src)} x {len(tgt)} sentences)")
+    if FLAGS.json:
+        print(
+            json.dumps(
+                {
+                    "pairs": written,
+                    "src_sentences": len(src),
+                    "tgt_sentences": len(tgt),
+                    "skipped": dict(report.counts),
+                }
+            )
+        )
+
+
+def _search_fn() -> mine.SearchFn:
+    method = "exact" if FLAGS.exact else "scann"
+    config = ScannConfig(
+        num_leaves=FLAGS.num_leaves, leaves_to_search=FLAGS.leaves_to_search, reorder=FLAGS.reorder
+    )
+
+    def search(queries, base, k):
+        return neighbors.knn_search(
+            queries, base, k, method=method, scann_config=config, progress=f"{method} search"
+        )
+
+    return search
+
+
+if __name__ == "__main__":
+    app.run(main)

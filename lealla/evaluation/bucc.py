@@ -1,0 +1,264 @@
+"""BUCC-style parallel sentence mining: margin candidates, F1-optimal threshold, P/R/F1."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from absl import logging
+
+from lealla import languages as languages_lib
+from lealla import textio
+from lealla.evaluation.report import EvalReport, LanguageResult
+from lealla.mining import mine
+
+PIVOT = "en"
+SPLITS = ("sample", "training", "test")
+# de-en.sample.de / de-en.sample.en / de-en.sample.gold
+_FILE_RE = re.compile(r"^([a-z]{2,3})-en\.([a-z]+)\.([a-z]{2,3}|gold)$")
+
+EmbedFn = Callable[[Sequence[str]], np.ndarray]
+
+
+@dataclasses.dataclass(frozen=True)
+class ThresholdResult:
+    """Precision, recall and F1 of the candidates scoring >= threshold.
+
+    Attributes:
+      threshold: the margin threshold.
+      precision, recall, f1: in [0, 1].
+      extracted: candidates kept; correct: how many of them are gold pairs.
+    """
+
+    threshold: float
+    precision: float
+    recall: float
+    f1: float
+    extracted: int
+    correct: int
+
+
+def find_language_pairs(data_dir: str, split: str) -> dict[str, tuple[str, str, str]]:
+    """Language -> (xx file, en file, gold file) for every pair of `split` in `data_dir`.
+
+    Raises:
+      ValueError: an unknown split.
+      FileNotFoundError: the folder is missing, holds no BUCC file of the split, or a
+        pair lacks one of its three files (the message names it).
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    if not os.path.isdir(data_dir):
+        raise FileNotFoundError(f"BUCC folder not found: {data_dir}")
+    langs = sorted(
+        {m.group(1) for m in map(_FILE_RE.match, os.listdir(data_dir)) if m and m.group(2) == split}
+    )
+    if not langs:
+        raise FileNotFoundError(
+            f"no BUCC files of split {split!r} (xx-en.{split}.xx/.en/.gold) in {data_dir}"
+        )
+    out = {}
+    for lang in langs:
+        paths = tuple(
+            os.path.join(data_dir, f"{lang}-en.{split}.{s}") for s in (lang, PIVOT, "gold")
+        )
+        for path in paths:
+            if not os.path.isfile(path):
+                raise FileNotFoundError(
+                    f"BUCC pair {lang}-en ({split}) is incomplete: missing {path}"
+                )
+        out[lang] = paths
+    return out
+
+
+def read_sentences(path: str) -> tuple[list[str], list[str]]:
+    """(ids, sentences) of a BUCC file of `id<TAB>sentence` lines.
+
+    Raises:
+      textio.CorpusError: a malformed line or a duplicate id (path:line).
+    """
+    ids, sentences, seen = [], [], set()
+    for line_no, (sid, sentence) in textio.iter_records(path, 2):
+        if sid in seen:
+            raise textio.CorpusError(path, line_no, f"duplicate id {sid!r}")
+        seen.add(sid)
+        ids.append(sid)
+        sentences.append(sentence)
+    if not ids:
+        raise textio.CorpusError(path, None, "no sentences (the file is empty)")
+    return ids, sentences
+
+
+def read_gold(path: str, src_ids: Sequence[str], tgt_ids: Sequence[str]) -> set[tuple[int, int]]:
+    """Gold pairs as (source row, target row) from `src_id<TAB>tgt_id` lines.
+
+    Raises:
+      textio.CorpusError: a malformed line or an id absent from the sentence files.
+    """
+    src_row = {sid: i for i, sid in enumerate(src_ids)}
+    tgt_row = {tid: i for i, tid in enumerate(tgt_ids)}
+    gold = set()
+    for line_no, (sid, tid) in textio.iter_records(path, 2):
+        for name, ident, rows in (("source", sid, src_row), ("target", tid, tgt_row)):
+            if ident not in rows:
+                raise textio.CorpusError(
+                    path, line_no, f"{name} id {ident!r} is not in the {name} file"
+                )
+        gold.add((src_row[sid], tgt_row[tid]))
+    if not gold:
+        raise textio.CorpusError(path, None, "no gold pairs (the file is empty)")
+    return gold
+
+
+def optimize_threshold(scores: np.ndarray, is_gold: np.ndarray, num_gold: int) -> ThresholdResult:
+    """The threshold that maximizes F1 of the candidates scoring >= it (LASER's BUCC
+    evaluation): candidates sorted by descending score, F1 at every distinct score,
+
+        P = correct / extracted,  R = correct / num_gold,  F1 = 2PR / (P + R),
+
+    and the threshold set halfway between the best cut's last score and the next one.
+
+    Args:
+      scores: float [c] candidate scores.
+      is_gold: bool [c], whether each candidate is a gold pair.
+      num_gold: the number of gold pairs (recall's denominator; may exceed c).
+
+    Returns:
+      The best ThresholdResult (threshold +inf and zeros when nothing is correct).
+    """
+    if num_gold <= 0:
+        raise ValueError(f"num_gold must be positive, got {num_gold}")
+    order = np.argsort(-scores, kind="stable")
+    s, g = np.asarray(scores)[order], np.asarray(is_gold, bool)[order]
+    extracted = np.arange(1, len(s) + 1)
+    correct = np.cumsum(g)
+    # Only cut at the end of a run of equal scores: a threshold cannot split ties.
+    cut = np.append(s[1:] != s[:-1], True) if len(s) else np.zeros(0, bool)
+    precision = correct / extracted
+    recall = correct / num_gold
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(correct > 0, 2 * precision * recall / (precision + recall), 0.0)
+    f1 = np.where(cut, f1, -1.0)
+    if not len(s) or f1.max() <= 0:
+        return ThresholdResult(float("inf"), 0.0, 0.0, 0.0, 0, 0)
+    best = int(f1.argmax())
+    threshold = (s[best] + s[best + 1]) / 2 if best + 1 < len(s) else s[best]
+    return ThresholdResult(
+        float(threshold),
+        float(precision[best]),
+        float(recall[best]),
+        float(f1[best]),
+        int(extracted[best]),
+        int(correct[best]),
+    )
+
+
+def evaluate_at_threshold(
+    scores: np.ndarray, is_gold: np.ndarray, num_gold: int, threshold: float
+) -> ThresholdResult:
+    """Precision, recall and F1 of the candidates scoring >= `threshold`."""
+    keep = np.asarray(scores) >= threshold
+    extracted, correct = int(keep.sum()), int(np.asarray(is_gold, bool)[keep].sum())
+    precision = correct / extracted if extracted else 0.0
+    recall = correct / num_gold
+    f1 = 2 * precision * recall / (precision + recall) if correct else 0.0
+    return ThresholdResult(float(threshold), precision, recall, f1, extracted, correct)
+
+
+def mine_and_score(
+    src_emb: np.ndarray,
+    tgt_emb: np.ndarray,
+    gold: set[tuple[int, int]],
+    *,
+    k: int = mine.DEFAULT_K,
+    threshold: float | None = None,
+    search: mine.SearchFn | None = None,
+) -> ThresholdResult:
+    """Mines candidates (best of each side, both directions: LASER's "max" retrieval,
+    union mode) and scores them against `gold`, at `threshold` or at the F1-optimal one."""
+    pairs = mine.mine_pairs(src_emb, tgt_emb, k=k, mode="union", search=search)
+    is_gold = np.fromiter(
+        ((s, t) in gold for s, t in zip(pairs.src.tolist(), pairs.tgt.tolist(), strict=True)),
+        bool,
+        count=len(pairs),
+    )
+    if threshold is None:
+        return optimize_threshold(pairs.score, is_gold, len(gold))
+    return evaluate_at_threshold(pairs.score, is_gold, len(gold), threshold)
+
+
+def evaluate_bucc(
+    embed: EmbedFn,
+    data_dir: str,
+    *,
+    split: str = "sample",
+    languages: Sequence[str] | None = None,
+    threshold: float | None = None,
+    k: int = mine.DEFAULT_K,
+    search: mine.SearchFn | None = None,
+    encoder: str = "",
+) -> EvalReport:
+    """BUCC mining F1 per language pair found in `data_dir` (all files validated first).
+
+    Args:
+      embed: strings -> float [n, d] embeddings.
+      data_dir: folder with xx-en.{split}.xx / .en / .gold files.
+      split: which files ("sample" or "training" have gold pairs).
+      languages: codes to evaluate, or None for every pair found.
+      threshold: a fixed margin threshold (e.g. tuned on another split), or None to
+        choose the F1-optimal one on this split's gold, as LASER and LaBSE do.
+      k: margin neighbourhood size.
+      search: the kNN function (default exact).
+      encoder: a name for the report.
+    """
+    found = find_language_pairs(data_dir, split)
+    chosen = _select(found, languages, data_dir)
+    data = {}
+    for lang in chosen:
+        xx_path, en_path, gold_path = found[lang]
+        src_ids, src = read_sentences(xx_path)
+        tgt_ids, tgt = read_sentences(en_path)
+        data[lang] = (src, tgt, read_gold(gold_path, src_ids, tgt_ids))
+    results = []
+    for lang in chosen:
+        src, tgt, gold = data[lang]
+        logging.info(
+            "bucc %s-en: %d x %d sentences, %d gold pairs", lang, len(src), len(tgt), len(gold)
+        )
+        r = mine_and_score(
+            np.asarray(embed(src)),
+            np.asarray(embed(tgt)),
+            gold,
+            k=k,
+            threshold=threshold,
+            search=search,
+        )
+        details = {
+            "precision": r.precision,
+            "recall": r.recall,
+            "threshold": r.threshold,
+            "extracted": r.extracted,
+            "gold": len(gold),
+        }
+        results.append(LanguageResult(lang, r.f1, details))
+    return EvalReport("bucc", "F1", encoder, tuple(results))
+
+
+def _select(found: dict, languages: Sequence[str] | None, data_dir: str) -> list[str]:
+    if not languages:
+        return list(found)
+    by_lang = {
+        languages_lib.normalize_language(c) if languages_lib.is_language(c) else c: c for c in found
+    }
+    chosen = []
+    for code in languages:
+        lang = languages_lib.normalize_language(code, context="--languages")
+        if lang not in by_lang:
+            raise FileNotFoundError(
+                f"no BUCC files for {code!r} in {data_dir}; found: {', '.join(found)}"
+            )
+        chosen.append(by_lang[lang])
+    return chosen

@@ -1,0 +1,130 @@
+"""`lealla eval` and `lealla align` end to end (subprocess), on local files in the real
+formats built from the demo corpus, with the offline USE-m teacher."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from lealla import demo_corpus
+
+LEALLA = [sys.executable, "-m", "lealla.cli"]
+
+
+@pytest.fixture(scope="module")
+def env(use_m_module):
+    cache = os.path.dirname(os.path.dirname(use_m_module))
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "LEALLA_CACHE_DIR": cache}
+
+
+def run(env, *args, check=True):
+    result = subprocess.run([*LEALLA, *args], capture_output=True, text=True, env=env, timeout=300)
+    if check and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture
+def tatoeba_dir(tmp_path):
+    en = demo_corpus.read_split("test", "en")
+    for lang, code in (("de", "deu"), ("fr", "fra"), ("ja", "jpn")):
+        (tmp_path / f"tatoeba.{code}-eng.{code}").write_text(
+            "\n".join(demo_corpus.read_split("test", lang)) + "\n", encoding="utf-8"
+        )
+        (tmp_path / f"tatoeba.{code}-eng.eng").write_text("\n".join(en) + "\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_eval_tatoeba_json_and_chart(env, tatoeba_dir, tmp_path):
+    chart = tmp_path / "out" / "tatoeba.png"
+    out = run(env, "eval", "tatoeba", "--encoder=use-multilingual", f"--data={tatoeba_dir}",
+              "--languages=deu,fr", "--json", f"--chart={chart}").stdout  # fmt: skip
+    result = json.loads(out.strip().splitlines()[-1])
+    assert set(result["per_language"]) == {"deu", "fra"}
+    assert result["average"] >= 0.9
+    assert result["average"] == pytest.approx(
+        np.mean(list(result["per_language"].values())), abs=1e-5
+    )
+    assert "deu" in out.splitlines()[2] and chart.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_eval_tatoeba_errors(env, tatoeba_dir):
+    (tatoeba_dir / "tatoeba.jpn-eng.jpn").write_text("たった一行\n", encoding="utf-8")
+    bad = run(
+        env, "eval", "tatoeba", "--encoder=use-multilingual", f"--data={tatoeba_dir}", check=False
+    )
+    assert bad.returncode != 0 and "tatoeba.jpn-eng.jpn: has 1 lines but" in bad.stderr
+    bad = run(env, "eval", "tatoeba", "--encoder=use-multilingual", check=False)
+    assert (
+        bad.returncode != 0
+        and "give --data=DIR with the tatoeba files, or --download" in bad.stderr
+    )
+    bad = run(env, "eval", "tatoba", "--encoder=use-multilingual", check=False)
+    assert bad.returncode != 0 and "usage: lealla eval {tatoeba|bucc|un}" in bad.stderr
+
+
+def test_eval_download_offline_message(env, tmp_path):
+    # An unreachable proxy makes the download fail the same way with or without network.
+    offline = {**env, "LEALLA_CACHE_DIR": str(tmp_path), "https_proxy": "http://127.0.0.1:9",
+               "HTTPS_PROXY": "http://127.0.0.1:9"}  # fmt: skip
+    bad = run(offline, "eval", "tatoeba", "--encoder=use-multilingual", "--download",
+              "--languages=deu", check=False)  # fmt: skip
+    assert bad.returncode == 1
+    assert "lealla eval tatoeba: cannot download https://raw.githubusercontent.com/" in bad.stderr
+    assert "Traceback" not in bad.stderr and "place it at" in bad.stderr
+
+
+def test_eval_bucc_on_demo_split(env, tmp_path):
+    de = demo_corpus.read_split("test", "de")
+    # The English side: the 50 translations shuffled among 50 unrelated dev sentences.
+    en = demo_corpus.read_split("test", "en") + demo_corpus.read_split("dev", "en")
+    order = np.random.default_rng(0).permutation(len(en))
+    (tmp_path / "de-en.sample.de").write_text(
+        "".join(f"de-{i}\t{s}\n" for i, s in enumerate(de)), encoding="utf-8"
+    )
+    (tmp_path / "de-en.sample.en").write_text(
+        "".join(f"en-{j}\t{en[j]}\n" for j in order), encoding="utf-8"
+    )
+    (tmp_path / "de-en.sample.gold").write_text(
+        "".join(f"de-{i}\ten-{i}\n" for i in range(40)), encoding="utf-8"
+    )
+    out = run(
+        env, "eval", "bucc", "--encoder=use-multilingual", f"--data={tmp_path}", "--json"
+    ).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    # 40 of the 50 true pairs are gold here, so the F1-optimal cut has F1 >= 0.8.
+    assert result["task"] == "bucc" and result["per_language"]["de"] >= 0.8
+
+
+def test_align_demo_split(env, tmp_path):
+    de = demo_corpus.read_split("test", "de")
+    en = demo_corpus.read_split("test", "en")
+    perm = np.random.default_rng(1).permutation(len(en))
+    src, tgt = tmp_path / "news.de", tmp_path / "news.en"
+    src.write_text("\n".join(de) + "\n", encoding="utf-8")
+    tgt.write_text("\n".join(en[i] for i in perm) + "\n", encoding="utf-8")
+    out_tsv = tmp_path / "pairs.tsv"
+    out = run(env, "align", "--encoder=use-multilingual", f"--src={src}", f"--tgt={tgt}",
+              f"--out={out_tsv}", "--json").stdout  # fmt: skip
+    assert json.loads(out.strip().splitlines()[-1])["pairs"] >= 48
+    rows = [line.split("\t") for line in out_tsv.read_text(encoding="utf-8").splitlines()]
+    assert all(len(r) == 3 for r in rows)
+    scores = [float(r[0]) for r in rows]
+    assert scores == sorted(scores, reverse=True)
+    gold = dict(zip(de, en, strict=True))
+    assert sum(gold[s] == t for _, s, t in rows) >= 48
+
+
+def test_align_input_errors_name_the_file(env, tmp_path):
+    empty, good = tmp_path / "empty.de", tmp_path / "ok.en"
+    empty.write_text("")
+    good.write_bytes(b"fine\n\xff\xfe broken\n")
+    args = ["align", "--encoder=use-multilingual", f"--out={tmp_path / 'p.tsv'}"]
+    bad = run(env, *args, f"--src={empty}", f"--tgt={good}", check=False)
+    assert bad.returncode != 0 and "empty.de: no sentences" in bad.stderr
+    bad = run(env, *args, f"--src={good}", f"--tgt={good}", check=False)
+    assert bad.returncode != 0 and "ok.en:2: invalid UTF-8" in bad.stderr
+    assert not (tmp_path / "p.tsv").exists()
