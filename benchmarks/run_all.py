@@ -15,7 +15,16 @@ from benchmarks import common
 from lealla import configs
 
 # name -> module with run() -> markdown section. Each ratio is taken within one run.
-BENCHMARKS = ("input_pipeline", "teacher", "students", "distillation")
+BENCHMARKS = (
+    "input_pipeline",
+    "teacher",
+    "students",
+    "export",
+    "distillation",
+    "mining",
+    "ems",
+    "realistic_distillation",
+)
 
 flags.DEFINE_list("only", None, f"Run only these benchmarks (of {', '.join(BENCHMARKS)}).")
 FLAGS = flags.FLAGS
