@@ -41,6 +41,17 @@ _EXPORTS = {
     "PrunedVocab": "lealla.tokenization.vocab_pruning",
     "measure_coverage": "lealla.tokenization.coverage",
     "Progress": "lealla.progress",
+    "retrieval_accuracy": "lealla.evaluation.retrieval",
+    "evaluate_tatoeba": "lealla.evaluation.tatoeba",
+    "evaluate_bucc": "lealla.evaluation.bucc",
+    "evaluate_un": "lealla.evaluation.un",
+    "EvalReport": "lealla.evaluation.report",
+    "mine_pairs": "lealla.mining.mine",
+    "MinedPairs": "lealla.mining.mine",
+    "knn_search": "lealla.mining.neighbors",
+    "ScannConfig": "lealla.mining.scann_search",
+    "ScannIndex": "lealla.mining.scann_search",
+    "ratio_margin": "lealla.mining.margin",
 }
 
 __all__ = sorted(_EXPORTS)
