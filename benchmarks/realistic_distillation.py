@@ -110,7 +110,7 @@ def run() -> str:
         for _ in range(20):
             probe._train_step(next(probe.iterator))
         seconds_per_step = (time.perf_counter() - tick) / 20
-        steps = max(100, int(TRAIN_SECONDS / seconds_per_step))
+        steps = max(20, int(TRAIN_SECONDS / seconds_per_step))
         config = DistillConfig(
             **base, steps=steps, warmup_steps=steps // 10, eval_every=max(steps // 4, 1),
             checkpoint_every=max(steps // 4, 1),

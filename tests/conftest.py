@@ -91,20 +91,23 @@ def use_m_module(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def trained_run(use_m_module, tmp_path_factory):
-    """A tiny student distilled from USE-m on the demo corpus: (model_dir, Distiller)."""
+    """A tiny student distilled from USE-m's cache of the demo corpus: (model_dir, Distiller)."""
     import tensorflow as tf
 
     from distill.distill_config import DistillConfig
     from distill.trainer import Distiller
-    from teachers import loading
+    from lealla import corpus
+    from teachers import embedding_cache, loading
 
     os.environ["LEALLA_CACHE_DIR"] = os.path.dirname(os.path.dirname(use_m_module))
     teacher = loading.load_teacher("use-multilingual")
+    cache = str(tmp_path_factory.mktemp("cache") / "demo_train")
+    embedding_cache.build_cache(teacher, corpus.resolve_sources("demo:train"), cache)
     config = DistillConfig(
         student="tiny_test", student_overrides={"max_sequence_length": 64},
         train_data=("demo:train",), dev_data=("demo:dev",), batch_size=16, seq_length=32,
         bucket_lengths=(16, 32), warmup_steps=5, steps=40, checkpoint_every=40, eval_every=20,
-        log_every=20,
+        log_every=20, teacher_cache=cache,
     )  # fmt: skip
     model_dir = str(tmp_path_factory.mktemp("run") / "model")
     distiller = Distiller(config, model_dir, tf.distribute.get_strategy(), teacher=teacher)
