@@ -27,7 +27,7 @@ DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                     "data")  # fmt: skip
 PAIRS_PER_LANGUAGE = 2000
 # Override for a quick check: LEALLA_BENCH_TRAIN_SECONDS=60 python -m benchmarks.run_all ...
-TRAIN_SECONDS = float(os.environ.get("LEALLA_BENCH_TRAIN_SECONDS", "600"))
+TRAIN_SECONDS = float(os.environ.get("LEALLA_BENCH_TRAIN_SECONDS", "480"))
 DEV_LINES = 200
 BATCH = 32
 

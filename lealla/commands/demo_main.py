@@ -92,6 +92,8 @@ def main(argv: list[str]) -> None:
     for name, encoder in (("teacher", teacher_encoder), ("student", student)):
         embeddings[name], speed[name] = demo_stages.embed_all(encoder, texts)
         accuracy[name] = demo_stages.retrieval(embeddings[name])
+    sample = [t for lang in texts for t in texts[lang][:10]]  # 140 sentences, 14 languages
+    labse_speed = demo_stages.labse_shape_speed(paths["model"], sample)
     timings["evaluate"] = time.perf_counter() - t
 
     t = _stage(7, "mining the test split against an English pool (ScaNN, ratio margin)")
@@ -125,6 +127,7 @@ def main(argv: list[str]) -> None:
             "final_dev_accuracy": metrics.get("dev_accuracy"),
             "best": metadata["evaluation"].get("best"),
         },
+        "vs_labse_shape": labse_speed,
         "reload_max_abs_diff": reload,
         "mining_pool": len(demo_stages.mining_pool()),
         "seconds": {**timings, "total": time.perf_counter() - start},

@@ -111,6 +111,39 @@ def embed_all(encoder, texts: dict[str, list[str]]) -> tuple[dict[str, np.ndarra
     return out, len(flat) / best
 
 
+def labse_shape_speed(model_dir: str, texts: list[str]) -> dict[str, float]:
+    """Sentences/s of the trained student vs a LaBSE-shaped encoder on the same token ids.
+
+    USE-multilingual (the demo's teacher) is a light model; the student is meant to
+    replace LaBSE (12 x 768). Both encoders get the student's pre-tokenized batches
+    (64 sentences); LaBSE's weights are random, its speed does not depend on them.
+    """
+    import tensorflow as tf
+
+    from export import restore
+    from students import sentence_encoder
+    from students.student_config import StudentConfig
+
+    student = restore.restore_sentence_encoder(model_dir)
+    labse = StudentConfig.from_preset(
+        "labse_shaped", vocabulary_size=student.tokenizer.vocab_size, dropout=0.0
+    ).build()
+    batches = [
+        sentence_encoder.model_inputs(student.packer, tf.constant(texts[i : i + 64]))
+        for i in range(0, len(texts) - 63, 64)
+    ]
+    spec = {k: tf.TensorSpec([None, None], tf.int32) for k in ("token_ids", "padding_mask")}
+    rates = {}
+    for name, model in (("student", student.backbone), ("labse_shaped", labse)):
+        forward = tf.function(lambda x, m=model: m(x)["sentence_embedding"], input_signature=[spec])
+        forward(batches[0])  # trace
+        start = time.perf_counter()
+        for batch in batches:
+            forward(batch).numpy()
+        rates[name] = 64 * len(batches) / (time.perf_counter() - start)
+    return rates
+
+
 def retrieval(embeddings: dict[str, np.ndarray]) -> dict[str, float]:
     """Per language: mean of xx->en and en->xx nearest-neighbour accuracy."""
     return {

@@ -21,7 +21,7 @@ BASE = {
     "dev_data": ("demo:dev",),
     "batch_size": 32,
     "seq_length": 32,
-    "bucket_lengths": (16, 32),
+    "bucket_lengths": (32,),  # one shape: one trace of the train step
     "learning_rate": 1e-3,
     "warmup_steps": 10,
     "log_every": 10,

@@ -56,6 +56,11 @@ def test_export_stage_reuses_an_export_of_the_same_checkpoint(trained_run, tmp_p
     np.testing.assert_allclose(student.embed(texts), from_run.embed(texts), atol=1e-5)
 
 
+def test_student_vs_labse_shape_speed(trained_run):
+    rates = demo_stages.labse_shape_speed(trained_run[0], ["Hallo Welt"] * 64)
+    assert rates["student"] > rates["labse_shaped"] > 0  # a 2 x 32 student vs 12 x 768
+
+
 def test_training_curves_read_every_logged_step(trained_run):
     curves = demo_stages.training_curves(trained_run[0])
     assert curves["loss/total"][0] == [20, 40]
@@ -75,6 +80,7 @@ def test_report_has_table_per_language_rows_and_plots(tmp_path):
         "student": {**side, "name": "student-y", "dims": 128, "export_bytes": 2e6,
                     "vocab_size": 900, "sentences_per_second": 250.0},
         "training": {"steps": 40}, "reload_max_abs_diff": {"hub_load": 0.0},
+        "vs_labse_shape": {"student": 300.0, "labse_shaped": 25.0},
         "mining_pool": 350, "seconds": {"total": 12.0},
     }  # fmt: skip
     curves = {"loss/total": ([1, 2], [2.0, 1.0]), "loss/logit": ([1, 2], [0.0, 0.0]),
@@ -82,6 +88,7 @@ def test_report_has_table_per_language_rows_and_plots(tmp_path):
     table = demo_report.write(str(tmp_path), summary, curves)
     assert "| parameters | 4,000 | 1,000 | 4.0x smaller |" in table
     assert "| encode speed (sentences/s) | 100 | 250 | 2.50x |" in table
+    assert "the student encodes 12.0x faster (300 vs 25 sentences/s)" in table
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "| ko-en | 0.500 | 0.500 | 0.400 | 0.400 |" in report
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
