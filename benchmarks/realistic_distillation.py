@@ -137,9 +137,9 @@ def run() -> str:
         f"({manifest['num_examples']:,} pairs; teacher cache built in {cache_seconds:.0f} s); "
         f"student: LEALLA-small shape (24 x 128, {params:,} parameters with the pruned vocab "
         f"of {distiller.tokenizer.vocab_size:,} pieces), default recipe, batch {BATCH}, "
-        f"{steps} steps = {train_seconds / 60:.1f} min of training on this machine "
-        f"(budget {TRAIN_SECONDS / 60:.0f} min; best dev step "
-        f"{best_step}). Test: PUD lines {DEV_LINES}-998, "
+        f"{steps} steps (sized for {TRAIN_SECONDS / 60:.0f} min of train steps at the rate "
+        f"measured first; {train_seconds / 60:.1f} min wall time including the dev "
+        f"evaluations; best dev step {best_step}). Test: PUD lines {DEV_LINES}-998, "
         "xx <-> en retrieval accuracy, mean of both directions.",
         "",
         "| language | teacher | student | student / teacher |",

@@ -42,7 +42,7 @@ def main(argv: list[str]) -> None:
     sections = _previous_sections()
     for name in names:
         logging.info("running benchmark %s", name)
-        sections[name] = importlib.import_module(f"benchmarks.{name}").run()
+        sections[name] = importlib.import_module(f"benchmarks.{name}").run().rstrip("\n") + "\n\n"
     header = [
         "# Benchmark results",
         "",
@@ -67,7 +67,7 @@ def _previous_sections() -> dict[str, str]:
         marker = _MARKER.format(name)
         if marker in text:
             rest = text.split(marker + "\n", 1)[1]
-            sections[name] = rest.split("<!-- benchmark: ", 1)[0]
+            sections[name] = rest.split("<!-- benchmark: ", 1)[0].rstrip("\n") + "\n\n"
     return sections
 
 
