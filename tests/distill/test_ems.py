@@ -130,6 +130,7 @@ def test_config_errors(overrides, message):
         DistillConfig(**{**BASE, **overrides})
 
 
+@pytest.mark.large  # ~25 s of subprocesses; the EMS loop itself is tested in-process above
 def test_cli_ems_demo_flagfile_without_a_teacher(sp_model, tmp_path):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     cmd = [sys.executable, "-m", "distill.train", "--config=ems_demo", "--teacher=",
