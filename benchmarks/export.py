@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from benchmarks import common
 from export import exporter
-from lealla import corpus, demo_corpus
+from lealla import corpus, demo_corpus, run_layout
 from lealla.tokenization import packing, sentencepiece, vocab_pruning
 from students import sentence_encoder
 from students.student_config import StudentConfig
@@ -35,10 +35,10 @@ def _model_dir(root: str) -> str:
     )
     tok, pruned = vocab_pruning.prune_tokenizer(full, texts)
     model_dir = os.path.join(root, "run")
-    vocab_pruning.save_pruned(os.path.join(model_dir, "tokenizer"), tok, pruned)
+    vocab_pruning.save_pruned(os.path.join(model_dir, run_layout.TOKENIZER_DIR), tok, pruned)
     student = StudentConfig.from_preset("lealla_small", vocabulary_size=tok.vocab_size)
-    student.to_json_file(os.path.join(model_dir, "student_config.json"))
-    with open(os.path.join(model_dir, "distill_config.json"), "w", encoding="utf-8") as f:
+    student.to_json_file(os.path.join(model_dir, run_layout.STUDENT_CONFIG))
+    with open(os.path.join(model_dir, run_layout.RUN_CONFIG), "w", encoding="utf-8") as f:
         json.dump({"seq_length": SEQ_LENGTH}, f)
     tf.train.Checkpoint(student=student.build()).save(
         os.path.join(model_dir, "checkpoints", "ckpt")

@@ -24,6 +24,7 @@ BENCHMARKS = (
     "mining",
     "ems",
     "realistic_distillation",
+    "quality_levers",
 )
 
 flags.DEFINE_list("only", None, f"Run only these benchmarks (of {', '.join(BENCHMARKS)}).")

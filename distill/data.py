@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import tensorflow as tf
 
 from distill.distill_config import DistillConfig
@@ -61,6 +62,8 @@ def train_dataset_fn(
             temperature=config.temperature,
             shuffle_buffer=config.shuffle_buffer,
             seed=config.seed + seed_offset,
+            mono_share=config.mono_share,
+            min_share=config.min_share,
             num_shards=context.num_input_pipelines,
             shard_index=context.input_pipeline_id,
         )
@@ -76,6 +79,28 @@ def train_dataset_fn(
         return ds.map(lambda batch: {k: batch[k] for k in keep}).prefetch(tf.data.AUTOTUNE)
 
     return dataset_fn
+
+
+def teacher_bank(config: DistillConfig, size: int) -> np.ndarray:
+    """`size` cached teacher embeddings drawn from the cache with the run's seed: [size, d].
+
+    The negatives of the contrastive distillation term. Drawn the same way on every
+    start, so a resumed run uses the same bank.
+    """
+    if not config.teacher_cache:
+        raise ValueError("bank_weight > 0 needs --teacher_cache (the bank is read from it)")
+    from teachers import embedding_cache
+
+    input_config = pipeline.InputConfig(
+        temperature=config.temperature, shuffle_buffer=max(4 * size, 1000),
+        seed=config.seed + 7919, mono_share=config.mono_share,
+    )  # fmt: skip
+    dataset = embedding_cache.cached_dataset(config.teacher_cache, input_config)
+    rows: list[np.ndarray] = []
+    for example in dataset.take(size).as_numpy_iterator():
+        rows.append(example["src_emb"])
+    bank = np.stack(rows).astype(np.float32)
+    return bank / np.maximum(np.linalg.norm(bank, axis=1, keepdims=True), 1e-12)
 
 
 @tf.autograph.experimental.do_not_convert

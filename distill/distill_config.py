@@ -8,6 +8,7 @@ from distill.losses.additive_margin import DEFAULT_MARGIN, DEFAULT_SCALE
 from distill.losses.contrastive import DEFAULT_TEMPERATURE as DEFAULT_CONTRASTIVE_TEMPERATURE
 from distill.losses.feature_distillation import KINDS as FEATURE_KINDS
 from distill.losses.logit_distillation import DEFAULT_SCALE as DEFAULT_LOGIT_SCALE
+from distill.losses.teacher_contrastive import DEFAULT_TEMPERATURE as DEFAULT_BANK_TEMPERATURE
 from lealla import pipeline
 from lealla.configs import ConfigMixin
 
@@ -18,7 +19,9 @@ DISTILLING_OBJECTIVES = ("lealla", "ems+distill")
 EMS_OBJECTIVES = ("ems", "ems+distill")
 VOCAB_CHOICES = ("teacher", "pruned")  # or a path to a vocab.txt / .model
 # Fields that may change when a run is resumed (everything else must match).
-RESUMABLE_CHANGES = ("steps", "eval_every", "log_every", "checkpoint_every", "keep_checkpoints")
+RESUMABLE_CHANGES = (
+    "steps", "train_minutes", "eval_every", "log_every", "checkpoint_every", "keep_checkpoints",
+)  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,12 +50,18 @@ class DistillConfig(ConfigMixin):
       train_data: corpus files/globs (parallel and/or monolingual).
       dev_data: parallel files/globs for periodic retrieval evaluation.
       temperature: language sampling temperature.
+      mono_share: share of monolingual examples in the mix (they feed the feature
+        terms only); None weighs monolingual groups by temperature like pairs.
+      min_share: sampling floor per language group (languages with little data).
       shuffle_buffer: examples per language group held for shuffling.
       seed: seeds data order and initialization.
       seq_length: student input length (special tokens included).
       bucket_lengths: padded lengths of the length buckets (the last = seq_length).
       batch_size: global batch size (the in-batch negative pool).
-      steps: training steps.
+      steps: training steps (with train_minutes: an upper bound).
+      train_minutes: a time budget for the training loop (0: none, run `steps`). The
+        learning rate then decays on the fraction of the budget spent, the run stops
+        in time for its final evaluation, and a resumed run continues the same budget.
       learning_rate: peak AdamW learning rate.
       warmup_steps: linear warmup, then linear decay to 0 at `steps`.
       weight_decay: AdamW decoupled weight decay.
@@ -60,6 +69,11 @@ class DistillConfig(ConfigMixin):
       ams_weight, ams_scale, ams_margin: additive-margin softmax term.
       feature_weight, feature_kind: feature distillation term.
       logit_weight, logit_scale: logit distillation term.
+      cross_weight: cross-lingual feature targets: each side of a pair is also pulled
+        to the teacher's embedding of the other side (Reimers & Gurevych 2020).
+      bank_weight, bank_size, bank_temperature: contrastive distillation against the
+        teacher embeddings of the global batch plus a bank of `bank_size` cached
+        teacher embeddings of other sentences (teacher cache only).
       xtr_weight: XTR term (EMS objectives).
       xtr_sampled: 0 for XTR's full vocabulary softmax, else a sampled softmax over
         the batch's target tokens plus this many random ids (large vocabularies).
@@ -87,12 +101,15 @@ class DistillConfig(ConfigMixin):
     train_data: tuple[str, ...] = ()
     dev_data: tuple[str, ...] = ()
     temperature: float = pipeline.DEFAULT_TEMPERATURE
+    mono_share: float | None = None
+    min_share: float = 0.0
     shuffle_buffer: int = 10_000
     seed: int = 0
     seq_length: int = 64
     bucket_lengths: tuple[int, ...] = (16, 32, 64)
     batch_size: int = 128
     steps: int = 10_000
+    train_minutes: float = 0.0
     learning_rate: float = 5e-4
     warmup_steps: int = 500
     weight_decay: float = 0.01
@@ -109,6 +126,10 @@ class DistillConfig(ConfigMixin):
     feature_kind: str = "squared_error"
     logit_weight: float = 0.0
     logit_scale: float = DEFAULT_LOGIT_SCALE
+    cross_weight: float = 0.0
+    bank_weight: float = 0.0
+    bank_size: int = 4096
+    bank_temperature: float = DEFAULT_BANK_TEMPERATURE
     xtr_weight: float = 1.0
     xtr_sampled: int = 0
     contrastive_weight: float = 1.0
@@ -139,6 +160,8 @@ class DistillConfig(ConfigMixin):
                 f"bucket_lengths must end at seq_length={self.seq_length}, "
                 f"got {self.bucket_lengths}"
             )
+        if self.train_minutes < 0:
+            raise ValueError(f"train_minutes must be >= 0, got {self.train_minutes}")
         self._check_objective()
         if not 0 <= self.warmup_steps <= self.steps:
             raise ValueError(f"warmup_steps must be in [0, steps], got {self.warmup_steps}")
@@ -152,20 +175,39 @@ class DistillConfig(ConfigMixin):
         weights = {
             "ams_weight": self.ams_weight, "feature_weight": self.feature_weight,
             "logit_weight": self.logit_weight, "xtr_weight": self.xtr_weight,
-            "contrastive_weight": self.contrastive_weight,
+            "contrastive_weight": self.contrastive_weight, "cross_weight": self.cross_weight,
+            "bank_weight": self.bank_weight,
         }  # fmt: skip
         negative = {k: v for k, v in weights.items() if v < 0}
         if negative:
             raise ValueError(f"loss weights must be >= 0, got {negative}")
         used = {
-            "lealla": ("ams_weight", "feature_weight", "logit_weight"),
+            "lealla": (
+                "ams_weight",
+                "feature_weight",
+                "logit_weight",
+                "cross_weight",
+                "bank_weight",
+            ),
             "ems": ("xtr_weight", "contrastive_weight"),
-            "ems+distill": ("xtr_weight", "contrastive_weight", "feature_weight", "logit_weight"),
+            "ems+distill": (
+                "xtr_weight",
+                "contrastive_weight",
+                "feature_weight",
+                "logit_weight",
+                "cross_weight",
+                "bank_weight",
+            ),
         }[self.objective]
         if not any(weights[k] for k in used):
             raise ValueError(
                 f"all loss weights of objective {self.objective!r} ({', '.join(used)}) are 0: "
                 f"nothing to train"
+            )
+        if self.bank_weight and (self.bank_temperature <= 0 or self.bank_size < 0):
+            raise ValueError(
+                f"bank_temperature must be > 0 and bank_size >= 0, got "
+                f"{self.bank_temperature}, {self.bank_size}"
             )
         if self.contrastive_temperature <= 0:
             raise ValueError(

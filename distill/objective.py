@@ -12,6 +12,7 @@ from distill.losses import (
     bidirectional_xtr_loss,
     feature_distillation_loss,
     logit_distillation_loss,
+    teacher_contrastive_loss,
 )
 
 
@@ -21,17 +22,21 @@ def lealla_losses(
     projection,
     config: DistillConfig,
     training: bool = True,
+    bank: tf.Tensor | None = None,
 ) -> dict[str, tf.Tensor]:
     """Weighted LEALLA losses of one (per-replica) batch.
 
         total = w_ams * AMS(s_src, s_tgt)
-              + w_feat * (F(P s_src, t_src) + F(P s_tgt, t_tgt))
+              + w_feat * (F(P p_src, t_src) + F(P p_tgt, t_tgt))
               + w_logit * LD(s_src, s_tgt, t_src, t_tgt)
+              + w_cross * (F(P p_src, t_tgt) + F(P p_tgt, t_src))
+              + w_bank * (CD(P p_src; t_src, bank) + CD(P p_tgt; t_tgt, bank))
 
-    s are the student's unit embeddings, P the trainable projection to the
-    teacher's width applied to the student's pooled output, t the teacher's unit
-    embeddings. Monolingual rows (is_parallel false) only feed the source feature
-    term. Each term is this replica's share (replica values sum to the global loss).
+    s are the student's unit embeddings, p its pooled outputs, P the trainable
+    projection to the teacher's width, t the teacher's unit embeddings, CD the
+    contrastive distillation term (`teacher_contrastive_loss`). Monolingual rows
+    (is_parallel false) only feed the source-side feature and contrastive terms.
+    Each term is this replica's share (replica values sum to the global loss).
 
     Args:
       batch: features from `distill.data` (ids, lengths, is_parallel) with the
@@ -40,9 +45,11 @@ def lealla_losses(
       projection: Dense layer to the teacher's width.
       config: loss weights and settings.
       training: dropout on.
+      bank: optional [K, d_t] cached teacher embeddings (negatives of CD).
 
     Returns:
-      {"total", "ams", "feature", "logit"}: float32 scalars.
+      {"total", "ams", "feature", "logit"} (+ "cross", "bank" when weighted): float32
+      scalars.
     """
     src = _encode(student, batch["src_ids"], batch["src_length"], training)
     tgt = _encode(student, batch["tgt_ids"], batch["tgt_length"], training)
@@ -56,9 +63,9 @@ def lealla_losses(
         if config.ams_weight
         else zero
     )  # fmt: skip
-    feature, logit = _distillation_terms(batch, src, tgt, projection, config)
-    total = config.ams_weight * ams + config.feature_weight * feature + config.logit_weight * logit
-    return {"total": total, "ams": ams, "feature": feature, "logit": logit}
+    terms = _distillation_terms(batch, src, tgt, projection, config, bank)
+    total = config.ams_weight * ams + _weighted(terms, config)
+    return {"total": total, "ams": ams, **terms}
 
 
 def ems_losses(
@@ -121,27 +128,54 @@ def ems_losses(
     losses = {"xtr": xtr, "contrastive": contrastive}
     total = config.xtr_weight * xtr + config.contrastive_weight * contrastive
     if config.objective == "ems+distill":
-        feature, logit = _distillation_terms(batch, src, tgt, projection, config)
-        total += config.feature_weight * feature + config.logit_weight * logit
-        losses.update(feature=feature, logit=logit)
+        terms = _distillation_terms(batch, src, tgt, projection, config)
+        total += _weighted(terms, config)
+        losses.update(terms)
     return {"total": total, **losses}
 
 
-def _distillation_terms(batch, src, tgt, projection, config):
-    """(feature, logit) distillation terms against the teacher's embeddings."""
+def _weighted(terms: dict[str, tf.Tensor], config: DistillConfig) -> tf.Tensor:
+    return (
+        config.feature_weight * terms["feature"] + config.logit_weight * terms["logit"]
+        + config.cross_weight * terms.get("cross", 0.0)
+        + config.bank_weight * terms.get("bank", 0.0)
+    )  # fmt: skip
+
+
+def _distillation_terms(batch, src, tgt, projection, config, bank=None):
+    """feature, logit, cross-lingual and contrastive terms against the teacher's embeddings."""
     teacher_src = tf.stop_gradient(tf.cast(batch["src_emb"], tf.float32))
     teacher_tgt = tf.stop_gradient(tf.cast(batch["tgt_emb"], tf.float32))
     parallel = batch["is_parallel"]
+    pair_weights = tf.cast(parallel, tf.float32)
     zero = tf.constant(0.0)
+    needs_projection = config.feature_weight or config.cross_weight or config.bank_weight
+    proj_src = projection(src["pooled_output"]) if needs_projection else None
+    proj_tgt = projection(tgt["pooled_output"]) if needs_projection else None
+
+    def feature_loss(student, teacher, weights=None):
+        return feature_distillation_loss(
+            student, teacher, kind=config.feature_kind, weights=weights
+        )
+
     feature = (
-        feature_distillation_loss(
-            projection(src["pooled_output"]), teacher_src, kind=config.feature_kind
-        )
-        + feature_distillation_loss(
-            projection(tgt["pooled_output"]), teacher_tgt, kind=config.feature_kind,
-            weights=tf.cast(parallel, tf.float32),
-        )
+        feature_loss(proj_src, teacher_src) + feature_loss(proj_tgt, teacher_tgt, pair_weights)
         if config.feature_weight
+        else zero
+    )
+    cross = (
+        feature_loss(proj_src, teacher_tgt, pair_weights)
+        + feature_loss(proj_tgt, teacher_src, pair_weights)
+        if config.cross_weight
+        else zero
+    )
+    contrastive = (
+        teacher_contrastive_loss(proj_src, teacher_src, bank, temperature=config.bank_temperature)
+        + teacher_contrastive_loss(
+            proj_tgt, teacher_tgt, bank, temperature=config.bank_temperature,
+            weights=pair_weights,
+        )
+        if config.bank_weight
         else zero
     )  # fmt: skip
     logit = (
@@ -152,7 +186,12 @@ def _distillation_terms(batch, src, tgt, projection, config):
         if config.logit_weight
         else zero
     )  # fmt: skip
-    return feature, logit
+    terms = {"feature": feature, "logit": logit}
+    if config.cross_weight:
+        terms["cross"] = cross
+    if config.bank_weight:
+        terms["bank"] = contrastive
+    return terms
 
 
 def _encode(student, ids, lengths, training):

@@ -9,15 +9,12 @@ import numpy as np
 from absl import logging
 
 from distill.distill_config import DistillConfig
-from lealla import configs, corpus, pipeline
+from lealla import configs, corpus, pipeline, run_layout
+from lealla.run_layout import LANGUAGES_FILE, STUDENT_CONFIG, TOKENIZER_DIR
 from lealla.tokenization import tokenizer as tokenizer_lib
 from lealla.tokenization import vocab_pruning
 from students import embedding_init
 from students.student_config import StudentConfig
-
-TOKENIZER_DIR = "tokenizer"
-STUDENT_CONFIG = "student_config.json"
-LANGUAGES_FILE = "languages.json"
 
 
 def prepare_tokenizer(config: DistillConfig, teacher, model_dir: str):
@@ -29,10 +26,7 @@ def prepare_tokenizer(config: DistillConfig, teacher, model_dir: str):
     """
     path = os.path.join(model_dir, TOKENIZER_DIR)
     if os.path.isdir(path):
-        if os.path.isfile(os.path.join(path, vocab_pruning.PRUNING_JSON)):
-            tok, pruned = vocab_pruning.load_pruned(path)
-            return tok, np.asarray(pruned.old_ids)
-        return tokenizer_lib.load_tokenizer(path), None
+        return run_layout.load_tokenizer(model_dir)
     if config.vocab in ("teacher", "pruned"):
         if teacher is None:
             raise ValueError(

@@ -26,6 +26,7 @@ from lealla.commands import flags as shared_flags
 FLAGFILE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flagfiles")
 _DEFAULTS = DistillConfig(train_data=("unused",))
 EMS_DEFAULT_STUDENT = "ems_small"
+_NO_STEP_LIMIT = 10**9
 
 # Required.
 flags.DEFINE_string("model_dir", None, "Folder of the run (created; an existing run resumes).")
@@ -61,13 +62,29 @@ flags.DEFINE_boolean("init_from_teacher", _DEFAULTS.init_from_teacher, "PCA-init
 flags.DEFINE_list("train_data", [], "Training corpus files/globs (or demo:train).")
 flags.DEFINE_list("dev_data", [], "Parallel dev files/globs (or demo:dev).")
 flags.DEFINE_float("temperature", _DEFAULTS.temperature, "Language sampling temperature (>= 1).")
+flags.DEFINE_float(
+    "mono_share", _DEFAULTS.mono_share,
+    "Share of monolingual examples in the mix (they feed the feature terms only); unset: "
+    "monolingual groups are weighted by temperature like pairs.",
+)  # fmt: skip
+flags.DEFINE_float(
+    "min_share", _DEFAULTS.min_share, "Sampling floor per language group (little-data languages)."
+)
 flags.DEFINE_integer("shuffle_buffer", _DEFAULTS.shuffle_buffer, "Per-language shuffle buffer.")
 flags.DEFINE_integer("seed", _DEFAULTS.seed, "Seed of data order and initialization.")
 flags.DEFINE_integer("seq_length", _DEFAULTS.seq_length, "Student input length.")
 flags.DEFINE_list("bucket_lengths", [str(n) for n in _DEFAULTS.bucket_lengths], "Length buckets.")
 # Optimization.
 flags.DEFINE_integer("batch_size", _DEFAULTS.batch_size, "Global batch size.")
-flags.DEFINE_integer("steps", _DEFAULTS.steps, "Training steps.")
+flags.DEFINE_integer(
+    "steps", _DEFAULTS.steps, "Training steps (with --train_minutes: a limit only if given)."
+)
+flags.DEFINE_float(
+    "train_minutes", _DEFAULTS.train_minutes,
+    "Time budget of the training loop in minutes (0: run --steps). The learning rate decays "
+    "on the fraction of the budget spent; the run ends on time with its final evaluation; "
+    "rerunning resumes the same budget.",
+)  # fmt: skip
 flags.DEFINE_float("learning_rate", _DEFAULTS.learning_rate, "Peak AdamW learning rate.")
 flags.DEFINE_integer("warmup_steps", _DEFAULTS.warmup_steps, "Linear warmup steps.")
 flags.DEFINE_float("weight_decay", _DEFAULTS.weight_decay, "AdamW weight decay.")
@@ -86,6 +103,20 @@ flags.DEFINE_enum(
 )
 flags.DEFINE_float("logit_weight", _DEFAULTS.logit_weight, "Logit distillation weight.")
 flags.DEFINE_float("logit_scale", _DEFAULTS.logit_scale, "Logit distillation scale.")
+flags.DEFINE_float(
+    "cross_weight", _DEFAULTS.cross_weight,
+    "Cross-lingual feature targets: each side of a pair also regressed onto the teacher's "
+    "embedding of the other side.",
+)  # fmt: skip
+flags.DEFINE_float(
+    "bank_weight", _DEFAULTS.bank_weight,
+    "Contrastive distillation: find the teacher's embedding among the batch's and a bank of "
+    "cached ones (needs --teacher_cache).",
+)  # fmt: skip
+flags.DEFINE_integer("bank_size", _DEFAULTS.bank_size, "Cached teacher embeddings in the bank.")
+flags.DEFINE_float(
+    "bank_temperature", _DEFAULTS.bank_temperature, "Contrastive distillation temperature."
+)
 flags.DEFINE_float("xtr_weight", _DEFAULTS.xtr_weight, "XTR weight (EMS objectives).")
 flags.DEFINE_integer(
     "xtr_sampled", _DEFAULTS.xtr_sampled,
@@ -112,8 +143,11 @@ FLAGS = flags.FLAGS
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments {argv[1:]}")
+    steps_given = FLAGS["steps"].present
     if FLAGS.config:
         _apply_preset(FLAGS.config)
+    if FLAGS.train_minutes and not steps_given:
+        FLAGS.steps = _NO_STEP_LIMIT  # the budget decides
     if not FLAGS.model_dir:
         raise app.UsageError("--model_dir is required")
     try:
@@ -156,6 +190,11 @@ def _config_from_flags() -> DistillConfig:
     # EMS alone needs no teacher: one is loaded only when given (to borrow its vocab).
     teacher = FLAGS.teacher or (None if FLAGS.objective == "ems" else _DEFAULTS.teacher)
     student = FLAGS.student if FLAGS["student"].present or not ems else EMS_DEFAULT_STUDENT
+    warmup = FLAGS.warmup_steps
+    if warmup > FLAGS.steps:  # a preset's warmup, and a user who shortened the run
+        warmup = FLAGS.steps // 10
+        print(f"--warmup_steps={FLAGS.warmup_steps} exceeds --steps={FLAGS.steps}: "
+              f"warming up over {warmup} steps instead")  # fmt: skip
     return DistillConfig(
         objective=FLAGS.objective, teacher=teacher,
         preprocessor=FLAGS.preprocessor, teacher_format=FLAGS.teacher_format,
@@ -163,13 +202,17 @@ def _config_from_flags() -> DistillConfig:
         student=student.replace("-", "_"), student_overrides=overrides, vocab=FLAGS.vocab,
         init_from_teacher=FLAGS.init_from_teacher, train_data=tuple(FLAGS.train_data),
         dev_data=tuple(FLAGS.dev_data), temperature=FLAGS.temperature,
+        mono_share=FLAGS.mono_share, min_share=FLAGS.min_share,
         shuffle_buffer=FLAGS.shuffle_buffer, seed=FLAGS.seed, seq_length=FLAGS.seq_length,
         bucket_lengths=tuple(int(n) for n in FLAGS.bucket_lengths), batch_size=FLAGS.batch_size,
-        steps=FLAGS.steps, learning_rate=FLAGS.learning_rate, warmup_steps=FLAGS.warmup_steps,
+        steps=FLAGS.steps, train_minutes=FLAGS.train_minutes,
+        learning_rate=FLAGS.learning_rate, warmup_steps=warmup,
         weight_decay=FLAGS.weight_decay, clip_norm=FLAGS.clip_norm,
         ams_weight=FLAGS.ams_weight, ams_scale=FLAGS.ams_scale, ams_margin=FLAGS.ams_margin,
         feature_weight=FLAGS.feature_weight, feature_kind=FLAGS.feature_kind,
         logit_weight=FLAGS.logit_weight, logit_scale=FLAGS.logit_scale,
+        cross_weight=FLAGS.cross_weight, bank_weight=FLAGS.bank_weight,
+        bank_size=FLAGS.bank_size, bank_temperature=FLAGS.bank_temperature,
         xtr_weight=FLAGS.xtr_weight, xtr_sampled=FLAGS.xtr_sampled,
         contrastive_weight=FLAGS.contrastive_weight,
         contrastive_temperature=FLAGS.contrastive_temperature,

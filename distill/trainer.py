@@ -15,6 +15,7 @@ model_dir layout:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -27,13 +28,13 @@ from absl import logging
 from distill import data, heads, objective, student_setup
 from distill.distill_config import EMS_OBJECTIVES, RESUMABLE_CHANGES, DistillConfig
 from distill.schedule import WarmupLinearDecay
-from lealla import configs, corpus
+from lealla import configs, corpus, run_layout
 from lealla.evaluation.retrieval import retrieval_accuracy
 from lealla.progress import Progress, format_seconds
 from lealla.tokenization import packing
 from students.sentence_encoder import SentenceEncoder
 
-CONFIG_FILE = "distill_config.json"
+CONFIG_FILE = run_layout.RUN_CONFIG
 _NO_DECAY = ["bias", "layer_norm", "LayerNorm", "gamma", "beta"]
 
 
@@ -56,6 +57,7 @@ class Distiller:
         self.config = config
         self.model_dir = model_dir
         self.strategy = strategy
+        _check_inputs(config)  # before anything is written to model_dir
         os.makedirs(model_dir, exist_ok=True)
         _check_or_save_config(config, model_dir)
         if teacher is None and _needs_teacher(config):
@@ -81,7 +83,13 @@ class Distiller:
             self.student = self.student_config.build()
             self.heads = self._build_heads()
             self.projection = self.heads.get("projection")
-            self.optimizer = _optimizer(config)
+            # Fraction of the time budget spent (read by the schedule), and the training
+            # seconds spent so far (checkpointed, so a resumed run continues the budget).
+            self.progress = tf.Variable(0.0, trainable=False, name="budget_progress")
+            self.elapsed = tf.Variable(
+                0.0, dtype=tf.float64, trainable=False, name="elapsed_seconds"
+            )
+            self.optimizer = _optimizer(config, self.progress if config.train_minutes else None)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
             self.variables = self.student.trainable_variables + [
                 v for head in self.heads.values() for v in head.trainable_variables
@@ -92,6 +100,7 @@ class Distiller:
         # restore the encoder alone.
         state = {
             "student": self.student, **self.heads, "optimizer": self.optimizer, "step": self.step,
+            "elapsed": self.elapsed,
         }  # fmt: skip
         try:
             self.checkpoint = tf.train.Checkpoint(**state, iterator=self.iterator)
@@ -123,6 +132,11 @@ class Distiller:
         elif config.init_from_teacher and teacher is not None:
             student_setup.init_from_teacher(self.student, teacher, old_ids)
         self.encoder = SentenceEncoder(self.tokenizer, self.student, config.seq_length)
+        self.bank = (
+            tf.constant(data.teacher_bank(config, config.bank_size))
+            if config.bank_weight and config.bank_size
+            else None
+        )
         self._dev = _load_dev(config.dev_data)
         in_loop = config.uses_teacher_embeddings and not config.teacher_cache
         self._train_step = self._make_train_step(teacher.embed if in_loop else None)
@@ -151,25 +165,39 @@ class Distiller:
         return iter(dataset)
 
     def train(self) -> dict:
-        """Runs until config.steps; returns the final metrics (also in metrics.json)."""
+        """Runs until config.steps or the time budget; returns the final metrics (metrics.json)."""
         config, start = self.config, int(self.step.numpy())
+        budget = config.train_minutes * 60.0
         if self.resumed_from is not None:
             message = f"resumed from step {self.resumed_from}"
+            if budget:
+                message += f" ({format_seconds(float(self.elapsed.numpy()))} of the budget spent)"
             logging.info(message)
             print(message, flush=True)
         logging.info(
             "training (objective %s, teacher %s) -> %s: global batch %d on %d replica(s), "
-            "steps %d..%d, student %s (%s params), vocab %d",
-            config.objective, self.teacher.handle if self.teacher else "none",
-            self.student_config.preset, config.batch_size,
-            self.strategy.num_replicas_in_sync, start, config.steps, self.student_config.preset,
-            f"{self.student.count_params():,}", self.tokenizer.vocab_size,
+            "%s, student %s (%s params), vocab %d",
+            config.objective, self.teacher.handle if self.teacher else "none", self.model_dir,
+            config.batch_size, self.strategy.num_replicas_in_sync,
+            f"budget {format_seconds(budget)} (at most {config.steps} steps)" if budget
+            else f"steps {start}..{config.steps}",
+            self.student_config.preset, f"{self.student.count_params():,}",
+            self.tokenizer.vocab_size,
         )  # fmt: skip
         writer = tf.summary.create_file_writer(os.path.join(self.model_dir, "summaries", "train"))
         losses: dict[str, float] = {}
         tick, tick_step = time.perf_counter(), start
-        with Progress("training", total=config.steps - start, unit="steps") as bar:
-            while int(self.step.numpy()) < config.steps:
+        clock = _BudgetClock(float(self.elapsed.numpy()), budget)
+        total = None if budget else config.steps - start
+        if budget and self._dev:
+            # Measures what the final evaluation will cost (traced first: that is paid
+            # once), so the run can stop in time.
+            self.encoder.encode(["trace"])
+            with clock.timing_evaluation():
+                self.evaluate(start)
+        with Progress("training", total=total, unit="steps") as bar:
+            while int(self.step.numpy()) < config.steps and not clock.over():
+                self.progress.assign(clock.fraction())
                 values = self._train_step(next(self.iterator))
                 step = int(self.step.numpy())
                 losses = {k: float(v) for k, v in values.items() if k != "nonfinite"}
@@ -180,16 +208,24 @@ class Distiller:
                         f"--clip_norm on, or try --dtype_policy=float32."
                     )
                 self.history.append((step, losses["total"]))
-                bar.update(1, postfix=f"loss {losses['total']:.4f}")
-                if step % config.log_every == 0 or step == config.steps:
+                clock.step_done()
+                self.elapsed.assign(clock.elapsed())
+                left = f", {format_seconds(clock.left())} left" if budget else ""
+                bar.update(1, postfix=f"loss {losses['total']:.4f}{left}")
+                last = step == config.steps or clock.over()
+                if step % config.log_every == 0 or last:
                     rate = (step - tick_step) * config.batch_size / (time.perf_counter() - tick)
                     tick, tick_step = time.perf_counter(), step
-                    self._log_train(writer, step, losses, rate)
-                if step % config.checkpoint_every == 0 or step == config.steps:
+                    self._log_train(writer, step, losses, rate, clock)
+                if step % config.checkpoint_every == 0 or last:
                     self.manager.save(checkpoint_number=step)
-                if config.eval_every and step % config.eval_every == 0 and step < config.steps:
-                    self.evaluate(step)
-        metrics = {"step": int(self.step.numpy()), "losses": losses, **self.evaluate(config.steps)}
+                if config.eval_every and step % config.eval_every == 0 and not last:
+                    with clock.timing_evaluation():
+                        self.evaluate(step)
+        step = int(self.step.numpy())
+        metrics = {"step": step, "losses": losses, **self.evaluate(step)}
+        if budget:
+            metrics["train_seconds"] = round(float(self.elapsed.numpy()), 1)
         configs.atomic_write_text(
             os.path.join(self.model_dir, "metrics.json"), json.dumps(metrics, indent=2)
         )
@@ -227,8 +263,9 @@ class Distiller:
             with tf.GradientTape() as tape:
                 if config.objective == "lealla":
                     losses = objective.lealla_losses(
-                        batch, self.student, self.projection, config, training=True
-                    )
+                        batch, self.student, self.projection, config, training=True,
+                        bank=self.bank,
+                    )  # fmt: skip
                 else:
                     seed = tf.stack([tf.constant(config.seed, tf.int64), self.step])
                     losses = objective.ems_losses(
@@ -271,11 +308,15 @@ class Distiller:
 
         return train_step
 
-    def _log_train(self, writer, step, losses, rate):
+    def _log_train(self, writer, step, losses, rate, clock):
         lr = float(self.optimizer.learning_rate)
-        remaining = (self.config.steps - step) * self.config.batch_size / max(rate, 1e-9)
+        if clock.budget:
+            remaining, of = clock.left(), ""
+        else:
+            remaining = (self.config.steps - step) * self.config.batch_size / max(rate, 1e-9)
+            of = f"/{self.config.steps}"
         logging.info(
-            "step %d/%d: %s, lr %.2e, %.1f examples/s, ETA %s", step, self.config.steps,
+            "step %d%s: %s, lr %.2e, %.1f examples/s, ETA %s", step, of,
             ", ".join(f"{k} {v:.4f}" for k, v in losses.items()), lr, rate,
             format_seconds(remaining),
         )  # fmt: skip
@@ -286,6 +327,59 @@ class Distiller:
             tf.summary.scalar("examples_per_second", rate)
 
 
+class _BudgetClock:
+    """Training time against a budget: elapsed (carried over a resume), left, when to stop.
+
+    The run stops when the time left would not cover one more step plus the final
+    evaluation (estimated from the last periodic one), so it ends on time.
+    """
+
+    def __init__(self, spent: float, budget: float):
+        self.budget = budget
+        self._spent = spent
+        self._start = self._last = time.perf_counter()
+        self._step_seconds = 0.0
+        self._eval_seconds = 0.0
+
+    def elapsed(self) -> float:
+        return self._spent + time.perf_counter() - self._start
+
+    def left(self) -> float:
+        return max(self.budget - self.elapsed(), 0.0)
+
+    def fraction(self) -> float:
+        return min(self.elapsed() / self.budget, 1.0) if self.budget else 0.0
+
+    def step_done(self) -> None:
+        """Records one step's duration (the first includes tracing: an upper bound)."""
+        now = time.perf_counter()
+        self._step_seconds, self._last = now - self._last, now
+
+    def over(self) -> bool:
+        return bool(self.budget) and self.left() <= self._step_seconds + self._eval_seconds
+
+    @contextlib.contextmanager
+    def timing_evaluation(self):
+        start = time.perf_counter()
+        yield
+        self._eval_seconds = time.perf_counter() - start
+        self._last = time.perf_counter()
+
+
+def _check_inputs(config: DistillConfig) -> None:
+    """Refuses a teacher cache that does not hold the run's training data.
+
+    The vocabulary is pruned to --train_data and distill_config.json records it, so
+    a cache of anything else would train on data the run does not declare.
+    """
+    if config.teacher_cache:
+        from teachers import embedding_cache
+
+        embedding_cache.check_corpus(
+            config.teacher_cache, corpus.resolve_sources(config.train_data)
+        )
+
+
 def _needs_teacher(config: DistillConfig) -> bool:
     """Distillation terms, or a vocabulary (and its token-embedding init) borrowed from it."""
     return bool(config.teacher) and (
@@ -293,8 +387,10 @@ def _needs_teacher(config: DistillConfig) -> bool:
     )
 
 
-def _optimizer(config: DistillConfig):
-    schedule = WarmupLinearDecay(config.learning_rate, config.warmup_steps, config.steps)
+def _optimizer(config: DistillConfig, progress=None):
+    schedule = WarmupLinearDecay(
+        config.learning_rate, config.warmup_steps, config.steps, progress=progress
+    )
     optimizer = keras.optimizers.AdamW(
         learning_rate=schedule,
         weight_decay=config.weight_decay,

@@ -26,7 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from export import model_card, modules, restore
-from lealla import configs, demo_corpus
+from lealla import configs, demo_corpus, run_layout
 
 METADATA_FILE = "lealla_export.json"
 CARD_FILE = "README.md"
@@ -172,7 +172,7 @@ def _save_labse_pair(encoder, vocab_asset: str, root: str) -> None:
 
 def _tokenizer_file(model_dir: str) -> str:
     """The vocabulary file of the run's tokenizer (vocab.txt or the SentencePiece model)."""
-    directory = os.path.join(model_dir, restore.TOKENIZER_DIR)
+    directory = os.path.join(model_dir, run_layout.TOKENIZER_DIR)
     with open(os.path.join(directory, "tokenizer.json"), encoding="utf-8") as f:
         values = json.load(f)
     name = values.get("vocab_file") or values.get("model_file")
@@ -183,13 +183,13 @@ def _tokenizer_file(model_dir: str) -> str:
 
 def _metadata(model_dir: str, encoder, checkpoint: str, config: ExportConfig, checks) -> dict:
     run = restore.read_run_config(model_dir)
-    student = _read_json(os.path.join(model_dir, restore.STUDENT_CONFIG))
+    student = _read_json(os.path.join(model_dir, run_layout.STUDENT_CONFIG))
     tok = encoder.tokenizer
     asset = os.path.basename(_tokenizer_file(model_dir))
     tokenizer = {"kind": tok.kind, "vocab_size": tok.vocab_size, "asset": f"assets/{asset}"}
     if tok.kind == "wordpiece":
         tokenizer["lower_case"] = bool(getattr(tok, "lower_case", False))
-    pruning = _read_json(os.path.join(model_dir, restore.TOKENIZER_DIR, "pruning.json"))
+    pruning = _read_json(os.path.join(model_dir, run_layout.TOKENIZER_DIR, "pruning.json"))
     if pruning:
         tokenizer["pruned_from"] = pruning.get("original_size")
     step = re.search(r"ckpt-(\d+)$", checkpoint)

@@ -13,14 +13,10 @@ import os
 
 import tensorflow as tf
 
-from lealla.tokenization import tokenizer as tokenizer_lib
-from lealla.tokenization import vocab_pruning
+from lealla.run_layout import RUN_CONFIG, STUDENT_CONFIG, TOKENIZER_DIR, load_tokenizer
 from students.sentence_encoder import SentenceEncoder
 from students.student_config import StudentConfig
 
-RUN_CONFIG = "distill_config.json"
-STUDENT_CONFIG = "student_config.json"
-TOKENIZER_DIR = "tokenizer"
 CHECKPOINT_CHOICES = ("best", "latest")
 
 
@@ -50,14 +46,6 @@ def checkpoint_path(model_dir: str, checkpoint: str = "best") -> str:
     return path
 
 
-def load_run_tokenizer(model_dir: str) -> tokenizer_lib.Tokenizer:
-    """The run's tokenizer (a pruned teacher vocabulary or a given one)."""
-    path = os.path.join(model_dir, TOKENIZER_DIR)
-    if os.path.isfile(os.path.join(path, vocab_pruning.PRUNING_JSON)):
-        return vocab_pruning.load_pruned(path)[0]
-    return tokenizer_lib.load_tokenizer(path)
-
-
 def read_run_config(model_dir: str) -> dict:
     """distill_config.json as a plain dict (export reads only a few fields)."""
     with open(os.path.join(model_dir, RUN_CONFIG), encoding="utf-8") as f:
@@ -83,7 +71,7 @@ def restore_sentence_encoder(
             f"{model_dir} is not a training model_dir (expected {RUN_CONFIG}, "
             f"{STUDENT_CONFIG} and {TOKENIZER_DIR}/ in it)"
         )
-    tokenizer = load_run_tokenizer(model_dir)
+    tokenizer, _ = load_tokenizer(model_dir)
     student_config = StudentConfig.from_json_file(os.path.join(model_dir, STUDENT_CONFIG))
     # Exports and evaluation run in float32 whatever the training policy was.
     backbone = StudentConfig.from_dict(

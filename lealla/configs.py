@@ -55,14 +55,23 @@ class ConfigMixin:
 
     @classmethod
     def from_json_file(cls: type[T], path: str) -> T:
-        with open(path, encoding="utf-8") as f:
-            try:
-                values = json.load(f)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path}: not valid JSON ({e})") from None
-        if not isinstance(values, dict):
-            raise ValueError(f"{path}: expected a JSON object, got {type(values).__name__}")
-        return cls.from_dict(values)
+        return cls.from_dict(read_json_object(path))
+
+
+def read_json_object(path: str, advice: str = "") -> dict[str, Any]:
+    """Reads a JSON file that must hold one object.
+
+    Raises:
+      ValueError: not JSON, or not an object (names the file; `advice` is appended).
+    """
+    with open(path, encoding="utf-8") as f:
+        try:
+            values = json.load(f)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}: not valid JSON ({e}){advice}") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"{path}: expected a JSON object, got {type(values).__name__}{advice}")
+    return values
 
 
 def atomic_write_text(path: str, text: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 
 # Canonical code -> (ISO 639-3 code as used by the LASER Tatoeba release, English name).
 # Canonical codes are ISO 639-1 where one exists, else ISO 639-3. The set covers
@@ -145,3 +146,31 @@ def iso3(code: str) -> str:
 def language_name(code: str) -> str:
     """The English name of a language, e.g. "ja" -> "Japanese"."""
     return LANGUAGES[normalize_language(code)][1]
+
+
+def select_available(
+    available: list[str], requested: list[str] | None, missing: Callable[[str, str], str]
+) -> list[str]:
+    """The codes of `available` that match `requested` ("de" or "deu" alike), or all of them.
+
+    Args:
+      available: codes as a data folder names them (e.g. "deu", "de"; codes that are
+        no known language are matched literally).
+      requested: e.g. the values of --languages, in the order wanted; None/empty: all.
+      missing: (requested code, its canonical code) -> the error message when that
+        language is not available.
+
+    Raises:
+      ValueError: a requested code is no known language (with close matches).
+      FileNotFoundError: a requested language is not available (names those found).
+    """
+    if not requested:
+        return list(available)
+    by_language = {normalize_language(c) if is_language(c) else c: c for c in available}
+    chosen = []
+    for code in requested:
+        lang = normalize_language(code, context="--languages")
+        if lang not in by_language:
+            raise FileNotFoundError(missing(code, lang))
+        chosen.append(by_language[lang])
+    return chosen

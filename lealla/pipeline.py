@@ -37,6 +37,9 @@ class InputConfig(ConfigMixin):
       repeat: loop over the data forever (training) or make one pass (evaluation).
       on_bad_line: "error" stops at the first bad line; "skip" drops bad lines and
         counts them in the scan report.
+      mono_share: the share of monolingual examples in the mix (None: monolingual
+        groups are weighted by temperature like language pairs).
+      min_share: a sampling floor per group (languages with little data).
     """
 
     temperature: float = DEFAULT_TEMPERATURE
@@ -46,8 +49,14 @@ class InputConfig(ConfigMixin):
     shard_index: int = 0
     repeat: bool = True
     on_bad_line: str = "error"
+    mono_share: float | None = None
+    min_share: float = 0.0
 
     def __post_init__(self):
+        if self.mono_share is not None and not 0.0 <= self.mono_share < 1.0:
+            raise ValueError(f"mono_share must be in [0, 1), got {self.mono_share}")
+        if self.min_share < 0:
+            raise ValueError(f"min_share must be >= 0, got {self.min_share}")
         if self.temperature < 1.0:
             raise ValueError(f"temperature must be >= 1, got {self.temperature}")
         if self.shuffle_buffer < 0:
@@ -130,7 +139,11 @@ def mix_groups(
       One dataset; with `config.repeat=False`, every example exactly once.
     """
     groups = sorted(datasets)
-    weights = sampling.temperature_weights({g: counts[g] for g in groups}, config.temperature)
+    weights = sampling.mixture_weights(
+        {g: counts[g] for g in groups}, config.temperature,
+        monolingual={g for g in groups if "-" not in g}, mono_share=config.mono_share,
+        min_share=config.min_share,
+    )  # fmt: skip
     prepared = []
     for group in groups:
         ds = datasets[group].shard(config.num_shards, config.shard_index)

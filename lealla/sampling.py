@@ -40,3 +40,58 @@ def temperature_weights(counts: Mapping[str, int], temperature: float) -> dict[s
     unnorm = {g: math.exp(v - top) for g, v in logits.items()}
     z = sum(unnorm.values())
     return {g: v / z for g, v in unnorm.items()}
+
+
+def mixture_weights(
+    counts: Mapping[str, int],
+    temperature: float,
+    *,
+    monolingual: frozenset[str] | set[str] = frozenset(),
+    mono_share: float | None = None,
+    min_share: float = 0.0,
+) -> dict[str, float]:
+    """Sampling probabilities of parallel and monolingual groups, with language floors.
+
+        q = temperature weights within each kind, scaled to (1 - m) for parallel
+            groups and m for monolingual ones (m = mono_share), then
+        q_i <- max(q_i, min_share) and renormalized (repeated until the floors hold).
+
+    Monolingual text feeds only the feature (teacher) terms, so its share is a
+    recipe choice of its own rather than an accident of corpus sizes.
+
+    Args:
+      counts: examples per group ("de-en", or "de" for monolingual text); all > 0.
+      temperature: T >= 1, applied within each kind.
+      monolingual: the groups that are monolingual.
+      mono_share: the total probability of the monolingual groups, in [0, 1); None
+        treats all groups as one pool (plain `temperature_weights`).
+      min_share: a floor per group (e.g. 0.02 for languages with little data); at most
+        1 / number of groups.
+
+    Returns:
+      Probabilities per group, summing to 1, in the order of `counts`.
+    """
+    if not 0.0 <= min_share <= 1.0 / max(len(counts), 1):
+        raise ValueError(f"min_share must be in [0, 1/{len(counts)}], got {min_share}")
+    mono = {g: n for g, n in counts.items() if g in monolingual}
+    parallel = {g: n for g, n in counts.items() if g not in monolingual}
+    if mono_share is None or not mono or not parallel:
+        weights = temperature_weights(counts, temperature)
+    else:
+        if not 0.0 <= mono_share < 1.0:
+            raise ValueError(f"mono_share must be in [0, 1), got {mono_share}")
+        weights = {
+            g: (1 - mono_share) * w for g, w in temperature_weights(parallel, temperature).items()
+        }
+        weights.update(
+            {g: mono_share * w for g, w in temperature_weights(mono, temperature).items()}
+        )
+    if min_share:
+        for _ in range(len(weights)):
+            low = {g for g, w in weights.items() if 0 < w < min_share}
+            if not low:
+                break
+            rest = sum(w for g, w in weights.items() if g not in low)
+            free = 1.0 - min_share * len(low)
+            weights = {g: min_share if g in low else w * free / rest for g, w in weights.items()}
+    return {g: weights[g] for g in counts}

@@ -2,7 +2,9 @@
 
 Layout of a cache folder:
   manifest.json           identity (teacher, dims, tokenizer, corpus fingerprint,
-                          dtype, shard size) + the list of finished shards
+                          dtype, shard size) + the list of finished shards, each
+                          with its size and sha256 (checked on resume: a damaged
+                          shard is rebuilt), + the skipped-line report
   SSS-NNNNN.tfrecord      shard NNNNN of source SSS: tf.train.Examples with
                           src, tgt, src_lang, tgt_lang (bytes) and src_emb, tgt_emb
                           (raw float16/float32 bytes; tgt_emb empty for monolingual)
@@ -87,6 +89,7 @@ def build_cache(
     identity = cache_identity(teacher, sources, config)
     manifest = _open_manifest(out_dir, identity, overwrite)
     done = {s["file"] for s in manifest["shards"]}
+    report = textio.BadLineReport()
     embed = tf.function(teacher.embed, reduce_retracing=True)
     logging.info(
         "caching %d examples from %d source(s) with %s into %s (%d shard(s) already done)",
@@ -94,23 +97,29 @@ def build_cache(
     )  # fmt: skip
     with Progress("caching teacher embeddings", total=index.num_examples, unit="examples") as bar:
         for source_id, source in enumerate(sources):
-            for shard_id, examples in _shards(source, config):
+            for shard_id, examples in _shards(source, config, report):
                 name = f"{source_id:03d}-{shard_id:05d}.tfrecord"
                 if name not in done:
-                    groups = _write_shard(os.path.join(out_dir, name), examples, embed, config)
+                    path = os.path.join(out_dir, name)
+                    groups = _write_shard(path, examples, embed, config)
                     manifest["shards"].append(
                         {
                             "file": name,
                             "source": source_id,
                             "count": len(examples),
                             "groups": groups,
+                            **_file_digest(path),
                         }
                     )
                     _write_manifest(out_dir, manifest)
                 bar.update(len(examples))
+    manifest["shards"].sort(key=lambda s: s["file"])
     manifest["complete"] = True
     manifest["num_examples"] = sum(s["count"] for s in manifest["shards"])
+    manifest["skipped_lines"] = dict(report.counts)
     _write_manifest(out_dir, manifest)
+    if report.total:
+        logging.warning("skipped bad lines: %s", report.summary())
     return manifest
 
 
@@ -139,8 +148,49 @@ def read_manifest(cache_dir: str) -> dict:
     path = os.path.join(cache_dir, MANIFEST)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no teacher-embedding cache at {cache_dir} (no {MANIFEST})")
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+    manifest = configs.read_json_object(
+        path, advice="; the cache is damaged: rebuild it with `lealla cache ... --overwrite`"
+    )
+    if "identity" not in manifest or "shards" not in manifest:
+        raise ValueError(f"{path}: not a teacher-cache manifest (no identity or shards)")
+    return manifest
+
+
+def check_corpus(cache_dir: str, sources: Sequence[corpus.CorpusSource]) -> None:
+    """Refuses a cache built from another corpus than `sources` (e.g. a run's --train_data).
+
+    Raises:
+      CacheMismatchError: naming the cache's files and the given ones.
+    """
+    manifest = read_manifest(cache_dir)
+    cached = manifest["identity"]["corpus"]
+    given = [_source_fingerprint(s) for s in sources]
+
+    def key(fingerprints):
+        return sorted(json.dumps(f, sort_keys=True) for f in fingerprints)
+
+    if key(cached) != key(given):
+        raise CacheMismatchError(
+            f"the cache at {cache_dir} was built from {_file_names(cached)}, but the training "
+            f"data is {_file_names(given)} (names, sizes or contents differ); build a cache of "
+            f"the training data with `lealla cache`, or pass the cache's corpus as --train_data"
+        )
+
+
+def check_shards(cache_dir: str, manifest: dict, *, checksums: bool) -> list[str]:
+    """Names of the manifest's shards that are missing, truncated or (with checksums) altered."""
+
+    def intact(shard: dict) -> bool:
+        path = os.path.join(cache_dir, shard["file"])
+        if not os.path.isfile(path):
+            return False
+        if "bytes" not in shard:  # a cache written before sizes were recorded
+            return True
+        if os.path.getsize(path) != shard["bytes"]:
+            return False
+        return not checksums or _file_digest(path)["sha256"] == shard.get("sha256")
+
+    return [s["file"] for s in manifest["shards"] if not intact(s)]
 
 
 def cached_dataset(
@@ -170,6 +220,12 @@ def cached_dataset(
             f"the cache at {cache_dir} holds embeddings of {identity['teacher']!r}, "
             f"not of {expected_teacher!r}"
         )
+    damaged = check_shards(cache_dir, manifest, checksums=False)
+    if damaged:
+        raise CacheMismatchError(
+            f"the cache at {cache_dir} is damaged: shard(s) {', '.join(damaged)} missing or "
+            f"truncated; run `lealla cache` again with the same flags to rebuild them"
+        )
     counts: dict[str, int] = {}
     files: dict[str, list[str]] = {}
     for shard in manifest["shards"]:
@@ -187,9 +243,8 @@ def cached_dataset(
 
 
 def _shards(
-    source: corpus.CorpusSource, config: CacheConfig
+    source: corpus.CorpusSource, config: CacheConfig, report: textio.BadLineReport
 ) -> Iterator[tuple[int, list[corpus.Example]]]:
-    report = textio.BadLineReport()
     shard: list[corpus.Example] = []
     shard_id = 0
     for example in corpus.read_examples([source], on_bad_line=config.on_bad_line, report=report):
@@ -261,6 +316,20 @@ def _parse(record: tf.Tensor, dim: int, dtype: tf.DType) -> dict:
     return out
 
 
+def _file_digest(path: str) -> dict:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
+    return {"bytes": os.path.getsize(path), "sha256": digest.hexdigest()}
+
+
+def _file_names(fingerprints: list[dict]) -> str:
+    names = [f["name"] for fp in fingerprints for f in fp["files"]]
+    shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+    return f"[{shown}]"
+
+
 def _source_fingerprint(source: corpus.CorpusSource) -> dict:
     files = []
     for path in source.paths:
@@ -286,7 +355,16 @@ def _open_manifest(out_dir: str, identity: dict, overwrite: bool) -> dict:
                 f"{_differences(manifest['identity'], identity)}; "
                 f"use another --out or pass --overwrite"
             )
-        if manifest.get("complete"):
+        damaged = set(check_shards(out_dir, manifest, checksums=True))
+        if damaged:
+            logging.warning(
+                "cache at %s: shard(s) %s missing, truncated or altered: rebuilding them",
+                out_dir, ", ".join(sorted(damaged)),
+            )  # fmt: skip
+            manifest["shards"] = [s for s in manifest["shards"] if s["file"] not in damaged]
+            manifest["complete"] = False
+            _write_manifest(out_dir, manifest)
+        elif manifest.get("complete"):
             logging.info("cache at %s is complete; nothing to do", out_dir)
         _remove_unlisted_shards(out_dir, {s["file"] for s in manifest["shards"]})
         return manifest

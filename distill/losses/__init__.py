@@ -4,6 +4,7 @@ from distill.losses.additive_margin import bidirectional_additive_margin_loss
 from distill.losses.contrastive import bidirectional_contrastive_loss
 from distill.losses.feature_distillation import feature_distillation_loss
 from distill.losses.logit_distillation import logit_distillation_loss
+from distill.losses.teacher_contrastive import teacher_contrastive_loss
 from distill.losses.xtr import bidirectional_xtr_loss
 
 __all__ = [
@@ -12,4 +13,5 @@ __all__ = [
     "bidirectional_xtr_loss",
     "feature_distillation_loss",
     "logit_distillation_loss",
+    "teacher_contrastive_loss",
 ]

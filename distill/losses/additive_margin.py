@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from distill.losses.cross_replica import gather_global
+from distill.losses.cross_replica import bidirectional_in_batch_loss
 
 # LaBSE's public implementation (TF Model Garden, projects/labse) on unit vectors.
 DEFAULT_SCALE = 100.0
 DEFAULT_MARGIN = 0.3
-_NEG_INF = -1e9
 
 
 def bidirectional_additive_margin_loss(
@@ -46,26 +45,12 @@ def bidirectional_additive_margin_loss(
     Relations: `logit_distillation_loss` regresses the same similarity matrix onto
       the teacher's instead of classifying it.
     """
-    src = tf.cast(src, tf.float32)
-    tgt = tf.cast(tgt, tf.float32)
-    if valid is None:
-        valid = tf.ones(tf.shape(src)[:1], tf.bool)
-    all_src, offset, _ = gather_global(src)
-    all_tgt, _, _ = gather_global(tgt)
-    all_valid, _, _ = gather_global(valid)
-    positives = offset + tf.range(tf.shape(src)[0])
-    s2t = _margin_softmax_loss(src, all_tgt, positives, all_valid, scale, margin)
-    t2s = _margin_softmax_loss(tgt, all_src, positives, all_valid, scale, margin)
-    weights = tf.cast(valid, tf.float32)
-    global_count = tf.maximum(tf.reduce_sum(tf.cast(all_valid, tf.float32)), 1.0)
-    return tf.reduce_sum((s2t + t2s) * weights) / global_count
 
+    def logits(queries, candidates, positives):
+        cosine = tf.matmul(queries, candidates, transpose_b=True)  # [b, n]
+        positive_mask = tf.one_hot(positives, tf.shape(candidates)[0])
+        return scale * (cosine - margin * positive_mask)
 
-def _margin_softmax_loss(queries, candidates, positives, candidate_valid, scale, margin):
-    """Per-query cross-entropy [local_batch] of the margin logits against all candidates."""
-    cosine = tf.matmul(queries, candidates, transpose_b=True)  # [b, n]
-    n = tf.shape(candidates)[0]
-    positive_mask = tf.one_hot(positives, n)
-    logits = scale * (cosine - margin * positive_mask)
-    logits = tf.where(candidate_valid[None, :], logits, _NEG_INF)
-    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=positives, logits=logits)
+    return bidirectional_in_batch_loss(
+        tf.cast(src, tf.float32), tf.cast(tgt, tf.float32), valid, logits
+    )

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from distill.losses.cross_replica import gather_global
+from distill.losses.cross_replica import bidirectional_in_batch_loss
 
 DEFAULT_TEMPERATURE = 0.1  # EMS (arXiv 2205.15744)
-_NEG_INF = -1e9
 
 
 def bidirectional_contrastive_loss(
@@ -48,21 +47,8 @@ def bidirectional_contrastive_loss(
         raise ValueError(f"temperature must be > 0, got {temperature}")
     src = tf.math.l2_normalize(tf.cast(src, tf.float32), axis=-1)
     tgt = tf.math.l2_normalize(tf.cast(tgt, tf.float32), axis=-1)
-    if valid is None:
-        valid = tf.ones(tf.shape(src)[:1], tf.bool)
-    all_src, offset, _ = gather_global(src)
-    all_tgt, _, _ = gather_global(tgt)
-    all_valid, _, _ = gather_global(valid)
-    positives = offset + tf.range(tf.shape(src)[0])
-    s2t = _info_nce(src, all_tgt, positives, all_valid, temperature)
-    t2s = _info_nce(tgt, all_src, positives, all_valid, temperature)
-    weights = tf.cast(valid, tf.float32)
-    global_count = tf.maximum(tf.reduce_sum(tf.cast(all_valid, tf.float32)), 1.0)
-    return tf.reduce_sum((s2t + t2s) * weights) / global_count
 
+    def logits(queries, candidates, positives):
+        return tf.matmul(queries, candidates, transpose_b=True) / temperature  # [b, n]
 
-def _info_nce(queries, candidates, positives, candidate_valid, temperature):
-    """Per-query cross-entropy [local_batch] of cosine / temperature against all candidates."""
-    logits = tf.matmul(queries, candidates, transpose_b=True) / temperature  # [b, n]
-    logits = tf.where(candidate_valid[None, :], logits, _NEG_INF)
-    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=positives, logits=logits)
+    return bidirectional_in_batch_loss(src, tgt, valid, logits)

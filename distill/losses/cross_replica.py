@@ -29,3 +29,40 @@ def gather_global(x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
     replica = tf.cast(context.replica_id_in_sync_group, tf.int32)
     offset = replica * tf.shape(x)[0]
     return global_x, offset, tf.cast(context.num_replicas_in_sync, tf.float32)
+
+
+_NEG_INF = -1e9
+
+
+def bidirectional_in_batch_loss(src, tgt, valid, logits_fn) -> tf.Tensor:
+    """Classifies each row's translation among the global batch, both directions.
+
+        L = 1/|V| sum_{i in V} [ CE(logits(x_i, Y), i) + CE(logits(y_i, X), i) ]
+
+    i runs over this replica's valid rows, candidates over the valid rows of all
+    replicas (invalid candidates are masked out). Shared by the AMS and InfoNCE losses,
+    which differ only in `logits_fn`.
+
+    Args:
+      src, tgt: float32 [local_batch, d], row i of one translating row i of the other.
+      valid: bool [local_batch] or None (all rows valid).
+      logits_fn: (queries [b, d], candidates [n, d], positives int32 [b]) -> logits [b, n].
+
+    Returns:
+      float32 scalar: this replica's share of L (replica values sum to L).
+    """
+    if valid is None:
+        valid = tf.ones(tf.shape(src)[:1], tf.bool)
+    all_src, offset, _ = gather_global(src)
+    all_tgt, _, _ = gather_global(tgt)
+    all_valid, _, _ = gather_global(valid)
+    positives = offset + tf.range(tf.shape(src)[0])
+
+    def direction(queries, candidates):
+        logits = logits_fn(queries, candidates, positives)
+        logits = tf.where(all_valid[None, :], logits, _NEG_INF)
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=positives, logits=logits)
+
+    per_row = direction(src, all_tgt) + direction(tgt, all_src)
+    global_count = tf.maximum(tf.reduce_sum(tf.cast(all_valid, tf.float32)), 1.0)
+    return tf.reduce_sum(per_row * tf.cast(valid, tf.float32)) / global_count

@@ -41,9 +41,16 @@ def main(argv: list[str]) -> None:
     manifest = embedding_cache.build_cache(
         teacher, sources, FLAGS.out, config, overwrite=FLAGS.overwrite
     )
+    skipped = manifest.get("skipped_lines") or {}
     print(
         f"cache {FLAGS.out}: {manifest['num_examples']} examples in "
         f"{len(manifest['shards'])} shard(s), teacher {teacher.describe()}"
+        + (
+            f"; skipped {sum(skipped.values())} bad line(s): "
+            + ", ".join(f"{k} {v}" for k, v in skipped.items())
+            if skipped
+            else ""
+        )
     )
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 from absl import logging
 
-from lealla import demo_corpus
+from lealla import demo_corpus, run_layout
 from lealla.evaluation.retrieval import retrieval_accuracy
 
 PIVOT = "en"
@@ -47,7 +47,7 @@ def distill(model_dir: str, cache_dir: str, overrides: Sequence[str]) -> dict:
       The run's metrics.json.
     """
     metrics_file = os.path.join(model_dir, "metrics.json")
-    config_file = os.path.join(model_dir, "distill_config.json")
+    config_file = os.path.join(model_dir, run_layout.RUN_CONFIG)
     if os.path.isfile(metrics_file) and os.path.isfile(config_file):
         with open(metrics_file, encoding="utf-8") as f:
             metrics = json.load(f)
@@ -169,11 +169,18 @@ def mine(
       lang -> {"precision", "recall", "f1", "mined"}; with out_dir, the mined pairs
       are written there as xx-en.tsv (score, source, target), like `lealla align`.
     """
+    from lealla import configs
     from lealla.mining import mine as mine_lib
-    from lealla.mining import neighbors
+    from lealla.mining import neighbors, pairs_tsv
+    from lealla.mining.line_file import LineFile
 
     pool = mining_pool()
     pool_emb = encoder.embed(pool, batch_size=64)
+    if out_dir is not None:  # the pool as a file, so pairs are written as `lealla align` does
+        pool_path = os.path.join(out_dir, f"{PIVOT}_pool.txt")
+        os.makedirs(out_dir, exist_ok=True)
+        configs.atomic_write_text(pool_path, "".join(f"{line}\n" for line in pool))
+        pool_lines = LineFile(pool_path)
 
     def search(queries, base, k):
         return neighbors.knn_search(queries, base, k, method="scann")
@@ -188,20 +195,10 @@ def mine(
         f1 = 2 * precision * recall / (precision + recall) if correct else 0.0
         results[lang] = {"precision": precision, "recall": recall, "f1": f1, "mined": len(pairs)}
         if out_dir is not None:
-            _write_mined(os.path.join(out_dir, f"{lang}-{PIVOT}.tsv"), pairs, lang, pool)
+            src_lines = LineFile(demo_corpus.split_path("test", lang))
+            tsv = os.path.join(out_dir, f"{lang}-{PIVOT}.tsv")
+            pairs_tsv.write_pairs_tsv(tsv, pairs, src_lines, pool_lines)
     return results
-
-
-def _write_mined(path: str, pairs, lang: str, pool: list[str]) -> None:
-    from lealla import configs
-
-    src = demo_corpus.read_split("test", lang)
-    rows = [
-        f"{score:.4f}\t{src[s]}\t{pool[t]}\n"
-        for s, t, score in zip(pairs.src, pairs.tgt, pairs.score, strict=True)
-    ]
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    configs.atomic_write_text(path, "".join(rows))
 
 
 def folder_bytes(path: str) -> int:

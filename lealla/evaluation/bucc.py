@@ -215,7 +215,10 @@ def evaluate_bucc(
       encoder: a name for the report.
     """
     found = find_language_pairs(data_dir, split)
-    chosen = _select(found, languages, data_dir)
+    chosen = languages_lib.select_available(
+        list(found), languages,
+        lambda code, _: f"no BUCC files for {code!r} in {data_dir}; found: {', '.join(found)}",
+    )  # fmt: skip
     data = {}
     for lang in chosen:
         xx_path, en_path, gold_path = found[lang]
@@ -245,20 +248,3 @@ def evaluate_bucc(
         }
         results.append(LanguageResult(lang, r.f1, details))
     return EvalReport("bucc", "F1", encoder, tuple(results))
-
-
-def _select(found: dict, languages: Sequence[str] | None, data_dir: str) -> list[str]:
-    if not languages:
-        return list(found)
-    by_lang = {
-        languages_lib.normalize_language(c) if languages_lib.is_language(c) else c: c for c in found
-    }
-    chosen = []
-    for code in languages:
-        lang = languages_lib.normalize_language(code, context="--languages")
-        if lang not in by_lang:
-            raise FileNotFoundError(
-                f"no BUCC files for {code!r} in {data_dir}; found: {', '.join(found)}"
-            )
-        chosen.append(by_lang[lang])
-    return chosen

@@ -197,14 +197,7 @@ def _urlopen(url: str, timeout: float) -> BinaryIO:
 def _read_record(path: str) -> dict[str, dict[str, str]]:
     if not os.path.isfile(path):
         return {}
-    with open(path, encoding="utf-8") as f:
-        try:
-            record = json.load(f)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}: not valid JSON ({e}); delete it to re-record") from None
-    if not isinstance(record, dict):
-        raise ValueError(f"{path}: expected a JSON object")
-    return record
+    return configs.read_json_object(path, advice="; delete it to re-record")
 
 
 def _check(record: dict, name: str, digest: str, dest: str, url: str) -> None:

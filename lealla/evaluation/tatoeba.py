@@ -57,19 +57,14 @@ def select_languages(available: Sequence[str], requested: Sequence[str] | None) 
       ValueError: a requested code is no known language.
       FileNotFoundError: a requested language has no files (the message lists those found).
     """
-    if not requested:
-        return list(available)
-    by_language = {_canonical(code): code for code in available}
-    chosen = []
-    for code in requested:
-        lang = languages_lib.normalize_language(code, context="--languages")
-        if lang not in by_language:
-            raise FileNotFoundError(
-                f"no Tatoeba files for {code!r} ({languages_lib.iso3(lang)}); "
-                f"found: {', '.join(available)}"
-            )
-        chosen.append(by_language[lang])
-    return chosen
+
+    def missing(code: str, lang: str) -> str:
+        return (
+            f"no Tatoeba files for {code!r} ({languages_lib.iso3(lang)}); "
+            f"found: {', '.join(available)}"
+        )
+
+    return languages_lib.select_available(list(available), requested, missing)
 
 
 def read_pairs(xx_path: str, en_path: str) -> tuple[list[str], list[str]]:
@@ -128,7 +123,3 @@ def evaluate_tatoeba(
 def _paths(data_dir: str, code: str) -> tuple[str, str]:
     stem = os.path.join(data_dir, f"tatoeba.{code}-{PIVOT}")
     return f"{stem}.{code}", f"{stem}.{PIVOT}"
-
-
-def _canonical(code: str) -> str:
-    return languages_lib.normalize_language(code) if languages_lib.is_language(code) else code

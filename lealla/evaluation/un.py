@@ -158,13 +158,9 @@ def evaluate_un(
     Keyword arguments are passed on to `evaluate_un_files`.
     """
     found = find_un_languages(data_dir)
-    chosen = list(found)
-    if languages:
-        chosen = []
-        for code in languages:
-            lang = languages_lib.normalize_language(code, context="--languages")
-            if lang not in found:
-                raise FileNotFoundError(f"no UN test file for {code!r}; found: {', '.join(found)}")
-            chosen.append(lang)
+    chosen = languages_lib.select_available(
+        list(found), languages,
+        lambda code, _: f"no UN test file for {code!r}; found: {', '.join(found)}",
+    )  # fmt: skip
     results = tuple(evaluate_un_files(embed, *found[lang], lang, **kwargs) for lang in chosen)
     return EvalReport("un", "P@1", encoder, results)

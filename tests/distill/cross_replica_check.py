@@ -17,6 +17,7 @@ from distill.losses import (  # noqa: E402
     bidirectional_xtr_loss,
     feature_distillation_loss,
     logit_distillation_loss,
+    teacher_contrastive_loss,
 )
 
 # XTR's per-row token ids (split across replicas like the embeddings) and its shared
@@ -27,6 +28,10 @@ XTR_IDS[:, 0] = 2
 XTR_LENGTHS = np.array([7, 5, 3, 6, 7, 4], np.int32)
 XTR_TABLE = _RNG.normal(size=(13, 8)).astype(np.float32)
 XTR_BIAS = _RNG.normal(size=13).astype(np.float32)
+# The bank of cached teacher embeddings: the same on every replica.
+BANK = _RNG.normal(size=(5, 8)).astype(np.float32)
+BANK /= np.linalg.norm(BANK, axis=1, keepdims=True)
+WEIGHTS = np.array([1, 1, 0, 1, 1, 0], np.float32)
 
 
 def _xtr(hs, ht, ids, lengths):
@@ -44,6 +49,11 @@ LOSSES = {
     "logit": (lambda a, b, c, d: logit_distillation_loss(a, b, c, d), (8, 8, 5, 5), ()),
     "contrastive": (lambda x, y: bidirectional_contrastive_loss(x, y), (8, 8), ()),
     "xtr": (_xtr, (8, 8), (XTR_IDS, XTR_LENGTHS)),
+    "teacher_contrastive": (
+        lambda s, t, w: teacher_contrastive_loss(s, t, BANK, temperature=0.1, weights=w),
+        (8, 8),
+        (WEIGHTS,),
+    ),
 }
 
 

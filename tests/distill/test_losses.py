@@ -12,6 +12,7 @@ from distill.losses import (
     bidirectional_additive_margin_loss,
     feature_distillation_loss,
     logit_distillation_loss,
+    teacher_contrastive_loss,
 )
 
 
@@ -99,6 +100,38 @@ def test_logit_loss_matches_numpy():
     )
 
 
+def teacher_contrastive_reference(s, t, bank, tau, w):
+    z = s / np.linalg.norm(s, axis=1, keepdims=True)
+    keep = np.flatnonzero(w > 0)
+    candidates = np.concatenate([t[keep], bank]) if bank is not None else t[keep]
+    total = 0.0
+    for i in keep:
+        logits = (z[i] @ candidates.T / tau)[None]
+        total += -w[i] * _log_softmax(logits)[0, list(keep).index(i)]
+    return total / w.sum()
+
+
+@pytest.mark.parametrize("with_bank", [True, False])
+def test_teacher_contrastive_matches_numpy(with_bank):
+    rng = np.random.default_rng(6)
+    s, t = rng.normal(size=(5, 6)).astype(np.float32), _unit(rng, 5, 6)
+    bank = _unit(rng, 7, 6) if with_bank else None
+    w = np.array([1, 0, 1, 0.5, 1], np.float32)
+    got = teacher_contrastive_loss(s, t, bank, temperature=0.07, weights=w)
+    expected = teacher_contrastive_reference(s, t, bank, 0.07, w)
+    assert float(got) == pytest.approx(expected, rel=1e-5)
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        teacher_contrastive_loss(s, t, temperature=0.0)
+
+
+def test_teacher_contrastive_prefers_the_matching_target():
+    rng = np.random.default_rng(7)
+    t = _unit(rng, 8, 16)
+    aligned = float(teacher_contrastive_loss(t, t, _unit(rng, 32, 16)))
+    shuffled = float(teacher_contrastive_loss(t[::-1], t, _unit(rng, 32, 16)))
+    assert aligned < shuffled
+
+
 def test_cross_replica_equals_single_device():
     """Each loss on a 2-replica MirroredStrategy (logical CPUs) vs one device: values and grads.
 
@@ -112,7 +145,7 @@ def test_cross_replica_equals_single_device():
     )
     assert out.returncode == 0, out.stderr[-3000:]
     results = json.loads(out.stdout.strip().splitlines()[-1])
-    assert set(results) == {"ams", "feature", "logit", "contrastive", "xtr"}
+    assert set(results) == {"ams", "feature", "logit", "contrastive", "xtr", "teacher_contrastive"}
     for name, r in results.items():
         assert r["replicas"] == 2, name
         assert r["value_diff"] < 1e-5 * max(1.0, abs(r["value"])), (name, r)

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -143,6 +144,24 @@ def test_a_cache_of_another_teacher_is_refused(teacher, tmp_path):
         ).train()
 
 
+def test_a_cache_of_other_sentences_is_refused_before_anything_is_written(teacher, tmp_path):
+    # Silently wrong before: the run trained on the cache while distill_config.json and
+    # the vocabulary said demo:train.
+    from lealla import corpus
+    from teachers import embedding_cache
+
+    other = tmp_path / "de-en.tsv"
+    other.write_text("".join(f"Satz {i}.\tSentence {i}.\n" for i in range(5)), encoding="utf-8")
+    cache = str(tmp_path / "cache")
+    embedding_cache.build_cache(teacher, corpus.resolve_sources(str(other)), cache)
+    with pytest.raises(
+        embedding_cache.CacheMismatchError,
+        match=r"built from \[de-en.tsv\], but the training data is \[",
+    ):
+        _run(tmp_path / "run", teacher, steps=2, warmup_steps=1, teacher_cache=cache)
+    assert not (tmp_path / "run").exists()
+
+
 def test_cached_run_learns(trained_run):
     # The shared run (conftest.trained_run) distils 40 steps from a teacher cache.
     with open(os.path.join(trained_run[0], "metrics.json"), encoding="utf-8") as f:
@@ -167,3 +186,33 @@ def test_cli_with_two_cpu_replicas(use_m_module, tmp_path):
     )
     assert again.returncode == 0, again.stderr[-3000:]
     assert "resumed from step 6" in again.stdout
+
+
+def test_time_budget_ends_on_time_and_resumes_the_same_budget(teacher, tmp_path):
+    budget = 60.0  # a 1-minute run
+    settings = {"steps": 10**9, "train_minutes": budget / 60, "checkpoint_every": 5}
+    killed = _run(tmp_path / "run", teacher, eval_every=50, **settings)
+    real_step = killed._train_step
+
+    def dying_step(batch):
+        if int(killed.step.numpy()) == 7:  # after the checkpoint of step 5
+            raise KeyboardInterrupt("killed")
+        return real_step(batch)
+
+    killed._train_step = dying_step
+    with pytest.raises(KeyboardInterrupt):
+        killed.train()
+    resumed = _run(tmp_path / "run", teacher, eval_every=50, **settings)
+    spent = float(resumed.elapsed.numpy())
+    assert resumed.resumed_from == 5 and 0.0 < spent < budget / 2, spent
+    start = time.perf_counter()
+    metrics = resumed.train()
+    wall = time.perf_counter() - start
+    # The resumed run spends what is left of the budget, final evaluation included.
+    assert 0.9 * (budget - spent) <= wall <= 1.1 * (budget - spent) + 1.0, (wall, spent)
+    assert 0.75 * budget <= metrics["train_seconds"] <= budget, metrics  # + final evaluation
+    assert metrics["step"] > resumed.resumed_from and "dev_accuracy" in metrics
+    # The schedule decayed on the budget: the rate at the end is near 0.
+    assert float(resumed.optimizer.learning_rate) < 0.25 * BASE["learning_rate"]
+    assert int(resumed.step.numpy()) == metrics["step"]
+    assert resumed.manager.latest_checkpoint.endswith(f"ckpt-{metrics['step']}")

@@ -170,3 +170,35 @@ def test_cache_command(hub_modules, sources, tmp_path):
     assert "30 examples in 3 shard(s)" in result.stdout
     with open(os.path.join(out, "manifest.json")) as f:
         assert json.load(f)["identity"]["embedding_dim"] == 16
+
+
+def test_damaged_shard_is_named_then_rebuilt(string_teacher, sources, tmp_path):
+    # Silently wrong before: a truncated shard of a finished cache was reported complete.
+    out = str(tmp_path / "cache")
+    config = embedding_cache.CacheConfig(shard_size=10)
+    manifest = embedding_cache.build_cache(string_teacher, sources, out, config)
+    assert all(s["bytes"] > 0 and len(s["sha256"]) == 64 for s in manifest["shards"])
+    clean = [r["src"].numpy() for r in _rows(out)]
+    shard = os.path.join(out, "000-00001.tfrecord")
+    with open(shard, "r+b") as f:
+        f.truncate(os.path.getsize(shard) - 7)
+    with pytest.raises(embedding_cache.CacheMismatchError, match=r"shard\(s\) 000-00001.tfrecord"):
+        embedding_cache.cached_dataset(out, ONE_PASS)
+    rebuilt = embedding_cache.build_cache(string_teacher, sources, out, config)
+    assert rebuilt["complete"] and rebuilt["num_examples"] == 30
+    assert [r["src"].numpy() for r in _rows(out)] == clean
+    # Same size, altered bytes: caught by the checksum on resume.
+    with open(shard, "r+b") as f:
+        f.seek(20)
+        f.write(b"\x00\x01\x02")
+    embedding_cache.build_cache(string_teacher, sources, out, config)
+    assert [r["src"].numpy() for r in _rows(out)] == clean
+
+
+def test_skipped_lines_are_recorded(string_teacher, write, tmp_path):
+    bad = corpus.resolve_sources(write("de-en.tsv", "a\tb\nonly one\n\nc\td\n"))
+    config = embedding_cache.CacheConfig(on_bad_line="skip")
+    manifest = embedding_cache.build_cache(string_teacher, bad, str(tmp_path / "c"), config)
+    assert manifest["num_examples"] == 2
+    assert sum(manifest["skipped_lines"].values()) == 2, manifest["skipped_lines"]
+    assert embedding_cache.read_manifest(str(tmp_path / "c"))["skipped_lines"]

@@ -1,0 +1,102 @@
+"""What each recipe lever buys: one student per lever at equal steps, dev and test metrics.
+
+Command: `python -m benchmarks.run_all --only=quality_levers` (LEALLA_BENCH_LEVER_STEPS
+sets the steps of every row; default 800). Rows train the demo_small shape (4 x 128,
+the teacher's vocabulary pruned to the training data, PCA init) from a teacher cache,
+batch 64, at an equal number of steps, so rows are comparable however busy the
+machine is (every lever here costs about the same per step). Levers are chosen on the
+dev columns (PUD dev, ud-mono kNN agreement); the test columns are reported, never
+tuned on. See benchmarks/quality_common.py for the data and metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from absl import logging
+
+from benchmarks import quality_common as qc
+
+STEPS = int(os.environ.get("LEALLA_BENCH_LEVER_STEPS", "800"))
+
+# name -> (training sets, overrides). "news": news-parallel; "mono": + ud-mono.
+ROWS: tuple[tuple[str, str, dict], ...] = (
+    ("baseline (news only)", "news", {}),
+    ("+ ud-mono (share 0.3)", "mono", {"mono_share": 0.3}),
+    ("+ ud-mono + cross-lingual targets", "mono", {"mono_share": 0.3, "cross_weight": 1.0}),
+    ("+ ud-mono + teacher-bank contrastive", "mono", {"mono_share": 0.3, "bank_weight": 1.0}),
+    ("+ ud-mono + no dropout", "mono",
+     {"mono_share": 0.3, "student_overrides": {"dropout": 0.0}}),
+    ("+ ud-mono + whole teacher vocabulary", "mono", {"mono_share": 0.3, "vocab": "teacher"}),
+    ("+ ud-mono, AMS off", "mono", {"mono_share": 0.3, "ams_weight": 0.0}),
+)  # fmt: skip
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name).strip("_")[:60] + f"_{STEPS}"
+
+
+def _row(name: str, sets: str, overrides: dict, data: qc.Data, caches: dict, teacher_mono):
+    path = os.path.join(qc.WORK, "results", f"{_slug(name)}.json")
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    files = data.news if sets == "news" else data.news + data.mono
+    model_dir, metrics = qc.train(
+        _slug(name), train_data=files, cache=caches[sets], data=data, steps=STEPS, **overrides
+    )
+    result = {
+        "name": name,
+        "steps": metrics["step"],
+        **qc.evaluate(qc.student_embed(model_dir), data, teacher_mono),
+    }
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1)
+    logging.info("%s: %s", name, {k: v for k, v in result.items() if not isinstance(v, dict)})
+    return result
+
+
+def run() -> str:
+    title = "## Quality levers (news-parallel + ud-mono -> PUD, demo-400)"
+    if not qc.available():
+        return f"{title}\n\nSkipped: {qc.DATA} is absent (development data, not shipped).\n"
+    data = qc.prepare()
+    news_cache, news_seconds = qc.build_cache("news", data.news)
+    mono_cache, _ = qc.build_cache("news_mono", data.news + data.mono)
+    caches = {"news": news_cache, "mono": mono_cache}
+    teacher = qc.teacher_embed()
+    teacher_mono = teacher(qc.mono_dev_texts(data))
+    t = qc.evaluate(teacher, data)
+    rows = [_row(name, sets, extra, data, caches, teacher_mono) for name, sets, extra in ROWS]
+    lines = [
+        title,
+        "",
+        f"Command: `python -m benchmarks.run_all --only=quality_levers`. Teacher USE-m (512 d). "
+        f"Every row: demo_small (4 x 128), pruned teacher vocabulary, PCA init, batch 64, "
+        f"{STEPS} steps, learning rate 1e-3, from a teacher cache (news-parallel alone: "
+        f"built in {news_seconds:.0f} s when first made). Dev: PUD lines 0-199 and kNN@10 "
+        f"agreement with the teacher on {qc.MONO_DEV_LINES} held-out ud-mono lines per "
+        f"language; test: PUD lines 200-998 and all 400 demo sentences per language. "
+        f"Accuracy: xx <-> en retrieval, mean of both directions and of 13 languages.",
+        "",
+        "| recipe | dev PUD | dev mono kNN | test PUD | test demo-400 | demo-400 / teacher |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        f"| teacher | {qc.mean(t['pud_dev']):.3f} | 1.000 | {qc.mean(t['pud_test']):.3f} | "
+        f"{qc.mean(t['demo400']):.3f} | 100% |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['name']} | {qc.mean(r['pud_dev']):.3f} | {r['mono_agreement']:.3f} | "
+            f"{qc.mean(r['pud_test']):.3f} | {qc.mean(r['demo400']):.3f} | "
+            f"{qc.mean(r['demo400']) / qc.mean(t['demo400']):.0%} |"
+        )
+    worst = min(rows[-1]["demo400"], key=rows[-1]["demo400"].get)
+    lines += [
+        "",
+        f"Weakest demo-400 language of the last row: {worst} "
+        f"({rows[-1]['demo400'][worst]:.3f} vs teacher {t['demo400'][worst]:.3f}).",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,35 @@
+"""The files of a training run's model_dir: written by distill/, read by export/ and the CLI.
+
+distill_config.json   the run's settings (DistillConfig)
+student_config.json   the student's shape (StudentConfig)
+tokenizer/            the student's tokenizer (+ pruning.json and old_ids.npy when it
+                      is the teacher's vocabulary pruned to the data)
+languages.json        the XTR head's language table (EMS objectives)
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+RUN_CONFIG = "distill_config.json"
+STUDENT_CONFIG = "student_config.json"
+TOKENIZER_DIR = "tokenizer"
+LANGUAGES_FILE = "languages.json"
+
+
+def load_tokenizer(model_dir: str):
+    """The run's saved tokenizer -> (tokenizer, old_ids or None).
+
+    old_ids maps the student's token ids to the teacher's when the vocabulary is the
+    teacher's pruned one; None for any other vocabulary.
+    """
+    from lealla.tokenization import tokenizer as tokenizer_lib
+    from lealla.tokenization import vocab_pruning
+
+    path = os.path.join(model_dir, TOKENIZER_DIR)
+    if os.path.isfile(os.path.join(path, vocab_pruning.PRUNING_JSON)):
+        tok, pruned = vocab_pruning.load_pruned(path)
+        return tok, np.asarray(pruned.old_ids)
+    return tokenizer_lib.load_tokenizer(path), None
