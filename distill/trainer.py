@@ -185,8 +185,7 @@ class Distiller:
             self.tokenizer.vocab_size,
         )  # fmt: skip
         writer = tf.summary.create_file_writer(os.path.join(self.model_dir, "summaries", "train"))
-        losses: dict[str, float] = {}
-        tick, tick_step = time.perf_counter(), start
+        self._losses: dict[str, float] = {}
         clock = _BudgetClock(float(self.elapsed.numpy()), budget)
         total = None if budget else config.steps - start
         if budget and self._dev:
@@ -195,12 +194,36 @@ class Distiller:
             self.encoder.encode(["trace"])
             with clock.timing_evaluation():
                 self.evaluate(start)
+        try:
+            self._loop(writer, clock, start, total)
+        except KeyboardInterrupt:
+            step = int(self.step.numpy())
+            if step > start:
+                self.manager.save(checkpoint_number=step)
+            raise KeyboardInterrupt(
+                f"interrupted at step {step}, checkpoint saved; rerun the same command to resume"
+                if step > start
+                else "interrupted before the first step; nothing was saved"
+            ) from None
+        step = int(self.step.numpy())
+        metrics = {"step": step, "losses": self._losses, **self.evaluate(step)}
+        if budget:
+            metrics["train_seconds"] = round(float(self.elapsed.numpy()), 1)
+        configs.atomic_write_text(
+            os.path.join(self.model_dir, "metrics.json"), json.dumps(metrics, indent=2)
+        )
+        return metrics
+
+    def _loop(self, writer, clock: _BudgetClock, start: int, total: int | None) -> None:
+        config, budget = self.config, clock.budget
+        tick, tick_step = time.perf_counter(), start
         with Progress("training", total=total, unit="steps") as bar:
             while int(self.step.numpy()) < config.steps and not clock.over():
                 self.progress.assign(clock.fraction())
                 values = self._train_step(next(self.iterator))
                 step = int(self.step.numpy())
                 losses = {k: float(v) for k, v in values.items() if k != "nonfinite"}
+                self._losses = losses
                 if float(values["nonfinite"]) > 0:
                     raise DivergedError(
                         f"loss diverged at step {step} ({losses}); the last good checkpoint is "
@@ -222,14 +245,6 @@ class Distiller:
                 if config.eval_every and step % config.eval_every == 0 and not last:
                     with clock.timing_evaluation():
                         self.evaluate(step)
-        step = int(self.step.numpy())
-        metrics = {"step": step, "losses": losses, **self.evaluate(step)}
-        if budget:
-            metrics["train_seconds"] = round(float(self.elapsed.numpy()), 1)
-        configs.atomic_write_text(
-            os.path.join(self.model_dir, "metrics.json"), json.dumps(metrics, indent=2)
-        )
-        return metrics
 
     def evaluate(self, step: int) -> dict:
         """Bidirectional retrieval accuracy on the dev pairs; keeps the best checkpoint."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 # name -> (entry-point module with `main(argv)`, one-line description). Each module
@@ -54,20 +55,100 @@ def usage() -> str:
     return "\n".join(lines)
 
 
-def run(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
-    from absl import app
+# Flags every command takes, read here before the command's own parsing.
+VERBOSE_FLAGS = ("--verbose", "--debug")
+USAGE_EXIT, DATA_EXIT, INTERRUPT_EXIT = 2, 1, 130
 
+
+def run(argv: list[str] | None = None) -> None:
+    """Console-script entry point.
+
+    Usage errors (a bad or missing flag) print one line and exit 2; data errors (a bad
+    corpus line, a mismatched cache, an unreadable file, a teacher that cannot be
+    loaded, ...) print one line naming the file/flag and exit 1; Ctrl-C exits 130.
+    `--verbose` (or `--debug`) shows third-party logging and full tracebacks.
+    """
     argv = list(sys.argv if argv is None else argv)
     if len(argv) < 2 or argv[1] in ("-h", "--help", "help", "--helpfull"):
         print(usage())
-        sys.exit(0 if len(argv) >= 2 else 2)
+        sys.exit(0 if len(argv) >= 2 else USAGE_EXIT)
     name = argv[1]
     if name not in COMMANDS:
         print(f"lealla: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(USAGE_EXIT)
+    args = [a for a in argv[2:] if a not in VERBOSE_FLAGS]
+    verbose = len(args) < len(argv) - 2
+    if not verbose:
+        quiet_third_party_logging()
+    from absl import app, flags
+
     module = importlib.import_module(COMMANDS[name][0])
-    app.run(module.main, argv=[f"lealla {name}", *argv[2:]])
+    prog = f"lealla {name}"
+    if any(a in ("-h", "--help", "--helpshort") for a in args):
+        print(command_help(name, module))
+        sys.exit(0)
+    try:
+        flags.FLAGS([prog, *args])
+    except flags.Error as e:
+        _fail(prog, f"usage error: {e} ({prog} --help lists its flags)", USAGE_EXIT)
+
+    def main(command_argv: list[str]) -> None:
+        try:
+            module.main(command_argv)
+        except app.UsageError as e:
+            _fail(prog, f"usage error: {e} ({prog} --help lists its flags)", USAGE_EXIT)
+        except KeyboardInterrupt as e:
+            _fail(prog, str(e) if str(e) else "interrupted", INTERRUPT_EXIT)
+        except DATA_ERRORS as e:
+            if verbose:
+                raise
+            _fail(prog, f"error: {_one_line(e)}", DATA_EXIT)
+
+    app.run(main, argv=[prog, *args])
+
+
+# Errors that are about the user's data, files or environment, not bugs: one line.
+DATA_ERRORS = (ValueError, OSError, RuntimeError, FloatingPointError, LookupError)
+
+
+def _one_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    text = " ".join(lines[:2]) if lines else type(error).__name__
+    return text if len(text) <= 600 else text[:600] + " ..."
+
+
+def _fail(prog: str, message: str, code: int) -> None:
+    print(f"{prog}: {message}", file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
+def command_help(name: str, module) -> str:
+    """The command's docstring and its own flags (plus the shared ones it defines)."""
+    from absl import flags
+
+    doc = (module.__doc__ or "").strip()
+    owners = [module.__name__, "lealla.commands.flags"]
+    parts = [f"lealla {name}: {COMMANDS[name][1]}", ""]
+    if doc:
+        parts += [doc, ""]
+    parts.append("flags:")
+    for owner in owners:
+        text = flags.FLAGS.module_help(owner)
+        if text.strip():
+            parts.append(text.split("\n", 1)[1] if text.startswith(owner) else text)
+    parts.append("  --verbose: show third-party logging and full tracebacks")
+    return "\n".join(parts)
+
+
+def quiet_third_party_logging() -> None:
+    """Silences TensorFlow's C++ and Python chatter (CUDA probing, oneDNN notes, ...)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1"))
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    import logging as std_logging
+
+    for name in ("tensorflow", "h5py", "matplotlib", "absl.flags"):
+        std_logging.getLogger(name).setLevel(std_logging.ERROR)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,10 @@ def teacher(use_m_module):
     return loading.load_teacher("use-multilingual")
 
 
+class Killed(BaseException):
+    """A hard kill (SIGKILL, power loss): nothing gets to save. Ctrl-C is KeyboardInterrupt."""
+
+
 def _run(model_dir, loaded_teacher, **kwargs):
     config = DistillConfig(**{**BASE, **kwargs})
     return Distiller(config, str(model_dir), tf.distribute.get_strategy(), teacher=loaded_teacher)
@@ -81,11 +85,11 @@ def test_kill_and_resume_continues_the_same_run(teacher, tmp_path, monkeypatch):
 
     def dying_step(batch):
         if int(killed.step.numpy()) == 12:
-            raise KeyboardInterrupt("killed")
+            raise Killed()
         return real_step(batch)
 
     killed._train_step = dying_step
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(Killed):
         killed.train()
     resumed = _run(tmp_path / "b", teacher, steps=16, checkpoint_every=8, **no_dropout)
     assert resumed.resumed_from == 8
@@ -196,11 +200,11 @@ def test_time_budget_ends_on_time_and_resumes_the_same_budget(teacher, tmp_path)
 
     def dying_step(batch):
         if int(killed.step.numpy()) == 7:  # after the checkpoint of step 5
-            raise KeyboardInterrupt("killed")
+            raise Killed()
         return real_step(batch)
 
     killed._train_step = dying_step
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(Killed):
         killed.train()
     resumed = _run(tmp_path / "run", teacher, eval_every=50, **settings)
     spent = float(resumed.elapsed.numpy())
@@ -216,3 +220,18 @@ def test_time_budget_ends_on_time_and_resumes_the_same_budget(teacher, tmp_path)
     assert float(resumed.optimizer.learning_rate) < 0.25 * BASE["learning_rate"]
     assert int(resumed.step.numpy()) == metrics["step"]
     assert resumed.manager.latest_checkpoint.endswith(f"ckpt-{metrics['step']}")
+
+
+def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(teacher, tmp_path):
+    run = _run(tmp_path / "run", teacher, steps=40, checkpoint_every=20)
+    real_step = run._train_step
+
+    def interrupted_step(batch):
+        if int(run.step.numpy()) == 7:
+            raise KeyboardInterrupt()
+        return real_step(batch)
+
+    run._train_step = interrupted_step
+    with pytest.raises(KeyboardInterrupt, match="interrupted at step 7, checkpoint saved; rerun"):
+        run.train()
+    assert _run(tmp_path / "run", teacher, steps=40, checkpoint_every=20).resumed_from == 7
