@@ -120,3 +120,46 @@ def init_from_teacher(backbone, teacher, old_ids: np.ndarray | None) -> bool:
     embedding_init.set_token_embeddings(backbone, embedding_init.pca_project(rows, width))
     logging.info("token embeddings: PCA of the teacher's %s table to %d dims", table.shape, width)
     return True
+
+
+def init_static_from_teacher(backbone, teacher, tokenizer, texts, max_texts: int = 2_000_000):
+    """The Model2Vec recipe: each vocabulary piece embedded alone by the teacher, PCA to
+    the student's width, weighted by SIF weights from the training data's token counts.
+
+    Special tokens ([CLS], [SEP], padding, unknown) get weight 0, so only real
+    pieces make up the mean.
+
+    Args:
+      backbone: a StaticBackbone.
+      teacher: embeds strings (`teacher.embed`).
+      tokenizer: the student's tokenizer.
+      texts: training sentences (the first `max_texts` are counted).
+    """
+    import itertools
+
+    import tensorflow as tf
+
+    vocabulary = tokenizer.vocabulary()
+    surfaces = [embedding_init.piece_surface(p) for p in vocabulary]
+    rows = []
+    for start in range(0, len(surfaces), 512):
+        rows.append(teacher.embed(tf.constant(surfaces[start : start + 512])).numpy())
+    table = embedding_init.pca_project(np.concatenate(rows), backbone.hidden_dim)
+    counts = np.zeros(len(vocabulary), np.int64)
+    batch: list[str] = []
+    for text in itertools.chain(itertools.islice(texts, max_texts), [None]):
+        if text is not None:
+            batch.append(text)
+        if batch and (text is None or len(batch) == 4096):
+            ids = tokenizer.tokenize(tf.constant(batch)).flat_values.numpy()
+            counts += np.bincount(ids, minlength=len(vocabulary))[: len(vocabulary)]
+            batch = []
+    weights = embedding_init.sif_weights(counts)
+    special = tokenizer.special_ids
+    weights[[special.cls, special.sep, special.pad, special.unk]] = 0.0
+    weights[[i for i, s in enumerate(surfaces) if not s]] = 0.0
+    embedding_init.set_static_init(backbone, table, weights)
+    logging.info(
+        "static student: %d pieces embedded by the teacher, PCA to %d dims, SIF weights from "
+        "%d token(s)", len(vocabulary), backbone.hidden_dim, int(counts.sum()),
+    )  # fmt: skip

@@ -130,7 +130,13 @@ class Distiller:
             if not iterator_saved:
                 self.iterator = self._make_iterator(seed_offset=self.resumed_from)
         elif config.init_from_teacher and teacher is not None:
-            student_setup.init_from_teacher(self.student, teacher, old_ids)
+            if self.student_config.kind == "static":
+                texts = (
+                    t for _, t in corpus.iter_sentences(corpus.resolve_sources(config.train_data))
+                )
+                student_setup.init_static_from_teacher(self.student, teacher, self.tokenizer, texts)
+            else:
+                student_setup.init_from_teacher(self.student, teacher, old_ids)
         self.encoder = SentenceEncoder(self.tokenizer, self.student, config.seq_length)
         self.bank = (
             tf.constant(data.teacher_bank(config, config.bank_size))

@@ -64,3 +64,46 @@ def set_token_embeddings(backbone, table: np.ndarray) -> None:
             f"{expected} (vocabulary_size, hidden_dim)"
         )
     variable.assign(table.astype(np.float32))
+
+
+# SIF's smoothing constant (Arora et al. 2017 use 1e-3..1e-4; Model2Vec 1e-4).
+SIF_COEFFICIENT = 1e-4
+
+
+def sif_weights(counts: np.ndarray, coefficient: float = SIF_COEFFICIENT) -> np.ndarray:
+    """Smooth inverse frequency weight of every token: w = a / (a + p), p = count / total.
+
+    Frequent tokens ("the", punctuation) weigh little in a mean, rare ones close to 1;
+    tokens never seen get 1.
+
+    Args:
+      counts: int [vocab] token counts over a corpus.
+      coefficient: a.
+
+    Returns:
+      float32 [vocab] in (0, 1].
+    """
+    total = max(float(np.sum(counts)), 1.0)
+    return (coefficient / (coefficient + counts / total)).astype(np.float32)
+
+
+def piece_surface(piece: str) -> str:
+    """A vocabulary piece as the text it stands for: "▁house" -> "house", "##ing" -> "ing"."""
+    if piece.startswith("##"):
+        return piece[2:]
+    return piece.replace("\u2581", " ").strip()
+
+
+def set_static_init(backbone, table: np.ndarray, weights: np.ndarray) -> None:
+    """Token vectors and token weights of a `StaticBackbone`.
+
+    Raises:
+      ValueError: naming the shapes when they do not fit.
+    """
+    set_token_embeddings(backbone, table)
+    variable = backbone.token_weight.embeddings
+    if tuple(variable.shape) != (len(weights), 1):
+        raise ValueError(
+            f"token weights have {len(weights)} rows; the student needs {variable.shape[0]}"
+        )
+    variable.assign(np.asarray(weights, np.float32)[:, None])

@@ -77,6 +77,15 @@ PRESETS: dict[str, dict] = {
         "params": 22_400,
         "non_embedding_params": 19_200,
     },
+    "static_128": {
+        "description": "Static student: SIF-weighted mean of 128-d token vectors, no "
+                       "attention (the fastest tier; tokens start from the teacher)",
+        "kwargs": {"vocabulary_size": LABSE_VOCAB_SIZE, "num_layers": 0, "num_heads": 1,
+                   "hidden_dim": 128, "intermediate_dim": 0, "pooling": "mean",
+                   "kind": "static"},
+        "params": 64_648_737,
+        "non_embedding_params": 0,
+    },
     "labse_shaped": {
         "description": "A LaBSE-shaped encoder (12 layers, 768 dims, 12 heads, 3072 FFN), for "
                        "speed comparisons with random weights",

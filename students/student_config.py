@@ -8,9 +8,11 @@ import keras
 
 from lealla.configs import ConfigMixin
 from students import presets
+from students.static import StaticBackbone
 from students.thin_deep import POOLINGS, ThinDeepBackbone
 
 DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
+KINDS = ("transformer", "static")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +28,8 @@ class StudentConfig(ConfigMixin):
       output_dim: final projection width, or None for hidden_dim.
       dropout: training dropout.
       dtype_policy: "float32", "mixed_bfloat16" (TPU/CPU) or "mixed_float16" (GPU).
+      kind: "transformer" (ThinDeepBackbone) or "static" (StaticBackbone: a weighted
+        mean of token vectors; num_layers 0, the Transformer fields unused).
     """
 
     preset: str | None
@@ -39,10 +43,17 @@ class StudentConfig(ConfigMixin):
     output_dim: int | None = None
     dropout: float = 0.1
     dtype_policy: str = "float32"
+    kind: str = "transformer"
 
     def __post_init__(self):
-        for name in ("vocabulary_size", "num_layers", "num_heads", "hidden_dim",
-                     "intermediate_dim", "max_sequence_length"):  # fmt: skip
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if self.kind == "static" and self.num_layers:
+            raise ValueError(f"a static student has no layers, got num_layers={self.num_layers}")
+        names = ("vocabulary_size", "hidden_dim", "max_sequence_length")
+        if self.kind == "transformer":
+            names += ("num_layers", "num_heads", "intermediate_dim")
+        for name in names:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.hidden_dim % self.num_heads:
@@ -69,8 +80,16 @@ class StudentConfig(ConfigMixin):
     def embedding_dim(self) -> int:
         return self.output_dim or self.hidden_dim
 
-    def build(self) -> ThinDeepBackbone:
+    def build(self) -> ThinDeepBackbone | StaticBackbone:
         """The (randomly initialized) backbone of this shape."""
+        if self.kind == "static":
+            return StaticBackbone(
+                vocabulary_size=self.vocabulary_size,
+                hidden_dim=self.hidden_dim,
+                max_sequence_length=self.max_sequence_length,
+                output_dim=self.output_dim,
+                dtype=keras.dtype_policies.get(self.dtype_policy),
+            )
         return ThinDeepBackbone(
             vocabulary_size=self.vocabulary_size,
             num_layers=self.num_layers,

@@ -14,10 +14,12 @@ def test_every_preset_builds_and_matches_its_counts(name):
     tiny_vocab = 97
     config = StudentConfig.from_preset(name, vocabulary_size=tiny_vocab)
     backbone = config.build()
-    non_embedding = backbone.count_params() - tiny_vocab * config.hidden_dim
+    # Per vocabulary row: the token vector (+ the token weight of a static student).
+    row = config.hidden_dim + (1 if config.kind == "static" else 0)
+    non_embedding = backbone.count_params() - tiny_vocab * row
     assert non_embedding == meta["non_embedding_params"]
     vocab = meta["kwargs"]["vocabulary_size"]
-    assert meta["params"] == meta["non_embedding_params"] + vocab * config.hidden_dim
+    assert meta["params"] == meta["non_embedding_params"] + vocab * row
 
 
 @pytest.mark.parametrize("name, published", PUBLISHED.items())
