@@ -147,7 +147,7 @@ def source_from_path(path: str) -> CorpusSource:
     if len(parts) >= 3 and _PAIR_RE.match(parts[-2]):
         return _aligned_source(os.path.join(os.path.dirname(path), ".".join(parts[:-1])), parts[-2])
     lang_part = parts[-2] if name.endswith(".txt") and len(parts) >= 2 else parts[-1]
-    if len(parts) < 2 or not languages.is_language(lang_part):
+    if len(parts) < 2 or not languages.is_language(lang_part, exact=True):
         raise ValueError(
             f"cannot tell the language of {path}: name monolingual files like de.txt or "
             f"news.de.txt, parallel TSV files like de-en.tsv, aligned files like "

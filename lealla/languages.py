@@ -122,9 +122,11 @@ def normalize_language(code: str, *, context: str = "language code") -> str:
     Raises:
       ValueError: the code names no language known to the toolkit.
     """
-    key = code.strip().lower().replace("_", "-")
+    key = language_key(code)
     if key in ALIASES:
         return ALIASES[key]
+    if primary_subtag(key) in ALIASES:
+        return ALIASES[primary_subtag(key)]
     close = difflib.get_close_matches(key, list(ALIASES), n=3)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise ValueError(
@@ -133,9 +135,28 @@ def normalize_language(code: str, *, context: str = "language code") -> str:
     )
 
 
-def is_language(code: str) -> bool:
-    """True when `code` names a known language (any alias, any case)."""
-    return code.strip().lower().replace("_", "-") in ALIASES
+def language_key(code: str) -> str:
+    """The lookup key of a tag: "zh_CN" -> "zh-cn", " PT-br " -> "pt-br".
+
+    `pipeline` does the same in the TF graph (lower case, "_" -> "-", then the full tag
+    or else its primary subtag), so the Python scan and the tf.data lookup agree.
+    """
+    return code.strip().lower().replace("_", "-")
+
+
+def primary_subtag(key: str) -> str:
+    """The language subtag of a BCP-47 key: "pt-br" -> "pt", "zh-hant-tw" -> "zh"."""
+    return key.split("-", 1)[0]
+
+
+def is_language(code: str, *, exact: bool = False) -> bool:
+    """True when `code` names a known language (any alias, any case, region/script tags).
+
+    exact: only whole aliases ("zh-hant" yes, "pt-br" no), for file names, where
+    "de-en" is a language pair, not German of a region.
+    """
+    key = language_key(code)
+    return key in ALIASES or (not exact and primary_subtag(key) in ALIASES)
 
 
 def iso3(code: str) -> str:

@@ -299,8 +299,8 @@ def _row_to_example(
         return _example(strip(row[0]), tf.constant(""), source.src_lang, "")
     fields = tf.strings.split(row[0], "\t")
     if source.has_language_columns:
-        src_lang = table.lookup(tf.strings.lower(strip(fields[0])))
-        tgt_lang = table.lookup(tf.strings.lower(strip(fields[1])))
+        src_lang = lookup_language(table, fields[0])
+        tgt_lang = lookup_language(table, fields[1])
         return _example(strip(fields[2]), strip(fields[3]), src_lang, tgt_lang)
     return _example(strip(fields[0]), strip(fields[1]), source.src_lang, source.tgt_lang)
 
@@ -312,6 +312,15 @@ def _example(src, tgt, src_lang, tgt_lang) -> dict:
         "src_lang": tf.convert_to_tensor(src_lang, tf.string),
         "tgt_lang": tf.convert_to_tensor(tgt_lang, tf.string),
     }
+
+
+def lookup_language(table: tf.lookup.StaticHashTable, tag: tf.Tensor) -> tf.Tensor:
+    """A language tag -> its canonical code in graph ("" if unknown): the twin of
+    `languages.normalize_language` (lower case, "_" -> "-", full tag else primary subtag)."""
+    key = tf.strings.regex_replace(tf.strings.lower(tf.strings.strip(tag)), "_", "-")
+    full = table.lookup(key)
+    primary = table.lookup(tf.strings.regex_replace(key, "-.*$", ""))
+    return tf.where(tf.equal(full, ""), primary, full)
 
 
 def _language_table() -> tf.lookup.StaticHashTable:

@@ -141,3 +141,31 @@ def test_tatoeba_codes_all_resolve():
     assert len(codes) == 112
     canon = {languages.normalize_language(c) for c in codes}
     assert len(canon) == 112  # no two Tatoeba languages collapse into one
+
+
+def test_region_and_script_tags_normalize_the_same_in_python_and_in_the_graph(write):
+    # Silently wrong before: zh_CN passed the Python scan but mapped to "" in the tf.data
+    # lookup, so its rows were dropped and the sampling weights counted them anyway.
+    from lealla import corpus, pipeline
+
+    tags = {"zh_CN": "zh", "PT-br": "pt", "deu": "de", "zh-Hant": "zh", "ZH": "zh"}
+    for tag, code in tags.items():
+        assert languages.normalize_language(tag) == code
+    rows = [f"{tag}\ten\tsrc {i}\ttgt {i}\n" for i, tag in enumerate(tags)]
+    path = write("mixed.tsv", "".join(rows))
+    index = pipeline.scan_corpus(corpus.resolve_sources(path))
+    assert index.group_counts == {"de-en": 1, "pt-en": 1, "zh-en": 3}
+    config = pipeline.InputConfig(repeat=False, shuffle_buffer=0)
+    got = sorted(
+        (e["src_lang"].decode(), e["src"].decode())
+        for e in pipeline.make_example_dataset(index, config).as_numpy_iterator()
+    )
+    assert got == sorted((code, f"src {i}") for i, code in enumerate(tags.values()))
+
+
+def test_file_names_take_exact_tags_only(write):
+    from lealla import corpus
+
+    assert corpus.resolve_sources(write("news.pt.txt", "x\n"))[0].src_lang == "pt"
+    with pytest.raises(ValueError, match="cannot tell the language"):
+        corpus.resolve_sources(write("de-en.txt", "x\n"))
