@@ -319,7 +319,7 @@ def _aligned_source(prefix: str, pair: str) -> CorpusSource:
 
 def _first_line_fields(path: str) -> list[str]:
     for raw in textio.iter_raw_lines(path):
-        return raw.decode("utf-8", errors="replace").split("\t")
+        return raw.decode("utf-8", errors="replace").removeprefix(textio.BOM).split("\t")
     raise textio.CorpusError(path, None, "file is empty")
 
 

@@ -293,6 +293,8 @@ def _row_to_example(
     table: tf.lookup.StaticHashTable | None,
 ) -> dict:
     strip = tf.strings.strip
+    # The Python scan drops a byte-order mark at the start of a file; so does the graph.
+    row = tuple(tf.strings.regex_replace(r, "^\ufeff", "") for r in row)
     if source.kind == corpus.ALIGNED:
         return _example(strip(row[0]), strip(row[1]), source.src_lang, source.tgt_lang)
     if source.kind == corpus.MONOLINGUAL:

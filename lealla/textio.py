@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import os
+import re
 from collections.abc import Iterator
 
 ON_BAD_LINE_CHOICES = ("error", "skip")
@@ -63,19 +64,38 @@ def require_file(path: str, what: str = "file") -> None:
         raise FileNotFoundError(f"{what} is not a regular file: {path}")
 
 
+BOM = "\ufeff"
+# C0 controls but tab (a field separator or ordinary text), and DEL. A trailing \r
+# (Windows line ends) is allowed.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def decode_line(path: str, line_no: int, raw: bytes) -> str:
     """Decodes one raw line (without its newline) as strict UTF-8.
 
+    A byte-order mark at the start of the file is dropped (the tf.data pipeline drops
+    it too).
+
     Raises:
-      CorpusError: naming the byte offset of the first invalid byte.
+      CorpusError: naming the byte offset of the first invalid byte, or the first
+        control character (NUL, ...).
     """
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         bad = raw[e.start : e.start + 1].hex()
         raise CorpusError(
             path, line_no, f"invalid UTF-8 (byte 0x{bad} at byte offset {e.start})"
         ) from None
+    if line_no == 1 and text.startswith(BOM):  # editors on Windows write one
+        text = text[1:]
+    bad = _CONTROL.search(text.rstrip("\r"))
+    if bad:
+        raise CorpusError(
+            path, line_no,
+            f"control character U+{ord(bad.group()):04X} at column {bad.start() + 1}",
+        )  # fmt: skip
+    return text
 
 
 def split_fields(path: str, line_no: int, text: str, num_fields: int | None) -> tuple[str, ...]:
@@ -165,7 +185,9 @@ def iter_records(
 
 def _reason_kind(reason: str) -> str:
     """Groups reasons for the summary: "invalid UTF-8 (byte ...)" -> "invalid UTF-8"."""
-    for kind in ("invalid UTF-8", "empty line", "tab-separated fields", "is empty", "line count"):
+    kinds = ("invalid UTF-8", "empty line", "tab-separated fields", "is empty", "line count",
+             "control character")  # fmt: skip
+    for kind in kinds:
         if kind in reason:
             return {"tab-separated fields": "wrong field count", "is empty": "empty field"}.get(
                 kind, kind

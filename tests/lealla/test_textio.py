@@ -42,3 +42,30 @@ def test_missing_file():
 def test_bad_policy():
     with pytest.raises(ValueError, match="on_bad_line must be one of"):
         textio.check_on_bad_line("ignore")
+
+
+def test_byte_order_mark_is_dropped_in_python_and_in_the_graph(write):
+    from lealla import corpus, pipeline
+
+    path = write("mixed.tsv", "\ufeffde\ten\tHallo\tHello\nfr\ten\tSalut\tHi\n")
+    sources = corpus.resolve_sources(path)  # the 4-field form is recognised despite the BOM
+    examples = list(corpus.read_examples(sources))
+    assert (examples[0].src_lang, examples[0].src) == ("de", "Hallo")
+    index = pipeline.scan_corpus(sources)
+    config = pipeline.InputConfig(repeat=False, shuffle_buffer=0)
+    got = sorted(e["src"] for e in pipeline.make_example_dataset(index, config).as_numpy_iterator())
+    assert got == [b"Hallo", b"Salut"]
+    mono = write("de.txt", "\ufeffErster Satz.\n")
+    assert [e.src for e in corpus.read_examples(corpus.resolve_sources(mono))] == ["Erster Satz."]
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\x7f"])
+def test_control_characters_are_named_or_skipped(write, char):
+    path = write("de.txt", f"gut\nschl{char}echt\nauch gut\n")
+    with pytest.raises(
+        textio.CorpusError, match=rf"de.txt:2: control character U\+{ord(char):04X} at column 5"
+    ):
+        list(textio.iter_records(path))
+    report = textio.BadLineReport()
+    rows = list(textio.iter_records(path, on_bad_line="skip", report=report))
+    assert [r[0] for r in rows] == [1, 3] and report.counts == {"control character": 1}
