@@ -28,6 +28,7 @@ from absl import logging
 
 from lealla import configs, corpus, pipeline, textio
 from lealla.progress import Progress
+from teachers import augmentation
 from teachers import teacher as teacher_lib
 
 MANIFEST = "manifest.json"
@@ -49,12 +50,17 @@ class CacheConfig(configs.ConfigMixin):
       batch_size: sentences per teacher call.
       dtype: "float16" halves the size; "float32" keeps the teacher's exact output.
       on_bad_line: "error" or "skip", as for the corpus readers.
+      augment: kinds of variants (see `teachers.augmentation.KINDS`) to add to each
+        shard as monolingual examples, one per example: word spans, short prefixes,
+        case and punctuation variants, embedded by the teacher here so training stays
+        teacher-free.
     """
 
     shard_size: int = 10_000
     batch_size: int = 256
     dtype: str = "float16"
     on_bad_line: str = "error"
+    augment: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.shard_size < 1 or self.batch_size < 1:
@@ -64,6 +70,11 @@ class CacheConfig(configs.ConfigMixin):
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {DTYPES}, got {self.dtype!r}")
         textio.check_on_bad_line(self.on_bad_line)
+        unknown = sorted(set(self.augment) - set(augmentation.KINDS))
+        if unknown:
+            raise ValueError(
+                f"unknown augmentation(s) {unknown}; expected some of {list(augmentation.KINDS)}"
+            )
 
 
 def build_cache(
@@ -101,12 +112,14 @@ def build_cache(
                 name = f"{source_id:03d}-{shard_id:05d}.tfrecord"
                 if name not in done:
                     path = os.path.join(out_dir, name)
-                    groups = _write_shard(path, examples, embed, config)
+                    seed = int(hashlib.sha256(name.encode()).hexdigest()[:8], 16)
+                    rows = [*examples, *augmentation.augment(examples, config.augment, seed)]
+                    groups = _write_shard(path, rows, embed, config)
                     manifest["shards"].append(
                         {
                             "file": name,
                             "source": source_id,
-                            "count": len(examples),
+                            "count": len(rows),
                             "groups": groups,
                             **_file_digest(path),
                         }
@@ -141,6 +154,7 @@ def cache_identity(
         "dtype": config.dtype,
         "shard_size": config.shard_size,
         "on_bad_line": config.on_bad_line,
+        **({"augment": sorted(config.augment)} if config.augment else {}),
     }  # fmt: skip
 
 

@@ -14,6 +14,12 @@ flags.DEFINE_integer("shard_size", 10_000, "Examples per shard (the unit of resu
 flags.DEFINE_integer("batch_size", 256, "Sentences per teacher call.")
 flags.DEFINE_enum("dtype", "float16", ["float16", "float32"], "Stored embedding precision.")
 flags.DEFINE_boolean("overwrite", False, "Replace a cache built with other settings.")
+flags.DEFINE_list(
+    "augment", [],
+    "Also embed one variant of each example as monolingual text: span (3-8 words), prefix "
+    "(2-6 words), case (lower/sentence case), punct (punctuation dropped). Short, noisy "
+    "variants teach the student the teacher beyond the corpus's own domain.",
+)  # fmt: skip
 FLAGS = flags.FLAGS
 
 
@@ -31,6 +37,7 @@ def main(argv: list[str]) -> None:
         batch_size=FLAGS.batch_size,
         dtype=FLAGS.dtype,
         on_bad_line=FLAGS.on_bad_line,
+        augment=tuple(FLAGS.augment),
     )
     teacher = loading.load_teacher(
         FLAGS.teacher,
