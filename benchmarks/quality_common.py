@@ -109,7 +109,9 @@ def prepare(work: str = WORK) -> Data:
     return Data(news, tuple(mono), tuple(dev), mono_dev, pud_test, demo400)
 
 
-def build_cache(name: str, files: Sequence[str], work: str = WORK) -> tuple[str, float]:
+def build_cache(
+    name: str, files: Sequence[str], work: str = WORK, augment: Sequence[str] = ()
+) -> tuple[str, float]:
     """A teacher cache of `files` in work/caches/name (resumed/reused); (path, seconds)."""
     from lealla import corpus
     from teachers import embedding_cache, loading
@@ -117,8 +119,9 @@ def build_cache(name: str, files: Sequence[str], work: str = WORK) -> tuple[str,
     path = os.path.join(work, "caches", name)
     start = time.perf_counter()
     embedding_cache.build_cache(
-        loading.load_teacher(TEACHER), corpus.resolve_sources(list(files)), path
-    )
+        loading.load_teacher(TEACHER), corpus.resolve_sources(list(files)), path,
+        embedding_cache.CacheConfig(augment=tuple(augment)),
+    )  # fmt: skip
     return path, time.perf_counter() - start
 
 

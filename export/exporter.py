@@ -24,6 +24,7 @@ import uuid
 
 import numpy as np
 import tensorflow as tf
+from absl import logging
 
 from export import model_card, modules, restore
 from lealla import configs, demo_corpus, run_layout
@@ -90,7 +91,8 @@ def export_model(
     )
     checkpoint = restore.checkpoint_path(model_dir, config.checkpoint)
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    tmp = f"{out}.tmp-{uuid.uuid4().hex[:8]}"
+    remove_stale_temp_folders(out)
+    tmp = f"{out}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         vocab_asset = _tokenizer_file(model_dir)
         _save_string_module(encoder, vocab_asset, tmp)
@@ -102,6 +104,7 @@ def export_model(
             os.path.join(tmp, METADATA_FILE), json.dumps(metadata, indent=2) + "\n"
         )
         configs.atomic_write_text(os.path.join(tmp, CARD_FILE), model_card.render(metadata))
+        configs.normalize_permissions(tmp)  # readable by a serving account
         _replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -233,11 +236,44 @@ def _read_json(path: str) -> dict | None:
         return json.load(f)
 
 
+def remove_stale_temp_folders(out: str) -> list[str]:
+    """Removes OUT.tmp-PID-* / OUT.old-PID-* folders that a killed export left behind.
+
+    A folder whose process is still running (a concurrent export) is left alone.
+
+    Returns:
+      The folders removed (each also logged).
+    """
+    folder, base = os.path.split(out)
+    removed = []
+    pattern = re.compile(rf"^{re.escape(base)}\.(tmp|old)-(\d+)-[0-9a-f]{{8}}$")
+    for name in os.listdir(folder or "."):
+        match = pattern.match(name)
+        if match and not _process_alive(int(match.group(2))):
+            path = os.path.join(folder, name)
+            shutil.rmtree(path, ignore_errors=True)
+            logging.warning("removed %s, left behind by an interrupted export", path)
+            removed.append(path)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process is not exporting there yet
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _replace(tmp: str, out: str) -> None:
     """Renames tmp to out; an existing out is moved aside first and removed after."""
     old = None
     if os.path.lexists(out):
-        old = f"{out}.old-{uuid.uuid4().hex[:8]}"
+        old = f"{out}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         os.rename(out, old)
     os.rename(tmp, out)
     if old is not None:

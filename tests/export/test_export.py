@@ -218,3 +218,26 @@ def test_cli_refuses_an_existing_path_naming_it(trained_run, tmp_path):
     )  # fmt: skip
     assert proc.returncode != 0
     assert f"export path {out} exists; pass --overwrite" in proc.stderr + proc.stdout
+
+
+def test_killed_export_leftovers_are_removed_and_files_are_world_readable(trained_run, tmp_path):
+    model_dir, _ = trained_run
+    out = tmp_path / "export"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    stale = tmp_path / f"export.tmp-{dead}-0123abcd"
+    (stale / "variables").mkdir(parents=True)
+    (stale / "saved_model.pb").write_bytes(b"half written")
+    live = tmp_path / f"export.tmp-{os.getppid()}-89abcdef"  # a running process: left alone
+    live.mkdir()
+    old_umask = os.umask(0o022)
+    try:
+        exporter.export_model(model_dir, str(out), LATEST_ONLY_STRING_MODULE)
+    finally:
+        os.umask(old_umask)
+    assert sorted(os.listdir(tmp_path)) == sorted(["export", live.name])
+    for folder, dirs, files in os.walk(out):
+        for name in files:
+            assert os.stat(os.path.join(folder, name)).st_mode & 0o777 == 0o644, name
+        for name in dirs:
+            assert os.stat(os.path.join(folder, name)).st_mode & 0o777 == 0o755, name
