@@ -52,7 +52,9 @@ def train_dataset_fn(
     else:
         texts = TEXT_FEATURES if config.uses_teacher_embeddings else ()
         keep = ID_FEATURES + texts + extra
-        index = pipeline.scan_corpus(corpus.resolve_sources(config.train_data))
+        index = pipeline.scan_corpus(
+            corpus.resolve_sources(config.train_data), on_bad_line=config.on_bad_line
+        )
 
         def examples(input_config):
             return pipeline.make_example_dataset(index, input_config)
@@ -62,6 +64,7 @@ def train_dataset_fn(
             temperature=config.temperature,
             shuffle_buffer=config.shuffle_buffer,
             seed=config.seed + seed_offset,
+            on_bad_line=config.on_bad_line,
             mono_share=config.mono_share,
             min_share=config.min_share,
             num_shards=context.num_input_pipelines,

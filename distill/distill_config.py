@@ -9,7 +9,7 @@ from distill.losses.contrastive import DEFAULT_TEMPERATURE as DEFAULT_CONTRASTIV
 from distill.losses.feature_distillation import KINDS as FEATURE_KINDS
 from distill.losses.logit_distillation import DEFAULT_SCALE as DEFAULT_LOGIT_SCALE
 from distill.losses.teacher_contrastive import DEFAULT_TEMPERATURE as DEFAULT_BANK_TEMPERATURE
-from lealla import pipeline
+from lealla import pipeline, textio
 from lealla.configs import ConfigMixin
 
 # lealla: AMS + feature + logit distillation; ems: XTR + contrastive, no teacher;
@@ -48,6 +48,8 @@ class DistillConfig(ConfigMixin):
       init_from_teacher: start token embeddings from the teacher's (PCA to the
         student's width) when the student uses the teacher's vocabulary.
       train_data: corpus files/globs (parallel and/or monolingual).
+      on_bad_line: "error" stops at the first bad corpus line naming file:line; "skip"
+        drops bad lines (counted and logged) everywhere the run reads the corpus.
       dev_data: parallel files/globs for periodic retrieval evaluation.
       temperature: language sampling temperature.
       mono_share: share of monolingual examples in the mix (they feed the feature
@@ -99,6 +101,7 @@ class DistillConfig(ConfigMixin):
     vocab: str = "pruned"
     init_from_teacher: bool = True
     train_data: tuple[str, ...] = ()
+    on_bad_line: str = "error"
     dev_data: tuple[str, ...] = ()
     temperature: float = pipeline.DEFAULT_TEMPERATURE
     mono_share: float | None = None
@@ -160,6 +163,7 @@ class DistillConfig(ConfigMixin):
                 f"bucket_lengths must end at seq_length={self.seq_length}, "
                 f"got {self.bucket_lengths}"
             )
+        textio.check_on_bad_line(self.on_bad_line)
         if self.train_minutes < 0:
             raise ValueError(f"train_minutes must be >= 0, got {self.train_minutes}")
         self._check_objective()

@@ -46,7 +46,7 @@ def prepare_tokenizer(config: DistillConfig, teacher, model_dir: str):
                 ),
             )  # fmt: skip
             return tok, old_ids
-        texts = (t for _, t in corpus.iter_sentences(corpus.resolve_sources(config.train_data)))
+        texts = (t for _, t in _sentences(config))
         tok, pruned = vocab_pruning.prune_tokenizer(teacher.tokenizer, texts)
         logging.info(
             "student vocabulary: teacher's pruned to the training data: %s", pruned.describe()
@@ -92,7 +92,9 @@ def prepare_languages(config: DistillConfig, model_dir: str) -> tuple[str, ...]:
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
             return tuple(json.load(f)["languages"])
-    index = pipeline.scan_corpus(corpus.resolve_sources(config.train_data))
+    index = pipeline.scan_corpus(
+        corpus.resolve_sources(config.train_data), on_bad_line=config.on_bad_line
+    )
     languages = tuple(sorted({lang for group in index.group_counts for lang in group.split("-")}))
     logging.info("language table (%d): %s", len(languages), ", ".join(languages))
     configs.atomic_write_text(path, json.dumps({"languages": list(languages)}, indent=2))
@@ -163,3 +165,18 @@ def init_static_from_teacher(backbone, teacher, tokenizer, texts, max_texts: int
         "static student: %d pieces embedded by the teacher, PCA to %d dims, SIF weights from "
         "%d token(s)", len(vocabulary), backbone.hidden_dim, int(counts.sum()),
     )  # fmt: skip
+
+
+def _sentences(config: DistillConfig):
+    """(language, sentence) of the training data, honouring --on_bad_line."""
+    from lealla import textio
+
+    return corpus.iter_sentences(
+        corpus.resolve_sources(config.train_data), on_bad_line=config.on_bad_line,
+        report=textio.BadLineReport(),
+    )  # fmt: skip
+
+
+def training_sentences(config: DistillConfig):
+    """The training data's sentences (both sides), honouring --on_bad_line."""
+    return (t for _, t in _sentences(config))

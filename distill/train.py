@@ -61,6 +61,11 @@ flags.DEFINE_string(
 flags.DEFINE_boolean("init_from_teacher", _DEFAULTS.init_from_teacher, "PCA-init token embeddings.")
 flags.DEFINE_list("train_data", [], "Training corpus files/globs (or demo:train).")
 flags.DEFINE_list("dev_data", [], "Parallel dev files/globs (or demo:dev).")
+flags.DEFINE_enum(
+    "on_bad_line", _DEFAULTS.on_bad_line, ["error", "skip"],
+    "error: stop at the first bad corpus line (invalid UTF-8, empty, wrong field count, "
+    "control character) naming file and line; skip: drop bad lines, counted in the log.",
+)  # fmt: skip
 flags.DEFINE_float("temperature", _DEFAULTS.temperature, "Language sampling temperature (>= 1).")
 flags.DEFINE_float(
     "mono_share", _DEFAULTS.mono_share,
@@ -201,6 +206,7 @@ def _config_from_flags() -> DistillConfig:
         teacher_seq_length=FLAGS.teacher_seq_length, teacher_cache=FLAGS.teacher_cache,
         student=student.replace("-", "_"), student_overrides=overrides, vocab=FLAGS.vocab,
         init_from_teacher=FLAGS.init_from_teacher, train_data=tuple(FLAGS.train_data),
+        on_bad_line=FLAGS.on_bad_line,
         dev_data=tuple(FLAGS.dev_data), temperature=FLAGS.temperature,
         mono_share=FLAGS.mono_share, min_share=FLAGS.min_share,
         shuffle_buffer=FLAGS.shuffle_buffer, seed=FLAGS.seed, seq_length=FLAGS.seq_length,

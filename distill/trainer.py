@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import time
 
 import keras
@@ -131,9 +132,7 @@ class Distiller:
                 self.iterator = self._make_iterator(seed_offset=self.resumed_from)
         elif config.init_from_teacher and teacher is not None:
             if self.student_config.kind == "static":
-                texts = (
-                    t for _, t in corpus.iter_sentences(corpus.resolve_sources(config.train_data))
-                )
+                texts = student_setup.training_sentences(config)
                 student_setup.init_static_from_teacher(self.student, teacher, self.tokenizer, texts)
             else:
                 student_setup.init_from_teacher(self.student, teacher, old_ids)
@@ -143,7 +142,7 @@ class Distiller:
             if config.bank_weight and config.bank_size
             else None
         )
-        self._dev = _load_dev(config.dev_data)
+        self._dev = _load_dev(config.dev_data, config.on_bad_line)
         in_loop = config.uses_teacher_embeddings and not config.teacher_cache
         self._train_step = self._make_train_step(teacher.embed if in_loop else None)
 
@@ -432,6 +431,21 @@ def _check_or_save_config(config: DistillConfig, model_dir: str) -> None:
     if os.path.isfile(path):
         saved = DistillConfig.from_json_file(path)
         changed = config.changes_against(saved)
+        if changed and not tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints")):
+            # A run that failed before its first checkpoint is not a run yet: start over
+            # with the new settings (the files derived from the old ones go too).
+            for name in (run_layout.TOKENIZER_DIR, run_layout.STUDENT_CONFIG,
+                         run_layout.LANGUAGES_FILE):  # fmt: skip
+                target = os.path.join(model_dir, name)
+                if os.path.isdir(target):
+                    shutil.rmtree(target)
+                elif os.path.isfile(target):
+                    os.remove(target)
+            logging.warning(
+                "%s has no checkpoint yet: starting over with the new settings (%s changed)",
+                model_dir, ", ".join(changed),
+            )  # fmt: skip
+            changed = []
         if changed:
             details = "; ".join(
                 f"{k}: saved {getattr(saved, k)!r}, now {getattr(config, k)!r}" for k in changed
@@ -444,12 +458,16 @@ def _check_or_save_config(config: DistillConfig, model_dir: str) -> None:
     config.to_json_file(path)
 
 
-def _load_dev(dev_data) -> dict[str, tuple[list[str], list[str]]]:
+def _load_dev(dev_data, on_bad_line: str = "error") -> dict[str, tuple[list[str], list[str]]]:
     """group -> (sources, targets) of the parallel dev examples."""
     if not dev_data:
         return {}
     pairs: dict[str, tuple[list[str], list[str]]] = {}
-    for example in corpus.read_examples(corpus.resolve_sources(dev_data)):
+    from lealla import textio
+
+    sources = corpus.resolve_sources(dev_data)
+    report = textio.BadLineReport()
+    for example in corpus.read_examples(sources, on_bad_line=on_bad_line, report=report):
         if example.tgt_lang:
             src, tgt = pairs.setdefault(
                 corpus.group_key(example.src_lang, example.tgt_lang), ([], [])

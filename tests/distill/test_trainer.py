@@ -122,7 +122,8 @@ def test_nan_guard_stops_before_writing_a_bad_checkpoint(teacher, tmp_path, monk
 
 
 def test_resume_with_other_settings_is_refused(teacher, tmp_path):
-    _run(tmp_path / "run", teacher, steps=2, warmup_steps=1, checkpoint_every=2)  # saves config
+    # A run with a checkpoint (a folder with only a config is not a run yet: see below).
+    _run(tmp_path / "run", teacher, steps=2, warmup_steps=1, checkpoint_every=2).train()
     _run(tmp_path / "run", teacher, steps=4, warmup_steps=1, checkpoint_every=2)  # more steps: fine
     with pytest.raises(ValueError, match=r"other settings \(batch_size: saved 32, now 16\)"):
         _run(tmp_path / "run", teacher, steps=4, warmup_steps=1, batch_size=16)
@@ -235,3 +236,20 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(teacher, tmp_path):
     with pytest.raises(KeyboardInterrupt, match="interrupted at step 7, checkpoint saved; rerun"):
         run.train()
     assert _run(tmp_path / "run", teacher, steps=40, checkpoint_every=20).resumed_from == 7
+
+
+def test_bad_training_lines_are_named_or_skipped(teacher, tmp_path):
+    from lealla import textio
+
+    de, en = demo_corpus.read_split("train", "de"), demo_corpus.read_split("train", "en")
+    rows = [f"{a}\t{b}\n" for a, b in zip(de, en, strict=True)]
+    rows[40] = "nur ein Feld\n"
+    path = tmp_path / "de-en.tsv"
+    path.write_text("".join(rows), encoding="utf-8")
+    with pytest.raises(textio.CorpusError, match=r"de-en.tsv:41: expected 2 tab-separated"):
+        _run(tmp_path / "run", teacher, steps=2, warmup_steps=1, train_data=(str(path),))
+    # The failed start left no checkpoint: the corrected command is not "a run with
+    # other settings".
+    run = _run(tmp_path / "run", teacher, steps=2, warmup_steps=1, train_data=(str(path),),
+               on_bad_line="skip")  # fmt: skip
+    assert run.train()["step"] == 2
