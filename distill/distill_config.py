@@ -164,6 +164,10 @@ class DistillConfig(ConfigMixin):
                 f"got {self.bucket_lengths}"
             )
         textio.check_on_bad_line(self.on_bad_line)
+        if self.mono_share is not None and not 0.0 <= self.mono_share < 1.0:
+            raise ValueError(f"mono_share must be in [0, 1), got {self.mono_share}")
+        if self.min_share < 0:
+            raise ValueError(f"min_share must be >= 0, got {self.min_share}")
         if self.train_minutes < 0:
             raise ValueError(f"train_minutes must be >= 0, got {self.train_minutes}")
         self._check_objective()

@@ -61,17 +61,22 @@ def prepare_tokenizer(config: DistillConfig, teacher, model_dir: str):
     return tok, None
 
 
-def student_config(config: DistillConfig, vocabulary_size: int, model_dir: str) -> StudentConfig:
-    """The student's shape: read from model_dir when resuming, else from the preset."""
-    path = os.path.join(model_dir, STUDENT_CONFIG)
-    if os.path.isfile(path):
-        return StudentConfig.from_json_file(path)
+def student_config_for(config: DistillConfig, vocabulary_size: int) -> StudentConfig:
+    """The preset with the run's overrides (raises ValueError naming a bad key or value)."""
     values = {
         "vocabulary_size": vocabulary_size,
         "dtype_policy": config.dtype_policy,
         **config.student_overrides,
     }
-    student = StudentConfig.from_preset(config.student, **values)
+    return StudentConfig.from_preset(config.student, **values)
+
+
+def student_config(config: DistillConfig, vocabulary_size: int, model_dir: str) -> StudentConfig:
+    """The student's shape: read from model_dir when resuming, else from the preset."""
+    path = os.path.join(model_dir, STUDENT_CONFIG)
+    if os.path.isfile(path):
+        return StudentConfig.from_json_file(path)
+    student = student_config_for(config, vocabulary_size)
     if student.max_sequence_length < config.seq_length:
         raise ValueError(
             f"seq_length={config.seq_length} exceeds the student's max_sequence_length="

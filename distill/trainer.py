@@ -387,11 +387,18 @@ class _BudgetClock:
 
 
 def _check_inputs(config: DistillConfig) -> None:
-    """Refuses a teacher cache that does not hold the run's training data.
+    """Checks what can be checked before anything is written or loaded.
 
-    The vocabulary is pruned to --train_data and distill_config.json records it, so
-    a cache of anything else would train on data the run does not declare.
+    The student's shape (preset, overrides, sequence length) and the teacher cache: a
+    cache that does not hold the run's training data is refused, since the vocabulary
+    is pruned to --train_data and distill_config.json records it.
     """
+    student = student_setup.student_config_for(config, vocabulary_size=1)
+    if student.max_sequence_length < config.seq_length:
+        raise ValueError(
+            f"seq_length={config.seq_length} exceeds the student's max_sequence_length="
+            f"{student.max_sequence_length}"
+        )
     if config.teacher_cache:
         from teachers import embedding_cache
 

@@ -41,6 +41,9 @@ def main(argv: list[str]) -> None:
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
     from export import exporter, load_check
+    from lealla import configs
+
+    configs.check_writable(FLAGS.out)
 
     config = exporter.ExportConfig(
         checkpoint=FLAGS.checkpoint, seq_length=FLAGS.seq_length,
@@ -49,7 +52,7 @@ def main(argv: list[str]) -> None:
     start = time.perf_counter()
     try:
         metadata = exporter.export_model(FLAGS.model_dir, FLAGS.out, config, FLAGS.overwrite)
-    except (FileExistsError, ValueError) as e:
+    except FileExistsError as e:  # a flag away (--overwrite): a usage error
         raise app.UsageError(str(e)) from None
     logging.info("exported in %.1f s: %s", time.perf_counter() - start, metadata["verification"])
     if FLAGS.check_loaders:

@@ -74,7 +74,8 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(0 if len(argv) >= 2 else USAGE_EXIT)
     name = argv[1]
     if name not in COMMANDS:
-        print(f"lealla: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
+        message = f"lealla: unknown command {name!r} (lealla --help lists the commands)"
+        print(message, file=sys.stderr)
         sys.exit(USAGE_EXIT)
     args = [a for a in argv[2:] if a not in VERBOSE_FLAGS]
     verbose = len(args) < len(argv) - 2

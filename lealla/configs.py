@@ -112,3 +112,25 @@ def normalize_permissions(root: str) -> None:
             os.chmod(os.path.join(folder, name), 0o777 & ~mask)
         for name in files:
             os.chmod(os.path.join(folder, name), 0o666 & ~mask)
+
+
+def check_writable(path: str, flag: str = "--out") -> None:
+    """Fails fast when `path` (a file or folder to be created) cannot be written.
+
+    Creates the parent folders and writes and removes a probe file there, before any
+    expensive work starts.
+
+    Raises:
+      ValueError: naming the flag, the path and the reason.
+    """
+    parent = os.path.dirname(os.path.abspath(path.rstrip("/"))) or "."
+    try:
+        if os.path.exists(path) and not os.path.isdir(path) and path.endswith("/"):
+            raise NotADirectoryError(path)
+        os.makedirs(parent, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=parent, prefix=".lealla-write-check-")
+        os.close(fd)
+        os.remove(probe)
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        raise ValueError(f"{flag}={path}: cannot write there ({reason})") from None

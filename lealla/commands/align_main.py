@@ -13,7 +13,7 @@ import tempfile
 
 from absl import app, flags, logging
 
-from lealla import textio
+from lealla import configs, textio
 from lealla.mining import embed_stream, mine, neighbors, pairs_tsv
 from lealla.mining.line_file import LineFile
 from lealla.mining.scann_search import ScannConfig
@@ -56,6 +56,7 @@ def main(argv: list[str]) -> None:
     for name in ("encoder", "src", "tgt", "out"):
         if not getattr(FLAGS, name):
             raise app.UsageError(f"--{name} is required")
+    configs.check_writable(FLAGS.out)
     # Validate both files before loading the encoder (fast failure, names the file).
     report = textio.BadLineReport()
     src = LineFile(FLAGS.src, on_bad_line=FLAGS.on_bad_line, report=report)

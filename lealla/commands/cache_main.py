@@ -29,7 +29,10 @@ def main(argv: list[str]) -> None:
     for name in ("teacher", "corpus", "out"):
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
+    from lealla import configs
     from teachers import embedding_cache, loading
+
+    configs.check_writable(FLAGS.out)
 
     sources = corpus.resolve_sources(FLAGS.corpus)
     config = embedding_cache.CacheConfig(

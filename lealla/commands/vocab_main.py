@@ -6,7 +6,7 @@ import os
 
 from absl import app, flags, logging
 
-from lealla import corpus, textio
+from lealla import configs, corpus, textio
 from lealla.commands import flags as shared_flags
 from lealla.progress import Progress
 from lealla.tokenization import coverage, vocab_builder, vocab_file, vocab_pruning
@@ -102,6 +102,7 @@ def _require_new_out() -> str:
         raise app.UsageError("--out is required")
     if os.path.exists(FLAGS.out) and not FLAGS.overwrite:
         raise app.UsageError(f"--out={FLAGS.out} exists; pass --overwrite to replace it")
+    configs.check_writable(FLAGS.out)
     return FLAGS.out
 
 

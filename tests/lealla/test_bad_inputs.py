@@ -1,0 +1,170 @@
+"""Bad inputs and faults through the `lealla` command: each answered in one or two lines.
+
+Every case asserts the exit status (2 usage, 1 data, 0 handled), that stderr names the
+file, line or flag, that no traceback is printed (unless --verbose), and that nothing
+half-written is left behind. Each case is a fresh process (absl flags are global).
+"""
+
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from lealla import demo_corpus
+
+USAGE, DATA = 2, 1
+
+
+def _files(root):
+    """Bad and good input files, written once per test run."""
+    os.makedirs(root, exist_ok=True)
+
+    def write(name, content, mode="w"):
+        path = os.path.join(root, name)
+        with open(path, mode) as f:
+            f.write(content)
+        return path
+
+    de, en = demo_corpus.read_split("dev", "de"), demo_corpus.read_split("dev", "en")
+    good = "".join(f"{a}\t{b}\n" for a, b in zip(de, en, strict=True))
+    return {
+        "good": write("de-en.tsv", good),
+        "fields": write("bad_fields.de-en.tsv", good + "nur ein Feld\n"),
+        "utf8": write("bad_utf8.de-en.tsv", good.encode() + b"\xff\xfe\tx\n", "wb"),
+        "empty_line": write("empty_line.de-en.tsv", good + "\n" + good),
+        "nul": write("nul.de-en.tsv", "Hallo\x00 Welt\tHello world\n"),
+        "empty_field": write("empty_field.de-en.tsv", "Hallo\t \n"),
+        "noname": write("corpus.tsv", good),
+        "badlang": write("news.xx-en.tsv", good),
+        "mono": write("de.txt", "\n".join(de) + "\n"),
+        "lines": write("en.txt", "\n".join(en) + "\n"),
+        "json": write("broken.json", "{not json"),
+        "empty": write("empty.tsv", ""),
+        "dir": root,
+    }
+
+
+def _cases(f, tmp):
+    """(id, argv, exit code, regex that stderr must match)."""
+    return [
+        ("unknown-command", ["nosuch"], USAGE, r"unknown command 'nosuch'"),
+        ("unknown-flag", ["corpus", f"--corpus={f['good']}", "--colour=red"], USAGE,
+         r"lealla corpus: usage error: Unknown command line flag 'colour'"),
+        ("bad-enum", ["corpus", f"--corpus={f['good']}", "--on_bad_line=ignore"], USAGE,
+         r"--on_bad_line"),
+        ("bad-int", ["cache", "--teacher=x", f"--corpus={f['good']}", "--out=o", "--shard_size=ten"],
+         USAGE, r"--shard_size"),
+        ("corpus-missing-flag", ["corpus"], USAGE, r"--corpus is required"),
+        ("corpus-missing-file", ["corpus", "--corpus=/nonexistent/de-en.tsv"], DATA,
+         r"/nonexistent/de-en.tsv"),
+        ("corpus-glob-nothing", ["corpus", f"--corpus={tmp}/*.nothing"], DATA,
+         r"no corpus file matches"),
+        ("corpus-wrong-fields", ["corpus", f"--corpus={f['fields']}"], DATA,
+         r"bad_fields.de-en.tsv:51: expected 2 tab-separated fields, found 1"),
+        ("corpus-bad-utf8", ["corpus", f"--corpus={f['utf8']}"], DATA,
+         r"bad_utf8.de-en.tsv:51: invalid UTF-8 \(byte 0xff"),
+        ("corpus-empty-line", ["corpus", f"--corpus={f['empty_line']}"], DATA,
+         r"empty_line.de-en.tsv:51: empty line"),
+        ("corpus-nul", ["corpus", f"--corpus={f['nul']}"], DATA,
+         r"nul.de-en.tsv:1: control character U\+0000 at column 6"),
+        ("corpus-empty-field", ["corpus", f"--corpus={f['empty_field']}"], DATA,
+         r"empty_field.de-en.tsv:1: field 2 of 2 is empty"),
+        ("corpus-no-languages", ["corpus", f"--corpus={f['noname']}"], DATA,
+         r"cannot tell the languages of .*corpus.tsv"),
+        ("corpus-unknown-language", ["corpus", f"--corpus={f['badlang']}"], DATA,
+         r"Unknown language code 'xx'"),
+        ("corpus-empty-file", ["corpus", f"--corpus={f['empty']}"], DATA, r"empty.tsv"),
+        ("cache-unwritable", ["cache", "--teacher=use-multilingual", f"--corpus={f['good']}",
+                              "--out=/proc/no/cache"], DATA, r"--out=/proc/no/cache: cannot write"),
+        ("cache-bad-corpus", ["cache", "--teacher=use-multilingual", f"--corpus={f['fields']}",
+                              f"--out={tmp}/cache_bad"], DATA, r"bad_fields.de-en.tsv:51"),
+        ("cache-unknown-teacher", ["cache", "--teacher=no-such-teacher", f"--corpus={f['good']}",
+                                   f"--out={tmp}/cache_t"], DATA, r"no-such-teacher"),
+        ("cache-bad-augment", ["cache", "--teacher=use-multilingual", f"--corpus={f['good']}",
+                               f"--out={tmp}/cache_a", "--augment=shuffle"], DATA,
+         r"unknown augmentation\(s\) \['shuffle'\]"),
+        ("distill-no-model-dir", ["distill", "--config=demo"], USAGE, r"--model_dir is required"),
+        ("distill-bad-preset", ["distill", "--config=nosuch", f"--model_dir={tmp}/r"], USAGE,
+         r"--config=nosuch: no such preset"),
+        ("distill-bad-override", ["distill", "--config=demo", f"--model_dir={tmp}/r1",
+                                  "--student_overrides=hidden_size=3", "--steps=2"], DATA,
+         r"unknown StudentConfig key\(s\) \['hidden_size'\]"),
+        ("distill-missing-cache", ["distill", "--config=demo", f"--model_dir={tmp}/r2",
+                                   f"--teacher_cache={tmp}/nocache"], DATA,
+         r"no teacher-embedding cache at"),
+        ("distill-bad-train-data", ["distill", "--config=demo", f"--model_dir={tmp}/r3",
+                                    f"--train_data={f['fields']}", "--steps=2"], DATA,
+         r"bad_fields.de-en.tsv:51: expected 2 tab-separated fields"),
+        ("distill-negative-budget", ["distill", "--config=demo", f"--model_dir={tmp}/r4",
+                                     "--train_minutes=-1"], USAGE, r"train_minutes must be >= 0"),
+        ("distill-bad-mono-share", ["distill", "--config=demo", f"--model_dir={tmp}/r5",
+                                    "--mono_share=1.5"], USAGE, r"mono_share must be in \[0, 1\)"),
+        ("distill-seq-too-long", ["distill", "--config=demo", f"--model_dir={tmp}/r6",
+                                  "--student=tiny_test", "--seq_length=128",
+                                  "--bucket_lengths=128"], DATA,
+         r"seq_length=128 exceeds the student's max_sequence_length=64"),
+        ("export-no-run", ["export", f"--model_dir={tmp}/not_a_run", f"--out={tmp}/exp"], DATA,
+         r"not_a_run"),
+        ("export-unwritable", ["export", f"--model_dir={tmp}", "--out=/proc/no/export"], DATA,
+         r"--out=/proc/no/export: cannot write"),
+        ("eval-missing-data", ["eval", "tatoeba", "--encoder=use-multilingual",
+                               f"--data={tmp}/no_tatoeba"], DATA, r"no_tatoeba"),
+        ("align-missing-src", ["align", "--encoder=use-multilingual", "--src=/nonexistent.txt",
+                               f"--tgt={f['lines']}", f"--out={tmp}/m.tsv"], DATA,
+         r"/nonexistent.txt"),
+        ("align-unwritable", ["align", "--encoder=use-multilingual", f"--src={f['mono']}",
+                              f"--tgt={f['lines']}", "--out=/proc/no/m.tsv"], DATA,
+         r"--out=/proc/no/m.tsv: cannot write"),
+        ("vocab-missing-out", ["vocab", "build", f"--corpus={f['good']}"], USAGE, r"--out"),
+    ]  # fmt: skip
+
+
+def _run(argv, env):
+    return subprocess.run(
+        [sys.executable, "-m", "lealla.cli", *argv], capture_output=True, text=True, env=env,
+        timeout=300,
+    )  # fmt: skip
+
+
+@pytest.mark.large  # ~30 fresh processes (TensorFlow import each): about 2 minutes
+def test_bad_inputs_get_one_line_answers(tmp_path, use_m_module):
+    files = _files(str(tmp_path / "in"))
+    out = str(tmp_path / "out")
+    os.makedirs(out)
+    env = {**os.environ, "LEALLA_CACHE_DIR": os.path.dirname(os.path.dirname(use_m_module))}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # the command must quiet TensorFlow itself
+    cases = _cases(files, out)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda c: _run(c[1], env), cases))
+    failures = []
+    for (name, _, code, pattern), result in zip(cases, results, strict=True):
+        # Our own progress/info log lines (absl "I..." lines) may precede the answer.
+        lines = [ln for ln in result.stderr.splitlines() if ln.strip() and not ln.startswith("I1")]
+        problems = []
+        if result.returncode != code:
+            problems.append(f"exit {result.returncode}, expected {code}")
+        if not re.search(pattern, result.stderr):
+            problems.append(f"stderr does not match {pattern!r}")
+        if "Traceback" in result.stderr:
+            problems.append("printed a traceback")
+        if len(lines) > 2 and code != 0:
+            problems.append(f"{len(lines)} lines on stderr")
+        if problems:
+            failures.append(f"{name}: {'; '.join(problems)}\n{result.stderr[-1500:]}")
+    assert not failures, "\n\n".join(failures)
+    # Nothing half-written: no cache, export or mined file. A model_dir whose corpus
+    # failed its scan may hold the run's config, but no checkpoint: it is not a run yet,
+    # and the corrected command starts over there (tests/distill/test_trainer.py).
+    assert sorted(os.listdir(out)) in ([], ["r3"])
+    assert not os.path.exists(os.path.join(out, "r3", "checkpoints"))
+    assert len(cases) >= 30
+
+
+def test_verbose_brings_the_traceback_back(tmp_path):
+    bad = tmp_path / "bad_fields.de-en.tsv"
+    bad.write_text("nur ein Feld\n", encoding="utf-8")
+    result = _run(["corpus", f"--corpus={bad}", "--verbose"], dict(os.environ))
+    assert result.returncode != 0 and "Traceback" in result.stderr
