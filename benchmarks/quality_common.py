@@ -131,10 +131,14 @@ def build_cache(
 
 def retrieval(embed: Embed, sets: dict[str, list[str]]) -> dict[str, float]:
     """xx <-> en accuracy (mean of both directions) for every xx of `sets`."""
-    pivot = embed(sets[PIVOT])
+    return retrieval_from_embeddings({lang: embed(texts) for lang, texts in sets.items()})
+
+
+def retrieval_from_embeddings(emb: dict[str, np.ndarray]) -> dict[str, float]:
+    """The same from embeddings per language (incl. the pivot)."""
     return {
-        lang: float(np.mean(retrieval_accuracy(embed(texts), pivot)))
-        for lang, texts in sorted(sets.items())
+        lang: float(np.mean(retrieval_accuracy(x, emb[PIVOT])))
+        for lang, x in sorted(emb.items())
         if lang != PIVOT
     }
 
@@ -156,7 +160,7 @@ def evaluate(embed: Embed, data: Data, teacher_mono: np.ndarray | None = None) -
     """Every metric of one encoder: dev, tests, speed."""
     texts = [s for lang in sorted(data.mono_dev) for s in data.mono_dev[lang]]
     out = {
-        "pud_dev": retrieval(embed, _dev_sets(data)),
+        "pud_dev": retrieval(embed, dev_sets(data)),
         "pud_test": retrieval(embed, data.pud_test),
         "demo400": retrieval(embed, data.demo400),
     }
@@ -170,7 +174,7 @@ def evaluate(embed: Embed, data: Data, teacher_mono: np.ndarray | None = None) -
     return out
 
 
-def _dev_sets(data: Data) -> dict[str, list[str]]:
+def dev_sets(data: Data) -> dict[str, list[str]]:
     sets: dict[str, list[str]] = {}
     for path in data.dev:
         lang = os.path.basename(path).split("-")[0]
@@ -223,17 +227,32 @@ def train(
     if os.path.isfile(metrics_file):
         with open(metrics_file, encoding="utf-8") as f:
             return model_dir, json.load(f)
-    settings = dict(
+    values = settings(train_data, cache, data, minutes if steps == 10**9 else 0.0)
+    values.update(steps=steps, **overrides)
+    config = DistillConfig(**values)
+    metrics = Distiller(config, model_dir, tf.distribute.get_strategy()).train()
+    return model_dir, metrics
+
+
+def settings(train_data: Sequence[str], cache: str, data: Data, minutes: float) -> dict:
+    """The DistillConfig fields every benchmark row shares (the demo preset's shape)."""
+    return dict(
         teacher=TEACHER, student="demo_small", train_data=tuple(train_data),
         dev_data=data.dev, teacher_cache=cache, batch_size=64, seq_length=64,
         bucket_lengths=(16, 32, 64), learning_rate=1e-3, warmup_steps=100,
-        steps=steps, train_minutes=minutes if steps == 10**9 else 0.0,
-        eval_every=500, checkpoint_every=500, log_every=100, on_bad_line="skip",
+        steps=10**9, train_minutes=minutes, eval_every=500, checkpoint_every=500,
+        log_every=100, on_bad_line="skip",
     )  # fmt: skip
-    settings.update(overrides)
-    config = DistillConfig(**settings)
-    metrics = Distiller(config, model_dir, tf.distribute.get_strategy()).train()
-    return model_dir, metrics
+
+
+def slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name).strip("_")[:60]
+
+
+def save_json(path: str, value: dict) -> None:
+    from lealla import configs
+
+    configs.atomic_write_text(path, json.dumps(value, indent=1))
 
 
 def student_embed(model_dir: str, checkpoint: str = "best") -> Embed:

@@ -25,6 +25,7 @@ BENCHMARKS = (
     "ems",
     "realistic_distillation",
     "quality_levers",
+    "quality",
 )
 
 flags.DEFINE_list("only", None, f"Run only these benchmarks (of {', '.join(BENCHMARKS)}).")

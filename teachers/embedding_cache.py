@@ -256,6 +256,19 @@ def cached_dataset(
     return pipeline.mix_groups(datasets, counts, config)
 
 
+def iter_cache(cache_dir: str) -> Iterator[dict]:
+    """Every cached example once, in shard order, as Python values (str, float32 arrays)."""
+    manifest = read_manifest(cache_dir)
+    dim, dtype = manifest["identity"]["embedding_dim"], tf.as_dtype(manifest["identity"]["dtype"])
+    paths = [os.path.join(cache_dir, s["file"]) for s in manifest["shards"]]
+    dataset = tf.data.TFRecordDataset(paths).map(_graph_only(lambda r: _parse(r, dim, dtype)))
+    for ex in dataset.as_numpy_iterator():
+        yield {
+            **{k: ex[k].decode() for k in ("src", "tgt", "src_lang", "tgt_lang")},
+            "src_emb": ex["src_emb"], "tgt_emb": ex["tgt_emb"],
+        }  # fmt: skip
+
+
 def _shards(
     source: corpus.CorpusSource, config: CacheConfig, report: textio.BadLineReport
 ) -> Iterator[tuple[int, list[corpus.Example]]]:

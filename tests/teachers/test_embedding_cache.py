@@ -202,3 +202,13 @@ def test_skipped_lines_are_recorded(string_teacher, write, tmp_path):
     assert manifest["num_examples"] == 2
     assert sum(manifest["skipped_lines"].values()) == 2, manifest["skipped_lines"]
     assert embedding_cache.read_manifest(str(tmp_path / "c"))["skipped_lines"]
+
+
+def test_iter_cache_reads_every_example_once(string_teacher, sources, tmp_path):
+    out = str(tmp_path / "cache")
+    embedding_cache.build_cache(
+        string_teacher, sources, out, embedding_cache.CacheConfig(shard_size=8)
+    )
+    rows = list(embedding_cache.iter_cache(out))
+    assert len(rows) == 30 and sum(1 for r in rows if r["tgt_lang"]) == 23
+    assert isinstance(rows[0]["src"], str) and rows[0]["src_emb"].shape == (16,)

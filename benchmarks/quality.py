@@ -1,0 +1,208 @@
+"""Quality per compute: our default student against its teacher and the peers, one run.
+
+Command: `python -m benchmarks.run_all --only=quality` (LEALLA_BENCH_MINUTES sets the
+budget of every trained row; 30 by default; the 120-minute row is the separate
+section `quality_120`). Rows, all on the same data (news-parallel, + ud-mono when the
+recipe uses it), teacher (USE-m) and machine:
+  teacher            USE-m v3
+  ours (default)     `lealla distill` defaults, demo_small (4 x 128), from the cache
+  peer               sentence-transformers' multilingual distillation (MSE + MNRL),
+                     same shape, its own WordPiece vocabulary, same budget
+                     (benchmarks/peer_sentence_transformers.py, own environment)
+  static, untrained  each vocabulary piece embedded by the teacher, PCA to 128,
+                     SIF-weighted mean (the Model2Vec recipe)
+  static, trained    the same, then trained with our default recipe for the budget
+  8 / 24 layers      our recipe at other depths (the frontier)
+Dev: PUD lines 0-199 (chooses checkpoints); test: PUD 200-998 (in domain) and the 400
+demo sentences of each language (out of domain). See quality_common.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+from absl import logging
+
+from benchmarks import quality_common as qc
+
+PEER_ENV = os.path.join(os.path.dirname(qc.WORK), "peer-venv")
+PEER_PACKAGES = ("torch==2.14.1", "sentence-transformers==6.2.0")
+# Our default recipe on this data: the DistillConfig defaults plus the benchmark's shape.
+DEFAULT = {}
+FRONTIER = {"8 layers": {"student_overrides": {"num_layers": 8}},
+            "24 layers": {"student": "lealla_small"}}  # fmt: skip
+
+
+def _peer_python() -> str:
+    python = os.path.join(PEER_ENV, "bin", "python")
+    if not os.path.isfile(python):
+        subprocess.run([sys.executable, "-m", "venv", PEER_ENV], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", *PEER_PACKAGES], check=True)
+    return python
+
+
+def peer_row(data: qc.Data, cache: str, minutes: float) -> dict:
+    """Trains and evaluates the sentence-transformers recipe in its own environment."""
+    from teachers import embedding_cache
+
+    work = os.path.join(qc.WORK, "peer", f"{minutes:g}min")
+    result_file = os.path.join(work, "result.json")
+    sets = {"pud_dev": qc.dev_sets(data), "pud_test": data.pud_test, "demo400": data.demo400}
+    if not os.path.isfile(result_file):
+        os.makedirs(work, exist_ok=True)
+        src, tgt, src_emb, tgt_emb = [], [], [], []
+        for ex in embedding_cache.iter_cache(cache):
+            if ex["tgt_lang"]:
+                src.append(ex["src"]), tgt.append(ex["tgt"])
+                src_emb.append(ex["src_emb"]), tgt_emb.append(ex["tgt_emb"])
+        paths = {k: os.path.join(work, f"train.{k}") for k in ("src", "tgt")}
+        for key, texts in (("src", src), ("tgt", tgt)):
+            with open(paths[key], "w", encoding="utf-8") as f:
+                f.writelines(f"{t}\n" for t in texts)
+        np.save(os.path.join(work, "src_emb.npy"), np.stack(src_emb))
+        np.save(os.path.join(work, "tgt_emb.npy"), np.stack(tgt_emb))
+        encode = {}
+        for set_name, by_lang in sets.items():
+            for lang, texts in by_lang.items():
+                path = os.path.join(work, f"{set_name}.{lang}.txt")
+                with open(path, "w", encoding="utf-8") as f:
+                    f.writelines(f"{t}\n" for t in texts)
+                encode[f"{set_name}.{lang}"] = path
+        job = {
+            "work": work, "minutes": minutes, "layers": 4, "hidden": 128, "heads": 8,
+            "vocab_size": 64_000, "batch_size": 64, "learning_rate": 5e-4, "seed": 0,
+            "train": {"src": paths["src"], "tgt": paths["tgt"],
+                      "src_emb": os.path.join(work, "src_emb.npy"),
+                      "tgt_emb": os.path.join(work, "tgt_emb.npy")},
+            "encode": encode,
+        }  # fmt: skip
+        job_file = os.path.join(work, "job.json")
+        with open(job_file, "w", encoding="utf-8") as f:
+            json.dump(job, f)
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                              "peer_sentence_transformers.py")  # fmt: skip
+        subprocess.run([_peer_python(), script, job_file], check=True)
+    with open(result_file, encoding="utf-8") as f:
+        result = json.load(f)
+    out = {"name": "peer: sentence-transformers (MSE + MNRL)", **result}
+    for set_name, by_lang in sets.items():
+        emb = {lang: np.load(os.path.join(work, f"{set_name}.{lang}.npy")) for lang in by_lang}
+        out[set_name] = qc.retrieval_from_embeddings(emb)
+    return out
+
+
+def student_row(name: str, data: qc.Data, cache: str, files, minutes: float, **overrides):
+    path = os.path.join(qc.WORK, "results", f"main_{qc.slug(name)}_{minutes:g}min.json")
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    model_dir, metrics = qc.train(
+        f"main_{qc.slug(name)}_{minutes:g}min", train_data=files, cache=cache, data=data,
+        minutes=minutes, **overrides,
+    )  # fmt: skip
+    result = {
+        "name": name,
+        "steps": metrics["step"],
+        **qc.evaluate(qc.student_embed(model_dir), data),
+    }
+    qc.save_json(path, result)
+    logging.info("%s: %s", name, {k: v for k, v in result.items() if not isinstance(v, dict)})
+    return result
+
+
+def static_untrained_row(data: qc.Data, cache: str, files) -> dict:
+    """The Model2Vec recipe: a static student straight from its initialization."""
+    import tensorflow as tf
+
+    from distill.distill_config import DistillConfig
+    from distill.trainer import Distiller
+
+    config = DistillConfig(**{**qc.settings(files, cache, data, 1.0), "student": "static_128"})
+    model_dir = os.path.join(qc.WORK, "runs", "static_untrained")
+    distiller = Distiller(config, model_dir, tf.distribute.get_strategy())
+    embed = lambda texts: distiller.encoder.encode(list(texts), batch_size=64)  # noqa: E731
+    return {"name": "static, untrained (Model2Vec recipe)", "steps": 0,
+            **qc.evaluate(embed, data)}  # fmt: skip
+
+
+def table(rows: list[dict], teacher: dict) -> list[str]:
+    t_pud, t_demo = qc.mean(teacher["pud_test"]), qc.mean(teacher["demo400"])
+    lines = [
+        "| model | steps | PUD test | / teacher | demo-400 | / teacher | worst demo-400 language "
+        "(/ teacher) | sentences/s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+    ]
+    for r in [teacher, *rows]:
+        pud, demo = qc.mean(r["pud_test"]), qc.mean(r["demo400"])
+        ratios = {k: v / max(teacher["demo400"][k], 1e-9) for k, v in r["demo400"].items()}
+        worst = min(ratios, key=ratios.get)
+        lines.append(
+            f"| {r['name']} | {r.get('steps', '-')} | {pud:.3f} | {pud / t_pud:.0%} | "
+            f"{demo:.3f} | {demo / t_demo:.0%} | {worst} {r['demo400'][worst]:.3f} "
+            f"({ratios[worst]:.0%}) | {r['sentences_per_second']:,.0f} |"
+        )
+    return lines
+
+
+def frontier_png(rows: list[dict], teacher: dict, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for r in [teacher, *rows]:
+        speed = r["sentences_per_second"]
+        ax.scatter(speed, qc.mean(r["demo400"]), marker="o", color="tab:blue")
+        ax.scatter(speed, qc.mean(r["pud_test"]), marker="s", color="tab:orange")
+        ax.annotate(r["name"].split(" (")[0], (speed, qc.mean(r["demo400"])), fontsize=7,
+                    xytext=(4, -10), textcoords="offset points")  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_xlabel("encode speed (sentences/s, 2 CPU cores, batch 64)")
+    ax.set_ylabel("xx <-> en retrieval accuracy")
+    ax.scatter([], [], marker="o", color="tab:blue", label="demo-400 (out of domain)")
+    ax.scatter([], [], marker="s", color="tab:orange", label="PUD test (in domain)")
+    ax.legend(loc="lower left", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    tmp = path + ".tmp.png"
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def run() -> str:
+    title = "## Quality per compute (news-parallel -> PUD, demo-400)"
+    if not qc.available():
+        return f"{title}\n\nSkipped: {qc.DATA} is absent (development data, not shipped).\n"
+    data = qc.prepare()
+    files = data.news
+    cache, _ = qc.build_cache("news", files)
+    teacher = {"name": "teacher: USE-m v3", **qc.evaluate(qc.teacher_embed(), data)}
+    rows = [student_row("ours: default recipe, 4 x 128", data, cache, files, qc.MINUTES, **DEFAULT)]
+    rows.append(peer_row(data, cache, qc.MINUTES))
+    rows.append(static_untrained_row(data, cache, files))
+    rows.append(student_row("static, trained", data, cache, files, qc.MINUTES,
+                            student="static_128", **DEFAULT))  # fmt: skip
+    for name, overrides in FRONTIER.items():
+        rows.append(student_row(f"ours: {name} x 128", data, cache, files, qc.MINUTES,
+                                **{**DEFAULT, **overrides}))  # fmt: skip
+    png = os.path.join(os.path.dirname(os.path.abspath(__file__)), "quality_frontier.png")
+    frontier_png(rows, teacher, png)
+    lines = [
+        title,
+        "",
+        f"Command: `python -m benchmarks.run_all --only=quality`. Budget of every trained "
+        f"row: {qc.MINUTES:g} minutes of training on this machine. Accuracy: xx <-> en "
+        f"retrieval, mean of both directions and of 13 languages; PUD test = lines 200-998 "
+        f"(799-way), demo-400 = all 400 demo sentences per language (400-way, never "
+        f"trained on). Frontier chart: `benchmarks/quality_frontier.png`.",
+        "",
+        *table(rows, teacher),
+        "",
+    ]
+    return "\n".join(lines)
