@@ -107,7 +107,8 @@ def test_ems_plus_distill_runs(teacher, tmp_path):
 
 
 def test_resume_refuses_another_objective(sp_model, tmp_path):
-    _run(tmp_path / "run", vocab=sp_model, steps=2, warmup_steps=1)
+    # A run with a checkpoint (a folder holding only a config starts over instead).
+    _run(tmp_path / "run", vocab=sp_model, steps=2, warmup_steps=1, checkpoint_every=2).train()
     with pytest.raises(
         ValueError, match=r"other settings \(objective: saved 'ems', now 'ems\+distill'"
     ):

@@ -172,6 +172,15 @@ def test_cached_run_learns(trained_run):
     with open(os.path.join(trained_run[0], "metrics.json"), encoding="utf-8") as f:
         metrics = json.load(f)
     assert metrics["step"] == 40 and metrics["dev_accuracy"] > 0.02, metrics  # chance: 0.02
+    # Checkpoints are proportionate: weights + optimizer slots, not the input pipeline's
+    # shuffle buffers of cached embeddings.
+    distiller = trained_run[1]
+    weights = sum(int(np.prod(v.shape)) for v in distiller.variables) * 4
+    folder = os.path.join(trained_run[0], "checkpoints")
+    data = sum(
+        os.path.getsize(os.path.join(folder, n)) for n in os.listdir(folder) if ".data-" in n
+    )
+    assert data < 3.5 * weights + 1e6, (data, weights)
 
 
 @pytest.mark.large  # ~90 s: the same loop in-process is tested above; losses on 2 replicas
