@@ -202,6 +202,7 @@ def test_cli_with_two_cpu_replicas(use_m_module, tmp_path):
     assert "resumed from step 6" in again.stdout
 
 
+@pytest.mark.large  # ~2 minutes of wall time by design
 def test_time_budget_ends_on_time_and_resumes_the_same_budget(teacher, tmp_path):
     budget = 60.0  # a 1-minute run
     settings = {"steps": 10**9, "train_minutes": budget / 60, "checkpoint_every": 5}
