@@ -79,7 +79,9 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(USAGE_EXIT)
     args = [a for a in argv[2:] if a not in VERBOSE_FLAGS]
     verbose = len(args) < len(argv) - 2
-    if not verbose:
+    if verbose:
+        os.environ["LEALLA_VERBOSE"] = "1"  # read by lealla.quiet in this process
+    else:
         quiet_third_party_logging()
     from absl import app, flags
 

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from lealla import configs
+from lealla import configs, quiet
 from lealla.progress import Progress
 
 # Below this many points (unless num_leaves is set) every point is scored with AH and
@@ -102,7 +102,8 @@ class ScannIndex:
             anisotropic_quantization_threshold=cfg.anisotropic_threshold,
             training_sample_size=min(cfg.training_sample_size, self.size),
         )
-        self._searcher = builder.reorder(cfg.reorder).build()
+        with quiet.native_stderr_silenced():  # ScaNN's C++ training log lines
+            self._searcher = builder.reorder(cfg.reorder).build()
         if cfg.num_threads:
             self._searcher.set_num_threads(cfg.num_threads)
 
