@@ -26,6 +26,7 @@ BENCHMARKS = (
     "realistic_distillation",
     "quality_levers",
     "quality",
+    "quality_120",
 )
 
 flags.DEFINE_list("only", None, f"Run only these benchmarks (of {', '.join(BENCHMARKS)}).")

@@ -1,0 +1,33 @@
+"""Our default student at a 120-minute budget: the second quality target (>= 98% / 97%).
+
+Command: `python -m benchmarks.run_all --only=quality_120`. Same data, teacher and
+evaluation as `benchmarks/quality.py`, one row, LEALLA_BENCH_MINUTES_LONG minutes
+(default 120).
+"""
+
+from __future__ import annotations
+
+import os
+
+from benchmarks import quality
+from benchmarks import quality_common as qc
+
+MINUTES = float(os.environ.get("LEALLA_BENCH_MINUTES_LONG", "120"))
+
+
+def run() -> str:
+    title = f"## Quality per compute at {MINUTES:g} minutes"
+    if not qc.available():
+        return f"{title}\n\nSkipped: {qc.DATA} is absent (development data, not shipped).\n"
+    data = qc.prepare()
+    cache, _ = qc.build_cache("news", data.news)
+    teacher = {"name": "teacher: USE-m v3", **qc.evaluate(qc.teacher_embed(), data)}
+    row = quality.student_row(
+        "ours: default recipe, 4 x 128", data, cache, data.news, MINUTES, **quality.DEFAULT
+    )
+    return "\n".join([
+        title, "",
+        f"Command: `python -m benchmarks.run_all --only=quality_120`. As the main table, "
+        f"{MINUTES:g} minutes of training.", "",
+        *quality.table([row], teacher), "",
+    ])  # fmt: skip
