@@ -61,7 +61,7 @@ class Distiller:
         _check_inputs(config)  # before anything is written to model_dir
         os.makedirs(model_dir, exist_ok=True)
         _check_or_save_config(config, model_dir)
-        if teacher is None and _needs_teacher(config):
+        if teacher is None and _needs_teacher(config, model_dir):
             from teachers import loading
 
             teacher = loading.load_teacher(
@@ -69,6 +69,7 @@ class Distiller:
                 format=config.teacher_format, seq_length=config.teacher_seq_length,
             )  # fmt: skip
         self.teacher = teacher
+        self.teacher_dim = _teacher_dim(config, teacher)
         self.tokenizer, old_ids = student_setup.prepare_tokenizer(config, teacher, model_dir)
         self.languages = (
             student_setup.prepare_languages(config, model_dir)
@@ -158,7 +159,7 @@ class Distiller:
         width = self.student_config.embedding_dim
         built: dict[str, keras.layers.Layer] = {}
         if self.config.uses_teacher_embeddings:
-            built["projection"] = keras.layers.Dense(self.teacher.embedding_dim, name="projection")
+            built["projection"] = keras.layers.Dense(self.teacher_dim, name="projection")
             built["projection"].build((None, width))
         if self.config.objective in EMS_OBJECTIVES:
             built["xtr_head"] = heads.XtrHead(
@@ -189,7 +190,7 @@ class Distiller:
         logging.info(
             "training (objective %s, teacher %s) -> %s: global batch %d on %d replica(s), "
             "%s, student %s (%s params), vocab %d",
-            config.objective, self.teacher.handle if self.teacher else "none", self.model_dir,
+            config.objective, config.teacher or "none", self.model_dir,
             config.batch_size, self.strategy.num_replicas_in_sync,
             f"budget {format_seconds(budget)} (at most {config.steps} steps)" if budget
             else f"steps {start}..{config.steps}",
@@ -414,11 +415,33 @@ def _check_inputs(config: DistillConfig) -> None:
         )
 
 
-def _needs_teacher(config: DistillConfig) -> bool:
-    """Distillation terms, or a vocabulary (and its token-embedding init) borrowed from it."""
-    return bool(config.teacher) and (
-        config.uses_teacher_embeddings or config.vocab in ("teacher", "pruned")
-    )
+def _needs_teacher(config: DistillConfig, model_dir: str) -> bool:
+    """Whether this start needs the teacher loaded.
+
+    It does for distillation without a cache (embeddings in the step), and on a first
+    start for a vocabulary borrowed from it and the token-embedding init. A run from a
+    teacher cache that resumes reads its vocabulary from model_dir and the teacher's
+    width from the cache manifest: no teacher is loaded.
+    """
+    if not config.teacher:
+        return False
+    if config.uses_teacher_embeddings and not config.teacher_cache:
+        return True
+    resuming = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints")) is not None
+    if resuming and os.path.isdir(os.path.join(model_dir, run_layout.TOKENIZER_DIR)):
+        return False
+    return config.uses_teacher_embeddings or config.vocab in ("teacher", "pruned")
+
+
+def _teacher_dim(config: DistillConfig, teacher) -> int | None:
+    """The teacher's embedding width: from the loaded teacher, else the cache manifest."""
+    if teacher is not None:
+        return teacher.embedding_dim
+    if config.teacher_cache:
+        from teachers import embedding_cache
+
+        return int(embedding_cache.read_manifest(config.teacher_cache)["identity"]["embedding_dim"])
+    return None
 
 
 def _optimizer(config: DistillConfig, progress=None):

@@ -263,3 +263,16 @@ def test_bad_training_lines_are_named_or_skipped(teacher, tmp_path):
     run = _run(tmp_path / "run", teacher, steps=2, warmup_steps=1, train_data=(str(path),),
                on_bad_line="skip")  # fmt: skip
     assert run.train()["step"] == 2
+
+
+def test_a_cache_run_resumes_without_loading_the_teacher(trained_run, monkeypatch):
+    from teachers import loading
+
+    def no_teacher(*args, **kwargs):
+        raise AssertionError("the teacher was loaded")
+
+    monkeypatch.setattr(loading, "load_teacher", no_teacher)
+    model_dir, first = trained_run
+    resumed = Distiller(first.config, model_dir, tf.distribute.get_strategy())
+    assert resumed.teacher is None and resumed.resumed_from == 40
+    assert resumed.projection.units == first.projection.units == 512
