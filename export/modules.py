@@ -126,8 +126,9 @@ class DictEncoder(_Reusable):
     """LaBSE-v2-format encoder: the preprocessor's dict in; default/pooled/sequence out.
 
     `default` is the student's sentence embedding (unit length, what the string
-    module returns); `pooled_output` is the pooled vector before the output
-    projection and normalization; `sequence_output` the last layer's token states.
+    module returns); `pooled_output` is the pooled vector after the output
+    projection (when the student has one) and before normalization;
+    `sequence_output` the last layer's token states.
     `input_type_ids` is accepted for compatibility; the student has no segment
     embeddings, so it does not change the output.
     """

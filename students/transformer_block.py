@@ -24,7 +24,10 @@ class TransformerBlock(keras.layers.Layer):
     Args:
       num_heads: attention heads; must divide the hidden size.
       intermediate_dim: feed-forward width (4 x hidden in LEALLA).
-      dropout: dropout rate after attention and feed-forward (training only).
+      dropout: dropout rate after attention and feed-forward (training only). There is
+        no dropout on the attention probabilities (BERT and LaBSE have 0.1 there): the
+        fused `ops.dot_product_attention` (flash / cuDNN kernels on accelerators) has
+        none, and a distilled student fits a fixed teacher rather than noisy labels.
       activation: feed-forward activation: "gelu_tanh" (BERT's approximation),
         or any Keras activation name ("gelu" is the exact erf form).
       layer_norm_epsilon: LayerNorm epsilon.
