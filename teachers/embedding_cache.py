@@ -150,12 +150,20 @@ def cache_identity(
             "vocab_size": tok.vocab_size,
             "sha256": hashlib.sha256("\n".join(tok.vocabulary()).encode()).hexdigest(),
         },
+        **_embedding_settings(teacher),
         "corpus": [_source_fingerprint(s) for s in sources],
         "dtype": config.dtype,
         "shard_size": config.shard_size,
         "on_bad_line": config.on_bad_line,
         **({"augment": sorted(config.augment)} if config.augment else {}),
     }  # fmt: skip
+
+
+def _embedding_settings(teacher: teacher_lib.Teacher) -> dict:
+    """Teacher settings besides its handle that change its embeddings (packed length of
+    LaBSE-format teachers); absent for teachers without any, so older caches still match."""
+    seq_length = getattr(teacher, "seq_length", None)
+    return {"teacher_seq_length": int(seq_length)} if seq_length is not None else {}
 
 
 def read_manifest(cache_dir: str) -> dict:

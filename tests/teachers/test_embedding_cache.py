@@ -212,3 +212,17 @@ def test_iter_cache_reads_every_example_once(string_teacher, sources, tmp_path):
     rows = list(embedding_cache.iter_cache(out))
     assert len(rows) == 30 and sum(1 for r in rows if r["tgt_lang"]) == 23
     assert isinstance(rows[0]["src"], str) and rows[0]["src_emb"].shape == (16,)
+
+
+def test_cache_identity_includes_the_teachers_packed_length(hub_modules, sources, tmp_path):
+    # Silently wrong before: a cache built at --teacher_seq_length=64 resumed into one at 128.
+    out = str(tmp_path / "cache")
+    config = embedding_cache.CacheConfig(shard_size=50)
+    short = loading.load_teacher(hub_modules["labse_v1"], seq_length=64)
+    embedding_cache.build_cache(short, sources, out, config)
+    with pytest.raises(
+        embedding_cache.CacheMismatchError, match="teacher_seq_length: cache has 64, asked 128"
+    ):
+        embedding_cache.build_cache(
+            loading.load_teacher(hub_modules["labse_v1"]), sources, out, config
+        )
