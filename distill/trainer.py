@@ -309,6 +309,8 @@ class Distiller:
         if config.jit_compile and strategy.num_replicas_in_sync == 1:
             losses_and_grads = tf.function(losses_and_grads, jit_compile=True)
 
+        loss_scaled = isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer)
+
         def replica_step(batch):
             if teacher_embed is not None:  # strings stay outside the compiled part
                 batch = {
@@ -317,9 +319,13 @@ class Distiller:
                     "tgt_emb": teacher_embed(batch["tgt"]),
                 }
             losses, grads = losses_and_grads(batch)
-            finite = tf.math.is_finite(losses["total"]) & tf.math.is_finite(
-                tf.linalg.global_norm([g for g in grads if g is not None])
-            )
+            finite = tf.math.is_finite(losses["total"])
+            if not loss_scaled:
+                finite &= tf.math.is_finite(
+                    tf.linalg.global_norm([g for g in grads if g is not None])
+                )
+            # With a loss scale, overflowing (scaled) gradients are the optimizer's
+            # business: it skips the step and lowers the scale.
             self.optimizer.apply_gradients(zip(grads, self.variables, strict=True))
             return {**losses, "nonfinite": 1.0 - tf.cast(finite, tf.float32)}
 

@@ -276,3 +276,23 @@ def test_a_cache_run_resumes_without_loading_the_teacher(trained_run, monkeypatc
     resumed = Distiller(first.config, model_dir, tf.distribute.get_strategy())
     assert resumed.teacher is None and resumed.resumed_from == 40
     assert resumed.projection.units == first.projection.units == 512
+
+
+def test_float16_overflow_skips_the_step_and_lowers_the_loss_scale(teacher, tmp_path, monkeypatch):
+    # Wrong before: the finite check saw the loss-scaled gradients and stopped the run.
+    real = objective.lealla_losses
+    calls = tf.Variable(0)
+
+    def overflowing(*args, **kwargs):
+        losses = real(*args, **kwargs)
+        calls.assign_add(1)
+        blow_up = tf.where(tf.equal(calls, 3), 1e30, 1.0)  # finite loss, infinite scaled grads
+        return {**losses, "total": losses["total"] * blow_up}
+
+    monkeypatch.setattr(objective, "lealla_losses", overflowing)
+    run = _run(tmp_path / "run", teacher, steps=6, warmup_steps=1, checkpoint_every=6,
+               dtype_policy="mixed_float16")  # fmt: skip
+    scale = float(run.optimizer.dynamic_scale.numpy())
+    metrics = run.train()
+    assert metrics["step"] == 6
+    assert float(run.optimizer.dynamic_scale.numpy()) < scale
