@@ -107,24 +107,24 @@ def _load_path_or_handle(handle, name, preprocessor, fmt, seq_length, spec):
     if fmt == registry.STRING:
         tok = _string_module_tokenizer(path, metadata)
         normalized = spec.normalized if spec else bool(metadata.get("normalized", False))
-        result = teacher_lib.StringTeacher(module, name, 0, normalized, tok)
+        table_fn = None
         if metadata.get("token_table") == "usem3_quantized":
             from teachers import use_multilingual
 
-            result.token_table_fn = lambda: use_multilingual.dequantized_table(module)
+            table_fn = lambda: use_multilingual.dequantized_table(module)  # noqa: E731
+        result = teacher_lib.StringTeacher(module, name, None, normalized, tok, table_fn)
     elif fmt == registry.LABSE_V2:
         if not preprocessor:
             raise ValueError(f"{name}: a LaBSE-v2-format encoder needs its preprocessor handle")
         pre = hub.load(resolve_handle(preprocessor))
         result = teacher_lib.LabseV2Teacher(
-            module, pre, name, 0, _vocab_tokenizer(module), seq_length=seq_length
+            module, pre, name, None, _vocab_tokenizer(module), seq_length=seq_length
         )
     else:
         tok = _vocab_tokenizer(module)
         if tok is None:
             raise ValueError(f"{name}: a LaBSE-v1-format module must carry vocab_file")
-        result = teacher_lib.LabseV1Teacher(module, name, 0, tok, seq_length=seq_length)
-    result.embedding_dim = _probe_dim(result)
+        result = teacher_lib.LabseV1Teacher(module, name, None, tok, seq_length=seq_length)
     if spec is not None and result.embedding_dim != spec.embedding_dim:
         raise ValueError(
             f"{name}: module returns {result.embedding_dim}-d embeddings; the registry "
@@ -148,13 +148,6 @@ def _detect_format(module, path: str) -> str:
         f"cannot tell the format of the SavedModel at {path}: pass format= "
         f"(--teacher_format) one of {registry.FORMATS}, and preprocessor= for labse_v2"
     )
-
-
-def _probe_dim(t: teacher_lib.Teacher) -> int:
-    out = t.raw_embed(tf.constant(_PROBE))
-    if out.shape.rank != 2 or out.shape[0] != 1:
-        raise ValueError(f"{t.handle}: expected [N, d] embeddings, got shape {out.shape}")
-    return int(out.shape[-1])
 
 
 def _vocab_tokenizer(module):

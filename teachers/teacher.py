@@ -32,17 +32,30 @@ class Teacher(tf.Module):
     def __init__(
         self,
         handle: str,
-        embedding_dim: int,
+        embedding_dim: int | None,
         normalized: bool,
         tokenizer: tokenizer_lib.Tokenizer | None,
+        token_table_fn: Callable[[], np.ndarray] | None = None,
     ):
         super().__init__(name="teacher")
         self.handle = handle
-        self.embedding_dim = embedding_dim
+        self.embedding_dim = embedding_dim  # None until `_complete` probes the module
         self.normalized = normalized
         self.tokenizer = tokenizer
-        # Set by the loader for modules whose table is not a plain float variable.
-        self.token_table_fn: Callable[[], np.ndarray] | None = None
+        # For modules whose token table is not a plain float variable (USE-m's is uint8).
+        self.token_table_fn = token_table_fn
+
+    def _complete(self) -> None:
+        """Ends every subclass's __init__: probes the module for d when it was not given.
+
+        Raises:
+          ValueError: the module does not return [N, d] embeddings.
+        """
+        if self.embedding_dim is None:
+            out = self.raw_embed(tf.constant(["dimension probe"]))
+            if out.shape.rank != 2 or out.shape[0] != 1:
+                raise ValueError(f"{self.handle}: expected [N, d] embeddings, got {out.shape}")
+            self.embedding_dim = int(out.shape[-1])
 
     def token_embeddings(self) -> np.ndarray | None:
         """The teacher's token embedding table [vocab_size, d_tok] float32, if found.
@@ -90,9 +103,18 @@ class StringTeacher(Teacher):
 
     format = "string"
 
-    def __init__(self, module, handle: str, embedding_dim: int, normalized: bool, tokenizer=None):
-        super().__init__(handle, embedding_dim, normalized, tokenizer)
+    def __init__(
+        self,
+        module,
+        handle: str,
+        embedding_dim: int | None,
+        normalized: bool,
+        tokenizer=None,
+        token_table_fn: Callable[[], np.ndarray] | None = None,
+    ):
+        super().__init__(handle, embedding_dim, normalized, tokenizer, token_table_fn)
         self.module = module
+        self._complete()
 
     def raw_embed(self, texts: tf.Tensor) -> tf.Tensor:
         out = self.module(texts)
@@ -116,7 +138,7 @@ class LabseV2Teacher(Teacher):
         encoder,
         preprocessor,
         handle: str,
-        embedding_dim: int,
+        embedding_dim: int | None,
         tokenizer=None,
         seq_length: int = _DEFAULT_SEQ_LENGTH,
     ):
@@ -124,6 +146,7 @@ class LabseV2Teacher(Teacher):
         self.encoder = encoder
         self.preprocessor = preprocessor
         self.seq_length = seq_length
+        self._complete()
 
     def encoder_module(self):
         return self.encoder
@@ -151,7 +174,7 @@ class LabseV1Teacher(Teacher):
         self,
         module,
         handle: str,
-        embedding_dim: int,
+        embedding_dim: int | None,
         tokenizer: tokenizer_lib.Tokenizer,
         seq_length: int = _DEFAULT_SEQ_LENGTH,
     ):
@@ -159,6 +182,7 @@ class LabseV1Teacher(Teacher):
         self.module = module
         self.packer = packing.Packer(tokenizer, seq_length)
         self.seq_length = seq_length
+        self._complete()
 
     def raw_embed(self, texts: tf.Tensor) -> tf.Tensor:
         inputs = packing.pad_to_length(
