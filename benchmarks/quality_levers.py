@@ -19,6 +19,8 @@ from absl import logging
 from benchmarks import quality_common as qc
 
 STEPS = int(os.environ.get("LEALLA_BENCH_LEVER_STEPS", "800"))
+# Report only rows already measured (e.g. when a long run was stopped part way).
+DONE_ONLY = os.environ.get("LEALLA_BENCH_DONE_ONLY", "") not in ("", "0")
 
 # name -> (training sets, overrides). "news": news-parallel; "mono": + ud-mono; "aug":
 # news-parallel with one augmented variant of every example in the cache.
@@ -38,8 +40,12 @@ def _slug(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name).strip("_")[:60] + f"_{STEPS}"
 
 
+def _result_path(name: str) -> str:
+    return os.path.join(qc.WORK, "results", f"{_slug(name)}.json")
+
+
 def _row(name: str, sets: str, overrides: dict, data: qc.Data, caches: dict, teacher_mono):
-    path = os.path.join(qc.WORK, "results", f"{_slug(name)}.json")
+    path = _result_path(name)
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
             return json.load(f)
@@ -71,7 +77,8 @@ def run() -> str:
     teacher = qc.teacher_embed()
     teacher_mono = teacher(qc.mono_dev_texts(data))
     t = qc.evaluate(teacher, data)
-    rows = [_row(name, sets, extra, data, caches, teacher_mono) for name, sets, extra in ROWS]
+    todo = [r for r in ROWS if not DONE_ONLY or os.path.isfile(_result_path(r[0]))]
+    rows = [_row(name, sets, extra, data, caches, teacher_mono) for name, sets, extra in todo]
     lines = [
         title,
         "",
