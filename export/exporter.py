@@ -27,9 +27,9 @@ import tensorflow as tf
 from absl import logging
 
 from export import model_card, modules, restore
-from lealla import configs, demo_corpus, run_layout
+from lealla import configs, demo_corpus, module_metadata, run_layout
 
-METADATA_FILE = "lealla_export.json"
+METADATA_FILE = module_metadata.EXPORT_FILE
 CARD_FILE = "README.md"
 LABSE_DIR = "labse_format"
 PREPROCESSOR_DIR = os.path.join(LABSE_DIR, "preprocessor")
@@ -100,9 +100,7 @@ def export_model(
             _save_labse_pair(encoder, vocab_asset, tmp)
         checks = verify_export(tmp, encoder, config.tolerance, config.labse_format)
         metadata = _metadata(model_dir, encoder, checkpoint, config, checks)
-        configs.atomic_write_text(
-            os.path.join(tmp, METADATA_FILE), json.dumps(metadata, indent=2) + "\n"
-        )
+        module_metadata.write(os.path.join(tmp, METADATA_FILE), metadata)
         configs.atomic_write_text(os.path.join(tmp, CARD_FILE), model_card.render(metadata))
         configs.normalize_permissions(tmp)  # readable by a serving account
         _replace(tmp, out)

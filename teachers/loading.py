@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import glob
-import json
 import os
 
 import tensorflow as tf
 
+from lealla import module_metadata
 from lealla.tokenization import sentencepiece, wordpiece
 from teachers import registry
 from teachers import teacher as teacher_lib
 
-METADATA_FILE = "lealla_teacher.json"
-# Written by `lealla export` beside a student's SavedModel (same keys: format,
-# normalized, sentencepiece_model or vocab_file + tokenizer.lower_case).
-EXPORT_METADATA_FILE = "lealla_export.json"
 _REMOTE_PREFIXES = ("http://", "https://", "gs://")
 _PROBE = ["hello world"]
 
@@ -99,16 +95,16 @@ def _load_path_or_handle(handle, name, preprocessor, fmt, seq_length, spec):
     import tensorflow_hub as hub
 
     path = resolve_handle(handle)
-    metadata = _read_metadata(path)
-    fmt = fmt or metadata.get("format")
+    metadata = module_metadata.read(path)
+    fmt = fmt or metadata.format
     module = hub.load(path)
     if fmt is None:
         fmt = registry.LABSE_V2 if preprocessor else _detect_format(module, path)
     if fmt == registry.STRING:
         tok = _string_module_tokenizer(path, metadata)
-        normalized = spec.normalized if spec else bool(metadata.get("normalized", False))
+        normalized = spec.normalized if spec else metadata.normalized
         table_fn = None
-        if metadata.get("token_table") == "usem3_quantized":
+        if metadata.token_table == "usem3_quantized":
             from teachers import use_multilingual
 
             table_fn = lambda: use_multilingual.dequantized_table(module)  # noqa: E731
@@ -162,29 +158,19 @@ def _vocab_tokenizer(module):
     return wordpiece.WordpieceTokenizer.from_vocab_file(path, lower_case=lower)
 
 
-def _string_module_tokenizer(path: str, metadata: dict):
-    if "sentencepiece_model" in metadata:
+def _string_module_tokenizer(path: str, metadata: module_metadata.ModuleMetadata):
+    if metadata.sentencepiece_model:
         return sentencepiece.SentencepieceTokenizer.from_model_file(
-            os.path.join(path, metadata["sentencepiece_model"])
+            os.path.join(path, metadata.sentencepiece_model)
         )
-    if "vocab_file" in metadata:
-        lower = bool(metadata.get("tokenizer", {}).get("lower_case", False))
+    if metadata.vocab_file:
         return wordpiece.WordpieceTokenizer.from_vocab_file(
-            os.path.join(path, metadata["vocab_file"]), lower_case=lower
+            os.path.join(path, metadata.vocab_file), lower_case=metadata.lower_case
         )
     vocabs = sorted(glob.glob(os.path.join(path, "assets", "*vocab*.txt")))
     if vocabs:
         return wordpiece.WordpieceTokenizer.from_vocab_file(vocabs[0])
     return None
-
-
-def _read_metadata(path: str) -> dict:
-    for name in (METADATA_FILE, EXPORT_METADATA_FILE):
-        file = os.path.join(path, name)
-        if os.path.isfile(file):
-            with open(file, encoding="utf-8") as f:
-                return json.load(f)
-    return {}
 
 
 def _is_remote(handle: str) -> bool:

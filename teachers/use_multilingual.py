@@ -23,7 +23,6 @@ exactly as the wheel does.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -31,8 +30,8 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from lealla import configs
-from teachers import loading, usem3_assets
+from lealla import configs, module_metadata
+from teachers import usem3_assets
 
 EMBEDDING_DIM = 512
 VOCAB_SIZE = 128_000  # SentencePiece pieces; the quantized table has 17 x 7,530 rows
@@ -166,7 +165,7 @@ def ensure_module(cache_root: str | None = None) -> str:
     a killed build leaves nothing that a later run would mistake for a module.
     """
     path = module_path(cache_root)
-    if os.path.isfile(os.path.join(path, loading.METADATA_FILE)):
+    if os.path.isfile(os.path.join(path, module_metadata.TEACHER_FILE)):
         return path
     parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)
@@ -178,19 +177,17 @@ def ensure_module(cache_root: str | None = None) -> str:
         tf.saved_model.save(module, tmp)
         os.makedirs(os.path.join(tmp, "assets"), exist_ok=True)
         configs.atomic_write_bytes(os.path.join(tmp, "assets", _SP_ASSET), sp_model)
-        configs.atomic_write_text(
-            os.path.join(tmp, loading.METADATA_FILE),
-            json.dumps(
-                {"handle": HANDLE, "embedding_dim": EMBEDDING_DIM, "normalized": True,
-                 "format": "string", "sentencepiece_model": "assets/" + _SP_ASSET,
-                 "token_table": "usem3_quantized"},
-                indent=2,
-            ),
+        module_metadata.write(
+            os.path.join(tmp, module_metadata.TEACHER_FILE),
+            {"handle": HANDLE, "embedding_dim": EMBEDDING_DIM, "normalized": True,
+             "format": "string", "sentencepiece_model": "assets/" + _SP_ASSET,
+             "token_table": "usem3_quantized"},
         )  # fmt: skip
         try:
             os.rename(tmp, path)
         except OSError:
-            if not os.path.isfile(os.path.join(path, loading.METADATA_FILE)):  # lost a race: fine
+            # Another process built it first: fine.
+            if not os.path.isfile(os.path.join(path, module_metadata.TEACHER_FILE)):
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

