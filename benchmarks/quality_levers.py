@@ -87,8 +87,9 @@ def run() -> str:
         "",
         f"Command: `python -m benchmarks.run_all --only=quality_levers`. Teacher USE-m (512 d). "
         f"Every row: demo_small (4 x 128), pruned teacher vocabulary, PCA init, batch 64, "
-        f"{STEPS} steps, learning rate 1e-3, from a teacher cache (news-parallel alone: "
-        f"built in {news_seconds:.0f} s when first made). Dev: PUD lines 0-199 and kNN@10 "
+        f"{STEPS} steps, learning rate 1e-3, from a teacher cache"
+        + (f" (news-parallel: built in {news_seconds:.0f} s)" if news_seconds else "")
+        + ". Dev: PUD lines 0-199 and kNN@10 "
         f"agreement with the teacher on {qc.MONO_DEV_LINES} held-out ud-mono lines per "
         f"language; test: PUD lines 200-998 and all 400 demo sentences per language. "
         f"Accuracy: xx <-> en retrieval, mean of both directions and of 13 languages.",
@@ -104,11 +105,15 @@ def run() -> str:
             f"{qc.mean(r['pud_test']):.3f} | {qc.mean(r['demo400']):.3f} | "
             f"{qc.mean(r['demo400']) / qc.mean(t['demo400']):.0%} |"
         )
-    worst = min(rows[-1]["demo400"], key=rows[-1]["demo400"].get)
+    best = max(rows, key=lambda r: qc.mean(r["pud_dev"]))
+    worst = min(best["demo400"], key=best["demo400"].get)
+    missing = [name for name, _, _ in ROWS if name not in {r["name"] for r in rows}]
     lines += [
         "",
-        f"Weakest demo-400 language of the last row: {worst} "
-        f"({rows[-1]['demo400'][worst]:.3f} vs teacher {t['demo400'][worst]:.3f}).",
-        "",
+        f"Best on dev: {best['name']}; its weakest demo-400 language: {worst} "
+        f"({best['demo400'][worst]:.3f} vs teacher {t['demo400'][worst]:.3f}).",
     ]
+    if missing:
+        lines.append(f"Not measured yet (the run was stopped part way): {', '.join(missing)}.")
+    lines.append("")
     return "\n".join(lines)
