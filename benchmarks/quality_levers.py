@@ -33,6 +33,8 @@ ROWS: tuple[tuple[str, str, dict], ...] = (
     ("+ augmented variants (share 0.3)", "aug", {**_BASE, "mono_share": 0.3}),
     ("+ cross-lingual targets", "news", {"cross_weight": 1.0}),
     ("+ teacher-bank contrastive", "news", {**_BASE, "bank_weight": 1.0}),
+    ("+ cross-lingual targets + teacher-bank contrastive", "news",
+     {"cross_weight": 1.0, "bank_weight": 1.0}),
     ("no dropout", "news", {**_BASE, "student_overrides": {"dropout": 0.0}}),
     ("AMS off", "news", {**_BASE, "ams_weight": 0.0}),
 )  # fmt: skip

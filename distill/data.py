@@ -91,7 +91,7 @@ def teacher_bank(config: DistillConfig, size: int) -> np.ndarray:
     start, so a resumed run uses the same bank.
     """
     if not config.teacher_cache:
-        raise ValueError("bank_weight > 0 needs --teacher_cache (the bank is read from it)")
+        raise ValueError("the bank of teacher embeddings is read from --teacher_cache")
     from teachers import embedding_cache
 
     input_config = pipeline.InputConfig(

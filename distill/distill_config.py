@@ -74,8 +74,8 @@ class DistillConfig(ConfigMixin):
       cross_weight: cross-lingual feature targets: each side of a pair is also pulled
         to the teacher's embedding of the other side (Reimers & Gurevych 2020).
       bank_weight, bank_size, bank_temperature: contrastive distillation against the
-        teacher embeddings of the global batch plus a bank of `bank_size` cached
-        teacher embeddings of other sentences (teacher cache only).
+        teacher embeddings of the global batch plus, for a run from a teacher cache, a
+        bank of `bank_size` cached teacher embeddings of other sentences.
       xtr_weight: XTR term (EMS objectives).
       xtr_sampled: 0 for XTR's full vocabulary softmax, else a sampled softmax over
         the batch's target tokens plus this many random ids (large vocabularies).

@@ -115,8 +115,8 @@ flags.DEFINE_float(
 )  # fmt: skip
 flags.DEFINE_float(
     "bank_weight", _DEFAULTS.bank_weight,
-    "Contrastive distillation: find the teacher's embedding among the batch's and a bank of "
-    "cached ones (needs --teacher_cache).",
+    "Contrastive distillation: find the teacher's embedding among the batch's and (with "
+    "--teacher_cache) a bank of cached ones.",
 )  # fmt: skip
 flags.DEFINE_integer("bank_size", _DEFAULTS.bank_size, "Cached teacher embeddings in the bank.")
 flags.DEFINE_float(

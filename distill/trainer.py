@@ -145,9 +145,11 @@ class Distiller:
             else:
                 student_setup.init_from_teacher(self.student, teacher, old_ids)
         self.encoder = SentenceEncoder(self.tokenizer, self.student, config.seq_length)
+        # Cached teacher embeddings of other sentences as extra negatives (cache-fed runs;
+        # with the teacher in the loop the term uses the batch's teacher embeddings only).
         self.bank = (
             tf.constant(data.teacher_bank(config, config.bank_size))
-            if config.bank_weight and config.bank_size
+            if config.bank_weight and config.bank_size and config.teacher_cache
             else None
         )
         self._dev = _load_dev(config.dev_data, config.on_bad_line)
