@@ -91,7 +91,9 @@ def test_ems_plus_distill_runs(teacher, tmp_path):
         seq_length=16, bucket_lengths=(16,),
     )  # fmt: skip
     metrics = distiller.train()
-    assert set(metrics["losses"]) == {"total", "xtr", "contrastive", "feature", "logit", "cross"}
+    assert set(metrics["losses"]) == {
+        "total", "xtr", "contrastive", "feature", "logit", "cross", "bank"
+    }  # fmt: skip
     assert all(np.isfinite(v) for v in metrics["losses"].values())
     assert metrics["losses"]["feature"] > 0 and metrics["losses"]["xtr"] > 0
     latest = distiller.manager.latest_checkpoint
