@@ -55,7 +55,7 @@ def test_default_recipe_learns_and_does_not_collapse(teacher, tmp_path):
     assert last < first
     # A collapsed student (the mean embedding) retrieves at chance: 1/50 = 0.02.
     assert metrics["dev_accuracy"] > 0.08, metrics
-    # Student-teacher cosine (through the projection) beats the mean-embedding baseline.
+    # Student-teacher fidelity through the projection.
     texts = demo_corpus.read_split("dev", "de")
     target = teacher.embed(tf.constant(texts)).numpy()
     inputs = distiller.packer(tf.constant(texts))
@@ -64,10 +64,12 @@ def test_default_recipe_learns_and_does_not_collapse(teacher, tmp_path):
         "pooled_output"
     ]
     projected = tf.math.l2_normalize(distiller.projection(pooled), -1).numpy()
-    student_cos = np.mean(np.sum(projected * target, -1))
-    mean = teacher.embed(tf.constant(demo_corpus.read_split("train", "de"))).numpy().mean(0)
-    baseline_cos = np.mean(target @ (mean / np.linalg.norm(mean)))
-    assert student_cos > baseline_cos + 0.02, (student_cos, baseline_cos)
+    # Each projected student embedding finds its own sentence's teacher embedding among
+    # the 50 (chance 0.02); a collapsed student (one vector for all) cannot. (The raw
+    # cosine is no test here: the default contrastive term ignores the teacher's common
+    # mean direction, which a mean-embedding baseline scores on.)
+    fidelity = np.mean(np.argmax(projected @ target.T, axis=1) == np.arange(len(texts)))
+    assert fidelity > 0.2, fidelity
     saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert saved["dev_accuracy"] == pytest.approx(metrics["dev_accuracy"])
     assert json.loads((tmp_path / "run" / "best" / "best.json").read_text())["step"] == 300
