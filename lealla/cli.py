@@ -146,7 +146,6 @@ def command_help(name: str, module) -> str:
 def quiet_third_party_logging() -> None:
     """Silences TensorFlow's C++ and Python chatter (CUDA probing, oneDNN notes, ...)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1"))
     os.environ.setdefault("GLOG_minloglevel", "2")
     import logging as std_logging
 
