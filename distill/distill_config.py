@@ -9,7 +9,7 @@ from distill.losses.contrastive import DEFAULT_TEMPERATURE as DEFAULT_CONTRASTIV
 from distill.losses.feature_distillation import KINDS as FEATURE_KINDS
 from distill.losses.logit_distillation import DEFAULT_SCALE as DEFAULT_LOGIT_SCALE
 from distill.losses.teacher_contrastive import DEFAULT_TEMPERATURE as DEFAULT_BANK_TEMPERATURE
-from lealla import pipeline, textio
+from lealla import pipeline, sampling, textio
 from lealla.configs import ConfigMixin
 
 # lealla: AMS + feature + logit distillation; ems: XTR + contrastive, no teacher;
@@ -169,10 +169,7 @@ class DistillConfig(ConfigMixin):
                 f"got {self.bucket_lengths}"
             )
         textio.check_on_bad_line(self.on_bad_line)
-        if self.mono_share is not None and not 0.0 <= self.mono_share < 1.0:
-            raise ValueError(f"mono_share must be in [0, 1), got {self.mono_share}")
-        if self.min_share < 0:
-            raise ValueError(f"min_share must be >= 0, got {self.min_share}")
+        sampling.check_shares(self.mono_share, self.min_share)
         if self.train_minutes < 0:
             raise ValueError(f"train_minutes must be >= 0, got {self.train_minutes}")
         self._check_objective()

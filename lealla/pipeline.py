@@ -53,10 +53,7 @@ class InputConfig(ConfigMixin):
     min_share: float = 0.0
 
     def __post_init__(self):
-        if self.mono_share is not None and not 0.0 <= self.mono_share < 1.0:
-            raise ValueError(f"mono_share must be in [0, 1), got {self.mono_share}")
-        if self.min_share < 0:
-            raise ValueError(f"min_share must be >= 0, got {self.min_share}")
+        sampling.check_shares(self.mono_share, self.min_share)
         if self.temperature < 1.0:
             raise ValueError(f"temperature must be >= 1, got {self.temperature}")
         if self.shuffle_buffer < 0:

@@ -42,6 +42,14 @@ def temperature_weights(counts: Mapping[str, int], temperature: float) -> dict[s
     return {g: v / z for g, v in unnorm.items()}
 
 
+def check_shares(mono_share: float | None, min_share: float) -> None:
+    """Raises ValueError unless mono_share is None or in [0, 1) and min_share >= 0."""
+    if mono_share is not None and not 0.0 <= mono_share < 1.0:
+        raise ValueError(f"mono_share must be in [0, 1), got {mono_share}")
+    if min_share < 0:
+        raise ValueError(f"min_share must be >= 0, got {min_share}")
+
+
 def mixture_weights(
     counts: Mapping[str, int],
     temperature: float,
