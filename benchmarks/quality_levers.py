@@ -42,7 +42,7 @@ AUGMENT = ("span", "prefix", "case", "punct")
 
 
 def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name).strip("_")[:60] + f"_{STEPS}"
+    return f"{qc.slug(name)}_{STEPS}"
 
 
 def _result_path(name: str) -> str:
