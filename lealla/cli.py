@@ -90,8 +90,10 @@ def run(argv: list[str] | None = None) -> None:
     if any(a in ("-h", "--help", "--helpshort") for a in args):
         print(command_help(name, module))
         sys.exit(0)
+    # Commands running Beam pipelines leave the flags they do not know to the runner.
+    known_only = getattr(module, "PASSES_UNKNOWN_FLAGS", False)
     try:
-        flags.FLAGS([prog, *args])
+        flags.FLAGS([prog, *args], known_only=known_only)
     except flags.Error as e:
         _fail(prog, f"usage error: {e} ({prog} --help lists its flags)", USAGE_EXIT)
 
@@ -107,7 +109,10 @@ def run(argv: list[str] | None = None) -> None:
                 raise
             _fail(prog, f"error: {_one_line(e)}", DATA_EXIT)
 
-    app.run(main, argv=[prog, *args])
+    if known_only:
+        app.run(main, argv=[prog, *args], flags_parser=lambda a: flags.FLAGS(a, known_only=True))
+    else:
+        app.run(main, argv=[prog, *args])
 
 
 # Errors that are about the user's data, files or environment, not bugs: one line.
@@ -151,6 +156,12 @@ def quiet_third_party_logging() -> None:
 
     for name in ("tensorflow", "h5py", "matplotlib", "absl.flags"):
         std_logging.getLogger(name).setLevel(std_logging.ERROR)
+    # Beam relays its workers' tracebacks; a failed pipeline is reported in one line.
+    std_logging.getLogger("apache_beam").setLevel(std_logging.CRITICAL)
+    # Beam warns on the root logger, at import, that Google Cloud clients are absent.
+    std_logging.getLogger().addFilter(
+        lambda record: "apitools not found" not in record.getMessage()
+    )
 
 
 if __name__ == "__main__":

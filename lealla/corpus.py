@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
-from lealla import languages, textio
+from lealla import fileio, languages, line_shards, textio
 
 TSV = "tsv"
 ALIGNED = "aligned"
@@ -141,7 +141,7 @@ def source_from_path(path: str) -> CorpusSource:
     if name.endswith(".tsv"):
         textio.require_file(path, "parallel TSV file")
         return _tsv_source(path, parts[-2] if len(parts) >= 2 else "")
-    if not os.path.exists(path) and _PAIR_RE.match(parts[-1]):
+    if not fileio.exists(path) and _PAIR_RE.match(parts[-1]):
         return _aligned_source(path, parts[-1])
     textio.require_file(path, "corpus file")
     if len(parts) >= 3 and _PAIR_RE.match(parts[-2]):
@@ -191,6 +191,28 @@ def read_examples(
         for _, example in _iter_indexed(source, on_bad_line, report, bad=None):
             if example is not None:
                 yield example
+
+
+def read_shard(
+    source: CorpusSource,
+    shard: line_shards.LineShard,
+    *,
+    on_bad_line: str = "error",
+    report: textio.BadLineReport | None = None,
+) -> list[Example]:
+    """The validated examples of one planned shard of `source` (see `line_shards.plan`),
+    bad lines handled as `read_examples` does, named by their line number in the file."""
+    textio.check_on_bad_line(on_bad_line)
+    report = report if report is not None else textio.BadLineReport()
+    examples = []
+    for line_no, raws in line_shards.read_rows(source.paths, shard):
+        try:
+            examples.append(_parse_row(source, line_no, raws))
+        except textio.CorpusError as e:
+            if on_bad_line == "error":
+                raise
+            report.add(e)
+    return examples
 
 
 def _iter_indexed(source, on_bad_line, report, bad):
@@ -273,7 +295,7 @@ def _demo_sources(spec: str) -> list[CorpusSource]:
 
 def _expand(spec: str) -> list[str]:
     if glob.has_magic(spec):
-        matches = sorted(glob.glob(spec))
+        matches = fileio.glob_files(spec)
         if not matches:
             raise FileNotFoundError(f"no corpus file matches {spec!r}")
         return matches

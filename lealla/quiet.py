@@ -33,3 +33,36 @@ def native_stderr_silenced():
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+@contextlib.contextmanager
+def worker_output_to(log_path: str):
+    """Sends what child processes (Beam's workers) write to stderr into `log_path`, while
+    this process's own Python output (progress, errors) still reaches the console.
+
+    Workers inherit file descriptor 2; they log their start-up and shutdown at INFO and
+    third-party import warnings before any option can lower it. A no-op with --verbose.
+    """
+    if verbose():
+        yield
+        return
+    from absl import logging as absl_logging
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    console = os.fdopen(os.dup(saved), "w", buffering=1, encoding="utf-8", errors="replace")
+    handler = absl_logging.get_absl_handler().python_handler
+    old_stderr, old_stream = sys.stderr, handler.stream
+    try:
+        with open(log_path, "ab") as log:
+            os.dup2(log.fileno(), 2)
+        sys.stderr = console
+        handler.setStream(console)
+        yield
+    finally:
+        console.flush()
+        sys.stderr = old_stderr
+        handler.setStream(old_stream)
+        os.dup2(saved, 2)
+        os.close(saved)
+        console.close()

@@ -8,6 +8,8 @@ import os
 import re
 from collections.abc import Iterator
 
+from lealla import fileio
+
 ON_BAD_LINE_CHOICES = ("error", "skip")
 # Only ASCII whitespace is stripped, exactly as tf.strings.strip does in the tf.data
 # pipeline, so the Python scan and the graph agree on what an empty field is.
@@ -58,9 +60,9 @@ def check_on_bad_line(on_bad_line: str) -> None:
 
 def require_file(path: str, what: str = "file") -> None:
     """Raises FileNotFoundError naming `path` unless it is an existing regular file."""
-    if not os.path.exists(path):
+    if not fileio.exists(path):
         raise FileNotFoundError(f"{what} not found: {path}")
-    if not os.path.isfile(path):
+    if not fileio.is_remote(path) and not os.path.isfile(path):
         raise FileNotFoundError(f"{what} is not a regular file: {path}")
 
 
@@ -139,7 +141,7 @@ def iter_raw_lines(path: str) -> Iterator[bytes]:
     agree between the Python scan and the tf.data pipeline.
     """
     require_file(path)
-    with open(path, "rb") as f:
+    with fileio.open_read(path) as f:
         for raw in f:
             yield raw[:-1] if raw.endswith(b"\n") else raw
 

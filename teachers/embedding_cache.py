@@ -9,9 +9,13 @@ Layout of a cache folder:
                           src, tgt, src_lang, tgt_lang (bytes) and src_emb, tgt_emb
                           (raw float16/float32 bytes; tgt_emb empty for monolingual)
 
-Shards are written to a temp file and renamed; the manifest is rewritten (atomically)
-after each one, so a killed run resumes from its last finished shard. A cache
-whose identity differs from the request is refused, naming what differs.
+The corpus is planned as shards of lines (`lealla.line_shards`), each embedded on its
+own by this process or by a Beam pipeline's workers (`lealla.shard_runner`): a shard
+file is written under a temp name and renamed, then its record (NNN-SSSSS.json: size,
+sha256, counts) is published; the manifest, written first with the identity alone, gets
+all records and `complete` at the end. A killed run resumes with the shards it lacks;
+every runner writes the same files. A cache whose identity differs from the request is
+refused, naming what differs.
 """
 
 from __future__ import annotations
@@ -20,14 +24,13 @@ import dataclasses
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from lealla import configs, corpus, pipeline, textio
-from lealla.progress import Progress
+from lealla import configs, corpus, fileio, line_shards, pipeline, shard_runner, textio
 from teachers import augmentation
 from teachers import teacher as teacher_lib
 
@@ -35,6 +38,7 @@ MANIFEST = "manifest.json"
 DTYPES = ("float16", "float32")
 _FINGERPRINT_BYTES = 1 << 20  # hash the first and last MiB of each file
 _graph_only = tf.autograph.experimental.do_not_convert
+INPROCESS = shard_runner.RunnerConfig(shard_runner.INPROCESS)
 
 
 class CacheMismatchError(ValueError):
@@ -46,7 +50,7 @@ class CacheConfig(configs.ConfigMixin):
     """How a cache is built.
 
     Attributes:
-      shard_size: examples per shard (the unit of resumption).
+      shard_size: corpus lines per shard (the unit of work and of resumption).
       batch_size: sentences per teacher call.
       dtype: "float16" halves the size; "float32" keeps the teacher's exact output.
       on_bad_line: "error" or "skip", as for the corpus readers.
@@ -84,8 +88,26 @@ def build_cache(
     config: CacheConfig = CacheConfig(),
     *,
     overwrite: bool = False,
+    runner: shard_runner.RunnerConfig = INPROCESS,
+    load_teacher: Callable[[], teacher_lib.Teacher] | None = None,
 ) -> dict:
     """Embeds every example of `sources` with `teacher` into `out_dir` (resumable).
+
+    The corpus is planned as shards of `config.shard_size` lines (`line_shards`); each
+    shard is validated, embedded and published on its own, by this process or by the
+    workers of a Beam pipeline (`runner`); the manifest is written last. Every runner
+    writes the same files.
+
+    Args:
+      teacher: the teacher (its identity is checked against an existing cache; the
+        in-process runner also embeds with it).
+      sources: the corpus.
+      out_dir: the cache folder.
+      config: shard size, batch size, dtype, bad-line policy, augmentation.
+      overwrite: replace a cache of another identity.
+      runner: where shards are embedded (`shard_runner.RunnerConfig`).
+      load_teacher: for Beam runners, a picklable function loading the same teacher
+        (called once per worker process).
 
     Returns:
       The final manifest.
@@ -93,47 +115,88 @@ def build_cache(
     Raises:
       CacheMismatchError: `out_dir` holds a cache of another identity (and not
         `overwrite`).
-      CorpusError: a bad corpus line (with on_bad_line="error"), before anything
-        is embedded.
+      CorpusError: a bad corpus line (with on_bad_line="error"), naming file and line;
+        shards published before it are kept for a rerun, and a folder this call
+        created is removed if nothing was published in it.
     """
-    index = pipeline.scan_corpus(sources, on_bad_line=config.on_bad_line)
+    if runner.runner != shard_runner.INPROCESS and load_teacher is None:
+        raise ValueError(f"the {runner.runner} runner needs load_teacher (a picklable loader)")
+    shards = line_shards.plan([s.paths for s in sources], config.shard_size)
     identity = cache_identity(teacher, sources, config)
+    created = not fileio.exists(out_dir)
     manifest = _open_manifest(out_dir, identity, overwrite)
-    done = {s["file"] for s in manifest["shards"]}
-    report = textio.BadLineReport()
-    embed = tf.function(teacher.embed, reduce_retracing=True)
-    logging.info(
-        "caching %d examples from %d source(s) with %s into %s (%d shard(s) already done)",
-        index.num_examples, len(sources), teacher.describe(), out_dir, len(done),
+    if manifest.get("complete"):
+        return manifest
+    job = _CacheShards(
+        load_teacher=load_teacher or (lambda: teacher), sources=tuple(sources),
+        out_dir=out_dir, config=config,
     )  # fmt: skip
-    with Progress("caching teacher embeddings", total=index.num_examples, unit="examples") as bar:
-        for source_id, source in enumerate(sources):
-            for shard_id, examples in _shards(source, config, report):
-                name = f"{source_id:03d}-{shard_id:05d}.tfrecord"
-                if name not in done:
-                    path = os.path.join(out_dir, name)
-                    seed = int(hashlib.sha256(name.encode()).hexdigest()[:8], 16)
-                    rows = [*examples, *augmentation.augment(examples, config.augment, seed)]
-                    groups = _write_shard(path, rows, embed, config)
-                    manifest["shards"].append(
-                        {
-                            "file": name,
-                            "source": source_id,
-                            "count": len(rows),
-                            "groups": groups,
-                            **_file_digest(path),
-                        }
-                    )
-                    _write_manifest(out_dir, manifest)
-                bar.update(len(examples))
-    manifest["shards"].sort(key=lambda s: s["file"])
+    logging.info("caching %d shard(s) of %d source(s) with %s into %s", len(shards),
+                 len(sources), teacher.describe(), out_dir)  # fmt: skip
+    try:
+        shard_runner.run(job, shards, runner, label="caching teacher embeddings")
+    except textio.CorpusError:
+        if created and not any(job.is_done(s) for s in shards):
+            _remove_folder(out_dir)
+        raise
+    manifest["shards"] = [job.record(s) for s in shards]
     manifest["complete"] = True
     manifest["num_examples"] = sum(s["count"] for s in manifest["shards"])
-    manifest["skipped_lines"] = dict(report.counts)
+    skipped: dict[str, int] = {}
+    for shard in manifest["shards"]:
+        for kind, n in shard.pop("skipped", {}).items():
+            skipped[kind] = skipped.get(kind, 0) + n
+    manifest["skipped_lines"] = skipped
     _write_manifest(out_dir, manifest)
-    if report.total:
-        logging.warning("skipped bad lines: %s", report.summary())
+    for shard in shards:  # the manifest holds their records now
+        _remove(job.record_path(shard))
+    if skipped:
+        logging.warning("skipped %d bad line(s): %s", sum(skipped.values()),
+                        ", ".join(f"{k} {v}" for k, v in skipped.items()))  # fmt: skip
     return manifest
+
+
+@dataclasses.dataclass(frozen=True)
+class _CacheShards:
+    """The cache as a sharded job: shard NNN-SSSSS -> NNN-SSSSS.tfrecord + a record of it
+    (NNN-SSSSS.json: size, sha256, counts per group, skipped lines) until the manifest
+    takes the records over."""
+
+    load_teacher: Callable[[], teacher_lib.Teacher]
+    sources: tuple[corpus.CorpusSource, ...]
+    out_dir: str
+    config: CacheConfig
+
+    def setup(self):
+        return tf.function(self.load_teacher().embed, reduce_retracing=True)
+
+    def shard_path(self, shard: line_shards.LineShard) -> str:
+        return fileio.join(self.out_dir, f"{shard.name}.tfrecord")
+
+    def record_path(self, shard: line_shards.LineShard) -> str:
+        return _record_path(self.out_dir, f"{shard.name}.tfrecord")
+
+    def is_done(self, shard: line_shards.LineShard) -> bool:
+        return fileio.exists(self.record_path(shard))
+
+    def record(self, shard: line_shards.LineShard) -> dict:
+        return json.loads(fileio.read_bytes(self.record_path(shard)))
+
+    def process(self, embed, shard: line_shards.LineShard) -> None:
+        report = textio.BadLineReport()
+        examples = corpus.read_shard(
+            self.sources[shard.source], shard, on_bad_line=self.config.on_bad_line, report=report
+        )
+        name = f"{shard.name}.tfrecord"
+        seed = int(hashlib.sha256(name.encode()).hexdigest()[:8], 16)
+        rows = [*examples, *augmentation.augment(examples, self.config.augment, seed)]
+        path = self.shard_path(shard)
+        tmp = fileio.local_temp_for(path)
+        groups = _write_shard(tmp, rows, embed, self.config)
+        record = {"file": name, "source": shard.source, "count": len(rows), "groups": groups,
+                  **_file_digest(tmp), "skipped": dict(report.counts)}  # fmt: skip
+        fileio.publish(tmp, path)
+        _write_json(self.record_path(shard), record)
 
 
 def cache_identity(
@@ -154,6 +217,7 @@ def cache_identity(
         "corpus": [_source_fingerprint(s) for s in sources],
         "dtype": config.dtype,
         "shard_size": config.shard_size,
+        "shards_by": "lines",
         "on_bad_line": config.on_bad_line,
         **({"augment": sorted(config.augment)} if config.augment else {}),
     }  # fmt: skip
@@ -167,12 +231,17 @@ def _embedding_settings(teacher: teacher_lib.Teacher) -> dict:
 
 
 def read_manifest(cache_dir: str) -> dict:
-    path = os.path.join(cache_dir, MANIFEST)
-    if not os.path.isfile(path):
+    path = fileio.join(cache_dir, MANIFEST)
+    if not fileio.exists(path):
         raise FileNotFoundError(f"no teacher-embedding cache at {cache_dir} (no {MANIFEST})")
-    manifest = configs.read_json_object(
-        path, advice="; the cache is damaged: rebuild it with `lealla cache ... --overwrite`"
-    )
+    advice = "; the cache is damaged: rebuild it with `lealla cache ... --overwrite`"
+    if fileio.is_remote(path):
+        try:
+            manifest = json.loads(fileio.read_bytes(path))
+        except ValueError as e:
+            raise ValueError(f"{path}: not valid JSON ({e}){advice}") from None
+    else:
+        manifest = configs.read_json_object(path, advice=advice)
     if "identity" not in manifest or "shards" not in manifest:
         raise ValueError(f"{path}: not a teacher-cache manifest (no identity or shards)")
     return manifest
@@ -203,12 +272,12 @@ def check_shards(cache_dir: str, manifest: dict, *, checksums: bool) -> list[str
     """Names of the manifest's shards that are missing, truncated or (with checksums) altered."""
 
     def intact(shard: dict) -> bool:
-        path = os.path.join(cache_dir, shard["file"])
-        if not os.path.isfile(path):
+        path = fileio.join(cache_dir, shard["file"])
+        if not fileio.exists(path):
             return False
         if "bytes" not in shard:  # a cache written before sizes were recorded
             return True
-        if os.path.getsize(path) != shard["bytes"]:
+        if fileio.size(path) != shard["bytes"]:
             return False
         return not checksums or _file_digest(path)["sha256"] == shard.get("sha256")
 
@@ -277,20 +346,6 @@ def iter_cache(cache_dir: str) -> Iterator[dict]:
         }  # fmt: skip
 
 
-def _shards(
-    source: corpus.CorpusSource, config: CacheConfig, report: textio.BadLineReport
-) -> Iterator[tuple[int, list[corpus.Example]]]:
-    shard: list[corpus.Example] = []
-    shard_id = 0
-    for example in corpus.read_examples([source], on_bad_line=config.on_bad_line, report=report):
-        shard.append(example)
-        if len(shard) == config.shard_size:
-            yield shard_id, shard
-            shard, shard_id = [], shard_id + 1
-    if shard:
-        yield shard_id, shard
-
-
 def _write_shard(path: str, examples: list[corpus.Example], embed, config: CacheConfig) -> dict:
     groups: dict[str, int] = {}
     np_dtype = np.dtype(config.dtype)
@@ -298,25 +353,29 @@ def _write_shard(path: str, examples: list[corpus.Example], embed, config: Cache
     parallel = [i for i, e in enumerate(examples) if e.tgt_lang]
     tgt_emb = _embed_all(embed, [examples[i].tgt for i in parallel], config.batch_size)
     tgt_rows = dict(zip(parallel, tgt_emb, strict=True))
-    tmp = path + ".tmp"
-    with tf.io.TFRecordWriter(tmp) as writer:
+    with tf.io.TFRecordWriter(path) as writer:
         for i, ex in enumerate(examples):
             key = corpus.group_key(ex.src_lang, ex.tgt_lang)
             groups[key] = groups.get(key, 0) + 1
             tgt = tgt_rows[i].astype(np_dtype).tobytes() if i in tgt_rows else b""
             writer.write(_example_proto(ex, src_emb[i].astype(np_dtype).tobytes(), tgt))
-    os.replace(tmp, path)
     return groups
 
 
 def _embed_all(embed, texts: list[str], batch_size: int) -> np.ndarray:
+    """Embeddings of `texts` in their order, computed in batches of similar length (less
+    padding for the teacher); the same batches whatever runs the shard."""
     if not texts:
         return np.zeros((0, 0), np.float32)
-    parts = [
-        embed(tf.constant(texts[i : i + batch_size])).numpy()
-        for i in range(0, len(texts), batch_size)
-    ]
-    return np.concatenate(parts)
+    order = sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))
+    out = np.empty((len(texts), 0), np.float32)
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        part = embed(tf.constant([texts[i] for i in rows])).numpy()
+        if not out.shape[1]:
+            out = np.empty((len(texts), part.shape[1]), np.float32)
+        out[rows] = part
+    return out
 
 
 def _example_proto(ex: corpus.Example, src_emb: bytes, tgt_emb: bytes) -> bytes:
@@ -331,7 +390,8 @@ def _example_proto(ex: corpus.Example, src_emb: bytes, tgt_emb: bytes) -> bytes:
         "src_emb": feature(src_emb),
         "tgt_emb": feature(tgt_emb),
     }
-    return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
+    example = tf.train.Example(features=tf.train.Features(feature=features))
+    return example.SerializeToString(deterministic=True)  # same bytes in every process
 
 
 _FEATURES = {
@@ -353,10 +413,10 @@ def _parse(record: tf.Tensor, dim: int, dtype: tf.DType) -> dict:
 
 def _file_digest(path: str) -> dict:
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with fileio.open_read(path) as f:
         for block in iter(lambda: f.read(1 << 22), b""):
             digest.update(block)
-    return {"bytes": os.path.getsize(path), "sha256": digest.hexdigest()}
+    return {"bytes": fileio.size(path), "sha256": digest.hexdigest()}
 
 
 def _file_names(fingerprints: list[dict]) -> str:
@@ -368,9 +428,9 @@ def _file_names(fingerprints: list[dict]) -> str:
 def _source_fingerprint(source: corpus.CorpusSource) -> dict:
     files = []
     for path in source.paths:
-        size = os.path.getsize(path)
+        size = fileio.size(path)
         digest = hashlib.sha256()
-        with open(path, "rb") as f:
+        with fileio.open_read(path) as f:
             digest.update(f.read(_FINGERPRINT_BYTES))
             if size > 2 * _FINGERPRINT_BYTES:
                 f.seek(size - _FINGERPRINT_BYTES)
@@ -381,44 +441,104 @@ def _source_fingerprint(source: corpus.CorpusSource) -> dict:
 
 
 def _open_manifest(out_dir: str, identity: dict, overwrite: bool) -> dict:
-    path = os.path.join(out_dir, MANIFEST)
-    if os.path.isfile(path) and not overwrite:
+    """The manifest to continue from: checks an existing cache's identity and shards
+    (damaged ones are dropped to be rebuilt) or starts an empty one; removes debris."""
+    path = fileio.join(out_dir, MANIFEST)
+    if fileio.exists(path) and not overwrite:
         manifest = read_manifest(out_dir)
-        if manifest["identity"] != identity:
+        old = manifest["identity"]
+        complete_before_plans = manifest.get("complete") and "shards_by" not in old
+        if old != identity and not (
+            complete_before_plans and old == {k: v for k, v in identity.items() if k != "shards_by"}
+        ):
             raise CacheMismatchError(
-                f"the cache at {out_dir} was built differently: "
-                f"{_differences(manifest['identity'], identity)}; "
+                f"the cache at {out_dir} was built differently: {_differences(old, identity)}; "
                 f"use another --out or pass --overwrite"
             )
-        damaged = set(check_shards(out_dir, manifest, checksums=True))
+        listed = manifest["shards"] if manifest.get("complete") else _shard_records(out_dir)
+        damaged = set(check_shards(out_dir, {"shards": listed}, checksums=True))
+        if not damaged and manifest.get("complete"):
+            logging.info("cache at %s is complete; nothing to do", out_dir)
+            return manifest
         if damaged:
+            if complete_before_plans:
+                raise CacheMismatchError(
+                    f"the cache at {out_dir} is damaged (shard(s) {', '.join(sorted(damaged))}) "
+                    f"and was built by an older version; rebuild it with --overwrite"
+                )
             logging.warning(
                 "cache at %s: shard(s) %s missing, truncated or altered: rebuilding them",
                 out_dir, ", ".join(sorted(damaged)),
             )  # fmt: skip
-            manifest["shards"] = [s for s in manifest["shards"] if s["file"] not in damaged]
-            manifest["complete"] = False
+        kept = [r for r in listed if r["file"] not in damaged]
+        if manifest.get("complete"):  # reopened to rebuild: its records become shard records
+            for record in kept:
+                _write_json(_record_path(out_dir, record["file"]), record)
+            manifest = {"identity": old, "shards": [], "complete": False}
             _write_manifest(out_dir, manifest)
-        elif manifest.get("complete"):
-            logging.info("cache at %s is complete; nothing to do", out_dir)
-        _remove_unlisted_shards(out_dir, {s["file"] for s in manifest["shards"]})
+        _remove_debris(out_dir, keep={r["file"] for r in kept})
         return manifest
-    os.makedirs(out_dir, exist_ok=True)
-    _remove_unlisted_shards(out_dir, keep=set())
+    fileio.makedirs(out_dir)
+    _remove_debris(out_dir, keep=set())
     manifest = {"identity": identity, "shards": [], "complete": False}
     _write_manifest(out_dir, manifest)
     return manifest
 
 
-def _remove_unlisted_shards(out_dir: str, keep: set[str]) -> None:
-    """Deletes shard files a killed run left behind (temp files, unrecorded shards)."""
-    for name in os.listdir(out_dir):
-        if name.endswith((".tfrecord", ".tfrecord.tmp")) and name not in keep:
-            os.remove(os.path.join(out_dir, name))
+def _record_path(out_dir: str, shard_file: str) -> str:
+    return fileio.join(out_dir, shard_file.removesuffix(".tfrecord") + ".json")
+
+
+def _shard_records(out_dir: str) -> list[dict]:
+    """Records of the shards published so far by an unfinished build."""
+    records = []
+    for path in fileio.glob_files(fileio.join(out_dir, "[0-9]*-[0-9]*.json")):
+        try:
+            records.append(json.loads(fileio.read_bytes(path)))
+        except (ValueError, UnicodeDecodeError):  # cannot happen with atomic writes; be safe
+            _remove(path)
+    return records
+
+
+def _remove_debris(out_dir: str, keep: set[str]) -> None:
+    """Deletes what a killed run left behind: temp files, shards without a record."""
+    for path in fileio.glob_files(fileio.join(out_dir, "*")):
+        name = os.path.basename(path)
+        if name == MANIFEST or not (".tmp" in name or name.endswith((".tfrecord", ".json"))):
+            continue
+        shard = name.removesuffix(".json") + ".tfrecord" if name.endswith(".json") else name
+        if ".tmp" in name or shard not in keep:
+            _remove(path)
+
+
+def _remove(path: str) -> None:
+    if fileio.is_remote(path):
+        from apache_beam.io.filesystems import FileSystems
+
+        FileSystems.delete([path])
+    elif os.path.exists(path):
+        os.remove(path)
+
+
+def _remove_folder(path: str) -> None:
+    for file in fileio.glob_files(fileio.join(path, "*")):
+        _remove(file)
+    if not fileio.is_remote(path):
+        os.rmdir(path)
+
+
+def _write_json(path: str, value: dict) -> None:
+    tmp = fileio.local_temp_for(path)
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(value, f)
+    fileio.publish(tmp, path)
 
 
 def _write_manifest(out_dir: str, manifest: dict) -> None:
-    configs.atomic_write_text(os.path.join(out_dir, MANIFEST), json.dumps(manifest, indent=1))
+    if fileio.is_remote(out_dir):
+        _write_json(fileio.join(out_dir, MANIFEST), manifest)
+    else:
+        configs.atomic_write_text(os.path.join(out_dir, MANIFEST), json.dumps(manifest, indent=1))
 
 
 def _differences(old: dict, new: dict) -> str:

@@ -1,4 +1,10 @@
-"""`lealla cache`: run a teacher once over a corpus and store its embeddings (resumable)."""
+"""`lealla cache`: run a teacher once over a corpus and store its embeddings (resumable).
+
+The corpus is cut into shards of --shard_size lines, embedded by an Apache Beam
+pipeline (--runner=local: this machine's cores; DataflowRunner, FlinkRunner,
+SparkRunner with their own pipeline options) or by this process (--runner=inprocess).
+Every runner writes the same cache; a rerun finishes what a killed one left.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,9 @@ from lealla.commands import flags as shared_flags
 
 shared_flags.define_corpus_flags()
 shared_flags.define_teacher_flags()
+shared_flags.define_runner_flags()
 flags.DEFINE_string("out", None, "The cache folder (created; an unfinished one is resumed).")
-flags.DEFINE_integer("shard_size", 10_000, "Examples per shard (the unit of resumption).")
+flags.DEFINE_integer("shard_size", 10_000, "Corpus lines per shard (unit of work and resumption).")
 flags.DEFINE_integer("batch_size", 256, "Sentences per teacher call.")
 flags.DEFINE_enum("dtype", "float16", ["float16", "float32"], "Stored embedding precision.")
 flags.DEFINE_boolean("overwrite", False, "Replace a cache built with other settings.")
@@ -21,11 +28,12 @@ flags.DEFINE_list(
     "variants teach the student the teacher beyond the corpus's own domain.",
 )  # fmt: skip
 FLAGS = flags.FLAGS
+# Flags this command does not know are a Beam runner's pipeline options (see lealla.cli).
+PASSES_UNKNOWN_FLAGS = True
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments {argv[1:]}")
+    runner = shared_flags.runner_config(argv[1:])
     for name in ("teacher", "corpus", "out"):
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
@@ -33,6 +41,7 @@ def main(argv: list[str]) -> None:
     from teachers import embedding_cache, loading
 
     configs.check_writable(FLAGS.out)
+    import functools
 
     sources = corpus.resolve_sources(FLAGS.corpus)
     config = embedding_cache.CacheConfig(
@@ -42,15 +51,18 @@ def main(argv: list[str]) -> None:
         on_bad_line=FLAGS.on_bad_line,
         augment=tuple(FLAGS.augment),
     )
-    teacher = loading.load_teacher(
+    load_teacher = functools.partial(
+        loading.load_teacher,
         FLAGS.teacher,
         preprocessor=FLAGS.preprocessor,
         format=FLAGS.teacher_format,
         seq_length=FLAGS.teacher_seq_length,
     )
+    teacher = load_teacher()
     manifest = embedding_cache.build_cache(
-        teacher, sources, FLAGS.out, config, overwrite=FLAGS.overwrite
-    )
+        teacher, sources, FLAGS.out, config, overwrite=FLAGS.overwrite, runner=runner,
+        load_teacher=load_teacher,
+    )  # fmt: skip
     skipped = manifest.get("skipped_lines") or {}
     print(
         f"cache {FLAGS.out}: {manifest['num_examples']} examples in "
@@ -65,4 +77,4 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=lambda argv: FLAGS(argv, known_only=True))

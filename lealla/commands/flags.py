@@ -49,3 +49,41 @@ def define_teacher_flags() -> None:
         "Teacher module format; detected when omitted.",
     )  # fmt: skip
     flags.DEFINE_integer("teacher_seq_length", 128, "Packed length for LaBSE-format teachers.")
+
+
+def define_runner_flags() -> None:
+    """--runner and --num_workers: where a sharded job (cache, embed) runs."""
+    flags.DEFINE_string(
+        "runner", "local",
+        "local: an Apache Beam pipeline on this machine (DirectRunner, multi-processing, "
+        "no network); inprocess: no Beam, this process alone; or any Beam runner "
+        "(DataflowRunner, FlinkRunner, SparkRunner, ...), whose pipeline options "
+        "(--project=..., --region=..., --temp_location=gs://...) are passed through.",
+    )  # fmt: skip
+    flags.DEFINE_integer(
+        "num_workers", 0, "Worker processes of the local runner; 0: one per core.", lower_bound=0
+    )
+
+
+def runner_config(extra_args: list[str]):
+    """The `shard_runner.RunnerConfig` of --runner/--num_workers and the flags the command
+    did not know (pipeline options of a Beam runner).
+
+    Raises:
+      app.UsageError: unknown flags for the local or in-process runner, or a positional
+        argument.
+    """
+    from absl import app
+
+    from lealla import shard_runner
+
+    FLAGS = flags.FLAGS
+    positional = [a for a in extra_args if not a.startswith("-")]
+    if positional:
+        raise app.UsageError(f"unexpected arguments {positional}")
+    if extra_args and FLAGS.runner in (shard_runner.INPROCESS, shard_runner.LOCAL):
+        raise app.UsageError(
+            f"unknown flag(s) {extra_args}: pipeline options are for Beam runners such as "
+            f"--runner=DataflowRunner; the {FLAGS.runner} runner takes none"
+        )
+    return shard_runner.RunnerConfig(FLAGS.runner, FLAGS.num_workers, tuple(extra_args))

@@ -1,0 +1,194 @@
+"""Runs a sharded job in this process or as an Apache Beam pipeline, with one contract.
+
+A job (`ShardJob`) turns one planned shard (`line_shards.LineShard`) into its output
+files, written under temp names and published by rename, and says whether a shard's
+output already exists. So any runner, worker count or retry gives the same files, a
+rerun skips finished shards, and a killed worker leaves nothing half-written.
+
+Runners:
+  inprocess   no Beam: this process, one shard after another (the reference path).
+  local       Beam's DirectRunner in multi-processing mode with `num_workers`
+              processes (default: the cores); needs no network.
+  NAME        any other Beam runner (DataflowRunner, FlinkRunner, SparkRunner, ...),
+              with its pipeline options (`--project=...`) passed through unchanged.
+The model (teacher, encoder) is loaded once per worker process (`beam.utils.shared`).
+Data errors raised in a worker (a bad corpus line, ...) are written beside the output
+and raised again here with their own message, whatever the runner.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from absl import logging
+
+from lealla import fileio, quiet, textio
+from lealla.line_shards import LineShard
+from lealla.progress import Progress
+
+INPROCESS, LOCAL = "inprocess", "local"
+_FAILED_PREFIX = "_failed-"
+_POLL_SECONDS = 2.0
+
+
+@dataclasses.dataclass(frozen=True)
+class RunnerConfig:
+    """Where a sharded job runs.
+
+    Attributes:
+      runner: "inprocess", "local" (DirectRunner, multi-processing) or a Beam runner
+        name.
+      num_workers: local runner: worker processes; 0 = the machine's cores.
+      pipeline_args: Beam pipeline options for other runners, e.g. ("--project=p",
+        "--region=us-central1", "--temp_location=gs://b/tmp").
+    """
+
+    runner: str = LOCAL
+    num_workers: int = 0
+    pipeline_args: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if not self.runner:
+            raise ValueError("runner must be 'inprocess', 'local' or a Beam runner name")
+        if self.num_workers < 0:
+            raise ValueError(f"num_workers must be >= 0, got {self.num_workers}")
+        if self.pipeline_args and self.runner in (INPROCESS, LOCAL):
+            raise ValueError(
+                f"pipeline options {list(self.pipeline_args)} are for Beam runners like "
+                f"DataflowRunner; the {self.runner} runner takes none"
+            )
+
+    @property
+    def workers(self) -> int:
+        return self.num_workers or os.cpu_count() or 1
+
+
+class ShardJob(Protocol):
+    """What a runner needs of a job; it must pickle (Beam ships it to workers)."""
+
+    out_dir: str
+
+    def setup(self) -> Any:
+        """Loads what every shard needs (a model), once per worker process."""
+
+    def is_done(self, shard: LineShard) -> bool:
+        """Whether the shard's output is already published."""
+
+    def process(self, state: Any, shard: LineShard) -> None:
+        """Writes the shard's output (temp name, then rename)."""
+
+
+def run(job: ShardJob, shards: Sequence[LineShard], config: RunnerConfig, *, label: str) -> None:
+    """Runs `job` on every shard whose output is missing.
+
+    Raises:
+      CorpusError, ValueError, OSError: a data error of a worker, re-raised here.
+      RuntimeError: the pipeline failed otherwise (the runner's message).
+    """
+    _clear_failures(job.out_dir)
+    todo = [s for s in shards if not job.is_done(s)]
+    if not todo:
+        return
+    logging.info("%s: %d of %d shard(s) to do on the %s runner", label, len(todo),
+                 len(shards), config.runner)  # fmt: skip
+    if config.runner == INPROCESS:
+        state = job.setup()
+        with Progress(label, total=len(todo), unit="shards") as bar:
+            for shard in todo:
+                job.process(state, shard)
+                bar.update(1)
+        return
+    _run_beam(job, todo, config, label)
+
+
+def _run_beam(job: ShardJob, todo: list[LineShard], config: RunnerConfig, label: str) -> None:
+    from lealla import beam_pipeline  # Beam is imported only when a Beam runner is asked for
+
+    log = os.path.join(tempfile.gettempdir(), f"lealla-beam-{os.getpid()}.log")
+    stop = threading.Event()
+    with quiet.worker_output_to(log):
+        watcher = threading.Thread(target=_watch, args=(job, todo, label, stop), daemon=True)
+        watcher.start()
+        try:
+            beam_pipeline.run_shards(job, todo, config)
+        except Exception as e:
+            failure = _first_failure(job.out_dir)
+            if failure is not None:
+                raise failure from None
+            raise RuntimeError(
+                f"{label}: the {config.runner} pipeline failed: {_root_cause(e)} (workers' log: "
+                f"{log}; rerun with the same flags to resume)"
+            ) from e
+        finally:
+            stop.set()
+            watcher.join()
+    missing = [s.name for s in todo if not job.is_done(s)]
+    if missing:
+        raise RuntimeError(f"{label}: the pipeline ended without shard(s) {missing[:5]}")
+
+
+def _root_cause(error: Exception) -> str:
+    """The innermost "SomeError: message" line of a runner's wrapped worker traceback."""
+    causes = [
+        m.group(0).strip()
+        for m in re.finditer(r"^\s*[A-Za-z_.]*(?:Error|Exception): .+$", str(error), re.M)
+        if "in user code:" not in m.group(0)
+    ]
+    return causes[-1] if causes else str(error).strip().splitlines()[0][:300]
+
+
+def _watch(job: ShardJob, todo: list[LineShard], label: str, stop: threading.Event) -> None:
+    """Progress of a Beam run, from the shards published so far."""
+    pending = list(todo)
+    with Progress(label, total=len(todo), unit="shards") as bar:
+        while pending and not stop.wait(_POLL_SECONDS):
+            finished = [s for s in pending if job.is_done(s)]
+            pending = [s for s in pending if s not in finished]
+            bar.update(len(finished))
+
+
+def record_failure(out_dir: str, shard: LineShard, error: Exception) -> None:
+    if isinstance(error, textio.CorpusError):
+        record = {"kind": "corpus", "path": error.path, "line": error.line, "reason": error.reason}
+    else:
+        record = {"kind": type(error).__name__, "message": str(error)}
+    path = fileio.join(out_dir, f"{_FAILED_PREFIX}{shard.name}.json")
+    tmp = fileio.local_temp_for(path)
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(record, f)
+    fileio.publish(tmp, path)
+
+
+def _failure_files(out_dir: str) -> list[str]:
+    return fileio.glob_files(fileio.join(out_dir, f"{_FAILED_PREFIX}*.json"))
+
+
+def _first_failure(out_dir: str) -> Exception | None:
+    files = _failure_files(out_dir)
+    if not files:
+        return None
+    record = json.loads(fileio.read_bytes(files[0]))
+    _clear_failures(out_dir)
+    if record["kind"] == "corpus":
+        return textio.CorpusError(record["path"], record["line"], record["reason"])
+    kinds = {"FileNotFoundError": FileNotFoundError, "PermissionError": PermissionError}
+    return kinds.get(record["kind"], ValueError)(record["message"])
+
+
+def _clear_failures(out_dir: str) -> None:
+    if not fileio.exists(out_dir):
+        return
+    for path in _failure_files(out_dir):
+        if fileio.is_remote(path):
+            from apache_beam.io.filesystems import FileSystems
+
+            FileSystems.delete([path])
+        else:
+            os.remove(path)
