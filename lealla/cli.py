@@ -21,6 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "lealla.commands.cache_main",
         "run a teacher once over a corpus and store its embeddings (resumable, sharded)",
     ),
+    "embed": (
+        "lealla.commands.embed_main",
+        "sentence embeddings of text files as sharded .npy (Beam pipeline, resumable)",
+    ),
     "distill": (
         "distill.train",
         "distil a teacher into a student (absl flags, --config=demo|lealla_small|...)",

@@ -95,3 +95,49 @@ def local_temp_for(dest: str, temp_dir: str | None = None) -> str:
 
     folder = temp_dir or tempfile.gettempdir()
     return os.path.join(folder, f"lealla-{os.getpid()}-{os.path.basename(dest)}")
+
+
+def remove(path: str) -> None:
+    """Deletes a file if it exists."""
+    if is_remote(path):
+        if _beam_fs().exists(path):
+            _beam_fs().delete([path])
+    elif os.path.exists(path):
+        os.remove(path)
+
+
+def write_json(path: str, value) -> None:
+    """Writes JSON atomically (built aside, then published by rename)."""
+    import json
+
+    tmp = local_temp_for(path)
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(value, f, indent=1)
+    publish(tmp, path)
+
+
+def sha256(path: str) -> tuple[int, str]:
+    """(size in bytes, sha256 hex digest) of a whole file."""
+    import hashlib
+
+    digest, size = hashlib.sha256(), 0
+    with open_read(path) as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
+            size += len(block)
+    return size, digest.hexdigest()
+
+
+def head_tail_sha256(path: str, span: int = 1 << 20) -> tuple[int, str]:
+    """(size, sha256 of the first and last `span` bytes): a cheap fingerprint of a large
+    input that still changes when it is edited, appended to or truncated."""
+    import hashlib
+
+    total = size(path)
+    digest = hashlib.sha256()
+    with open_read(path) as f:
+        digest.update(f.read(span))
+        if total > 2 * span:
+            f.seek(total - span)
+        digest.update(f.read())
+    return total, digest.hexdigest()

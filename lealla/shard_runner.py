@@ -70,6 +70,9 @@ class RunnerConfig:
         return self.num_workers or os.cpu_count() or 1
 
 
+IN_THIS_PROCESS = RunnerConfig(INPROCESS)
+
+
 class ShardJob(Protocol):
     """What a runner needs of a job; it must pickle (Beam ships it to workers)."""
 

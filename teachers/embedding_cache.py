@@ -30,15 +30,22 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from lealla import configs, corpus, fileio, line_shards, pipeline, shard_runner, textio
+from lealla import (
+    configs,
+    corpus,
+    fileio,
+    length_batches,
+    line_shards,
+    pipeline,
+    shard_runner,
+    textio,
+)
 from teachers import augmentation
 from teachers import teacher as teacher_lib
 
 MANIFEST = "manifest.json"
 DTYPES = ("float16", "float32")
-_FINGERPRINT_BYTES = 1 << 20  # hash the first and last MiB of each file
 _graph_only = tf.autograph.experimental.do_not_convert
-INPROCESS = shard_runner.RunnerConfig(shard_runner.INPROCESS)
 
 
 class CacheMismatchError(ValueError):
@@ -88,7 +95,7 @@ def build_cache(
     config: CacheConfig = CacheConfig(),
     *,
     overwrite: bool = False,
-    runner: shard_runner.RunnerConfig = INPROCESS,
+    runner: shard_runner.RunnerConfig = shard_runner.IN_THIS_PROCESS,
     load_teacher: Callable[[], teacher_lib.Teacher] | None = None,
 ) -> dict:
     """Embeds every example of `sources` with `teacher` into `out_dir` (resumable).
@@ -149,7 +156,7 @@ def build_cache(
     manifest["skipped_lines"] = skipped
     _write_manifest(out_dir, manifest)
     for shard in shards:  # the manifest holds their records now
-        _remove(job.record_path(shard))
+        fileio.remove(job.record_path(shard))
     if skipped:
         logging.warning("skipped %d bad line(s): %s", sum(skipped.values()),
                         ", ".join(f"{k} {v}" for k, v in skipped.items()))  # fmt: skip
@@ -193,10 +200,11 @@ class _CacheShards:
         path = self.shard_path(shard)
         tmp = fileio.local_temp_for(path)
         groups = _write_shard(tmp, rows, embed, self.config)
+        size, sha256 = fileio.sha256(tmp)
         record = {"file": name, "source": shard.source, "count": len(rows), "groups": groups,
-                  **_file_digest(tmp), "skipped": dict(report.counts)}  # fmt: skip
+                  "bytes": size, "sha256": sha256, "skipped": dict(report.counts)}  # fmt: skip
         fileio.publish(tmp, path)
-        _write_json(self.record_path(shard), record)
+        fileio.write_json(self.record_path(shard), record)
 
 
 def cache_identity(
@@ -279,7 +287,7 @@ def check_shards(cache_dir: str, manifest: dict, *, checksums: bool) -> list[str
             return True
         if fileio.size(path) != shard["bytes"]:
             return False
-        return not checksums or _file_digest(path)["sha256"] == shard.get("sha256")
+        return not checksums or fileio.sha256(path)[1] == shard.get("sha256")
 
     return [s["file"] for s in manifest["shards"] if not intact(s)]
 
@@ -363,19 +371,9 @@ def _write_shard(path: str, examples: list[corpus.Example], embed, config: Cache
 
 
 def _embed_all(embed, texts: list[str], batch_size: int) -> np.ndarray:
-    """Embeddings of `texts` in their order, computed in batches of similar length (less
-    padding for the teacher); the same batches whatever runs the shard."""
-    if not texts:
-        return np.zeros((0, 0), np.float32)
-    order = sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))
-    out = np.empty((len(texts), 0), np.float32)
-    for start in range(0, len(order), batch_size):
-        rows = order[start : start + batch_size]
-        part = embed(tf.constant([texts[i] for i in rows])).numpy()
-        if not out.shape[1]:
-            out = np.empty((len(texts), part.shape[1]), np.float32)
-        out[rows] = part
-    return out
+    return length_batches.embed_in_length_order(
+        lambda batch: embed(tf.constant(batch)).numpy(), texts, batch_size
+    )
 
 
 def _example_proto(ex: corpus.Example, src_emb: bytes, tgt_emb: bytes) -> bytes:
@@ -411,14 +409,6 @@ def _parse(record: tf.Tensor, dim: int, dtype: tf.DType) -> dict:
     return out
 
 
-def _file_digest(path: str) -> dict:
-    digest = hashlib.sha256()
-    with fileio.open_read(path) as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            digest.update(block)
-    return {"bytes": fileio.size(path), "sha256": digest.hexdigest()}
-
-
 def _file_names(fingerprints: list[dict]) -> str:
     names = [f["name"] for fp in fingerprints for f in fp["files"]]
     shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
@@ -428,14 +418,8 @@ def _file_names(fingerprints: list[dict]) -> str:
 def _source_fingerprint(source: corpus.CorpusSource) -> dict:
     files = []
     for path in source.paths:
-        size = fileio.size(path)
-        digest = hashlib.sha256()
-        with fileio.open_read(path) as f:
-            digest.update(f.read(_FINGERPRINT_BYTES))
-            if size > 2 * _FINGERPRINT_BYTES:
-                f.seek(size - _FINGERPRINT_BYTES)
-            digest.update(f.read())
-        files.append({"name": os.path.basename(path), "bytes": size, "sha256": digest.hexdigest()})
+        size, sha256 = fileio.head_tail_sha256(path)
+        files.append({"name": os.path.basename(path), "bytes": size, "sha256": sha256})
     return {"kind": source.kind, "src_lang": source.src_lang, "tgt_lang": source.tgt_lang,
             "files": files}  # fmt: skip
 
@@ -473,7 +457,7 @@ def _open_manifest(out_dir: str, identity: dict, overwrite: bool) -> dict:
         kept = [r for r in listed if r["file"] not in damaged]
         if manifest.get("complete"):  # reopened to rebuild: its records become shard records
             for record in kept:
-                _write_json(_record_path(out_dir, record["file"]), record)
+                fileio.write_json(_record_path(out_dir, record["file"]), record)
             manifest = {"identity": old, "shards": [], "complete": False}
             _write_manifest(out_dir, manifest)
         _remove_debris(out_dir, keep={r["file"] for r in kept})
@@ -496,7 +480,7 @@ def _shard_records(out_dir: str) -> list[dict]:
         try:
             records.append(json.loads(fileio.read_bytes(path)))
         except (ValueError, UnicodeDecodeError):  # cannot happen with atomic writes; be safe
-            _remove(path)
+            fileio.remove(path)
     return records
 
 
@@ -508,35 +492,19 @@ def _remove_debris(out_dir: str, keep: set[str]) -> None:
             continue
         shard = name.removesuffix(".json") + ".tfrecord" if name.endswith(".json") else name
         if ".tmp" in name or shard not in keep:
-            _remove(path)
-
-
-def _remove(path: str) -> None:
-    if fileio.is_remote(path):
-        from apache_beam.io.filesystems import FileSystems
-
-        FileSystems.delete([path])
-    elif os.path.exists(path):
-        os.remove(path)
+            fileio.remove(path)
 
 
 def _remove_folder(path: str) -> None:
     for file in fileio.glob_files(fileio.join(path, "*")):
-        _remove(file)
+        fileio.remove(file)
     if not fileio.is_remote(path):
         os.rmdir(path)
 
 
-def _write_json(path: str, value: dict) -> None:
-    tmp = fileio.local_temp_for(path)
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(value, f)
-    fileio.publish(tmp, path)
-
-
 def _write_manifest(out_dir: str, manifest: dict) -> None:
     if fileio.is_remote(out_dir):
-        _write_json(fileio.join(out_dir, MANIFEST), manifest)
+        fileio.write_json(fileio.join(out_dir, MANIFEST), manifest)
     else:
         configs.atomic_write_text(os.path.join(out_dir, MANIFEST), json.dumps(manifest, indent=1))
 

@@ -8,7 +8,7 @@ import os
 import pytest
 import tensorflow as tf
 
-from lealla import corpus, demo_corpus, shard_runner, textio
+from lealla import corpus, shard_runner, textio
 from teachers import embedding_cache, loading
 from tests.teachers import cache_faults
 

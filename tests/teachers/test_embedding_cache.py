@@ -126,10 +126,9 @@ def test_resume_after_kill_recomputes_only_unfinished_shards(
         embedding_cache.build_cache(string_teacher, sources, out, config)
     manifest = embedding_cache.read_manifest(out)
     assert not manifest["complete"]
-    # Shard 0 and its record are published; the killed shard left nothing.
-    assert sorted(os.listdir(out)) == [
-        "000-00000.json", "000-00000.tfrecord", "000-00004.tfrecord.tmp", "manifest.json"
-    ]  # fmt: skip
+    # Shard 0 and its record are published; the killed shard left nothing, and the
+    # earlier leftover is gone.
+    assert sorted(os.listdir(out)) == ["000-00000.json", "000-00000.tfrecord", "manifest.json"]
     with pytest.raises(ValueError, match="is unfinished"):
         embedding_cache.cached_dataset(out, ONE_PASS)
 
@@ -166,7 +165,7 @@ def test_cache_command(hub_modules, sources, tmp_path):
     out = str(tmp_path / "cache")
     corpus_flag = ",".join(p for s in sources for p in s.paths)
     cmd = [sys.executable, "-m", "lealla.cli", "cache", f"--teacher={hub_modules['string']}",
-           f"--corpus={corpus_flag}", f"--out={out}", "--shard_size=16"]  # fmt: skip
+           f"--corpus={corpus_flag}", f"--out={out}", "--shard_size=16", "--runner=inprocess"]  # fmt: skip
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr

@@ -1,0 +1,75 @@
+"""`lealla embed`: sentence embeddings of text files as sharded .npy files (resumable).
+
+One sentence per line. The files are cut into shards of --shard_size lines, embedded by
+an Apache Beam pipeline (--runner=local, DataflowRunner, ...) or this process
+(--runner=inprocess); the output holds per shard NNN-SSSSS.npy ([n, d]) and
+NNN-SSSSS.index.npy (line number and byte offset of each row) plus manifest.json.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from absl import app, flags
+
+from lealla.commands import flags as shared_flags
+
+flags.DEFINE_string(
+    "encoder", None,
+    "What embeds: a registry name (use-multilingual, labse, lealla-small, ...), a TF Hub "
+    "handle, an exported SavedModel folder or a training --model_dir.",
+)  # fmt: skip
+flags.DEFINE_list("input", None, "Text files, comma-separated, globs allowed.")
+flags.DEFINE_string("out", None, "The output folder (created; an unfinished one is resumed).")
+flags.DEFINE_integer("shard_size", 100_000, "Lines per shard (unit of work and resumption).")
+flags.DEFINE_integer("batch_size", 256, "Sentences per encoder call.")
+flags.DEFINE_enum("dtype", "float16", ["float16", "float32"], "Stored embedding precision.")
+flags.DEFINE_enum(
+    "on_bad_line", "error", ["error", "skip"],
+    "error: stop at the first bad line (invalid UTF-8, control character, empty) naming "
+    "file and line; skip: leave it out (the index keeps every row's line number).",
+)  # fmt: skip
+flags.DEFINE_boolean("overwrite", False, "Replace embeddings made with other settings.")
+shared_flags.define_runner_flags()
+FLAGS = flags.FLAGS
+# Flags this command does not know are a Beam runner's pipeline options (see lealla.cli).
+PASSES_UNKNOWN_FLAGS = True
+
+
+def main(argv: list[str]) -> None:
+    runner = shared_flags.runner_config(argv[1:])
+    for name in ("encoder", "input", "out"):
+        if not FLAGS[name].value:
+            raise app.UsageError(f"--{name} is required")
+    from lealla import configs, embedding_shards, fileio
+    from lealla.commands import encoders
+
+    configs.check_writable(FLAGS.out)
+    inputs = []
+    for spec in FLAGS.input:
+        matches = fileio.glob_files(spec) if any(c in spec for c in "*?[") else [spec]
+        if not matches:
+            raise FileNotFoundError(f"--input: no file matches {spec!r}")
+        inputs.extend(matches)
+    config = embedding_shards.EmbedConfig(
+        shard_size=FLAGS.shard_size, batch_size=FLAGS.batch_size, dtype=FLAGS.dtype,
+        on_bad_line=FLAGS.on_bad_line,
+    )  # fmt: skip
+    load = functools.partial(encoders.load_encoder, FLAGS.encoder)
+    encoder = load()
+    manifest = embedding_shards.embed_files(
+        encoder.name, encoder.embedding_dim, load, inputs, FLAGS.out, config, runner=runner,
+        overwrite=FLAGS.overwrite,
+    )  # fmt: skip
+    skipped = manifest.get("skipped_lines") or {}
+    print(
+        f"embeddings {FLAGS.out}: {manifest['num_sentences']} sentences of {len(inputs)} "
+        f"file(s) in {len(manifest['shards'])} shard(s), {encoder.embedding_dim} dims "
+        f"{FLAGS.dtype}, encoder {encoder.name}"
+        + (f"; skipped {sum(skipped.values())} bad line(s): "
+           + ", ".join(f"{k} {v}" for k, v in skipped.items()) if skipped else "")
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    app.run(main, flags_parser=lambda argv: FLAGS(argv, known_only=True))

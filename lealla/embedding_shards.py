@@ -1,0 +1,285 @@
+"""Sentence embeddings of monolingual text as sharded .npy files (`lealla embed`).
+
+Layout of an embeddings folder:
+  manifest.json            format, schema_version, identity (encoder, dim, dtype, input
+                           files' fingerprints, shard size, bad-line policy), the shards
+                           (input file, first line, count, size, sha256), complete,
+                           skipped-line counts
+  NNN-SSSSS.npy            [n, d] float16/float32 unit-length embeddings of shard SSSSS
+                           of input file NNN (the lines that passed validation, in order)
+  NNN-SSSSS.index.npy      int64 [n, 2]: each row's 1-based line number and the byte
+                           offset of that line in the input file (to fetch the text)
+
+Built like the teacher cache: line-range shards (`line_shards`) embedded by this process
+or a Beam pipeline (`shard_runner`), each published by rename with a record beside it,
+the manifest written last; every runner writes the same bytes. The input of bitext
+mining at scale and of users' own pipelines.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from lealla import configs, fileio, length_batches, line_shards, shard_runner, textio
+
+MANIFEST = "manifest.json"
+FORMAT = "lealla-embeddings"
+SCHEMA_VERSION = 1
+DTYPES = ("float16", "float32")
+
+
+class EmbeddingsMismatchError(ValueError):
+    """An existing embeddings folder was made with another encoder, input or setting."""
+
+
+@dataclasses.dataclass(frozen=True)
+class EmbedConfig(configs.ConfigMixin):
+    """How sentences are embedded.
+
+    Attributes:
+      shard_size: input lines per shard (the unit of work and resumption).
+      batch_size: sentences per encoder call (sorted by length within a shard).
+      dtype: stored precision; float16 halves the size.
+      on_bad_line: "error" or "skip" (invalid UTF-8, control characters, empty lines).
+    """
+
+    shard_size: int = 100_000
+    batch_size: int = 256
+    dtype: str = "float16"
+    on_bad_line: str = "error"
+
+    def __post_init__(self):
+        if self.shard_size < 1 or self.batch_size < 1:
+            raise ValueError(
+                f"shard_size and batch_size must be >= 1, got {self.shard_size}, {self.batch_size}"
+            )
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {DTYPES}, got {self.dtype!r}")
+        textio.check_on_bad_line(self.on_bad_line)
+
+
+@dataclasses.dataclass(frozen=True)
+class Shard:
+    """One published shard, as a reader sees it."""
+
+    input: str
+    first_line: int
+    lines: np.ndarray  # int64 [n]: 1-based line numbers
+    offsets: np.ndarray  # int64 [n]: byte offsets of those lines
+    embeddings: np.ndarray  # [n, d]
+
+
+def embed_files(
+    encoder_name: str,
+    embedding_dim: int,
+    load_encoder: Callable[[], Any],
+    inputs: Sequence[str],
+    out_dir: str,
+    config: EmbedConfig = EmbedConfig(),
+    *,
+    runner: shard_runner.RunnerConfig = shard_runner.IN_THIS_PROCESS,
+    overwrite: bool = False,
+) -> dict:
+    """Embeds every line of `inputs` into `out_dir` (resumable).
+
+    Args:
+      encoder_name: what the encoder was loaded from (the identity of the output).
+      embedding_dim: its output width.
+      load_encoder: a picklable function returning an object with
+        `embed(texts, batch_size) -> float32 [n, d]` (`lealla.commands.encoders`);
+        called once per worker.
+      inputs: text files, one sentence per line.
+      out_dir: the output folder.
+      config: shard size, batch size, dtype, bad-line policy.
+      runner: where shards are embedded.
+      overwrite: replace an output of another identity.
+
+    Returns:
+      The final manifest.
+
+    Raises:
+      EmbeddingsMismatchError: `out_dir` holds embeddings of another identity.
+      CorpusError: a bad line with on_bad_line="error", naming file and line.
+    """
+    for path in inputs:
+        textio.require_file(path, "input file")
+    shards = line_shards.plan([(p,) for p in inputs], config.shard_size)
+    identity = {
+        "encoder": encoder_name,
+        "embedding_dim": int(embedding_dim),
+        "dtype": config.dtype,
+        "inputs": [_fingerprint(p) for p in inputs],
+        "shard_size": config.shard_size,
+        "on_bad_line": config.on_bad_line,
+    }
+    manifest = _open(out_dir, identity, overwrite)
+    if manifest.get("complete"):
+        return manifest
+    job = _EmbedShards(load_encoder, tuple(inputs), out_dir, config)
+    shard_runner.run(job, shards, runner, label="embedding sentences")
+    records = [job.record(s) for s in shards]
+    skipped: dict[str, int] = {}
+    for record in records:
+        for kind, n in record.pop("skipped").items():
+            skipped[kind] = skipped.get(kind, 0) + n
+    manifest.update(
+        shards=records, complete=True, num_sentences=sum(r["count"] for r in records),
+        skipped_lines=skipped,
+    )  # fmt: skip
+    fileio.write_json(fileio.join(out_dir, MANIFEST), manifest)
+    for shard in shards:
+        fileio.remove(job.record_path(shard))
+    return manifest
+
+
+def read_manifest(folder: str) -> dict:
+    path = fileio.join(folder, MANIFEST)
+    if not fileio.exists(path):
+        raise FileNotFoundError(f"no embeddings at {folder} (no {MANIFEST}); make them with "
+                                f"`lealla embed`")  # fmt: skip
+    try:
+        manifest = json.loads(fileio.read_bytes(path))
+    except ValueError as e:
+        raise ValueError(f"{path}: not valid JSON ({e}); rerun `lealla embed` with the same "
+                         f"flags and --overwrite") from None  # fmt: skip
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a `lealla embed` manifest")
+    if manifest.get("schema_version", 0) > SCHEMA_VERSION:
+        raise ValueError(
+            f"{path}: written by a newer version (schema {manifest['schema_version']}, this "
+            f"one reads up to {SCHEMA_VERSION}); upgrade lealla"
+        )
+    return manifest
+
+
+def iter_shards(folder: str) -> Iterator[Shard]:
+    """The shards of a finished embeddings folder, in input and line order."""
+    manifest = read_manifest(folder)
+    if not manifest.get("complete"):
+        raise ValueError(f"the embeddings at {folder} are unfinished; rerun `lealla embed` "
+                         f"with the same flags to finish them")  # fmt: skip
+    inputs = [i["path"] for i in manifest["identity"]["inputs"]]
+    for record in manifest["shards"]:
+        embeddings = _load_npy(fileio.join(folder, record["file"]), record)
+        index = _load_npy(fileio.join(folder, record["index"]), None)
+        yield Shard(inputs[record["input"]], record["first_line"], index[:, 0], index[:, 1],
+                    embeddings)  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class _EmbedShards:
+    """`lealla embed` as a sharded job (see `shard_runner.ShardJob`)."""
+
+    load_encoder: Callable[[], Any]
+    inputs: tuple[str, ...]
+    out_dir: str
+    config: EmbedConfig
+
+    def setup(self):
+        return self.load_encoder()
+
+    def record_path(self, shard: line_shards.LineShard) -> str:
+        return fileio.join(self.out_dir, f"{shard.name}.json")
+
+    def is_done(self, shard: line_shards.LineShard) -> bool:
+        return fileio.exists(self.record_path(shard))
+
+    def record(self, shard: line_shards.LineShard) -> dict:
+        return json.loads(fileio.read_bytes(self.record_path(shard)))
+
+    def process(self, encoder, shard: line_shards.LineShard) -> None:
+        path = self.inputs[shard.source]
+        report = textio.BadLineReport()
+        texts, index = [], []
+        offset = shard.offsets[0]
+        for line_no, (raw,) in line_shards.read_rows((path,), shard):
+            try:
+                text = textio.split_fields(path, line_no, textio.decode_line(path, line_no, raw),
+                                           None)[0]  # fmt: skip
+            except textio.CorpusError as e:
+                if self.config.on_bad_line == "error":
+                    raise
+                report.add(e)
+            else:
+                texts.append(text)
+                index.append((line_no, offset))
+            offset += len(raw) + 1
+        embeddings = length_batches.embed_in_length_order(
+            lambda batch: encoder.embed(batch, batch_size=len(batch)), texts,
+            self.config.batch_size,
+        )  # fmt: skip
+        if not texts:
+            embeddings = np.zeros((0, 0), np.float32)
+        files = {"file": f"{shard.name}.npy", "index": f"{shard.name}.index.npy"}
+        arrays = {
+            "file": embeddings.astype(self.config.dtype),
+            "index": np.asarray(index, np.int64).reshape(-1, 2),
+        }
+        digests = {}
+        for key, array in arrays.items():
+            dest = fileio.join(self.out_dir, files[key])
+            tmp = fileio.local_temp_for(dest)
+            with open(tmp, "wb") as f:
+                np.save(f, array, allow_pickle=False)
+            digests[key] = fileio.sha256(tmp)
+            fileio.publish(tmp, dest)
+        fileio.write_json(self.record_path(shard), {
+            **files, "input": shard.source, "first_line": shard.first_line + 1,
+            "count": len(texts), "bytes": digests["file"][0], "sha256": digests["file"][1],
+            "skipped": dict(report.counts),
+        })  # fmt: skip
+
+
+def _open(out_dir: str, identity: dict, overwrite: bool) -> dict:
+    path = fileio.join(out_dir, MANIFEST)
+    if fileio.exists(path) and not overwrite:
+        manifest = read_manifest(out_dir)
+        if manifest["identity"] != identity:
+            keys = sorted(k for k in set(identity) | set(manifest["identity"])
+                          if identity.get(k) != manifest["identity"].get(k))  # fmt: skip
+            raise EmbeddingsMismatchError(
+                f"the embeddings at {out_dir} were made differently ({', '.join(keys)} differ: "
+                f"{ {k: manifest['identity'].get(k) for k in keys if k != 'inputs'} } vs "
+                f"{ {k: identity.get(k) for k in keys if k != 'inputs'} }); use another --out "
+                f"or pass --overwrite"
+            )
+        if not manifest.get("complete"):
+            _remove_unrecorded(out_dir)
+        return manifest
+    fileio.makedirs(out_dir)
+    for old in fileio.glob_files(fileio.join(out_dir, "[0-9]*-[0-9]*.*")):
+        fileio.remove(old)
+    manifest = {"format": FORMAT, "schema_version": SCHEMA_VERSION, "identity": identity,
+                "shards": [], "complete": False}  # fmt: skip
+    fileio.write_json(path, manifest)
+    return manifest
+
+
+def _remove_unrecorded(out_dir: str) -> None:
+    """Drops what a killed run left: temp files and shard files without a record."""
+    recorded = {os.path.basename(p).removesuffix(".json")
+                for p in fileio.glob_files(fileio.join(out_dir, "[0-9]*-[0-9]*.json"))}  # fmt: skip
+    for path in fileio.glob_files(fileio.join(out_dir, "[0-9]*-[0-9]*.*")):
+        name = os.path.basename(path)
+        if ".tmp" in name or name.split(".")[0] not in recorded:
+            fileio.remove(path)
+
+
+def _load_npy(path: str, record: dict | None) -> np.ndarray:
+    data = fileio.read_bytes(path)
+    if record is not None and len(data) != record["bytes"]:
+        raise ValueError(f"{path}: {len(data)} bytes, the manifest says {record['bytes']}; the "
+                         f"file is damaged: rerun `lealla embed` with --overwrite")  # fmt: skip
+    return np.load(io.BytesIO(data), allow_pickle=False)
+
+
+def _fingerprint(path: str) -> dict:
+    size, sha256 = fileio.head_tail_sha256(path)
+    return {"path": path, "bytes": size, "sha256": sha256}

@@ -1,0 +1,119 @@
+import functools
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from lealla import demo_corpus, embedding_shards, shard_runner, textio
+from lealla.commands import encoders
+
+CONFIG = embedding_shards.EmbedConfig(shard_size=10, batch_size=4, dtype="float32")
+
+
+@pytest.fixture
+def inputs(write):
+    de = demo_corpus.read_split("dev", "de")[:23]
+    fr = demo_corpus.read_split("dev", "fr")[:7]
+    return [write("web.de", "".join(f"{t}\n" for t in de)), write("web.fr", "\n".join(fr))]
+
+
+def _embed(spec, inputs, out, config=CONFIG, **kwargs):
+    load = functools.partial(encoders.load_encoder, spec)
+    encoder = load()
+    return embedding_shards.embed_files(
+        encoder.name, encoder.embedding_dim, load, inputs, out, config, **kwargs
+    )
+
+
+def test_shards_hold_every_line_with_its_offset(hub_modules, inputs, tmp_path):
+    out = str(tmp_path / "emb")
+    manifest = _embed(hub_modules["string"], inputs, out)
+    assert manifest["complete"] and manifest["num_sentences"] == 30
+    assert [s["file"] for s in manifest["shards"]] == [
+        "000-00000.npy", "000-00001.npy", "000-00002.npy", "001-00000.npy"
+    ]  # fmt: skip
+    encoder = encoders.load_encoder(hub_modules["string"])
+    for shard in embedding_shards.iter_shards(out):
+        with open(shard.input, "rb") as f:
+            data = f.read()
+        texts = []
+        for line_no, offset in zip(shard.lines, shard.offsets, strict=True):
+            text = data[offset:].split(b"\n", 1)[0].decode()
+            assert text == data.split(b"\n")[line_no - 1].decode()
+            texts.append(text)
+        np.testing.assert_allclose(shard.embeddings, encoder.embed(texts), atol=1e-6)
+
+
+def test_resume_and_identity(hub_modules, inputs, tmp_path, monkeypatch):
+    out = str(tmp_path / "emb")
+    calls = []
+    real = embedding_shards.length_batches.embed_in_length_order
+
+    def dying(embed_batch, texts, batch_size):
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed")
+        calls.append(len(texts))
+        return real(embed_batch, texts, batch_size)
+
+    monkeypatch.setattr(embedding_shards.length_batches, "embed_in_length_order", dying)
+    with pytest.raises(KeyboardInterrupt):
+        _embed(hub_modules["string"], inputs, out)
+    assert sorted(n for n in os.listdir(out) if n.endswith(".json")) == [
+        "000-00000.json", "000-00001.json", "manifest.json"
+    ]  # fmt: skip
+    monkeypatch.setattr(embedding_shards.length_batches, "embed_in_length_order", real)
+    with pytest.raises(ValueError, match="unfinished"):
+        list(embedding_shards.iter_shards(out))
+    _embed(hub_modules["string"], inputs, out)
+    fresh = str(tmp_path / "fresh")
+    _embed(hub_modules["string"], inputs, fresh)
+    for a, b in zip(embedding_shards.iter_shards(out), embedding_shards.iter_shards(fresh),
+                    strict=True):  # fmt: skip
+        np.testing.assert_array_equal(a.embeddings, b.embeddings)
+        np.testing.assert_array_equal(a.offsets, b.offsets)
+    with pytest.raises(embedding_shards.EmbeddingsMismatchError, match=r"dtype differ"):
+        _embed(hub_modules["string"], inputs, out, embedding_shards.EmbedConfig(shard_size=10))
+
+
+def test_bad_lines(hub_modules, write, tmp_path):
+    path = write("web.de", "gut\n\nauch gut\n")
+    with pytest.raises(textio.CorpusError, match=r"web.de:2: empty line"):
+        _embed(hub_modules["string"], [path], str(tmp_path / "a"))
+    skip = embedding_shards.EmbedConfig(on_bad_line="skip")
+    manifest = _embed(hub_modules["string"], [path], str(tmp_path / "b"), skip)
+    assert manifest["num_sentences"] == 2 and manifest["skipped_lines"] == {"empty line": 1}
+    (shard,) = embedding_shards.iter_shards(str(tmp_path / "b"))
+    assert shard.lines.tolist() == [1, 3] and shard.embeddings.dtype == np.float16
+
+
+def test_embed_command(hub_modules, inputs, tmp_path):
+    out = str(tmp_path / "emb")
+    cmd = [sys.executable, "-m", "lealla.cli", "embed", f"--encoder={hub_modules['string']}",
+           f"--input={','.join(inputs)}", f"--out={out}", "--shard_size=16",
+           "--runner=inprocess"]  # fmt: skip
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "30 sentences of 2 file(s) in 3 shard(s), 16 dims float16" in result.stdout
+    with open(os.path.join(out, "manifest.json")) as f:
+        assert json.load(f)["identity"]["embedding_dim"] == 16
+    bad = subprocess.run([*cmd[:-1], "--runner=local", "--project=p"], capture_output=True,
+                         text=True, timeout=300)  # fmt: skip
+    assert bad.returncode == 2 and "the local runner takes none" in bad.stderr
+
+
+@pytest.mark.large
+def test_local_runner_writes_the_inprocess_files(hub_modules, inputs, tmp_path):
+    inprocess = str(tmp_path / "a")
+    local = str(tmp_path / "b")
+    _embed(hub_modules["string"], inputs, inprocess)
+    _embed(hub_modules["string"], inputs, local,
+           runner=shard_runner.RunnerConfig("local", num_workers=2))  # fmt: skip
+    names = sorted(os.listdir(inprocess))
+    assert names == sorted(os.listdir(local))
+    for name in names:
+        with open(os.path.join(inprocess, name), "rb") as f, open(os.path.join(local, name), "rb") as g:
+            assert f.read() == g.read(), name
