@@ -24,6 +24,7 @@ BENCHMARKS = (
     "mining",
     "ems",
     "realistic_distillation",
+    "cache_throughput",
     "quality_levers",
     "quality",
     "quality_120",

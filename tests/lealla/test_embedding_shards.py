@@ -115,5 +115,8 @@ def test_local_runner_writes_the_inprocess_files(hub_modules, inputs, tmp_path):
     names = sorted(os.listdir(inprocess))
     assert names == sorted(os.listdir(local))
     for name in names:
-        with open(os.path.join(inprocess, name), "rb") as f, open(os.path.join(local, name), "rb") as g:
+        with (
+            open(os.path.join(inprocess, name), "rb") as f,
+            open(os.path.join(local, name), "rb") as g,
+        ):
             assert f.read() == g.read(), name

@@ -65,9 +65,7 @@ def test_a_worker_that_dies_leaves_only_whole_shards_and_a_rerun_finishes(
 ):
     out = str(tmp_path / "cache")
     sources = corpus.resolve_sources("demo:train")
-    dying = functools.partial(
-        cache_faults.load_dying_once, use_m_module, str(tmp_path / "marker")
-    )
+    dying = functools.partial(cache_faults.load_dying_once, use_m_module, str(tmp_path / "marker"))
     with pytest.raises(RuntimeError, match="pipeline failed: .*worker killed mid-shard"):
         embedding_cache.build_cache(use_m, sources, out, CONFIG, runner=LOCAL, load_teacher=dying)
     manifest = embedding_cache.read_manifest(out)
