@@ -43,6 +43,34 @@ class DivergedError(FloatingPointError):
     """The loss or the gradients became NaN/Inf; no checkpoint was written after it."""
 
 
+def _restore_newest_intact(
+    checkpoint: tf.train.Checkpoint, manager: tf.train.CheckpointManager
+) -> str:
+    """Restores the newest checkpoint that reads back whole (a kill while saving, a full
+    disk or a copy cut short can leave the newest truncated) and says when it fell back.
+
+    Raises:
+      ValueError: no checkpoint of the run is readable (naming them).
+    """
+    damaged = []
+    for path in reversed(manager.checkpoints):
+        try:
+            checkpoint.restore(path).assert_existing_objects_matched()
+        except (IndexError, tf.errors.OpError) as e:  # truncated .data / .index files
+            damaged.append(f"{path} ({str(e).strip().splitlines()[0]})")
+            continue
+        if damaged:
+            logging.warning(
+                "checkpoint(s) %s damaged: resuming from the newest intact one, %s",
+                "; ".join(damaged), path,
+            )  # fmt: skip
+        return path
+    raise ValueError(
+        f"no readable checkpoint in {manager.directory}: {'; '.join(damaged)}; remove that "
+        f"folder to start the run over"
+    )
+
+
 class Distiller:
     """Trains a student as `config` says (from a teacher, or EMS), in `model_dir`, resumably.
 
@@ -132,9 +160,7 @@ class Distiller:
         self.resumed_from = None
         self.history: list[tuple[int, float]] = []  # (step, total loss) of this process
         if self.manager.latest_checkpoint:
-            self.checkpoint.restore(
-                self.manager.latest_checkpoint
-            ).assert_existing_objects_matched()
+            _restore_newest_intact(self.checkpoint, self.manager)
             self.resumed_from = int(self.step.numpy())
             if not iterator_saved:
                 self.iterator = self._make_iterator(seed_offset=self.resumed_from)

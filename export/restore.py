@@ -78,7 +78,14 @@ def restore_sentence_encoder(
         {**student_config.to_dict(), "dtype_policy": "float32", "dropout": 0.0}
     ).build()
     path = checkpoint_path(model_dir, checkpoint)
-    status = tf.train.Checkpoint(student=backbone).restore(path).expect_partial()
+    try:
+        status = tf.train.Checkpoint(student=backbone).restore(path).expect_partial()
+    except (IndexError, tf.errors.OpError) as e:  # a truncated .data or .index file
+        other = "latest" if checkpoint == "best" else "best"
+        raise ValueError(
+            f"{path}: the checkpoint is damaged ({str(e).strip().splitlines()[0]}); use "
+            f"--checkpoint={other}, or rerun the training command to write a new one"
+        ) from None
     try:
         status.assert_existing_objects_matched()
     except AssertionError as e:

@@ -102,6 +102,16 @@ def test_kill_and_resume_continues_the_same_run(teacher, tmp_path, monkeypatch):
     for step in (9, 13, 16):
         assert got[step] == pytest.approx(expected[step], rel=1e-4, abs=1e-4), step
 
+    # A newest checkpoint cut short (a kill while saving, a full disk): the run falls back
+    # to the newest intact one and says so.
+    newest = tf.train.latest_checkpoint(str(tmp_path / "a" / "checkpoints"))
+    (data,) = [p for p in os.listdir(tmp_path / "a" / "checkpoints")
+               if p.startswith(os.path.basename(newest) + ".data")]  # fmt: skip
+    path = tmp_path / "a" / "checkpoints" / data
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    fallback = _run(tmp_path / "a", teacher, steps=16, checkpoint_every=8, **no_dropout)
+    assert fallback.resumed_from == 8
+
 
 def test_nan_guard_stops_before_writing_a_bad_checkpoint(teacher, tmp_path, monkeypatch):
     real = objective.lealla_losses

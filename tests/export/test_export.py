@@ -241,3 +241,20 @@ def test_killed_export_leftovers_are_removed_and_files_are_world_readable(traine
             assert os.stat(os.path.join(folder, name)).st_mode & 0o777 == 0o644, name
         for name in dirs:
             assert os.stat(os.path.join(folder, name)).st_mode & 0o777 == 0o755, name
+
+
+def test_a_damaged_checkpoint_is_named_with_what_to_do(trained_run, tmp_path):
+    import shutil
+
+    model_dir = str(tmp_path / "run")
+    shutil.copytree(trained_run[0], model_dir)
+    best = tf.train.latest_checkpoint(os.path.join(model_dir, "best"))
+    (data,) = [p for p in os.listdir(os.path.dirname(best))
+               if p.startswith(os.path.basename(best) + ".data")]  # fmt: skip
+    path = os.path.join(os.path.dirname(best), data)
+    with open(path, "r+b") as f:
+        f.truncate(os.path.getsize(path) // 2)
+    with pytest.raises(ValueError, match=r"best/ckpt-\d+: the checkpoint is damaged .* "
+                                         r"use --checkpoint=latest"):  # fmt: skip
+        restore.restore_sentence_encoder(model_dir, "best")
+    assert restore.restore_sentence_encoder(model_dir, "latest").backbone is not None
