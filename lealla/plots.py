@@ -102,3 +102,42 @@ def line_chart(
     fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
     configs.atomic_write_bytes(path, buffer.getvalue())
+
+
+def frontier_chart(
+    path: str,
+    points: Mapping[str, tuple[float, float]],
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+) -> None:
+    """Writes an accuracy-vs-speed chart (log x): one labelled point per model, the
+    chart a user picks a model from.
+
+    Args:
+      path: the PNG to write.
+      points: model name -> (speed, accuracy).
+      title, xlabel, ylabel: the labels.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(_MIN_WIDTH + 1.0, 4.0))
+    for name, (x, y) in points.items():
+        ax.scatter([x], [y], s=40)
+        ax.annotate(name, (x, y), xytext=(5, -12), textcoords="offset points", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, which="both")
+    ys = [y for _, y in points.values()]
+    ax.set_ylim(max(0.0, min(ys) - 0.1), min(1.0, max(ys) + 0.05))
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    configs.atomic_write_bytes(path, buffer.getvalue())

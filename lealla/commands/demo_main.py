@@ -1,13 +1,16 @@
 """`lealla demo` (= `make demo`): the whole product, offline, on the shipped corpus.
 
-  [1/7] teacher      build/load the offline USE-multilingual teacher (512 dims)
-  [2/7] cache        its embeddings of the training split (lealla cache; resumable)
-  [3/7] distill      a small thin-deep student with the teacher's vocab pruned to the
+  [1/8] teacher      build/load the offline USE-multilingual teacher (512 dims)
+  [2/8] cache        its embeddings of the training split (lealla cache; resumable)
+  [3/8] distill      a small thin-deep student with the teacher's vocab pruned to the
                      data, default LEALLA recipe (lealla distill --config=demo)
-  [4/7] export       a TF Hub SavedModel (lealla export)
-  [5/7] reload       the export in a fresh process: hub.KerasLayer, hub.load, ...
-  [6/7] evaluate     teacher vs student: retrieval on the held-out test split + speed
-  [7/7] mine         the test split against an English pool with ScaNN + ratio margin
+  [4/8] static tier  a static student (static_128: SIF-weighted token vectors from the
+                     teacher, then trained the same way): ~100x the speed
+  [5/8] export       a TF Hub SavedModel (lealla export)
+  [6/8] reload       the export in a fresh process: hub.KerasLayer, hub.load, ...
+  [7/8] evaluate     teacher, student and static tier: retrieval on the held-out test
+                     split + speed; the accuracy-vs-speed chart (frontier.png)
+  [8/8] mine         the test split against an English pool with ScaNN + ratio margin
 
 Everything lands in --out; re-running reuses the cache, the checkpoints and the
 export (--fresh starts over). The report is --out/report/report.md with PNGs.
@@ -33,9 +36,13 @@ flags.DEFINE_list(
     "--steps=300,--eval_every=100 (a finished run with other flags resumes from its "
     "checkpoint when --steps grows).",
 )  # fmt: skip
+flags.DEFINE_integer(
+    "static_steps", 600, "Training steps of the static tier (after its Model2Vec start).",
+    lower_bound=1,
+)  # fmt: skip
 FLAGS = flags.FLAGS
 
-STAGES = 7
+STAGES = 8
 
 
 def _stage(number: int, text: str) -> float:
@@ -51,7 +58,7 @@ def main(argv: list[str]) -> None:
         shutil.rmtree(out)
     paths = {
         name: os.path.join(out, name)
-        for name in ("teacher_cache", "model", "export", "mined", "report")
+        for name in ("teacher_cache", "model", "static", "export", "mined", "report")
     }
     os.makedirs(paths["report"], exist_ok=True)
     start = time.perf_counter()
@@ -71,32 +78,41 @@ def main(argv: list[str]) -> None:
     metrics = demo_stages.distill(paths["model"], paths["teacher_cache"], FLAGS.distill_flags)
     timings["distill"] = time.perf_counter() - t
 
-    t = _stage(4, "exporting the best checkpoint as a TF Hub SavedModel")
+    t = _stage(4, "the static tier (lealla distill --config=demo --student=static_128)")
+    static_metrics = demo_stages.distill(
+        paths["static"], paths["teacher_cache"], [],
+        demo_stages.static_settings(FLAGS.static_steps),
+    )  # fmt: skip
+    timings["static tier"] = time.perf_counter() - t
+
+    t = _stage(5, "exporting the best checkpoint as a TF Hub SavedModel")
     metadata = demo_stages.export(paths["model"], paths["export"])
     print(f"export: {paths['export']} ({metadata['embedding_dim']} dims, step "
           f"{metadata['checkpoint']['step']})")  # fmt: skip
     timings["export"] = time.perf_counter() - t
 
-    t = _stage(5, "reloading the export in a fresh process, four ways + the LaBSE-format pair")
+    t = _stage(6, "reloading the export in a fresh process, four ways + the LaBSE-format pair")
     reload = demo_stages.check_reload(paths["model"], paths["export"])
     print("reload: " + ", ".join(f"{k} max |diff| {v:.1g}" for k, v in reload.items()))
     timings["reload"] = time.perf_counter() - t
 
-    t = _stage(6, "evaluating teacher and student on the held-out test split")
+    t = _stage(7, "evaluating teacher, student and static tier on the held-out test split")
     from lealla.commands import encoders
 
     student = encoders.load_encoder(paths["export"])
+    static = encoders.load_encoder(paths["static"])
     teacher_encoder = encoders.Encoder("use-multilingual", teacher.embedding_dim, teacher.embed)
     texts = demo_stages.test_split()
     embeddings, speed, accuracy = {}, {}, {}
-    for name, encoder in (("teacher", teacher_encoder), ("student", student)):
+    models = (("teacher", teacher_encoder), ("student", student), ("static", static))
+    for name, encoder in models:
         embeddings[name], speed[name] = demo_stages.embed_all(encoder, texts)
         accuracy[name] = demo_stages.retrieval(embeddings[name])
     sample = [t for lang in texts for t in texts[lang][:10]]  # 140 sentences, 14 languages
     labse_speed = demo_stages.labse_shape_speed(paths["model"], sample)
     timings["evaluate"] = time.perf_counter() - t
 
-    t = _stage(7, "mining the test split against an English pool (ScaNN, ratio margin)")
+    t = _stage(8, "mining the test split against an English pool (ScaNN, ratio margin)")
     mining = {
         "teacher": demo_stages.mine(teacher_encoder, embeddings["teacher"]),
         "student": demo_stages.mine(student, embeddings["student"], paths["mined"]),
@@ -121,6 +137,13 @@ def main(argv: list[str]) -> None:
             "mining": mining["student"],
             "export_bytes": demo_stages.folder_bytes(paths["export"]),
             "vocab_size": metadata["tokenizer"]["vocab_size"],
+        },
+        "static": {
+            "name": "static_128",
+            "dims": static.embedding_dim,
+            "sentences_per_second": speed["static"],
+            "accuracy": accuracy["static"],
+            "steps": static_metrics.get("step"),
         },
         "training": {
             "steps": metrics.get("step"),

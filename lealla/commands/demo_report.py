@@ -35,6 +35,15 @@ def summary_table(summary: dict) -> str:
     ]  # fmt: skip
     lines = ["| | teacher | student | |", "| --- | ---: | ---: | --- |"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    static = summary.get("static")
+    if static:
+        lines += [
+            "",
+            f"Static tier ({static['name']}, {static['steps']} steps): accuracy "
+            f"{mean(static['accuracy']):.3f} ({mean(static['accuracy']) / mean(t['accuracy']):.0%}"
+            f" of teacher) at {static['sentences_per_second']:,.0f} sentences/s "
+            f"({static['sentences_per_second'] / s['sentences_per_second']:.0f}x the student).",
+        ]
     labse = summary.get("vs_labse_shape")
     if labse:
         ratio = labse["student"] / labse["labse_shaped"]
@@ -72,6 +81,17 @@ def write(folder: str, summary: dict, curves: dict) -> str:
         if tag.startswith("loss/") and min(curve[1], default=0.0) > 0
     }
     images = ["accuracy.png", "mining_f1.png"]
+    if summary.get("static"):
+        models = {"teacher": t, "student": s, "static tier": summary["static"]}
+        plots.frontier_chart(
+            os.path.join(folder, "frontier.png"),
+            {f"{name} ({m['dims']} d)": (m["sentences_per_second"],
+                                          float(np.mean(list(m["accuracy"].values()))))
+             for name, m in models.items()},
+            title="Accuracy against encode speed (test split, 2 CPU cores)",
+            xlabel="sentences/s (log)", ylabel="xx <-> en retrieval accuracy",
+        )  # fmt: skip
+        images.insert(0, "frontier.png")
     if losses:
         plots.line_chart(
             os.path.join(folder, "training_loss.png"), losses, title="Training losses",

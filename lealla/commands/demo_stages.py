@@ -38,10 +38,14 @@ def build_cache(teacher, out_dir: str) -> dict:
     return embedding_cache.build_cache(teacher, demo_corpus.parallel_sources("train"), out_dir)
 
 
-def distill(model_dir: str, cache_dir: str, overrides: Sequence[str]) -> dict:
+def distill(
+    model_dir: str, cache_dir: str, overrides: Sequence[str], settings: Sequence[str] = ()
+) -> dict:
     """Runs `lealla distill --config=demo` in a child process (the command users type).
 
-    A finished run is not repeated; an interrupted one resumes from its checkpoint.
+    A finished run is not repeated (unless the user passes `overrides`); an interrupted
+    one resumes from its checkpoint. `settings` are the demo's own flags for this run
+    (the static tier's).
 
     Returns:
       The run's metrics.json.
@@ -58,7 +62,7 @@ def distill(model_dir: str, cache_dir: str, overrides: Sequence[str]) -> dict:
             return metrics
     args = [
         sys.executable, "-m", "distill.train", "--config=demo", f"--model_dir={model_dir}",
-        f"--teacher_cache={cache_dir}", *overrides,
+        f"--teacher_cache={cache_dir}", *settings, *overrides,
     ]  # fmt: skip
     print("$ lealla distill " + " ".join(args[3:]), flush=True)
     subprocess.run(args, check=True)
@@ -79,6 +83,14 @@ def export(model_dir: str, out: str) -> dict:
             print(f"export: reusing {out} (checkpoint {wanted})")
             return metadata
     return exporter.export_model(model_dir, out, overwrite=True)
+
+
+def static_settings(steps: int) -> list[str]:
+    """The static tier on the demo's data: the Model2Vec start (the teacher embeds every
+    vocabulary piece, PCA, SIF weights), then the default recipe for `steps` steps."""
+    every = max(1, steps // 3)
+    return ["--student=static_128", f"--steps={steps}", f"--warmup_steps={min(50, steps)}",
+            f"--eval_every={every}", f"--checkpoint_every={every}"]  # fmt: skip
 
 
 def check_reload(model_dir: str, export_dir: str) -> dict[str, float]:

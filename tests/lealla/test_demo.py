@@ -79,6 +79,8 @@ def test_report_has_table_per_language_rows_and_plots(tmp_path):
         "teacher": {**side, "name": "teacher-x", "dims": 512, "parameters": 4000},
         "student": {**side, "name": "student-y", "dims": 128, "export_bytes": 2e6,
                     "vocab_size": 900, "sentences_per_second": 250.0},
+        "static": {"name": "static_128", "dims": 128, "steps": 30, "sentences_per_second": 25000.0,
+                   "accuracy": dict.fromkeys(langs, 0.4)},
         "training": {"steps": 40}, "reload_max_abs_diff": {"hub_load": 0.0},
         "vs_labse_shape": {"student": 300.0, "labse_shaped": 25.0},
         "mining_pool": 350, "seconds": {"total": 12.0},
@@ -89,10 +91,15 @@ def test_report_has_table_per_language_rows_and_plots(tmp_path):
     assert "| parameters | 4,000 | 1,000 | 4.0x smaller |" in table
     assert "| encode speed (sentences/s) | 100 | 250 | 2.50x |" in table
     assert "the student encodes 12.0x faster (300 vs 25 sentences/s)" in table
+    assert (
+        "Static tier (static_128, 30 steps): accuracy 0.400 (80% of teacher) at 25,000 "
+        "sentences/s (100x the student)" in table
+    )
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "| ko-en | 0.500 | 0.500 | 0.400 | 0.400 |" in report
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert pngs == ["accuracy.png", "dev_accuracy.png", "mining_f1.png", "training_loss.png"]
+    assert pngs == ["accuracy.png", "dev_accuracy.png", "frontier.png", "mining_f1.png",
+                    "training_loss.png"]  # fmt: skip
 
 
 @pytest.mark.large
@@ -101,7 +108,7 @@ def test_whole_demo_offline_and_rerun_reuses_everything(tmp_path):
     args = [
         sys.executable, "-m", "lealla.cli", "demo", f"--out={out}",
         "--distill_flags=--steps=20,--student=tiny_test,--eval_every=10,--warmup_steps=2,"
-        "--checkpoint_every=10,--batch_size=16",
+        "--checkpoint_every=10,--batch_size=16", "--static_steps=10",
     ]  # fmt: skip
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     first = subprocess.run(args, capture_output=True, text=True, env=env)
@@ -110,9 +117,13 @@ def test_whole_demo_offline_and_rerun_reuses_everything(tmp_path):
     assert summary["training"]["steps"] == 20
     assert max(summary["reload_max_abs_diff"].values()) <= 1e-5
     assert "test retrieval accuracy" in first.stdout
-    for png in ("accuracy.png", "mining_f1.png", "dev_accuracy.png"):
+    assert summary["static"]["steps"] == 10
+    # The static tier is the fast end of the frontier.
+    assert summary["static"]["sentences_per_second"] > summary["student"]["sentences_per_second"]
+    for png in ("accuracy.png", "mining_f1.png", "dev_accuracy.png", "frontier.png"):
         assert (out / "report" / png).is_file()
-    again = subprocess.run(args[:5], capture_output=True, text=True, env=env)
+    again = subprocess.run([*args[:5], "--static_steps=10"], capture_output=True, text=True,
+                           env=env)  # fmt: skip
     assert again.returncode == 0, again.stderr[-3000:]
     assert "reusing the finished run" in again.stdout and "export: reusing" in again.stdout
     assert tf.io.gfile.exists(str(out / "mined" / "de-en.tsv"))
