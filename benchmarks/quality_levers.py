@@ -40,6 +40,13 @@ ROWS: tuple[tuple[str, str, dict], ...] = (
     ("bank + ud-mono (share 0.3)", "mono", {**_BANK, "mono_share": 0.3}),
     ("bank of 16384", "news", {**_BANK, "bank_size": 16384}),
     ("bank, learning rate 2e-3", "news", {**_BANK, "learning_rate": 2e-3}),
+    # Second round: the winners of the first stacked.
+    ("bank of 16384 + ud-mono (share 0.3)", "mono", {**_BANK, "bank_size": 16384,
+                                                      "mono_share": 0.3}),
+    ("bank of 16384 + ud-mono + cross-lingual targets", "mono",
+     {**_BANK, "bank_size": 16384, "mono_share": 0.3, "cross_weight": 1.0}),
+    ("bank of 16384 + ud-mono, AMS weight 0.05", "mono",
+     {**_BANK, "bank_size": 16384, "mono_share": 0.3, "ams_weight": 0.05}),
 )  # fmt: skip
 AUGMENT = ("span", "prefix", "case", "punct")
 

@@ -44,7 +44,30 @@ def _files(root):
         "json": write("broken.json", "{not json"),
         "empty": write("empty.tsv", ""),
         "dir": root,
+        "tatoeba": _folder(
+            root,
+            "tatoeba",
+            {"tatoeba.deu-eng.deu": "Hallo\nWelt\n", "tatoeba.deu-eng.eng": "Hello\n"},
+        ),
+        "bucc": _folder(
+            root,
+            "bucc",
+            {
+                "de-en.sample.de": "de-1\tHallo\nde-1\tWelt\n",
+                "de-en.sample.en": "en-1\tHello\n",
+                "de-en.sample.gold": "de-1\ten-1\n",
+            },
+        ),
     }
+
+
+def _folder(root, name, files):
+    folder = os.path.join(root, name)
+    os.makedirs(folder, exist_ok=True)
+    for file, text in files.items():
+        with open(os.path.join(folder, file), "w", encoding="utf-8") as f:
+            f.write(text)
+    return folder
 
 
 def _cases(f, tmp):
@@ -122,6 +145,12 @@ def _cases(f, tmp):
          r"--out=/proc/no/export: cannot write"),
         ("eval-missing-data", ["eval", "tatoeba", "--encoder=use-multilingual",
                                f"--data={tmp}/no_tatoeba"], DATA, r"no_tatoeba"),
+        ("eval-tatoeba-misaligned", ["eval", "tatoeba", "--encoder=use-multilingual",
+                                     f"--data={f['tatoeba']}"], DATA,
+         r"tatoeba.deu-eng.deu: has 2 lines but .*tatoeba.deu-eng.eng has 1"),
+        ("eval-bucc-duplicate-id", ["eval", "bucc", "--encoder=use-multilingual",
+                                    f"--data={f['bucc']}", "--split=sample"], DATA,
+         r"de-en.sample.de:2: duplicate id 'de-1'"),
         ("align-missing-src", ["align", "--encoder=use-multilingual", "--src=/nonexistent.txt",
                                f"--tgt={f['lines']}", f"--out={tmp}/m.tsv"], DATA,
          r"/nonexistent.txt"),
