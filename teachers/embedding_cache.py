@@ -128,7 +128,6 @@ def build_cache(
     """
     if runner.runner != shard_runner.INPROCESS and load_teacher is None:
         raise ValueError(f"the {runner.runner} runner needs load_teacher (a picklable loader)")
-    shards = line_shards.plan([s.paths for s in sources], config.shard_size)
     identity = cache_identity(teacher, sources, config)
     created = not fileio.exists(out_dir)
     manifest = _open_manifest(out_dir, identity, overwrite)
@@ -138,9 +137,11 @@ def build_cache(
         load_teacher=load_teacher or (lambda: teacher), sources=tuple(sources),
         out_dir=out_dir, config=config,
     )  # fmt: skip
-    logging.info("caching %d shard(s) of %d source(s) with %s into %s", len(shards),
-                 len(sources), teacher.describe(), out_dir)  # fmt: skip
+    shards: list[line_shards.LineShard] = []
     try:
+        shards = line_shards.plan([s.paths for s in sources], config.shard_size)
+        logging.info("caching %d shard(s) of %d source(s) with %s into %s", len(shards),
+                     len(sources), teacher.describe(), out_dir)  # fmt: skip
         shard_runner.run(job, shards, runner, label="caching teacher embeddings")
     except textio.CorpusError:
         if created and not any(job.is_done(s) for s in shards):
