@@ -102,8 +102,8 @@ def run() -> str:
         "",
         f"Beam overhead at equal workers (1 worker vs in-process): "
         f"{1 - per_worker / base:.1%} of the rate. Two workers on two cores share the "
-        f"same cores (each TensorFlow process uses both), so their ratio shows the cost of "
-        f"oversubscription here, not the scaling on separate machines.",
+        f"same cores (each TensorFlow process already uses both), so their ratio is what a "
+        f"second process adds on the same cores, not the scaling over separate machines.",
         "",
         "**Projection** (not measured): 100M pairs (200M sentences) at the measured "
         f"per-worker rate of {per_worker:,.0f} sentences/s of a 2-core CPU worker, "
