@@ -56,13 +56,20 @@ class EmbedConfig(configs.ConfigMixin):
     on_bad_line: str = "error"
 
     def __post_init__(self):
-        if self.shard_size < 1 or self.batch_size < 1:
-            raise ValueError(
-                f"shard_size and batch_size must be >= 1, got {self.shard_size}, {self.batch_size}"
-            )
-        if self.dtype not in DTYPES:
-            raise ValueError(f"dtype must be one of {DTYPES}, got {self.dtype!r}")
-        textio.check_on_bad_line(self.on_bad_line)
+        check_settings(self.shard_size, self.batch_size, self.dtype, self.on_bad_line)
+
+
+def check_settings(shard_size: int, batch_size: int, dtype: str, on_bad_line: str) -> None:
+    """The settings every sharded embedding job shares (also the teacher cache's).
+
+    Raises:
+      ValueError: naming the bad setting.
+    """
+    if shard_size < 1 or batch_size < 1:
+        raise ValueError(f"shard_size and batch_size must be >= 1, got {shard_size}, {batch_size}")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    textio.check_on_bad_line(on_bad_line)
 
 
 @dataclasses.dataclass(frozen=True)

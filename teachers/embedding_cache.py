@@ -33,6 +33,7 @@ from absl import logging
 from lealla import (
     configs,
     corpus,
+    embedding_shards,
     fileio,
     length_batches,
     line_shards,
@@ -44,7 +45,7 @@ from teachers import augmentation
 from teachers import teacher as teacher_lib
 
 MANIFEST = "manifest.json"
-DTYPES = ("float16", "float32")
+DTYPES = embedding_shards.DTYPES
 _graph_only = tf.autograph.experimental.do_not_convert
 
 
@@ -74,13 +75,9 @@ class CacheConfig(configs.ConfigMixin):
     augment: tuple[str, ...] = ()
 
     def __post_init__(self):
-        if self.shard_size < 1 or self.batch_size < 1:
-            raise ValueError(
-                f"shard_size and batch_size must be >= 1, got {self.shard_size}, {self.batch_size}"
-            )
-        if self.dtype not in DTYPES:
-            raise ValueError(f"dtype must be one of {DTYPES}, got {self.dtype!r}")
-        textio.check_on_bad_line(self.on_bad_line)
+        embedding_shards.check_settings(
+            self.shard_size, self.batch_size, self.dtype, self.on_bad_line
+        )
         unknown = sorted(set(self.augment) - set(augmentation.KINDS))
         if unknown:
             raise ValueError(

@@ -8,6 +8,8 @@ Every runner writes the same cache; a rerun finishes what a killed one left.
 
 from __future__ import annotations
 
+import functools
+
 from absl import app, flags
 
 from lealla import corpus
@@ -41,7 +43,6 @@ def main(argv: list[str]) -> None:
     from teachers import embedding_cache, loading
 
     configs.check_writable(FLAGS.out)
-    import functools
 
     sources = corpus.resolve_sources(FLAGS.corpus)
     config = embedding_cache.CacheConfig(

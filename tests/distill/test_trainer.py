@@ -75,6 +75,7 @@ def test_default_recipe_learns_and_does_not_collapse(teacher, tmp_path):
     assert json.loads((tmp_path / "run" / "best" / "best.json").read_text())["step"] == 300
 
 
+@pytest.mark.large  # end to end: minutes on 2 cores
 def test_kill_and_resume_continues_the_same_run(teacher, tmp_path, monkeypatch):
     # Without dropout, a step's loss depends only on weights, optimizer and data position.
     no_dropout = {"student_overrides": {"max_sequence_length": 64, "dropout": 0.0}}
@@ -290,6 +291,7 @@ def test_a_cache_run_resumes_without_loading_the_teacher(trained_run, monkeypatc
     assert resumed.projection.units == first.projection.units == 512
 
 
+@pytest.mark.large  # end to end: minutes on 2 cores
 def test_float16_overflow_skips_the_step_and_lowers_the_loss_scale(teacher, tmp_path, monkeypatch):
     # Wrong before: the finite check saw the loss-scaled gradients and stopped the run.
     real = objective.lealla_losses
