@@ -126,11 +126,17 @@ def embed_files(
         "shard_size": config.shard_size,
         "on_bad_line": config.on_bad_line,
     }
+    created = not fileio.exists(out_dir)
     manifest = _open(out_dir, identity, overwrite)
     if manifest.get("complete"):
         return manifest
     job = _EmbedShards(load_encoder, tuple(inputs), out_dir, config)
-    shard_runner.run(job, shards, runner, label="embedding sentences")
+    try:
+        shard_runner.run(job, shards, runner, label="embedding sentences")
+    except textio.CorpusError:
+        if created and not any(job.is_done(s) for s in shards):
+            fileio.remove_folder(out_dir)  # nothing of this call's is worth keeping
+        raise
     records = [job.record(s) for s in shards]
     skipped: dict[str, int] = {}
     for record in records:

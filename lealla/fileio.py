@@ -141,3 +141,11 @@ def head_tail_sha256(path: str, span: int = 1 << 20) -> tuple[int, str]:
             f.seek(total - span)
         digest.update(f.read())
     return total, digest.hexdigest()
+
+
+def remove_folder(path: str) -> None:
+    """Deletes a flat folder of files (an output a failed call created) and the folder."""
+    for file in glob_files(join(path, "*")):
+        remove(file)
+    if not is_remote(path) and os.path.isdir(path):
+        os.rmdir(path)

@@ -37,14 +37,16 @@ def native_stderr_silenced():
 
 @contextlib.contextmanager
 def worker_output_to(log_path: str):
-    """Sends what child processes (Beam's workers) write to stderr into `log_path`, while
-    this process's own Python output (progress, errors) still reaches the console.
+    """Sends everything written to stderr during the block (Beam's worker processes,
+    which inherit file descriptor 2, and the runner's own threads' tracebacks) into
+    `log_path`, while this process's log lines still reach the console.
 
-    Workers inherit file descriptor 2; they log their start-up and shutdown at INFO and
-    third-party import warnings before any option can lower it. A no-op with --verbose.
+    Workers log their start-up and shutdown at INFO and third-party import warnings
+    before any option can lower them. Yields the console stream (for progress bars).
+    A no-op with --verbose.
     """
     if verbose():
-        yield
+        yield sys.stderr
         return
     from absl import logging as absl_logging
 
@@ -52,16 +54,15 @@ def worker_output_to(log_path: str):
     saved = os.dup(2)
     console = os.fdopen(os.dup(saved), "w", buffering=1, encoding="utf-8", errors="replace")
     handler = absl_logging.get_absl_handler().python_handler
-    old_stderr, old_stream = sys.stderr, handler.stream
+    old_stream = handler.stream
     try:
         with open(log_path, "ab") as log:
             os.dup2(log.fileno(), 2)
-        sys.stderr = console
         handler.setStream(console)
-        yield
+        yield console
     finally:
         console.flush()
-        sys.stderr = old_stderr
+        sys.stderr.flush()
         handler.setStream(old_stream)
         os.dup2(saved, 2)
         os.close(saved)

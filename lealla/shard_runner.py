@@ -116,8 +116,10 @@ def _run_beam(job: ShardJob, todo: list[LineShard], config: RunnerConfig, label:
 
     log = os.path.join(tempfile.gettempdir(), f"lealla-beam-{os.getpid()}.log")
     stop = threading.Event()
-    with quiet.worker_output_to(log):
-        watcher = threading.Thread(target=_watch, args=(job, todo, label, stop), daemon=True)
+    with quiet.worker_output_to(log) as console:
+        watcher = threading.Thread(
+            target=_watch, args=(job, todo, label, stop, console), daemon=True
+        )
         watcher.start()
         try:
             beam_pipeline.run_shards(job, todo, config)
@@ -147,10 +149,10 @@ def _root_cause(error: Exception) -> str:
     return causes[-1] if causes else str(error).strip().splitlines()[0][:300]
 
 
-def _watch(job: ShardJob, todo: list[LineShard], label: str, stop: threading.Event) -> None:
+def _watch(job: ShardJob, todo: list[LineShard], label: str, stop: threading.Event, stream) -> None:
     """Progress of a Beam run, from the shards published so far."""
     pending = list(todo)
-    with Progress(label, total=len(todo), unit="shards") as bar:
+    with Progress(label, total=len(todo), unit="shards", stream=stream) as bar:
         while pending and not stop.wait(_POLL_SECONDS):
             finished = [s for s in pending if job.is_done(s)]
             pending = [s for s in pending if s not in finished]

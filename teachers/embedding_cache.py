@@ -142,7 +142,7 @@ def build_cache(
         shard_runner.run(job, shards, runner, label="caching teacher embeddings")
     except textio.CorpusError:
         if created and not any(job.is_done(s) for s in shards):
-            _remove_folder(out_dir)
+            fileio.remove_folder(out_dir)
         raise
     manifest["shards"] = [job.record(s) for s in shards]
     manifest["complete"] = True
@@ -491,13 +491,6 @@ def _remove_debris(out_dir: str, keep: set[str]) -> None:
         shard = name.removesuffix(".json") + ".tfrecord" if name.endswith(".json") else name
         if ".tmp" in name or shard not in keep:
             fileio.remove(path)
-
-
-def _remove_folder(path: str) -> None:
-    for file in fileio.glob_files(fileio.join(path, "*")):
-        fileio.remove(file)
-    if not fileio.is_remote(path):
-        os.rmdir(path)
 
 
 def _write_manifest(out_dir: str, manifest: dict) -> None:

@@ -218,12 +218,14 @@ def test_cli_with_two_cpu_replicas(use_m_module, tmp_path):
 @pytest.mark.large  # ~2 minutes of wall time by design
 def test_time_budget_ends_on_time_and_resumes_the_same_budget(teacher, tmp_path):
     budget = 60.0  # a 1-minute run
-    settings = {"steps": 10**9, "train_minutes": budget / 60, "checkpoint_every": 5}
+    # Checkpoints every 2 steps: the kill must come early in the minute even on a busy
+    # machine, where the first steps (tracing) take most of it.
+    settings = {"steps": 10**9, "train_minutes": budget / 60, "checkpoint_every": 2}
     killed = _run(tmp_path / "run", teacher, eval_every=50, **settings)
     real_step = killed._train_step
 
     def dying_step(batch):
-        if int(killed.step.numpy()) == 7:  # after the checkpoint of step 5
+        if int(killed.step.numpy()) == 3:  # after the checkpoint of step 2
             raise Killed()
         return real_step(batch)
 
@@ -232,7 +234,7 @@ def test_time_budget_ends_on_time_and_resumes_the_same_budget(teacher, tmp_path)
         killed.train()
     resumed = _run(tmp_path / "run", teacher, eval_every=50, **settings)
     spent = float(resumed.elapsed.numpy())
-    assert resumed.resumed_from == 5 and 0.0 < spent < budget / 2, spent
+    assert resumed.resumed_from == 2 and 0.0 < spent < budget / 2, spent
     start = time.perf_counter()
     metrics = resumed.train()
     wall = time.perf_counter() - start
