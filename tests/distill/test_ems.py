@@ -108,6 +108,7 @@ def test_ems_plus_distill_runs(teacher, tmp_path):
     )
 
 
+@pytest.mark.large  # end to end: minutes on 2 cores
 def test_resume_refuses_another_objective(sp_model, tmp_path):
     # A run with a checkpoint (a folder holding only a config starts over instead).
     _run(tmp_path / "run", vocab=sp_model, steps=2, warmup_steps=1, checkpoint_every=2).train()

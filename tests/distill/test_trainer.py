@@ -263,6 +263,7 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(teacher, tmp_path):
     assert _run(tmp_path / "run", teacher, steps=40, checkpoint_every=20).resumed_from == 7
 
 
+@pytest.mark.large  # end to end: minutes on 2 cores
 def test_bad_training_lines_are_named_or_skipped(teacher, tmp_path):
     from lealla import textio
 
@@ -280,6 +281,7 @@ def test_bad_training_lines_are_named_or_skipped(teacher, tmp_path):
     assert run.train()["step"] == 2
 
 
+@pytest.mark.large  # end to end: minutes on 2 cores
 def test_a_cache_run_resumes_without_loading_the_teacher(trained_run, monkeypatch):
     from teachers import loading
 
