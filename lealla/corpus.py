@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import glob
 import itertools
 import os
 import re
@@ -123,7 +122,7 @@ def resolve_sources(specs: str | Iterable[str]) -> list[CorpusSource]:
         if spec.startswith(DEMO_PREFIX):
             sources.extend(_demo_sources(spec))
             continue
-        for path in _expand(spec):
+        for path in fileio.expand(spec, "corpus file"):
             source = source_from_path(path)
             key = tuple(sorted(source.paths))
             if key not in seen:
@@ -291,15 +290,6 @@ def _demo_sources(spec: str) -> list[CorpusSource]:
     from lealla import demo_corpus  # it builds on this module
 
     return demo_corpus.parallel_sources(spec[len(DEMO_PREFIX) :])
-
-
-def _expand(spec: str) -> list[str]:
-    if glob.has_magic(spec):
-        matches = fileio.glob_files(spec)
-        if not matches:
-            raise FileNotFoundError(f"no corpus file matches {spec!r}")
-        return matches
-    return [spec]
 
 
 def _tsv_source(path: str, name_pair: str) -> CorpusSource:

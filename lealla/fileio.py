@@ -55,6 +55,17 @@ def glob_files(pattern: str) -> list[str]:
     return sorted(glob.glob(pattern))
 
 
+def expand(spec: str, what: str) -> list[str]:
+    """The files a path or glob pattern names (sorted); a pattern matching nothing is an
+    error naming `what` was asked for."""
+    if not glob.has_magic(spec):
+        return [spec]
+    matches = glob_files(spec)
+    if not matches:
+        raise FileNotFoundError(f"no {what} matches {spec!r}")
+    return matches
+
+
 def makedirs(path: str) -> None:
     if not is_remote(path):
         os.makedirs(path, exist_ok=True)

@@ -164,11 +164,7 @@ def record_failure(out_dir: str, shard: LineShard, error: Exception) -> None:
         record = {"kind": "corpus", "path": error.path, "line": error.line, "reason": error.reason}
     else:
         record = {"kind": type(error).__name__, "message": str(error)}
-    path = fileio.join(out_dir, f"{_FAILED_PREFIX}{shard.name}.json")
-    tmp = fileio.local_temp_for(path)
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(record, f)
-    fileio.publish(tmp, path)
+    fileio.write_json(fileio.join(out_dir, f"{_FAILED_PREFIX}{shard.name}.json"), record)
 
 
 def _failure_files(out_dir: str) -> list[str]:
@@ -191,9 +187,4 @@ def _clear_failures(out_dir: str) -> None:
     if not fileio.exists(out_dir):
         return
     for path in _failure_files(out_dir):
-        if fileio.is_remote(path):
-            from apache_beam.io.filesystems import FileSystems
-
-            FileSystems.delete([path])
-        else:
-            os.remove(path)
+        fileio.remove(path)

@@ -45,12 +45,7 @@ def main(argv: list[str]) -> None:
     from lealla.commands import encoders
 
     configs.check_writable(FLAGS.out)
-    inputs = []
-    for spec in FLAGS.input:
-        matches = fileio.glob_files(spec) if any(c in spec for c in "*?[") else [spec]
-        if not matches:
-            raise FileNotFoundError(f"--input: no file matches {spec!r}")
-        inputs.extend(matches)
+    inputs = [path for spec in FLAGS.input for path in fileio.expand(spec, "--input file")]
     config = embedding_shards.EmbedConfig(
         shard_size=FLAGS.shard_size, batch_size=FLAGS.batch_size, dtype=FLAGS.dtype,
         on_bad_line=FLAGS.on_bad_line,
