@@ -11,9 +11,14 @@ losses.MSELoss onto the teacher's embedding of each sentence (both sides of ever
 pair) plus losses.MultipleNegativesRankingLoss on the pairs; AdamW, linear warmup and
 decay on the fraction of the time budget spent.
 
+Monolingual sentences (optional "mono" / "mono_emb"), like ours, take `mono_share` of
+each batch's rows and feed the MSE term only (make_multilingual's MSELoss on single
+sentences).
+
 JOB.json: {"work": dir, "minutes": float, "layers", "hidden", "heads", "vocab_size",
-"batch_size", "learning_rate", "seed",
-"train": {"src": txt, "tgt": txt, "src_emb": npy, "tgt_emb": npy},
+"batch_size", "learning_rate", "seed", "mono_share",
+"train": {"src": txt, "tgt": txt, "src_emb": npy, "tgt_emb": npy[, "mono": txt,
+"mono_emb": npy]},
 "encode": {name: txt}} -> writes work/NAME.npy per encode set and work/result.json.
 """
 
@@ -47,12 +52,17 @@ def main(job_path: str) -> None:
     train = job["train"]
     src, tgt = _lines(train["src"]), _lines(train["tgt"])
     src_emb, tgt_emb = np.load(train["src_emb"]), np.load(train["tgt_emb"])
+    mono = _lines(train["mono"]) if "mono" in train else []
+    mono_emb = np.load(train["mono_emb"]) if mono else None
+    batch_mono = round(job.get("mono_share", 0.0) * job["batch_size"]) if mono else 0
+    batch_pairs = job["batch_size"] - batch_mono
 
     # A WordPiece vocabulary learned on the same training text.
     tok_dir = os.path.join(work, "tokenizer")
     os.makedirs(tok_dir, exist_ok=True)
     wordpiece = BertWordPieceTokenizer(lowercase=False, strip_accents=False)
-    wordpiece.train(files=[train["src"], train["tgt"]], vocab_size=job["vocab_size"],
+    texts = [train["src"], train["tgt"]] + ([train["mono"]] if mono else [])
+    wordpiece.train(files=texts, vocab_size=job["vocab_size"],
                     show_progress=False)  # fmt: skip
     wordpiece.save_model(tok_dir)
     tokenizer = BertTokenizerFast(os.path.join(tok_dir, "vocab.txt"), do_lower_case=False)
@@ -77,10 +87,10 @@ def main(job_path: str) -> None:
     start, step, position = time.perf_counter(), 0, 0
     model.train()
     while time.perf_counter() - start < budget:
-        if position + job["batch_size"] > len(order):
+        if position + batch_pairs > len(order):
             order, position = rng.permutation(len(src)), 0
-        rows = order[position : position + job["batch_size"]]
-        position += job["batch_size"]
+        rows = order[position : position + batch_pairs]
+        position += batch_pairs
         fraction = (time.perf_counter() - start) / budget
         for group in optimizer.param_groups:
             group["lr"] = job["learning_rate"] * max(0.0, min((step + 1) / warmup, 1 - fraction))
@@ -90,13 +100,17 @@ def main(job_path: str) -> None:
             + mse([features[1]], torch.tensor(tgt_emb[rows], dtype=torch.float32))
             + mnrl(features, None)
         )
+        if batch_mono:
+            picked = rng.integers(0, len(mono), batch_mono)
+            loss = loss + mse([model.tokenize([mono[i] for i in picked])],
+                              torch.tensor(mono_emb[picked], dtype=torch.float32))  # fmt: skip
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         step += 1
         if step % 200 == 0:
-            print(f"peer step {step}: loss {float(loss):.4f}, "
+            print(f"peer step {step}: loss {loss.item():.4f}, "
                   f"{time.perf_counter() - start:.0f}s of {budget:.0f}s", flush=True)  # fmt: skip
     train_seconds = time.perf_counter() - start
     model.eval()

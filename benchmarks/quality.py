@@ -2,7 +2,7 @@
 
 Command: `python -m benchmarks.run_all --only=quality` (LEALLA_BENCH_MINUTES sets the
 budget of every trained row; 30 by default; the 120-minute row is the separate
-section `quality_120`). Rows, all on the same data (news-parallel, + ud-mono when the
+section `quality_120`). Rows, all on the same data (news-parallel + ud-mono: the default
 recipe uses it), teacher (USE-m) and machine:
   teacher            USE-m v3
   ours (default)     `lealla distill` defaults, demo_small (4 x 128), from the cache
@@ -47,6 +47,7 @@ def _peer_python() -> str:
 
 def peer_row(data: qc.Data, cache: str, minutes: float) -> dict:
     """Trains and evaluates the sentence-transformers recipe in its own environment."""
+    from distill.distill_config import DistillConfig
     from teachers import embedding_cache
 
     work = os.path.join(qc.WORK, "peer", f"{minutes:g}min")
@@ -54,17 +55,19 @@ def peer_row(data: qc.Data, cache: str, minutes: float) -> dict:
     sets = {"pud_dev": qc.dev_sets(data), "pud_test": data.pud_test, "demo400": data.demo400}
     if not os.path.isfile(result_file):
         os.makedirs(work, exist_ok=True)
-        src, tgt, src_emb, tgt_emb = [], [], [], []
+        text = {"src": [], "tgt": [], "mono": []}
+        emb = {"src": [], "tgt": [], "mono": []}
         for ex in embedding_cache.iter_cache(cache):
             if ex["tgt_lang"]:
-                src.append(ex["src"]), tgt.append(ex["tgt"])
-                src_emb.append(ex["src_emb"]), tgt_emb.append(ex["tgt_emb"])
-        paths = {k: os.path.join(work, f"train.{k}") for k in ("src", "tgt")}
-        for key, texts in (("src", src), ("tgt", tgt)):
+                text["src"].append(ex["src"]), text["tgt"].append(ex["tgt"])
+                emb["src"].append(ex["src_emb"]), emb["tgt"].append(ex["tgt_emb"])
+            else:
+                text["mono"].append(ex["src"]), emb["mono"].append(ex["src_emb"])
+        paths = {k: os.path.join(work, f"train.{k}") for k in text if text[k]}
+        for key in paths:
             with open(paths[key], "w", encoding="utf-8") as f:
-                f.writelines(f"{t}\n" for t in texts)
-        np.save(os.path.join(work, "src_emb.npy"), np.stack(src_emb))
-        np.save(os.path.join(work, "tgt_emb.npy"), np.stack(tgt_emb))
+                f.writelines(f"{t}\n" for t in text[key])
+            np.save(os.path.join(work, f"{key}_emb.npy"), np.stack(emb[key]))
         encode = {}
         for set_name, by_lang in sets.items():
             for lang, texts in by_lang.items():
@@ -75,9 +78,8 @@ def peer_row(data: qc.Data, cache: str, minutes: float) -> dict:
         job = {
             "work": work, "minutes": minutes, "layers": 4, "hidden": 128, "heads": 8,
             "vocab_size": 64_000, "batch_size": 64, "learning_rate": 5e-4, "seed": 0,
-            "train": {"src": paths["src"], "tgt": paths["tgt"],
-                      "src_emb": os.path.join(work, "src_emb.npy"),
-                      "tgt_emb": os.path.join(work, "tgt_emb.npy")},
+            "train": {**paths, **{f"{k}_emb": os.path.join(work, f"{k}_emb.npy") for k in paths}},
+            "mono_share": DistillConfig().mono_share,
             "encode": encode,
         }  # fmt: skip
         job_file = os.path.join(work, "job.json")
@@ -180,8 +182,10 @@ def run() -> str:
     if not qc.available():
         return f"{title}\n\nSkipped: {qc.DATA} is absent (development data, not shipped).\n"
     data = qc.prepare()
-    files = data.news
-    cache, _ = qc.build_cache("news", files)
+    # The default recipe mixes monolingual text of other domains into the pairs; every
+    # row, the peer included, gets the same news + ud-mono data.
+    files = data.news + data.mono
+    cache, _ = qc.build_cache("news_mono", files)
     teacher = {"name": "teacher: USE-m v3", **qc.evaluate(qc.teacher_embed(), data)}
     rows = [student_row("ours: default recipe, 4 x 128", data, cache, files, qc.MINUTES, **DEFAULT)]
     rows.append(peer_row(data, cache, qc.MINUTES))

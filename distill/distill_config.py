@@ -52,8 +52,9 @@ class DistillConfig(ConfigMixin):
         drops bad lines (counted and logged) everywhere the run reads the corpus.
       dev_data: parallel files/globs for periodic retrieval evaluation.
       temperature: language sampling temperature.
-      mono_share: share of monolingual examples in the mix (they feed the feature
-        terms only); None weighs monolingual groups by temperature like pairs.
+      mono_share: share of monolingual examples in the mix when the data has both
+        kinds (they feed the feature and bank terms only); None weighs monolingual
+        groups by temperature like pairs. 0.3 measured best on dev (RESULTS.md).
       min_share: sampling floor per language group (languages with little data).
       shuffle_buffer: examples per language group held for shuffling.
       seed: seeds data order and initialization.
@@ -104,7 +105,7 @@ class DistillConfig(ConfigMixin):
     on_bad_line: str = "error"
     dev_data: tuple[str, ...] = ()
     temperature: float = pipeline.DEFAULT_TEMPERATURE
-    mono_share: float | None = None
+    mono_share: float | None = 0.3
     min_share: float = 0.0
     shuffle_buffer: int = 10_000
     seed: int = 0
@@ -136,7 +137,7 @@ class DistillConfig(ConfigMixin):
     # 0.3 share lowered both at equal steps, so they stay opt-in.
     cross_weight: float = 1.0
     bank_weight: float = 1.0
-    bank_size: int = 4096
+    bank_size: int = 16384
     bank_temperature: float = DEFAULT_BANK_TEMPERATURE
     xtr_weight: float = 1.0
     xtr_sampled: int = 0

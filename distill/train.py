@@ -69,8 +69,8 @@ flags.DEFINE_enum(
 flags.DEFINE_float("temperature", _DEFAULTS.temperature, "Language sampling temperature (>= 1).")
 flags.DEFINE_float(
     "mono_share", _DEFAULTS.mono_share,
-    "Share of monolingual examples in the mix (they feed the feature terms only); unset: "
-    "monolingual groups are weighted by temperature like pairs.",
+    "Share of monolingual examples in the mix when the data has monolingual files too "
+    "(they feed the feature and bank terms only).",
 )  # fmt: skip
 flags.DEFINE_float(
     "min_share", _DEFAULTS.min_share, "Sampling floor per language group (little-data languages)."
