@@ -22,6 +22,9 @@ def pipeline_options(config: shard_runner.RunnerConfig) -> PipelineOptions:
     """Options of the runner: the local one needs no network (no job server, no download)."""
     # Workers log at INFO by default: lifecycle chatter, unless --verbose.
     level = [] if os.environ.get("LEALLA_VERBOSE") else ["--default_sdk_harness_log_level=ERROR"]
+    if config.runner == shard_runner.INPROCESS:  # a pipeline without worker processes
+        return PipelineOptions(["--runner=DirectRunner", "--direct_running_mode=in_memory",
+                                *level])  # fmt: skip
     if config.runner == shard_runner.LOCAL:
         return PipelineOptions(
             ["--runner=DirectRunner", "--direct_running_mode=multi_processing",
@@ -64,6 +67,6 @@ class ShardFn(beam.DoFn):
         try:
             self._job.process(self._state, shard)
         except (ValueError, OSError) as e:
-            shard_runner.record_failure(self._job.out_dir, shard, e)
+            shard_runner.record_failure(self._job.out_dir, shard.name, e)
             raise
         yield shard.name

@@ -41,6 +41,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "lealla.commands.align_main",
         "mine translation pairs from two text files (ScaNN or exact, ratio margin) into a TSV",
     ),
+    "mine": (
+        "lealla.commands.mine_main",
+        "bitext mining of corpora of any size as Beam pipelines (sharded kNN, margin, TSV)",
+    ),
     "demo": (
         "lealla.commands.demo_main",
         "the offline demo on the shipped 14-language corpus (what `make demo` runs)",

@@ -93,6 +93,7 @@ def embed_files(
     *,
     runner: shard_runner.RunnerConfig = shard_runner.IN_THIS_PROCESS,
     overwrite: bool = False,
+    replace_mismatch: bool = False,
 ) -> dict:
     """Embeds every line of `inputs` into `out_dir` (resumable).
 
@@ -106,7 +107,9 @@ def embed_files(
       out_dir: the output folder.
       config: shard size, batch size, dtype, bad-line policy.
       runner: where shards are embedded.
-      overwrite: replace an output of another identity.
+      overwrite: start over, whatever `out_dir` holds.
+      replace_mismatch: resume an output of the same identity, replace one of another
+        (a folder this toolkit owns, e.g. `lealla mine`'s work folder).
 
     Returns:
       The final manifest.
@@ -127,7 +130,7 @@ def embed_files(
         "on_bad_line": config.on_bad_line,
     }
     created = not fileio.exists(out_dir)
-    manifest = _open(out_dir, identity, overwrite)
+    manifest = _open(out_dir, identity, overwrite, replace_mismatch)
     if manifest.get("complete"):
         return manifest
     job = _EmbedShards(load_encoder, tuple(inputs), out_dir, config)
@@ -180,8 +183,8 @@ def iter_shards(folder: str) -> Iterator[Shard]:
                          f"with the same flags to finish them")  # fmt: skip
     inputs = [i["path"] for i in manifest["identity"]["inputs"]]
     for record in manifest["shards"]:
-        embeddings = _load_npy(fileio.join(folder, record["file"]), record)
-        index = _load_npy(fileio.join(folder, record["index"]), None)
+        embeddings = load_npy(fileio.join(folder, record["file"]), record["bytes"])
+        index = load_npy(fileio.join(folder, record["index"]), None)
         yield Shard(inputs[record["input"]], record["first_line"], index[:, 0], index[:, 1],
                     embeddings)  # fmt: skip
 
@@ -250,10 +253,12 @@ class _EmbedShards:
         })  # fmt: skip
 
 
-def _open(out_dir: str, identity: dict, overwrite: bool) -> dict:
+def _open(out_dir: str, identity: dict, overwrite: bool, replace_mismatch: bool) -> dict:
     path = fileio.join(out_dir, MANIFEST)
     if fileio.exists(path) and not overwrite:
         manifest = read_manifest(out_dir)
+        if manifest["identity"] != identity and replace_mismatch:
+            return _open(out_dir, identity, True, False)
         if manifest["identity"] != identity:
             keys = sorted(k for k in set(identity) | set(manifest["identity"])
                           if identity.get(k) != manifest["identity"].get(k))  # fmt: skip
@@ -285,10 +290,11 @@ def _remove_unrecorded(out_dir: str) -> None:
             fileio.remove(path)
 
 
-def _load_npy(path: str, record: dict | None) -> np.ndarray:
+def load_npy(path: str, expected_bytes: int | None) -> np.ndarray:
+    """One shard file, checked against the size its record gives (when given)."""
     data = fileio.read_bytes(path)
-    if record is not None and len(data) != record["bytes"]:
-        raise ValueError(f"{path}: {len(data)} bytes, the manifest says {record['bytes']}; the "
+    if expected_bytes is not None and len(data) != expected_bytes:
+        raise ValueError(f"{path}: {len(data)} bytes, the manifest says {expected_bytes}; the "
                          f"file is damaged: rerun `lealla embed` with --overwrite")  # fmt: skip
     return np.load(io.BytesIO(data), allow_pickle=False)
 

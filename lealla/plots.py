@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Mapping, Sequence
 
 from lealla import configs
@@ -136,6 +137,48 @@ def frontier_chart(
     ax.grid(alpha=0.3, which="both")
     ys = [y for _, y in points.values()]
     ax.set_ylim(max(0.0, min(ys) - 0.1), min(1.0, max(ys) + 0.05))
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    configs.atomic_write_bytes(path, buffer.getvalue())
+
+
+def histogram_chart(
+    path: str,
+    edges: Sequence[float],
+    counts: Sequence[int],
+    *,
+    title: str,
+    xlabel: str,
+    threshold: float | None = None,
+) -> None:
+    """Writes a histogram from precomputed bins (e.g. margin scores of mined pairs).
+
+    Args:
+      path: the PNG to write.
+      edges: bin edges, one more than `counts`.
+      counts: items per bin.
+      title, xlabel: the labels.
+      threshold: a vertical line at this x (a score cut), or None.
+    """
+    if len(edges) != len(counts) + 1:
+        raise ValueError(f"{len(edges)} bin edges for {len(counts)} counts")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(_MIN_WIDTH + 1.0, 4.0))
+    widths = [b - a for a, b in itertools.pairwise(edges)]
+    ax.bar(edges[:-1], counts, width=widths, align="edge")
+    if threshold is not None:
+        ax.axvline(threshold, color="tab:red", linestyle="--", label=f"threshold {threshold:g}")
+        ax.legend()
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("count")
+    ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)

@@ -19,12 +19,13 @@ and raised again here with their own message, whatever the runner.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import re
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from absl import logging
@@ -114,17 +115,52 @@ def run(job: ShardJob, shards: Sequence[LineShard], config: RunnerConfig, *, lab
 def _run_beam(job: ShardJob, todo: list[LineShard], config: RunnerConfig, label: str) -> None:
     from lealla import beam_pipeline  # Beam is imported only when a Beam runner is asked for
 
+    run_pipeline(
+        lambda: beam_pipeline.run_shards(job, todo, config), job.out_dir, config, label,
+        [functools.partial(job.is_done, s) for s in todo], unit="shards",
+    )  # fmt: skip
+    missing = [s.name for s in todo if not job.is_done(s)]
+    if missing:
+        raise RuntimeError(f"{label}: the pipeline ended without shard(s) {missing[:5]}")
+
+
+def run_pipeline(
+    run_it: Callable[[], None],
+    out_dir: str,
+    config: RunnerConfig,
+    label: str,
+    parts_done: Sequence[Callable[[], bool]],
+    *,
+    unit: str,
+) -> None:
+    """Runs a Beam pipeline with our console: its workers' output goes to a log file,
+    progress is read from the parts published so far, and an error a worker recorded
+    (`record_failure`) is raised here with its own message.
+
+    Args:
+      run_it: builds and runs the pipeline (returns when it has finished).
+      out_dir: where workers record failures.
+      config: the runner (for messages).
+      label: what the progress line and errors say.
+      parts_done: one predicate per unit of output (shown as progress).
+      unit: what a part is called ("shards", "blocks").
+
+    Raises:
+      CorpusError, ValueError, OSError: a data error of a worker, re-raised here.
+      RuntimeError: the pipeline failed otherwise (innermost error + log path).
+    """
+    _clear_failures(out_dir)
     log = os.path.join(tempfile.gettempdir(), f"lealla-beam-{os.getpid()}.log")
     stop = threading.Event()
     with quiet.worker_output_to(log) as console:
         watcher = threading.Thread(
-            target=_watch, args=(job, todo, label, stop, console), daemon=True
+            target=_watch, args=(list(parts_done), label, unit, stop, console), daemon=True
         )
         watcher.start()
         try:
-            beam_pipeline.run_shards(job, todo, config)
+            run_it()
         except Exception as e:
-            failure = _first_failure(job.out_dir)
+            failure = _first_failure(out_dir)
             if failure is not None:
                 raise failure from None
             raise RuntimeError(
@@ -134,9 +170,6 @@ def _run_beam(job: ShardJob, todo: list[LineShard], config: RunnerConfig, label:
         finally:
             stop.set()
             watcher.join()
-    missing = [s.name for s in todo if not job.is_done(s)]
-    if missing:
-        raise RuntimeError(f"{label}: the pipeline ended without shard(s) {missing[:5]}")
 
 
 def _root_cause(error: Exception) -> str:
@@ -149,22 +182,25 @@ def _root_cause(error: Exception) -> str:
     return causes[-1] if causes else str(error).strip().splitlines()[0][:300]
 
 
-def _watch(job: ShardJob, todo: list[LineShard], label: str, stop: threading.Event, stream) -> None:
-    """Progress of a Beam run, from the shards published so far."""
-    pending = list(todo)
-    with Progress(label, total=len(todo), unit="shards", stream=stream) as bar:
+def _watch(
+    parts_done: list[Callable[[], bool]], label: str, unit: str, stop: threading.Event, stream
+) -> None:
+    """Progress of a Beam run, from the parts published so far."""
+    pending = list(parts_done)
+    with Progress(label, total=len(pending), unit=unit, stream=stream) as bar:
         while pending and not stop.wait(_POLL_SECONDS):
-            finished = [s for s in pending if job.is_done(s)]
-            pending = [s for s in pending if s not in finished]
-            bar.update(len(finished))
+            still = [done for done in pending if not done()]
+            bar.update(len(pending) - len(still))
+            pending = still
 
 
-def record_failure(out_dir: str, shard: LineShard, error: Exception) -> None:
+def record_failure(out_dir: str, name: str, error: Exception) -> None:
+    """Writes a worker's data error beside the output, for `run_pipeline` to raise."""
     if isinstance(error, textio.CorpusError):
         record = {"kind": "corpus", "path": error.path, "line": error.line, "reason": error.reason}
     else:
         record = {"kind": type(error).__name__, "message": str(error)}
-    fileio.write_json(fileio.join(out_dir, f"{_FAILED_PREFIX}{shard.name}.json"), record)
+    fileio.write_json(fileio.join(out_dir, f"{_FAILED_PREFIX}{name}.json"), record)
 
 
 def _failure_files(out_dir: str) -> list[str]:
@@ -179,7 +215,8 @@ def _first_failure(out_dir: str) -> Exception | None:
     _clear_failures(out_dir)
     if record["kind"] == "corpus":
         return textio.CorpusError(record["path"], record["line"], record["reason"])
-    kinds = {"FileNotFoundError": FileNotFoundError, "PermissionError": PermissionError}
+    kinds = {"FileNotFoundError": FileNotFoundError, "PermissionError": PermissionError,
+             "OSError": OSError, "KeyError": KeyError}  # fmt: skip
     return kinds.get(record["kind"], ValueError)(record["message"])
 
 

@@ -2,7 +2,9 @@
 
 lealla align --encoder=use-multilingual --src=news.de --tgt=news.en --out=pairs.tsv
 # rows: score<TAB>src sentence<TAB>tgt sentence, best first; --exact for brute force,
-# --mode=mutual|union|forward|backward, --threshold=1.05 to keep confident pairs only.
+# --mode=mutual|union|forward|backward, --threshold=1.05 to keep confident pairs only;
+# junk pairs (too long, implausible length ratio, identical sides, no letters, URLs)
+# are dropped (--max_chars, --max_length_ratio, --drop).
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections import Counter
 
 from absl import app, flags, logging
 
 from lealla import configs, textio
+from lealla.commands import flags as shared_flags
 from lealla.mining import embed_stream, mine, neighbors, pairs_tsv
 from lealla.mining.line_file import LineFile
 from lealla.mining.scann_search import ScannConfig
@@ -46,6 +50,7 @@ flags.DEFINE_enum(
     list(textio.ON_BAD_LINE_CHOICES),
     "error: stop at an empty or non-UTF-8 line naming it; skip: leave it out.",
 )
+shared_flags.define_pair_filter_flags()
 flags.DEFINE_boolean("json", False, "Print one JSON summary object last.")
 FLAGS = flags.FLAGS
 
@@ -56,6 +61,7 @@ def main(argv: list[str]) -> None:
     for name in ("encoder", "src", "tgt", "out"):
         if not getattr(FLAGS, name):
             raise app.UsageError(f"--{name} is required")
+    filters = shared_flags.pair_filter()
     configs.check_writable(FLAGS.out)
     # Validate both files before loading the encoder (fast failure, names the file).
     report = textio.BadLineReport()
@@ -90,8 +96,14 @@ def main(argv: list[str]) -> None:
             threshold=FLAGS.threshold,
             search=_search_fn(),
         )
-    written = pairs_tsv.write_pairs_tsv(FLAGS.out, pairs, src, tgt)
-    print(f"wrote {written} pairs to {FLAGS.out} ({len(src)} x {len(tgt)} sentences)")
+    dropped = Counter()
+    written = pairs_tsv.write_pairs_tsv(FLAGS.out, pairs, src, tgt, filters, dropped)
+    print(
+        f"wrote {written} pairs to {FLAGS.out} ({len(src)} x {len(tgt)} sentences"
+        + (f"; filtered out {sum(dropped.values())}: "
+           + ", ".join(f"{k} {v}" for k, v in sorted(dropped.items())) if dropped else "")
+        + ")"
+    )  # fmt: skip
     if FLAGS.json:
         print(
             json.dumps(
@@ -100,6 +112,7 @@ def main(argv: list[str]) -> None:
                     "src_sentences": len(src),
                     "tgt_sentences": len(tgt),
                     "skipped": dict(report.counts),
+                    "dropped_by_filters": dict(dropped),
                 }
             )
         )

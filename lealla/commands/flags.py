@@ -87,3 +87,47 @@ def runner_config(extra_args: list[str]):
             f"--runner=DataflowRunner; the {FLAGS.runner} runner takes none"
         )
     return shard_runner.RunnerConfig(FLAGS.runner, FLAGS.num_workers, tuple(extra_args))
+
+
+_DROPS = ("identical", "no_letters", "url")
+
+
+def define_pair_filter_flags() -> None:
+    """--max_chars, --max_length_ratio, --drop: the junk filters of mined pairs."""
+    flags.DEFINE_integer(
+        "max_chars", 1000, "Drop pairs with a side longer than this (0: no limit).", lower_bound=0
+    )
+    flags.DEFINE_float(
+        "max_length_ratio", 3.0,
+        "Drop pairs whose sides' script-weighted lengths differ by more than this factor "
+        "(0: no limit).",
+    )  # fmt: skip
+    flags.DEFINE_list(
+        "drop", list(_DROPS),
+        "Junk filters: identical (the same text on both sides), no_letters (numbers or "
+        "symbols only), url (mostly URLs/e-mails); empty: none.",
+    )  # fmt: skip
+
+
+def pair_filter():
+    """The `pair_filters.PairFilter` of the flags.
+
+    Raises:
+      app.UsageError: an unknown --drop filter or a bad limit.
+    """
+    from absl import app
+
+    from lealla.mining import pair_filters
+
+    FLAGS = flags.FLAGS
+    unknown = sorted(set(FLAGS.drop) - set(_DROPS))
+    if unknown:
+        raise app.UsageError(f"--drop: unknown filter(s) {unknown}; choose from {list(_DROPS)}")
+    try:
+        return pair_filters.PairFilter(
+            max_chars=FLAGS.max_chars, max_length_ratio=FLAGS.max_length_ratio,
+            drop_identical="identical" in FLAGS.drop, drop_no_letters="no_letters" in FLAGS.drop,
+            drop_urls="url" in FLAGS.drop,
+        )  # fmt: skip
+    except ValueError as e:
+        raise app.UsageError(str(e)) from None

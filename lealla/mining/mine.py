@@ -109,7 +109,7 @@ def mine_pairs(
     backward = MinedPairs(
         bwd_i[rows_b, best_b], rows_b, bwd_margin[rows_b, best_b], bwd_s[rows_b, best_b]
     )
-    pairs = _select(forward, backward, mode, len(tgt))
+    pairs = select(forward, backward, mode, len(tgt))
     if threshold is not None:
         pairs = pairs.take(pairs.score >= threshold)
     pairs = pairs.take(np.lexsort((pairs.tgt, pairs.src, -pairs.score)))
@@ -117,7 +117,8 @@ def mine_pairs(
     return pairs
 
 
-def _select(forward: MinedPairs, backward: MinedPairs, mode: str, num_tgt: int) -> MinedPairs:
+def select(forward: MinedPairs, backward: MinedPairs, mode: str, num_tgt: int) -> MinedPairs:
+    """The pairs `mode` keeps of the best forward and backward candidates (no threshold)."""
     if mode == "forward":
         return forward
     if mode == "backward":

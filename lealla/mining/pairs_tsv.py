@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections import Counter
 
 import numpy as np
 
+from lealla.mining import pair_filters
 from lealla.mining.line_file import LineFile
 from lealla.mining.mine import MinedPairs
 
 WRITE_CHUNK = 10_000  # pairs whose sentences are read (by seek) at a time
 
 
-def write_pairs_tsv(path: str, pairs: MinedPairs, src: LineFile, tgt: LineFile) -> int:
-    """Writes one row per pair, best first, re-reading the sentences by offset.
+def write_pairs_tsv(
+    path: str,
+    pairs: MinedPairs,
+    src: LineFile,
+    tgt: LineFile,
+    filters: pair_filters.PairFilter = pair_filters.NO_FILTER,
+    dropped: Counter | None = None,
+) -> int:
+    """Writes one row per pair that passes `filters`, best first, re-reading the
+    sentences by offset.
 
     A tab inside a sentence would shift the columns, so it is written as a space.
 
@@ -23,10 +33,13 @@ def write_pairs_tsv(path: str, pairs: MinedPairs, src: LineFile, tgt: LineFile) 
       pairs: mined pairs (row indices into `src` and `tgt`).
       src: the source sentences.
       tgt: the target sentences.
+      filters: junk filters applied to each pair's text.
+      dropped: counts pairs dropped per filter, when given.
 
     Returns:
       The number of rows written.
     """
+    written = 0
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
@@ -37,14 +50,19 @@ def write_pairs_tsv(path: str, pairs: MinedPairs, src: LineFile, tgt: LineFile) 
                 texts_s = src.read(pairs.src[start:stop])
                 texts_t = tgt.read(pairs.tgt[start:stop])
                 scores = np.asarray(pairs.score[start:stop])
-                for score, a, b in zip(scores, texts_s, texts_t, strict=True):
-                    f.write(f"{score:.6f}\t{_cell(a)}\t{_cell(b)}\n")
+                keep, reasons = pair_filters.filter_pairs(texts_s, texts_t, filters)
+                if dropped is not None:
+                    dropped.update(reasons)
+                for score, a, b, ok in zip(scores, texts_s, texts_t, keep, strict=True):
+                    if ok:
+                        f.write(f"{score:.6f}\t{_cell(a)}\t{_cell(b)}\n")
+                        written += 1
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
-    return len(pairs)
+    return written
 
 
 def _cell(text: str) -> str:

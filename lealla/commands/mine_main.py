@@ -1,0 +1,151 @@
+"""`lealla mine`: bitext mining of corpora of any size as Apache Beam pipelines.
+
+lealla mine --encoder=use-multilingual --src='web.de.*' --tgt='web.en.*' --out=mined/
+# both sides embedded (`lealla embed`'s sharded format, kept in --work_dir), searched in
+# blocks of --index_shard_size rows (ScaNN per block, or --exact), scored with the ratio
+# margin, selected (--mode, --threshold) and filtered; the output folder holds
+# pairs-TTTTT.tsv (score<TAB>src<TAB>tgt<TAB>src_file:line<TAB>tgt_file:line),
+# summary.json and scores.png. With one block per side it returns what `lealla align`
+# returns. --src_embeddings/--tgt_embeddings take folders `lealla embed` made.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+from absl import app, flags, logging
+
+from lealla.commands import flags as shared_flags
+
+flags.DEFINE_string(
+    "encoder",
+    None,
+    "What embeds (registry name, hub handle, SavedModel, "
+    "model_dir); not needed when both sides' embeddings are given.",
+)
+flags.DEFINE_list("src", None, "Source sentence files, one per line (globs allowed).")
+flags.DEFINE_list("tgt", None, "Target sentence files, one per line (globs allowed).")
+flags.DEFINE_string("src_embeddings", None, "A `lealla embed` folder of the source side.")
+flags.DEFINE_string("tgt_embeddings", None, "A `lealla embed` folder of the target side.")
+flags.DEFINE_string("out", None, "Output folder (refused if it exists, unless --overwrite).")
+flags.DEFINE_string(
+    "work_dir",
+    None,
+    "Embeddings and neighbour lists (kept: a rerun resumes, "
+    "another --mode/--threshold reuses them); default OUT.work.",
+)
+flags.DEFINE_boolean("overwrite", False, "Replace an existing output folder.")
+flags.DEFINE_integer("k", 4, "Margin neighbourhood size (and candidates per side).", lower_bound=1)
+flags.DEFINE_enum(
+    "mode",
+    "mutual",
+    ["mutual", "union", "forward", "backward"],
+    "mutual: best for both sides; union: best for either; forward/backward.",
+)
+flags.DEFINE_float("threshold", None, "Keep pairs whose margin score is >= this.")
+flags.DEFINE_boolean("exact", False, "Brute-force search (chunked) instead of ScaNN.")
+flags.DEFINE_integer(
+    "index_shard_size",
+    1_000_000,
+    "Rows per index (and query) block: what one worker holds; ScaNN below it, one index per block.",
+    lower_bound=1,
+)
+flags.DEFINE_integer("num_leaves", 0, "ScaNN tree leaves per block (0: about 2*sqrt(n)).")
+flags.DEFINE_integer("leaves_to_search", 0, "ScaNN leaves searched per query (0: leaves/50).")
+flags.DEFINE_integer("reorder", 100, "ScaNN candidates re-scored exactly.")
+flags.DEFINE_integer("shard_size", 100_000, "Lines per embedding shard.", lower_bound=1)
+flags.DEFINE_integer("batch_size", 256, "Sentences per encoder call.", lower_bound=1)
+flags.DEFINE_enum("dtype", "float16", ["float16", "float32"], "Stored embedding precision.")
+flags.DEFINE_enum(
+    "on_bad_line",
+    "error",
+    ["error", "skip"],
+    "error: stop at the first bad line naming file and line; skip: leave it out.",
+)
+shared_flags.define_pair_filter_flags()
+flags.DEFINE_boolean("json", False, "Print the summary as one JSON object last.")
+shared_flags.define_runner_flags()
+FLAGS = flags.FLAGS
+# Flags this command does not know are a Beam runner's pipeline options (see lealla.cli).
+PASSES_UNKNOWN_FLAGS = True
+
+
+def main(argv: list[str]) -> None:
+    runner = shared_flags.runner_config(argv[1:])
+    if not FLAGS.out:
+        raise app.UsageError("--out is required")
+    for side in ("src", "tgt"):
+        if not FLAGS[side].value and not FLAGS[f"{side}_embeddings"].value:
+            raise app.UsageError(f"--{side} or --{side}_embeddings is required")
+    needs_encoder = not (FLAGS.src_embeddings and FLAGS.tgt_embeddings)
+    if needs_encoder and not FLAGS.encoder:
+        raise app.UsageError("--encoder is required to embed --src/--tgt")
+    filters = shared_flags.pair_filter()
+    from lealla import configs, embedding_shards, fileio
+    from lealla.mining import mine_corpus, mine_job
+    from lealla.mining.embedding_blocks import EmbeddingSet
+    from lealla.mining.scann_search import ScannConfig
+
+    mine_corpus.check_output(FLAGS.out, FLAGS.overwrite)
+    configs.check_writable(FLAGS.out)
+    work = FLAGS.work_dir or FLAGS.out.rstrip("/") + ".work"
+    configs.check_writable(work, "--work_dir")
+    files = {side: [p for spec in (FLAGS[side].value or [])
+                    for p in fileio.expand(spec, f"--{side} file")]
+             for side in ("src", "tgt")}  # fmt: skip
+    scann = ScannConfig(num_leaves=FLAGS.num_leaves, leaves_to_search=FLAGS.leaves_to_search,
+                        reorder=FLAGS.reorder)  # fmt: skip
+    folders = {side: FLAGS[f"{side}_embeddings"].value for side in ("src", "tgt")}
+    missing = [side for side in ("src", "tgt") if not folders[side]]
+    if missing:
+        from lealla.commands import encoders
+
+        load = functools.partial(encoders.load_encoder, FLAGS.encoder)
+        encoder = load()
+        config = embedding_shards.EmbedConfig(
+            shard_size=FLAGS.shard_size, batch_size=FLAGS.batch_size, dtype=FLAGS.dtype,
+            on_bad_line=FLAGS.on_bad_line,
+        )  # fmt: skip
+        for side in missing:
+            folders[side] = fileio.join(work, f"{side}_embeddings")
+            logging.info("embedding the %s side (%d file(s)) into %s", side, len(files[side]),
+                         folders[side])  # fmt: skip
+            embedding_shards.embed_files(
+                encoder.name, encoder.embedding_dim, load, files[side], folders[side], config,
+                runner=runner, replace_mismatch=True,
+            )  # fmt: skip
+    sides = {side: EmbeddingSet.open(folders[side], FLAGS.index_shard_size)
+             for side in ("src", "tgt")}  # fmt: skip
+    for side, embedded in sides.items():
+        embedded.check_text(files[side] or None)
+    _check_same_encoder(sides["src"], sides["tgt"])
+    job = mine_job.MineJob(
+        sides["src"], sides["tgt"], work, k=FLAGS.k, method="exact" if FLAGS.exact else "scann",
+        scann=scann, mode=FLAGS.mode, threshold=FLAGS.threshold, filters=filters,
+    )  # fmt: skip
+    summary = mine_corpus.mine_to_folder(job, FLAGS.out, runner, overwrite=FLAGS.overwrite)
+    dropped = summary["dropped_by_filters"]
+    print(
+        f"wrote {summary['pairs']} pairs to {FLAGS.out} ({len(summary['files'])} shard(s); "
+        f"{summary['src_sentences']} x {summary['tgt_sentences']} sentences"
+        + (f"; filtered out {sum(dropped.values())}: "
+           + ", ".join(f"{k} {v}" for k, v in dropped.items()) if dropped else "")
+        + f"); embeddings and neighbour lists kept in {work}"
+    )  # fmt: skip
+    if FLAGS.json:
+        print(json.dumps(summary))
+
+
+def _check_same_encoder(src, tgt) -> None:
+    a, b = src.identity, tgt.identity
+    if (a["encoder"], a["embedding_dim"]) != (b["encoder"], b["embedding_dim"]):
+        raise ValueError(
+            f"the two sides were embedded differently: {src.folder} by {a['encoder']} "
+            f"({a['embedding_dim']} dims), {tgt.folder} by {b['encoder']} "
+            f"({b['embedding_dim']} dims); embed both with the same encoder"
+        )
+
+
+if __name__ == "__main__":
+    app.run(main, flags_parser=lambda argv: FLAGS(argv, known_only=True))

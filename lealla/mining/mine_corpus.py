@@ -1,0 +1,128 @@
+"""Mines two embedded corpora into a folder of pair shards (`lealla mine`'s driver).
+
+Runs the two pipelines of `beam_mine` on the work folder (resuming whatever a
+previous run finished), then publishes the output folder in one step:
+
+  pairs-TTTTT.tsv   score<TAB>src<TAB>tgt<TAB>src_file:line<TAB>tgt_file:line, the
+                    pairs whose target is in block T, best first
+  summary.json      pairs, filter counts, score histogram, settings
+  scores.png        the score distribution
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import json
+import os
+import shutil
+
+from absl import logging
+
+from lealla import fileio, plots, shard_runner
+from lealla.mining import mine_job
+from lealla.mining.mine_job import MineJob
+
+SUMMARY, CHART = "summary.json", "scores.png"
+
+
+class MinedOutputExistsError(ValueError):
+    """The output folder exists and --overwrite was not given."""
+
+
+def check_output(out: str, overwrite: bool) -> None:
+    if fileio.exists(out) and not overwrite:
+        raise MinedOutputExistsError(
+            f"--out={out} exists; pass --overwrite to replace it, or choose another folder"
+        )
+
+
+def mine_to_folder(
+    job: MineJob, out: str, runner: shard_runner.RunnerConfig, *, overwrite: bool = False
+) -> dict:
+    """Mines `job`'s two sides into `out` (see the module docstring).
+
+    Returns:
+      The summary.
+
+    Raises:
+      MinedOutputExistsError: `out` exists and not `overwrite`.
+      ValueError, OSError: a data error of a step (its own message).
+      RuntimeError: the pipeline failed otherwise.
+    """
+    from lealla.mining import beam_mine  # Beam only when mining
+
+    check_output(out, overwrite)
+    _prepare_knn(job)
+    todo = job.knn_todo()
+    if todo:
+        done = [functools.partial(job.knn_done, d, b) for d, b in todo]
+        shard_runner.run_pipeline(lambda: beam_mine.run_knn(job, runner), job.work, runner,
+                                  "nearest neighbours", done, unit="blocks")  # fmt: skip
+        missing = job.knn_todo()
+        if missing:
+            raise RuntimeError(f"the kNN pipeline ended without the lists of {missing[:5]}")
+    job.remove_parts()
+    fileio.remove_folder(job.pairs_dir)
+    fileio.makedirs(job.pairs_dir)
+    done = [functools.partial(job.pairs_done, b) for b in range(job.tgt.num_blocks)]
+    shard_runner.run_pipeline(lambda: beam_mine.run_selection(job, runner), job.work, runner,
+                              "scoring and selecting pairs", done, unit="blocks")  # fmt: skip
+    summary = mine_job.summarize(job)
+    _write_summary(job.pairs_dir, summary)
+    _publish_folder(job.pairs_dir, out, summary)
+    return summary
+
+
+def _prepare_knn(job: MineJob) -> None:
+    """Keeps neighbour lists computed from the same inputs and settings, else starts over."""
+    path = fileio.join(job.knn_dir, "manifest.json")
+    identity = json.loads(json.dumps(job.knn_identity()))  # as it reads back from JSON
+    if fileio.exists(path):
+        if json.loads(fileio.read_bytes(path)) == identity:
+            return
+        logging.info("neighbour lists in %s are of other inputs or settings: recomputing",
+                     job.knn_dir)  # fmt: skip
+        job.remove_parts()
+        fileio.remove_folder(job.knn_dir)
+    fileio.makedirs(fileio.join(job.knn_dir, "part"))
+    fileio.write_json(path, identity)
+
+
+def _write_summary(folder: str, summary: dict) -> None:
+    hist = summary["histogram"]
+    plots.histogram_chart(
+        fileio.join(folder, CHART), hist["edges"], hist["counts"],
+        title=f"{summary['pairs']} mined pairs ({summary['mode']}, k={summary['k']})",
+        xlabel="ratio-margin score (clipped to the axis)", threshold=summary["threshold"],
+    )  # fmt: skip
+    fileio.write_json(fileio.join(folder, SUMMARY), summary)
+
+
+def _publish_folder(staged: str, out: str, summary: dict) -> None:
+    """Makes the staged folder the output: a rename locally; remotely, every file is
+    copied and summary.json last (its presence marks a complete output)."""
+    if fileio.exists(out):
+        if fileio.is_remote(out):
+            fileio.remove_folder(out)
+        else:
+            shutil.rmtree(out)
+    if not fileio.is_remote(out) and not fileio.is_remote(staged):
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        try:
+            os.replace(staged, out)
+        except OSError as e:
+            if e.errno != errno.EXDEV:
+                raise
+            tmp = f"{out}.tmp-{os.getpid()}"  # another file system: copy, then rename
+            shutil.copytree(staged, tmp)
+            os.replace(tmp, out)
+            shutil.rmtree(staged)
+        return
+    fileio.makedirs(out)
+    for name in [*summary["files"], CHART, SUMMARY]:
+        tmp = fileio.local_temp_for(fileio.join(out, name))
+        with open(tmp, "wb") as f:
+            f.write(fileio.read_bytes(fileio.join(staged, name)))
+        fileio.publish(tmp, fileio.join(out, name))
+    fileio.remove_folder(staged)
