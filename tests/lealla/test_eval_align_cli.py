@@ -1,4 +1,4 @@
-"""`lealla eval` and `lealla align` end to end (subprocess), on local files in the real
+"""`lealla eval`, `lealla align` and `lealla mine` end to end (subprocess), on local files in the real
 formats built from the demo corpus, with the offline USE-m teacher."""
 
 import json
@@ -128,3 +128,88 @@ def test_align_input_errors_name_the_file(env, tmp_path):
     bad = run(env, *args, f"--src={good}", f"--tgt={good}", check=False)
     assert bad.returncode != 0 and "ok.en:2: invalid UTF-8" in bad.stderr
     assert not (tmp_path / "p.tsv").exists()
+
+
+def _mining_inputs(tmp_path):
+    """de + fr test sentences (two files) against their English shuffled among the dev
+    split's English."""
+    en = demo_corpus.read_split("test", "en") + demo_corpus.read_split("dev", "en")[:100]
+    perm = np.random.default_rng(1).permutation(len(en))
+    files = {}
+    for name, lines in (("web.de", demo_corpus.read_split("test", "de")),
+                        ("web.fr", demo_corpus.read_split("test", "fr")),
+                        ("web.en", [en[i] for i in perm])):  # fmt: skip
+        files[name] = tmp_path / name
+        files[name].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    both = tmp_path / "web.defr"
+    both.write_text(files["web.de"].read_text() + files["web.fr"].read_text(), encoding="utf-8")
+    return files, both
+
+
+def _tsv_rows(paths):
+    rows = []
+    for path in paths:
+        rows += [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()]
+    return rows
+
+
+@pytest.mark.large
+def test_mine_on_the_local_runner_equals_align(env, tmp_path):
+    files, both = _mining_inputs(tmp_path)
+    out, work = tmp_path / "mined", tmp_path / "mined.work"
+    mine_args = ["mine", "--encoder=use-multilingual", f"--src={files['web.de']},{files['web.fr']}",
+                 f"--tgt={files['web.en']}", "--shard_size=7", "--index_shard_size=12",
+                 "--dtype=float32", "--num_workers=2", "--runner=local"]  # fmt: skip
+    summary = json.loads(run(env, *mine_args, f"--out={out}", "--exact", "--json")
+                         .stdout.strip().splitlines()[-1])  # fmt: skip
+    assert (summary["src_sentences"], summary["tgt_sentences"]) == (100, 100)
+    assert len(summary["files"]) == 9  # 100 targets in blocks of 12
+    run(env, "align", "--encoder=use-multilingual", f"--src={both}", f"--tgt={files['web.en']}",
+        f"--out={tmp_path / 'align.tsv'}", "--exact")  # fmt: skip
+    mined = sorted(_tsv_rows(sorted(out.glob("pairs-*.tsv"))), key=lambda r: (r[1], r[2]))
+    aligned = sorted(_tsv_rows([tmp_path / "align.tsv"]), key=lambda r: (r[1], r[2]))
+    assert [r[1:3] for r in mined] == [r[1:3] for r in aligned] and len(mined) == 50
+    np.testing.assert_allclose([float(r[0]) for r in mined], [float(r[0]) for r in aligned],
+                               atol=1e-5)  # fmt: skip
+    assert (out / "scores.png").stat().st_size > 5000
+    lines = {"web.de": both.read_text().splitlines()[:50], "web.fr": both.read_text().splitlines()[50:],
+             "web.en": files["web.en"].read_text().splitlines()}  # fmt: skip
+    for row in mined:  # the location columns point at the sentences
+        for text, loc in ((row[1], row[3]), (row[2], row[4])):
+            name, line = loc.rsplit(":", 1)
+            assert lines[name][int(line) - 1] == text
+
+    # Rerun: refused without --overwrite; with it (and ScaNN, from the kept embeddings),
+    # the same gold recovery as `lealla align` with ScaNN.
+    again = run(env, *mine_args, f"--out={out}", check=False)
+    assert again.returncode == 1 and "exists; pass --overwrite" in again.stderr
+    scann_args = ["mine", f"--src_embeddings={work / 'src_embeddings'}",
+                  f"--tgt_embeddings={work / 'tgt_embeddings'}", "--index_shard_size=12",
+                  "--num_workers=2", f"--work_dir={tmp_path / 'scann.work'}"]  # fmt: skip
+    run(env, *scann_args, f"--out={tmp_path / 'scann'}")
+    run(env, "align", "--encoder=use-multilingual", f"--src={both}", f"--tgt={files['web.en']}",
+        f"--out={tmp_path / 'align_scann.tsv'}")  # fmt: skip
+    gold = dict(zip(demo_corpus.read_split("test", "de") + demo_corpus.read_split("test", "fr"),
+                    demo_corpus.read_split("test", "en") * 2, strict=True))  # fmt: skip
+
+    def correct(rows):
+        return sum(gold.get(r[1]) == r[2] for r in rows)
+
+    mined_scann = _tsv_rows(sorted((tmp_path / "scann").glob("pairs-*.tsv")))
+    assert correct(mined_scann) == correct(_tsv_rows([tmp_path / "align_scann.tsv"])) >= 48
+    before = {p.name: p.read_bytes() for p in (tmp_path / "scann").glob("pairs-*.tsv")}
+    run(env, *scann_args, f"--out={tmp_path / 'scann'}", "--overwrite")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "scann").glob("pairs-*.tsv")} == before
+
+
+@pytest.mark.large
+def test_mine_refuses_sides_of_two_encoders(env, hub_modules, tmp_path):
+    files, _ = _mining_inputs(tmp_path)
+    for name, spec in (("src", "use-multilingual"), ("tgt", hub_modules["string"])):
+        run(env, "embed", f"--encoder={spec}", f"--input={files['web.de' if name == 'src' else 'web.en']}",
+            f"--out={tmp_path / name}", "--runner=inprocess")  # fmt: skip
+    bad = run(env, "mine", f"--src_embeddings={tmp_path / 'src'}",
+              f"--tgt_embeddings={tmp_path / 'tgt'}", f"--out={tmp_path / 'm'}", check=False)  # fmt: skip
+    assert bad.returncode == 1, bad.stderr
+    assert "embedded differently" in bad.stderr and "use-multilingual" in bad.stderr
+    assert "Traceback" not in bad.stderr and not (tmp_path / "m").exists()
