@@ -43,7 +43,16 @@ flags.DEFINE_enum(
     ["mutual", "union", "forward", "backward"],
     "mutual: best for both sides; union: best for either; forward/backward.",
 )
-flags.DEFINE_float("threshold", None, "Keep pairs whose margin score is >= this.")
+flags.DEFINE_string(
+    "threshold", None,
+    "Keep pairs whose margin score is >= this; auto: the F1-optimal threshold on the "
+    "known pairs of --calibration (as `lealla eval bucc` chooses it on gold pairs).",
+)  # fmt: skip
+flags.DEFINE_string(
+    "calibration", None,
+    "With --threshold=auto: known translation pairs (src<TAB>tgt per line) that occur in "
+    "--src and --tgt, e.g. a few hundred checked by hand.",
+)  # fmt: skip
 flags.DEFINE_boolean("exact", False, "Brute-force search (chunked) instead of ScaNN.")
 flags.DEFINE_integer(
     "index_shard_size",
@@ -82,12 +91,14 @@ def main(argv: list[str]) -> None:
     if needs_encoder and not FLAGS.encoder:
         raise app.UsageError("--encoder is required to embed --src/--tgt")
     filters = shared_flags.pair_filter()
+    threshold = _threshold()
     from lealla import configs, embedding_shards, fileio
     from lealla.mining import mine_corpus, mine_job
     from lealla.mining.embedding_blocks import EmbeddingSet
     from lealla.mining.scann_search import ScannConfig
 
     mine_corpus.check_output(FLAGS.out, FLAGS.overwrite)
+    calibration = mine_corpus.read_calibration(FLAGS.calibration) if FLAGS.calibration else ()
     configs.check_writable(FLAGS.out)
     work = FLAGS.work_dir or FLAGS.out.rstrip("/") + ".work"
     configs.check_writable(work, "--work_dir")
@@ -122,7 +133,8 @@ def main(argv: list[str]) -> None:
     _check_same_encoder(sides["src"], sides["tgt"])
     job = mine_job.MineJob(
         sides["src"], sides["tgt"], work, k=FLAGS.k, method="exact" if FLAGS.exact else "scann",
-        scann=scann, mode=FLAGS.mode, threshold=FLAGS.threshold, filters=filters,
+        scann=scann, mode=FLAGS.mode, threshold=threshold, filters=filters,
+        calibration=calibration,
     )  # fmt: skip
     summary = mine_corpus.mine_to_folder(job, FLAGS.out, runner, overwrite=FLAGS.overwrite)
     dropped = summary["dropped_by_filters"]
@@ -135,6 +147,23 @@ def main(argv: list[str]) -> None:
     )  # fmt: skip
     if FLAGS.json:
         print(json.dumps(summary))
+
+
+def _threshold() -> float | None:
+    """--threshold as a number, None (no threshold) or None with --calibration (auto)."""
+    value = FLAGS.threshold
+    if value == "auto":
+        if not FLAGS.calibration:
+            raise app.UsageError("--threshold=auto needs --calibration=FILE.tsv (known pairs)")
+        return None
+    if FLAGS.calibration:
+        raise app.UsageError("--calibration is used by --threshold=auto only")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise app.UsageError(f"--threshold must be a number or auto, got {value!r}") from None
 
 
 def _check_same_encoder(src, tgt) -> None:

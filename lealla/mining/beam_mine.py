@@ -55,6 +55,17 @@ def run_selection(job: MineJob, runner: shard_runner.RunnerConfig) -> None:
         )  # fmt: skip
 
 
+def run_threshold(job: MineJob, threshold: float, runner: shard_runner.RunnerConfig) -> None:
+    """Applies a threshold found after selection (--threshold=auto) to every shard."""
+    with beam.Pipeline(options=beam_pipeline.pipeline_options(runner)) as p:
+        (
+            p
+            | "target blocks" >> beam.Create(list(range(job.tgt.num_blocks)))
+            | "spread" >> beam.Reshuffle()
+            | "cut" >> beam.Map(job.apply_threshold, threshold)
+        )  # fmt: skip
+
+
 class TopK(beam.CombineFn):
     """Merges partial (scores, ids) lists of one query block into its k best."""
 

@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 
+import numpy as np
 from absl import logging
 
 from lealla import fileio, plots, shard_runner
@@ -68,10 +69,63 @@ def mine_to_folder(
     done = [functools.partial(job.pairs_done, b) for b in range(job.tgt.num_blocks)]
     shard_runner.run_pipeline(lambda: beam_mine.run_selection(job, runner), job.work, runner,
                               "scoring and selecting pairs", done, unit="blocks")  # fmt: skip
-    summary = mine_job.summarize(job)
+    threshold, calibration = job.threshold, None
+    if job.calibration:
+        threshold, calibration = _calibrate(job)
+        shard_runner.run_pipeline(lambda: beam_mine.run_threshold(job, threshold, runner),
+                                  job.work, runner, "applying the threshold", [],
+                                  unit="blocks")  # fmt: skip
+    summary = mine_job.summarize(job, threshold)
+    if calibration is not None:
+        summary["calibration"] = calibration
     _write_summary(job.pairs_dir, summary)
     _publish_folder(job.pairs_dir, out, summary)
     return summary
+
+
+def _calibrate(job: MineJob) -> tuple[float, dict]:
+    """The F1-optimal threshold on the pairs touching the calibration sample (as
+    `lealla eval bucc` chooses its threshold on gold pairs).
+
+    Raises:
+      ValueError: none of the sample's pairs was mined.
+    """
+    from lealla.evaluation import bucc
+
+    hits = [hit for record in mine_job.shard_records(job) for hit in record["calibration"]]
+    scores = np.asarray([h[0] for h in hits], np.float32)
+    correct = np.asarray([h[1] for h in hits], bool)
+    best = bucc.optimize_threshold(scores, correct, len(set(job.calibration)))
+    if not np.isfinite(best.threshold):
+        raise ValueError(
+            f"none of the {len(set(job.calibration))} calibration pairs was mined; check that "
+            f"both sentences of each occur in --src and --tgt (exact text), or give --threshold"
+        )
+    logging.info("--threshold=auto: %.4f (calibration sample: precision %.3f, recall %.3f, "
+                 "F1 %.3f)", best.threshold, best.precision, best.recall, best.f1)  # fmt: skip
+    return best.threshold, {
+        "pairs": len(set(job.calibration)), "candidates": len(hits),
+        "precision": best.precision, "recall": best.recall, "f1": best.f1,
+    }  # fmt: skip
+
+
+def read_calibration(path: str) -> tuple[tuple[str, str], ...]:
+    """Known pairs, one `src<TAB>tgt` per line.
+
+    Raises:
+      CorpusError: a line without two fields, invalid UTF-8, or an empty file.
+    """
+    from lealla import textio
+
+    textio.require_file(path, "--calibration file")
+    pairs = []
+    for line_no, raw in enumerate(textio.iter_raw_lines(path), 1):
+        text = textio.decode_line(path, line_no, raw)
+        src, tgt = textio.split_fields(path, line_no, text, 2)
+        pairs.append((src, tgt))
+    if not pairs:
+        raise textio.CorpusError(path, None, "no pairs (the file is empty)")
+    return tuple(pairs)
 
 
 def _prepare_knn(job: MineJob) -> None:

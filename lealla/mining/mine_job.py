@@ -59,6 +59,8 @@ class MineJob:
       mode: one of mine.MINING_MODES.
       threshold: minimum margin score, or None.
       filters: pair filters.
+      calibration: known (src, tgt) pairs for --threshold=auto: the selection step
+        records the score of every pair touching them, and whether it is one of them.
     """
 
     src: EmbeddingSet
@@ -70,6 +72,7 @@ class MineJob:
     mode: str = "mutual"
     threshold: float | None = None
     filters: pair_filters.PairFilter = dataclasses.field(default_factory=pair_filters.PairFilter)
+    calibration: tuple[tuple[str, str], ...] = ()
 
     # --- sides and files -------------------------------------------------------------
 
@@ -235,15 +238,35 @@ class MineJob:
                 f"{pairs.score[n]:.6f}\t{_cell(src_texts[position])}\t"
                 f"{_cell(tgt_texts[position])}\t{src_loc[n]}\t{tgt_loc[n]}\n"
             )
+        record = {"candidates": len(keep), "dropped": dict(dropped)}
+        if self.calibration:
+            gold = set(self.calibration)
+            sources, targets = {a for a, _ in gold}, {b for _, b in gold}
+            record["calibration"] = [
+                [float(pairs.score[n]), (src_texts[p], tgt_texts[p]) in gold]
+                for n, p in enumerate(kept)
+                if src_texts[p] in sources or tgt_texts[p] in targets
+            ]  # fmt: skip
+        self._write_shard(tblock, lines, pairs.score, record)
+
+    def apply_threshold(self, tblock: int, threshold: float) -> None:
+        """Drops the rows of a written shard that score below `threshold` (--threshold=auto)."""
         name = f"pairs-{tblock:05d}"
-        tsv = fileio.join(self.pairs_dir, f"{name}.tsv")
-        _write_bytes(tsv, "".join(lines).encode("utf-8"))
-        counts, _ = np.histogram(np.clip(pairs.score, HISTOGRAM_EDGES[0], HISTOGRAM_EDGES[-1]),
+        record = json.loads(fileio.read_bytes(fileio.join(self.pairs_dir, f"{name}.json")))
+        text = fileio.read_bytes(fileio.join(self.pairs_dir, f"{name}.tsv")).decode("utf-8")
+        lines = [line for line in text.splitlines(keepends=True)
+                 if float(line.split("\t", 1)[0]) >= threshold]  # fmt: skip
+        scores = np.asarray([float(line.split("\t", 1)[0]) for line in lines], np.float32)
+        self._write_shard(tblock, lines, scores, {**record, "threshold": threshold})
+
+    def _write_shard(self, tblock: int, lines: list[str], scores: np.ndarray, record: dict):
+        name = f"pairs-{tblock:05d}"
+        _write_bytes(fileio.join(self.pairs_dir, f"{name}.tsv"), "".join(lines).encode("utf-8"))
+        counts, _ = np.histogram(np.clip(scores, HISTOGRAM_EDGES[0], HISTOGRAM_EDGES[-1]),
                                  bins=HISTOGRAM_EDGES)  # fmt: skip
         fileio.write_json(fileio.join(self.pairs_dir, f"{name}.json"), {
-            "file": f"{name}.tsv", "pairs": len(pairs), "candidates": len(keep),
-            "dropped": dict(dropped), "histogram": counts.tolist(),
-            "score_sum": float(pairs.score.astype(np.float64).sum()),
+            **record, "file": f"{name}.tsv", "pairs": len(lines), "histogram": counts.tolist(),
+            "score_sum": float(np.asarray(scores, np.float64).sum()),
         })  # fmt: skip
 
     def _locations(self, side: EmbeddingSet, rows: np.ndarray) -> list[str]:
@@ -291,12 +314,14 @@ def _write_bytes(dest: str, data: bytes) -> None:
     fileio.publish(tmp, dest)
 
 
-def summarize(job: MineJob) -> dict:
+def shard_records(job: MineJob) -> list[dict]:
+    return [json.loads(fileio.read_bytes(fileio.join(job.pairs_dir, f"pairs-{b:05d}.json")))
+            for b in range(job.tgt.num_blocks)]  # fmt: skip
+
+
+def summarize(job: MineJob, threshold: float | None) -> dict:
     """The statistics of all published pair shards."""
-    records = []
-    for block in range(job.tgt.num_blocks):
-        path = fileio.join(job.pairs_dir, f"pairs-{block:05d}.json")
-        records.append(json.loads(fileio.read_bytes(path)))
+    records = shard_records(job)
     dropped: Counter = Counter()
     for r in records:
         dropped.update(r["dropped"])
@@ -309,7 +334,7 @@ def summarize(job: MineJob) -> dict:
         "mean_score": sum(r["score_sum"] for r in records) / pairs if pairs else None,
         "src_sentences": job.src.size, "tgt_sentences": job.tgt.size,
         "encoder": job.src.identity["encoder"], "k": job.k, "mode": job.mode,
-        "threshold": job.threshold, "method": job.method, "filters": job.filters.to_dict(),
+        "threshold": threshold, "method": job.method, "filters": job.filters.to_dict(),
         "histogram": {"edges": list(HISTOGRAM_EDGES), "counts": histogram},
         "files": [r["file"] for r in records],
     }  # fmt: skip

@@ -215,3 +215,30 @@ def test_a_shard_with_fewer_embeddings_than_lines_is_named(sides, tmp_path):
     (copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(EmbeddingsTextMismatchError, match=r"000-00002.npy: 24 embeddings for 25"):
         EmbeddingSet.open(str(copy), 37).check_text()
+
+
+def test_threshold_auto_is_the_f1_optimal_cut_on_the_calibration_pairs(sides):
+    root, _ = sides
+    src_lines = [(root / "web.de.0").read_text().splitlines()]
+    src_lines = src_lines[0] + (root / "web.de.1").read_text().splitlines()
+    tgt_lines = (root / "web.en").read_text().splitlines()
+    by_meaning = {line.split()[0]: line for line in tgt_lines}
+    gold = tuple(
+        (s, by_meaning[s.split()[0]]) for s in src_lines[:40] if s.split()[0] in by_meaning
+    )
+    # Wrong "known" pairs too, so the cut must trade precision against recall.
+    gold += tuple((s, tgt_lines[i]) for i, s in enumerate(src_lines[120:126]))
+    job = _job(sides, "work", mode="union", calibration=gold)
+    summary = mine_corpus.mine_to_folder(job, str(root / "out-auto"), RUNNER)
+    threshold = summary["threshold"]
+    assert threshold is not None and summary["calibration"]["pairs"] == len(gold)
+    rows = _read_pairs(root / "out-auto")
+    assert rows and min(float(r[0]) for r in rows) >= threshold
+    fixed = _job(sides, "work", mode="union", threshold=threshold)
+    mine_corpus.mine_to_folder(fixed, str(root / "out-fixed"), RUNNER)
+    assert sorted(rows) == sorted(_read_pairs(root / "out-fixed"))
+    assert summary["pairs"] == len(rows) and sum(summary["histogram"]["counts"]) == len(rows)
+    nowhere = _job(sides, "work", calibration=(("no such", "sentence"),))
+    with pytest.raises(ValueError, match="none of the 1 calibration pairs was mined"):
+        mine_corpus.mine_to_folder(nowhere, str(root / "out-nowhere"), RUNNER)
+    assert not (root / "out-nowhere").exists()
