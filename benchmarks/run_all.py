@@ -22,6 +22,7 @@ BENCHMARKS = (
     "export",
     "distillation",
     "mining",
+    "mining_scale",
     "ems",
     "realistic_distillation",
     "cache_throughput",

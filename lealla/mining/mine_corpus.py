@@ -16,6 +16,7 @@ import functools
 import json
 import os
 import shutil
+import time
 
 import numpy as np
 from absl import logging
@@ -55,6 +56,8 @@ def mine_to_folder(
 
     check_output(out, overwrite)
     _prepare_knn(job)
+    seconds = {}
+    start = time.perf_counter()
     todo = job.knn_todo()
     if todo:
         done = [functools.partial(job.knn_done, d, b) for d, b in todo]
@@ -64,6 +67,8 @@ def mine_to_folder(
         if missing:
             raise RuntimeError(f"the kNN pipeline ended without the lists of {missing[:5]}")
     job.remove_parts()
+    seconds["knn"] = time.perf_counter() - start
+    start = time.perf_counter()
     fileio.remove_folder(job.pairs_dir)
     fileio.makedirs(job.pairs_dir)
     done = [functools.partial(job.pairs_done, b) for b in range(job.tgt.num_blocks)]
@@ -76,6 +81,8 @@ def mine_to_folder(
                                   job.work, runner, "applying the threshold", [],
                                   unit="blocks")  # fmt: skip
     summary = mine_job.summarize(job, threshold)
+    seconds["selection"] = time.perf_counter() - start
+    summary["seconds"] = seconds  # this run's (neighbour lists reused from a previous run: ~0)
     if calibration is not None:
         summary["calibration"] = calibration
     _write_summary(job.pairs_dir, summary)
