@@ -118,11 +118,16 @@ def check_writable(path: str, flag: str = "--out") -> None:
     """Fails fast when `path` (a file or folder to be created) cannot be written.
 
     Creates the parent folders and writes and removes a probe file there, before any
-    expensive work starts.
+    expensive work starts. Remote paths (gs://, s3://, ...) are left to the filesystem
+    that writes them (credentials and buckets are checked by its first write).
 
     Raises:
       ValueError: naming the flag, the path and the reason.
     """
+    from lealla import fileio
+
+    if fileio.is_remote(path):
+        return
     parent = os.path.dirname(os.path.abspath(path.rstrip("/"))) or "."
     try:
         if os.path.exists(path) and not os.path.isdir(path) and path.endswith("/"):
