@@ -232,7 +232,7 @@ class _EmbedShards:
             self.config.batch_size,
         )  # fmt: skip
         if not texts:
-            embeddings = np.zeros((0, 0), np.float32)
+            embeddings = np.zeros((0, encoder.embedding_dim), np.float32)  # [0, d], not [0, 0]
         files = {"file": f"{shard.name}.npy", "index": f"{shard.name}.index.npy"}
         arrays = {
             "file": embeddings.astype(self.config.dtype),

@@ -55,6 +55,10 @@ def mine_to_folder(
     from lealla.mining import beam_mine  # Beam only when mining
 
     check_output(out, overwrite)
+    for side in (job.src, job.tgt):
+        if not side.size:
+            raise ValueError(f"the embeddings at {side.folder} hold no sentences (inputs "
+                             f"{side.inputs}); nothing to mine")  # fmt: skip
     _prepare_knn(job)
     seconds = {}
     start = time.perf_counter()
