@@ -19,6 +19,7 @@ demo sentences of each language (out of domain). See quality_common.py.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -79,7 +80,9 @@ def peer_row(data: qc.Data, cache: str, minutes: float) -> dict:
             "work": work, "minutes": minutes, "layers": 4, "hidden": 128, "heads": 8,
             "vocab_size": 64_000, "batch_size": 64, "learning_rate": 5e-4, "seed": 0,
             "train": {**paths, **{f"{k}_emb": os.path.join(work, f"{k}_emb.npy") for k in paths}},
-            "mono_share": DistillConfig().mono_share,
+            "mono_share": {f.name: f.default for f in dataclasses.fields(DistillConfig)}[
+                "mono_share"
+            ],
             "encode": encode,
         }  # fmt: skip
         job_file = os.path.join(work, "job.json")
