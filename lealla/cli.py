@@ -156,6 +156,26 @@ def command_help(name: str, module) -> str:
     return "\n".join(parts)
 
 
+_THIRD_PARTY = ("tensorflow", "keras", "tf_keras", "tensorflow_hub", "tensorflow_text",
+                "apache_beam")  # fmt: skip
+
+
+def _ours_or_warning(record) -> bool:
+    """Passes warnings and our INFO lines, not third-party INFO logged through absl.
+
+    The record's pathname is not reliable here (absl's caller lookup stops inside absl),
+    so the first frame outside the logging modules decides."""
+    if record.levelno >= 30:
+        return True
+    frame = sys._getframe(1)
+    while frame is not None:
+        path = frame.f_code.co_filename
+        if f"{os.sep}logging{os.sep}" not in path and "absl" not in path:
+            return not any(f"{os.sep}{p}{os.sep}" in path for p in _THIRD_PARTY)
+        frame = frame.f_back
+    return True
+
+
 def quiet_third_party_logging() -> None:
     """Silences TensorFlow's C++ and Python chatter (CUDA probing, oneDNN notes, ...)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -170,6 +190,9 @@ def quiet_third_party_logging() -> None:
     std_logging.getLogger().addFilter(
         lambda record: "apitools not found" not in record.getMessage()
     )
+    # TensorFlow's SavedModel and checkpoint code log through absl, like our commands:
+    # keep absl's INFO lines for our own code only.
+    std_logging.getLogger("absl").addFilter(_ours_or_warning)
 
 
 if __name__ == "__main__":

@@ -72,3 +72,34 @@ def test_vocab_usage_errors(small_corpus):
     assert result.returncode != 0 and "usage: lealla vocab {build|prune|coverage}" in result.stderr
     result = run("vocab", "coverage", f"--corpus={small_corpus}", check=False)
     assert "give exactly one of vocab" in result.stderr
+
+
+def test_third_party_info_through_absl_is_dropped_ours_and_warnings_kept():
+    import logging
+
+    from absl import logging as absl_logging
+
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    absl = logging.getLogger("absl")
+    handler = Keep(logging.INFO)
+    absl.addHandler(handler)
+    absl.addFilter(cli._ours_or_warning)
+    old_level = absl.level
+    absl.setLevel(logging.INFO)
+    try:
+        for path, level in (("/env/site-packages/tensorflow/python/saver.py", "info"),
+                            ("/env/site-packages/tensorflow/python/saver.py", "warning"),
+                            ("/env/site-packages/lealla/mining/mine.py", "info")):  # fmt: skip
+            code = compile(f"logging.{level}('{level} from {path}')", path, "exec")
+            exec(code, {"logging": absl_logging})
+    finally:
+        absl.removeHandler(handler)
+        absl.removeFilter(cli._ours_or_warning)
+        absl.setLevel(old_level)
+    assert records == ["warning from /env/site-packages/tensorflow/python/saver.py",
+                       "info from /env/site-packages/lealla/mining/mine.py"]  # fmt: skip
