@@ -51,6 +51,9 @@ flags.DEFINE_enum(
     "error: stop at an empty or non-UTF-8 line naming it; skip: leave it out.",
 )
 shared_flags.define_pair_filter_flags()
+flags.DEFINE_boolean(
+    "dedupe", True, "Leave out repeated sentences (the first of each is kept) before search."
+)
 flags.DEFINE_boolean("json", False, "Print one JSON summary object last.")
 FLAGS = flags.FLAGS
 
@@ -65,11 +68,12 @@ def main(argv: list[str]) -> None:
     configs.check_writable(FLAGS.out)
     # Validate both files before loading the encoder (fast failure, names the file).
     report = textio.BadLineReport()
-    src = LineFile(FLAGS.src, on_bad_line=FLAGS.on_bad_line, report=report)
-    tgt = LineFile(FLAGS.tgt, on_bad_line=FLAGS.on_bad_line, report=report)
+    src, tgt = (LineFile(path, on_bad_line=FLAGS.on_bad_line, report=report,
+                         dedupe=FLAGS.dedupe) for path in (FLAGS.src, FLAGS.tgt))  # fmt: skip
     logging.info(
-        "align: %d source and %d target sentences; %s", len(src), len(tgt), report.summary()
-    )
+        "align: %d source and %d target sentences (%d and %d duplicates left out); %s",
+        len(src), len(tgt), src.duplicates, tgt.duplicates, report.summary(),
+    )  # fmt: skip
     from lealla.commands import encoders
 
     encoder = encoders.load_encoder(FLAGS.encoder, checkpoint=FLAGS.checkpoint)
@@ -113,6 +117,7 @@ def main(argv: list[str]) -> None:
                     "tgt_sentences": len(tgt),
                     "skipped": dict(report.counts),
                     "dropped_by_filters": dict(dropped),
+                    "duplicates": {"src": src.duplicates, "tgt": tgt.duplicates},
                 }
             )
         )

@@ -73,6 +73,9 @@ flags.DEFINE_enum(
     "error: stop at the first bad line naming file and line; skip: leave it out.",
 )
 shared_flags.define_pair_filter_flags()
+flags.DEFINE_boolean(
+    "dedupe", True, "Leave out repeated sentences (the first of each is kept) before search."
+)
 flags.DEFINE_boolean("json", False, "Print the summary as one JSON object last.")
 shared_flags.define_runner_flags()
 FLAGS = flags.FLAGS
@@ -136,11 +139,16 @@ def main(argv: list[str]) -> None:
         scann=scann, mode=FLAGS.mode, threshold=threshold, filters=filters,
         calibration=calibration,
     )  # fmt: skip
-    summary = mine_corpus.mine_to_folder(job, FLAGS.out, runner, overwrite=FLAGS.overwrite)
+    summary = mine_corpus.mine_to_folder(
+        job, FLAGS.out, runner, overwrite=FLAGS.overwrite, dedupe=FLAGS.dedupe
+    )
+    repeats = summary["duplicates_left_out"] or {}
     dropped = summary["dropped_by_filters"]
     print(
         f"wrote {summary['pairs']} pairs to {FLAGS.out} ({len(summary['files'])} shard(s); "
         f"{summary['src_sentences']} x {summary['tgt_sentences']} sentences"
+        + (f" after leaving out {repeats['src']} + {repeats['tgt']} repeated"
+           if any(repeats.values()) else "")
         + (f"; filtered out {sum(dropped.values())}: "
            + ", ".join(f"{k} {v}" for k, v in dropped.items()) if dropped else "")
         + f"); embeddings and neighbour lists kept in {work}"

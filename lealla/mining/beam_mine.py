@@ -21,6 +21,22 @@ from lealla.mining import block_math
 from lealla.mining.mine_job import MineJob
 
 
+def run_dedupe(job: MineJob, sides: list[str], runner: shard_runner.RunnerConfig) -> None:
+    """Finds the repeated sentences of each side (all but the first occurrence)."""
+    shards = [(side, s) for side in sides for s in range(len(getattr(job, side).records))]
+    with beam.Pipeline(options=beam_pipeline.pipeline_options(runner)) as p:
+        (
+            p
+            | "embedding shards" >> beam.Create(shards)
+            | "spread" >> beam.Reshuffle()
+            | "hash texts" >> beam.ParDo(_Step(job, "hash"))
+            | "by hash bucket" >> beam.GroupByKey()
+            | "find repeats" >> beam.ParDo(_Step(job, "repeats"))
+            | "by shard" >> beam.GroupByKey()
+            | "write dropped rows" >> beam.ParDo(_Step(job, "dropped"))
+        )  # fmt: skip
+
+
 def run_knn(job: MineJob, runner: shard_runner.RunnerConfig) -> None:
     """Computes and publishes the merged neighbour lists still missing."""
     todo_queries = job.knn_todo()
@@ -100,7 +116,15 @@ class _Step(beam.DoFn):
     def process(self, element):
         job, step = self._job, self._step
         try:
-            if step == "search":
+            if step == "hash":
+                yield from job.hash_shard(*element)
+            elif step == "repeats":
+                (side, _), parts = element
+                yield from job.bucket_duplicates(side, list(parts))
+            elif step == "dropped":
+                (side, shard), row_lists = element
+                job.write_dropped(side, shard, row_lists)
+            elif step == "search":
                 direction, block = element
                 yield from job.search_index_block(direction, block)
             elif step == "publish":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -32,6 +33,9 @@ class EmbeddingSet:
       identity: the manifest's identity (encoder, embedding_dim, inputs, ...).
       records: the manifest's shard records (file, index, input, count, ...).
       starts: int64 [num_shards + 1], the first global row of each shard (and the total).
+      dropped_prefix: with duplicates dropped (`without_duplicates`), where each shard's
+        dropped rows are (`PREFIX-SSSSS.rows.npy`, local rows; no file: none dropped); global
+        rows then number the kept sentences only.
     """
 
     folder: str
@@ -39,6 +43,7 @@ class EmbeddingSet:
     identity: dict
     records: tuple[dict, ...]
     starts: tuple[int, ...]
+    dropped_prefix: str | None = None
 
     @classmethod
     def open(cls, folder: str, block_size: int) -> EmbeddingSet:
@@ -56,6 +61,27 @@ class EmbeddingSet:
         records = tuple(manifest["shards"])
         starts = np.concatenate([[0], np.cumsum([r["count"] for r in records])]).astype(np.int64)
         return cls(folder, block_size, manifest["identity"], records, tuple(int(s) for s in starts))
+
+    def without_duplicates(self, dropped_prefix: str, dropped: list[int]) -> EmbeddingSet:
+        """This set without the rows listed in `dropped_prefix` files (`dropped`: how many
+        per shard)."""
+        kept = [r["count"] - n for r, n in zip(self.records, dropped, strict=True)]
+        starts = np.concatenate([[0], np.cumsum(kept)]).astype(np.int64)
+        return dataclasses.replace(self, starts=tuple(int(s) for s in starts),
+                                   dropped_prefix=dropped_prefix)  # fmt: skip
+
+    def shard_texts(self, shard: int) -> list[str]:
+        """Every embedded sentence of one shard, duplicates included, in row order."""
+        index = self._index(shard)
+        path = self.inputs[self.records[shard]["input"]]
+        out = []
+        with fileio.open_read(path) as f:
+            for line_no, offset in index.tolist():
+                f.seek(offset)
+                raw = f.readline().rstrip(b"\n")
+                text = textio.decode_line(path, line_no, raw)
+                out.append(textio.split_fields(path, line_no, text, None)[0])
+        return out
 
     @property
     def size(self) -> int:
@@ -87,6 +113,9 @@ class EmbeddingSet:
         parts = []
         for shard in self._shards_between(start, stop):
             embeddings = self._embeddings(shard)
+            kept = self._kept(shard)
+            if kept is not None:
+                embeddings = embeddings[kept]
             lo, hi = max(start, self.starts[shard]), min(stop, self.starts[shard + 1])
             parts.append(embeddings[lo - self.starts[shard] : hi - self.starts[shard]])
         if not parts:
@@ -104,6 +133,9 @@ class EmbeddingSet:
             picked = shards == shard
             index = self._index(int(shard))
             local = rows[picked] - self.starts[shard]
+            kept = self._kept(int(shard))
+            if kept is not None:
+                local = kept[local]
             files[picked] = self.records[shard]["input"]
             lines[picked] = index[local, 0]
             offsets[picked] = index[local, 1]
@@ -168,6 +200,16 @@ class EmbeddingSet:
         if not record["count"]:
             return np.zeros((0, self.dim), np.float32)
         return _load(self.folder, record["file"], record["bytes"])
+
+    def _kept(self, shard: int) -> np.ndarray | None:
+        """Local rows kept in a shard, or None when nothing was dropped there."""
+        if self.dropped_prefix is None:
+            return None
+        path = f"{self.dropped_prefix}-{shard:05d}.rows.npy"
+        if not fileio.exists(path):
+            return None
+        dropped = _load(os.path.dirname(path), os.path.basename(path), None)
+        return np.setdiff1d(np.arange(self.records[shard]["count"]), dropped)
 
     def _index(self, shard: int) -> np.ndarray:
         return _load(self.folder, self.records[shard]["index"], None).reshape(-1, 2)

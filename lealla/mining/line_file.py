@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from lealla import textio
+from lealla.mining import dedupe as dedupe_lib
 
 
 class LineFile:
@@ -21,6 +22,8 @@ class LineFile:
       on_bad_line: "error" raises on the first bad line (naming file and line);
         "skip" leaves it out (row indices then count usable lines only).
       report: where skipped lines are counted (created if None).
+      dedupe: keep only the first occurrence of each sentence (`duplicates` counts the
+        others; row indices then count distinct sentences).
 
     Raises:
       FileNotFoundError: `path` is missing.
@@ -33,19 +36,27 @@ class LineFile:
     """
 
     def __init__(
-        self, path: str, *, on_bad_line: str = "error", report: textio.BadLineReport | None = None
+        self,
+        path: str,
+        *,
+        on_bad_line: str = "error",
+        report: textio.BadLineReport | None = None,
+        dedupe: bool = False,
     ):
         textio.check_on_bad_line(on_bad_line)
         self.path = path
         self.report = report if report is not None else textio.BadLineReport()
         offsets: list[int] = []
         numbers: list[int] = []
+        text_hashes: list[int] = []
         offset = 0
         for index, raw in enumerate(_raw_lines(path)):
             try:
-                _decode(path, index + 1, raw)
+                text = _decode(path, index + 1, raw)
                 offsets.append(offset)
                 numbers.append(index + 1)
+                if dedupe:
+                    text_hashes.append(dedupe_lib.text_hash(text))
             except textio.CorpusError as e:
                 if on_bad_line == "error":
                     raise
@@ -53,8 +64,11 @@ class LineFile:
             offset += len(raw)
         if not offsets:
             raise textio.CorpusError(path, None, "no sentences (the file is empty)")
-        self.offsets = np.asarray(offsets, np.int64)
-        self.line_numbers = np.asarray(numbers, np.int64)
+        keep = (dedupe_lib.first_occurrences(np.asarray(text_hashes, np.int64)) if dedupe
+                else np.ones(len(offsets), bool))  # fmt: skip
+        self.duplicates = int(len(keep) - keep.sum())
+        self.offsets = np.asarray(offsets, np.int64)[keep]
+        self.line_numbers = np.asarray(numbers, np.int64)[keep]
 
     def __len__(self) -> int:
         return len(self.offsets)

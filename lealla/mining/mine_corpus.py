@@ -11,6 +11,7 @@ previous run finished), then publishes the output folder in one step:
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import functools
 import json
@@ -40,9 +41,21 @@ def check_output(out: str, overwrite: bool) -> None:
 
 
 def mine_to_folder(
-    job: MineJob, out: str, runner: shard_runner.RunnerConfig, *, overwrite: bool = False
+    job: MineJob,
+    out: str,
+    runner: shard_runner.RunnerConfig,
+    *,
+    overwrite: bool = False,
+    dedupe: bool = True,
 ) -> dict:
     """Mines `job`'s two sides into `out` (see the module docstring).
+
+    Args:
+      job: the two sides and the settings.
+      out: the output folder.
+      runner: where the pipelines run.
+      overwrite: replace an existing `out`.
+      dedupe: leave out repeated sentences of each side (the first one is kept).
 
     Returns:
       The summary.
@@ -59,8 +72,11 @@ def mine_to_folder(
         if not side.size:
             raise ValueError(f"the embeddings at {side.folder} hold no sentences (inputs "
                              f"{side.inputs}); nothing to mine")  # fmt: skip
-    _prepare_knn(job)
     seconds = {}
+    start = time.perf_counter()
+    job, duplicates = _drop_duplicates(job, runner) if dedupe else (job, None)
+    seconds["duplicates"] = time.perf_counter() - start
+    _prepare_knn(job)
     start = time.perf_counter()
     todo = job.knn_todo()
     if todo:
@@ -87,6 +103,7 @@ def mine_to_folder(
     summary = mine_job.summarize(job, threshold)
     seconds["selection"] = time.perf_counter() - start
     summary["seconds"] = seconds  # this run's (neighbour lists reused from a previous run: ~0)
+    summary["duplicates_left_out"] = duplicates
     if calibration is not None:
         summary["calibration"] = calibration
     _write_summary(job.pairs_dir, summary)
@@ -137,6 +154,33 @@ def read_calibration(path: str) -> tuple[tuple[str, str], ...]:
     if not pairs:
         raise textio.CorpusError(path, None, "no pairs (the file is empty)")
     return tuple(pairs)
+
+
+def _drop_duplicates(job: MineJob, runner) -> tuple[MineJob, dict]:
+    """The job on both sides without repeated sentences (computed once, then reused)."""
+    from lealla.mining import beam_mine
+
+    marker = fileio.join(job.dedupe_dir, "done.json")
+    identity = json.loads(
+        json.dumps({side: getattr(job, side).identity for side in ("src", "tgt")})
+    )
+    if not (fileio.exists(marker) and json.loads(fileio.read_bytes(marker)) == identity):
+        fileio.remove_folder(job.dedupe_dir)
+        fileio.makedirs(job.dedupe_dir)
+        shard_runner.run_pipeline(lambda: beam_mine.run_dedupe(job, ["src", "tgt"], runner),
+                                  job.work, runner, "finding repeated sentences", [],
+                                  unit="shards")  # fmt: skip
+        fileio.write_json(marker, identity)
+    sides, duplicates = {}, {}
+    for side in ("src", "tgt"):
+        dropped = job.dropped_counts(side)
+        duplicates[side] = sum(dropped)
+        prefix = fileio.join(job.dedupe_dir, side)
+        sides[side] = getattr(job, side).without_duplicates(prefix, dropped)
+    if any(duplicates.values()):
+        logging.info("left out repeated sentences: %d source, %d target", duplicates["src"],
+                     duplicates["tgt"])  # fmt: skip
+    return dataclasses.replace(job, **sides), duplicates
 
 
 def _prepare_knn(job: MineJob) -> None:

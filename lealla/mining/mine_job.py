@@ -35,7 +35,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from lealla import fileio
-from lealla.mining import block_math, mine, pair_filters
+from lealla.mining import block_math, dedupe, mine, pair_filters
 from lealla.mining.embedding_blocks import EmbeddingSet
 from lealla.mining.scann_search import ScannConfig, ScannIndex
 
@@ -108,13 +108,54 @@ class MineJob:
             "format": KNN_FORMAT, "k": self.k, "method": self.method,
             "scann": self.scann.to_dict() if self.method == "scann" else None,
             **{side: {"identity": es.identity, "block_size": es.block_size,
-                      "shards": [r["sha256"] for r in es.records]}
+                      "shards": [r["sha256"] for r in es.records], "size": es.size,
+                      "without_duplicates": es.dropped_prefix is not None}
                for side, es in (("src", self.src), ("tgt", self.tgt))},
         }  # fmt: skip
 
     def knn_todo(self) -> list[tuple[str, int]]:
         return [(d, q) for d in DIRECTIONS for q in range(self.queries(d).num_blocks)
                 if not self.knn_done(d, q)]  # fmt: skip
+
+    # --- step 0: duplicates ----------------------------------------------------------
+
+    @property
+    def dedupe_dir(self) -> str:
+        return fileio.join(self.work, "dedupe")
+
+    def hash_shard(self, side: str, shard: int) -> Iterator[tuple[tuple[str, int], tuple]]:
+        """The text hashes of one embedding shard, spread over buckets by hash."""
+        embedded = getattr(self, side)
+        values = dedupe.hashes(embedded.shard_texts(shard))
+        buckets = np.mod(values, _buckets(embedded))
+        rows = np.arange(len(values), dtype=np.int64)
+        for bucket in np.unique(buckets):
+            picked = buckets == bucket
+            yield (side, int(bucket)), (shard, rows[picked], values[picked])
+
+    def bucket_duplicates(self, side: str, parts) -> Iterator[tuple[tuple[str, int], np.ndarray]]:
+        """Within one hash bucket: every occurrence after the first (shard, row) order."""
+        if not parts:
+            return
+        shards = np.concatenate([np.full(len(p[1]), p[0], np.int64) for p in parts])
+        rows = np.concatenate([p[1] for p in parts])
+        values = np.concatenate([p[2] for p in parts])
+        order = np.lexsort((rows, shards))
+        drop = order[~dedupe.first_occurrences(values[order])]
+        for shard in np.unique(shards[drop]):
+            yield (side, int(shard)), rows[drop[shards[drop] == shard]]
+
+    def write_dropped(self, side: str, shard: int, row_lists) -> None:
+        rows = np.sort(np.concatenate(list(row_lists)))
+        self._save_arrays(self.dedupe_dir, f"{side}-{shard:05d}", {"rows": rows})
+
+    def dropped_counts(self, side: str) -> list[int]:
+        """Rows dropped per shard of one side (after the duplicates step)."""
+        counts = []
+        for shard in range(len(getattr(self, side).records)):
+            arrays = self._load_arrays(self.dedupe_dir, f"{side}-{shard:05d}")
+            counts.append(0 if arrays is None else len(arrays["rows"]))
+        return counts
 
     # --- step 1: kNN -----------------------------------------------------------------
 
@@ -296,6 +337,11 @@ class MineJob:
 
         return {key: embedding_shards.load_npy(fileio.join(folder, f"{name}.{key}.npy"), size)
                 for key, size in record.items()}  # fmt: skip
+
+
+def _buckets(embedded: EmbeddingSet) -> int:
+    """Hash buckets of the duplicate search: about one per shard (at most 1024)."""
+    return max(1, min(1024, len(embedded.records)))
 
 
 def _opposite(direction: str) -> str:

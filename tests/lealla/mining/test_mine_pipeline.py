@@ -280,3 +280,50 @@ def test_empty_shards_are_skipped_and_an_empty_side_is_refused(tmp_path):
                              str(tmp_path / "w2"))  # fmt: skip
     with pytest.raises(ValueError, match="empty_emb hold no sentences"):
         mine_corpus.mine_to_folder(empty, str(tmp_path / "out2"), RUNNER)
+
+
+def test_repeated_sentences_are_left_out_before_the_search(tmp_path):
+    from lealla.mining import dedupe
+    from lealla.mining.line_file import LineFile
+
+    rng = np.random.default_rng(7)
+    meanings = rng.permutation(200)[:60]
+    src_lines = [f"m{m} de sentence about thing {m}" for m in meanings]
+    tgt_lines = [f"m{m} en sentence about thing {m}" for m in rng.permutation(meanings)]
+    # Boilerplate: one line repeated 12 times on the target side, 5 on the source side,
+    # and copies of real sentences (across files on the source side).
+    tgt_lines += ["m999 en cookie notice"] * 12 + tgt_lines[:7]
+    src_lines += ["m999 de cookie notice"] * 5
+    (tmp_path / "a.de").write_text("\n".join(src_lines[:40]) + "\n")
+    (tmp_path / "b.de").write_text("\n".join(src_lines[40:] + src_lines[:3]) + "\n")
+    (tmp_path / "a.en").write_text("\n".join(rng.permutation(tgt_lines)) + "\n")
+    folders = {}
+    for side, files in (("src", ["a.de", "b.de"]), ("tgt", ["a.en"])):
+        folders[side] = str(tmp_path / f"{side}_emb")
+        embedding_shards.embed_files("fake", DIM, FakeEncoder, [str(tmp_path / f) for f in files],
+                                     folders[side], CONFIG)  # fmt: skip
+    job = mine_job.MineJob(EmbeddingSet.open(folders["src"], 13),
+                           EmbeddingSet.open(folders["tgt"], 13), str(tmp_path / "w"),
+                           method="exact", mode="union")  # fmt: skip
+    summary = mine_corpus.mine_to_folder(job, str(tmp_path / "out"), RUNNER)
+    assert summary["duplicates_left_out"] == {"src": 4 + 3, "tgt": 11 + 7}
+    assert (summary["src_sentences"], summary["tgt_sentences"]) == (61, 61)
+
+    def first_only(folder):
+        texts = [t for s in range(len(EmbeddingSet.open(folder, 13).records))
+                 for t in EmbeddingSet.open(folder, 13).shard_texts(s)]  # fmt: skip
+        keep = dedupe.first_occurrences(dedupe.hashes(texts))
+        return _all(folder)[keep], [t for t, k in zip(texts, keep, strict=True) if k]
+
+    (src, src_texts), (tgt, tgt_texts) = first_only(folders["src"]), first_only(folders["tgt"])
+    want = mine.mine_pairs(src, tgt, k=4, mode="union")
+    got = sorted((r[1], r[2], round(float(r[0]), 4)) for r in _read_pairs(tmp_path / "out"))
+    expected = sorted((src_texts[s], tgt_texts[t], round(float(c), 4))
+                      for s, t, c in zip(want.src, want.tgt, want.score, strict=True))  # fmt: skip
+    assert got == expected and len(got) >= 55
+    # `lealla align`'s reader leaves out the same lines.
+    (tmp_path / "ab.de").write_text(
+        (tmp_path / "a.de").read_text() + (tmp_path / "b.de").read_text()
+    )
+    lines = LineFile(str(tmp_path / "ab.de"), dedupe=True)
+    assert lines.duplicates == 7 and lines.read(range(len(lines))) == src_texts
