@@ -11,6 +11,7 @@ from distill.losses.logit_distillation import DEFAULT_SCALE as DEFAULT_LOGIT_SCA
 from distill.losses.teacher_contrastive import DEFAULT_TEMPERATURE as DEFAULT_BANK_TEMPERATURE
 from lealla import pipeline, sampling, textio
 from lealla.configs import ConfigMixin
+from students import presets
 
 # lealla: AMS + feature + logit distillation; ems: XTR + contrastive, no teacher;
 # ems+distill: XTR + contrastive + feature (+ logit) distillation.
@@ -168,6 +169,11 @@ class DistillConfig(ConfigMixin):
             raise ValueError(
                 f"bucket_lengths must end at seq_length={self.seq_length}, "
                 f"got {self.bucket_lengths}"
+            )
+        if self.student not in presets.preset_names():
+            raise ValueError(
+                f"unknown student preset {self.student!r}; expected one of "
+                f"{list(presets.preset_names())}"
             )
         textio.check_on_bad_line(self.on_bad_line)
         sampling.check_shares(self.mono_share, self.min_share)

@@ -27,7 +27,9 @@ flags.DEFINE_enum("checkpoint", "best", ["best", "latest"], "Checkpoint of a tra
 flags.DEFINE_string("src", None, "Source sentences, one per line (UTF-8).")
 flags.DEFINE_string("tgt", None, "Target sentences, one per line (UTF-8).")
 flags.DEFINE_string("out", None, "Output TSV: score<TAB>src<TAB>tgt (written atomically).")
-flags.DEFINE_integer("k", mine.DEFAULT_K, "Margin neighbourhood size (and candidates per side).")
+flags.DEFINE_integer(
+    "k", mine.DEFAULT_K, "Margin neighbourhood size (and candidates per side).", lower_bound=1
+)
 flags.DEFINE_enum(
     "mode",
     "mutual",

@@ -19,8 +19,10 @@ shared_flags.define_corpus_flags()
 shared_flags.define_teacher_flags()
 shared_flags.define_runner_flags()
 flags.DEFINE_string("out", None, "The cache folder (created; an unfinished one is resumed).")
-flags.DEFINE_integer("shard_size", 10_000, "Corpus lines per shard (unit of work and resumption).")
-flags.DEFINE_integer("batch_size", 256, "Sentences per teacher call.")
+flags.DEFINE_integer(
+    "shard_size", 10_000, "Corpus lines per shard (unit of work and resumption).", lower_bound=1
+)
+flags.DEFINE_integer("batch_size", 256, "Sentences per teacher call.", lower_bound=1)
 flags.DEFINE_enum("dtype", "float16", ["float16", "float32"], "Stored embedding precision.")
 flags.DEFINE_boolean("overwrite", False, "Replace a cache built with other settings.")
 flags.DEFINE_list(

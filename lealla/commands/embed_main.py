@@ -21,8 +21,10 @@ flags.DEFINE_string(
 )  # fmt: skip
 flags.DEFINE_list("input", None, "Text files, comma-separated, globs allowed.")
 flags.DEFINE_string("out", None, "The output folder (created; an unfinished one is resumed).")
-flags.DEFINE_integer("shard_size", 100_000, "Lines per shard (unit of work and resumption).")
-flags.DEFINE_integer("batch_size", 256, "Sentences per encoder call.")
+flags.DEFINE_integer(
+    "shard_size", 100_000, "Lines per shard (unit of work and resumption).", lower_bound=1
+)
+flags.DEFINE_integer("batch_size", 256, "Sentences per encoder call.", lower_bound=1)
 flags.DEFINE_enum("dtype", "float16", ["float16", "float32"], "Stored embedding precision.")
 flags.DEFINE_enum(
     "on_bad_line", "error", ["error", "skip"],

@@ -39,8 +39,11 @@ FLAGS = flags.FLAGS
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) != 2 or argv[1] not in TASKS:
-        raise app.UsageError(f"usage: lealla eval {{{'|'.join(TASKS)}}} --encoder=... [--data=DIR]")
+    usage = f"usage: lealla eval {{{'|'.join(TASKS)}}} --encoder=... [--data=DIR]"
+    if len(argv) == 2 and argv[1] not in TASKS:
+        raise app.UsageError(f"unknown task {argv[1]!r}; {usage}")
+    if len(argv) != 2:
+        raise app.UsageError(usage)
     task = argv[1]
     if not FLAGS.encoder:
         raise app.UsageError("--encoder is required (a registry name, hub handle or path)")

@@ -17,7 +17,9 @@ ACTIONS = ("build", "prune", "coverage")
 shared_flags.define_corpus_flags()
 shared_flags.define_tokenizer_flags()
 flags.DEFINE_string("out", None, "build: the vocab.txt to write; prune: the folder to write.")
-flags.DEFINE_integer("vocab_size", 32_000, "build: target vocabulary size.")
+flags.DEFINE_integer(
+    "vocab_size", 32_000, "build: target vocabulary size (> 5 reserved tokens).", lower_bound=6
+)
 flags.DEFINE_integer("min_count", 1, "prune: uses needed to keep a (non-character) token.")
 flags.DEFINE_boolean("overwrite", False, "Replace an existing --out.")
 FLAGS = flags.FLAGS

@@ -43,6 +43,17 @@ def _files(root):
         "lines": write("en.txt", "\n".join(en) + "\n"),
         "json": write("broken.json", "{not json"),
         "empty": write("empty.tsv", ""),
+        "broken_emb": _folder(root, "broken_emb", {"manifest.json": "{not json"}),
+        "unfinished_emb": _folder(
+            root,
+            "unfinished_emb",
+            {
+                "manifest.json": (
+                    '{"format": "lealla-embeddings", "schema_version": 1, "identity": {}, '
+                    '"shards": [], "complete": false}'
+                )
+            },
+        ),
         "dir": root,
         "tatoeba": _folder(
             root,
@@ -189,6 +200,61 @@ def _cases(f, tmp):
                                          f"--src={f['mono']}", f"--tgt={f['lines']}",
                                          f"--out={tmp}/mined", "--project=p"], USAGE,
          r"--project"),
+        ("embed-bad-dtype", ["embed", "--encoder=use-multilingual", f"--input={f['mono']}",
+                             f"--out={tmp}/emb", "--dtype=float8"], USAGE, r"--dtype"),
+        ("embed-zero-shard-size", ["embed", "--encoder=use-multilingual", f"--input={f['mono']}",
+                                   f"--out={tmp}/emb", "--shard_size=0"], USAGE, r"--shard_size"),
+        ("embed-input-is-a-folder", ["embed", "--encoder=use-multilingual",
+                                     f"--input={f['dir']}", f"--out={tmp}/emb"], DATA,
+         r"input file is not a regular file: .*/in"),
+        ("mine-zero-k", ["mine", "--encoder=use-multilingual", f"--src={f['mono']}",
+                         f"--tgt={f['lines']}", f"--out={tmp}/mined", "--k=0"], USAGE, r"--k"),
+        ("mine-zero-block", ["mine", "--encoder=use-multilingual", f"--src={f['mono']}",
+                             f"--tgt={f['lines']}", f"--out={tmp}/mined", "--index_shard_size=0"],
+         USAGE, r"--index_shard_size"),
+        ("mine-calibration-without-auto", ["mine", "--encoder=use-multilingual",
+                                           f"--src={f['mono']}", f"--tgt={f['lines']}",
+                                           f"--out={tmp}/mined", "--threshold=1.1",
+                                           f"--calibration={f['good']}"], USAGE,
+         r"--calibration is used by --threshold=auto only"),
+        ("mine-broken-manifest", ["mine", f"--src_embeddings={f['broken_emb']}",
+                                  f"--tgt_embeddings={f['broken_emb']}", f"--out={tmp}/mined"],
+         DATA, r"broken_emb/manifest.json: not valid JSON"),
+        ("mine-unfinished-embeddings", ["mine", f"--src_embeddings={f['unfinished_emb']}",
+                                        f"--tgt_embeddings={f['unfinished_emb']}",
+                                        f"--out={tmp}/mined"], DATA,
+         r"unfinished_emb are unfinished; rerun `lealla embed`"),
+        ("mine-bad-line-in-tgt", ["mine", "--encoder=use-multilingual", f"--src={f['mono']}",
+                                  f"--tgt={f['utf8']}", f"--out={tmp}/mined",
+                                  f"--work_dir={tmp}/mined.work", "--runner=inprocess"], DATA,
+         r"bad_utf8.de-en.tsv:\d+: invalid UTF-8"),
+        ("align-negative-max-chars", ["align", "--encoder=use-multilingual", f"--src={f['mono']}",
+                                      f"--tgt={f['lines']}", f"--out={tmp}/m.tsv",
+                                      "--max_chars=-1"], USAGE, r"--max_chars"),
+        ("align-zero-k", ["align", "--encoder=use-multilingual", f"--src={f['mono']}",
+                          f"--tgt={f['lines']}", f"--out={tmp}/m.tsv", "--k=0"], USAGE, r"--k"),
+        ("eval-unknown-task", ["eval", "glue", "--encoder=use-multilingual"], USAGE,
+         r"unknown task 'glue'; usage: lealla eval"),
+        ("cache-zero-shard-size", ["cache", "--teacher=use-multilingual",
+                                   f"--corpus={f['good']}", f"--out={tmp}/c",
+                                   "--shard_size=0"], USAGE, r"--shard_size"),
+        ("distill-negative-bank", ["distill", "--config=demo", f"--model_dir={tmp}/r5",
+                                   "--bank_size=-1"], USAGE, r"bank_size"),
+        ("corpus-folder", ["corpus", f"--corpus={f['dir']}"], DATA, r"not a regular file|folder"),
+        ("vocab-zero-size", ["vocab", "build", f"--corpus={f['good']}", f"--out={tmp}/v.txt",
+                             "--vocab_size=0"], USAGE, r"vocab_size"),
+        ("distill-zero-steps", ["distill", "--config=demo", f"--model_dir={tmp}/r7", "--steps=0"],
+         USAGE, r"steps"),
+        ("distill-unknown-student", ["distill", "--config=demo", f"--model_dir={tmp}/r8",
+                                     "--student=giant"], USAGE, r"giant"),
+        ("export-bad-checkpoint", ["export", f"--model_dir={tmp}", f"--out={tmp}/exp",
+                                   "--checkpoint=oldest"], USAGE, r"--checkpoint"),
+        ("embed-bad-on-bad-line", ["embed", "--encoder=use-multilingual", f"--input={f['mono']}",
+                                   f"--out={tmp}/emb", "--on_bad_line=ignore"], USAGE,
+         r"--on_bad_line"),
+        ("mine-bad-mode", ["mine", "--encoder=use-multilingual", f"--src={f['mono']}",
+                           f"--tgt={f['lines']}", f"--out={tmp}/mined", "--mode=best"], USAGE,
+         r"--mode"),
         ("mine-missing-src", ["mine", "--encoder=use-multilingual", "--src=/nonexistent/*.txt",
                               f"--tgt={f['lines']}", f"--out={tmp}/mined"], DATA,
          r"/nonexistent/\*.txt"),
@@ -231,9 +297,12 @@ def test_bad_inputs_get_one_line_answers(tmp_path, use_m_module):
     # Nothing half-written: no cache, export or mined file. A model_dir whose corpus
     # failed its scan may hold the run's config, but no checkpoint: it is not a run yet,
     # and the corrected command starts over there (tests/distill/test_trainer.py).
-    assert sorted(os.listdir(out)) in ([], ["r3"])
+    # A mine that failed on a bad target line keeps its work folder (the source side's
+    # finished embeddings: the corrected rerun resumes from them), never its output.
+    assert sorted(os.listdir(out)) in ([], ["r3"], ["mined.work"], ["mined.work", "r3"])
+    assert not os.path.exists(os.path.join(out, "mined"))
     assert not os.path.exists(os.path.join(out, "r3", "checkpoints"))
-    assert len(cases) >= 30
+    assert len(cases) >= 70
 
 
 def test_verbose_brings_the_traceback_back(tmp_path):
