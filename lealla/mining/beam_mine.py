@@ -1,5 +1,7 @@
 """The Apache Beam pipelines of `lealla mine`: the steps of `mine_job` wired together.
 
+Repeats:   embedding shards -> text hashes -> GroupByKey(hash bucket) -> later
+           occurrences -> GroupByKey(shard) -> dropped rows per shard.
 kNN:       index blocks -> Reshuffle -> search (one index built per block, every query
            block streamed past it) -> CombinePerKey(top-k merge) -> publish lists.
 Selection: query blocks -> requests for the candidates' neighbourhood means ->

@@ -4,6 +4,8 @@
 is a `lealla embed` folder cut into blocks (`embedding_blocks`); the steps below each
 touch one block, and `beam_mine` wires them into an Apache Beam pipeline:
 
+  0. Repeated sentences (`hash_shard`, `bucket_duplicates`, `write_dropped`): text
+     hashes grouped by bucket across shards; all but the first occurrence are dropped.
   1. kNN, both directions: every index block is searched by every query block of the
      other side (`search_index_block`), the partial top-k lists are merged per query
      block by a combine (`block_math.merge_top_k`) and published (`publish_knn`).
@@ -14,7 +16,9 @@ touch one block, and `beam_mine` wires them into an Apache Beam pipeline:
      backward and the threshold as `mine_pairs` does, then the pair filters, then one
      TSV shard and its statistics.
 
-Work folder (resumable; a rerun with other --mode/--threshold/filters reuses 1):
+Work folder (resumable; a rerun with other --mode/--threshold/filters reuses 0 and 1):
+  dedupe/{src,tgt}-SSSSS.rows.npy + .json  rows dropped from embedding shard S;
+                                   done.json marks the step complete
   knn/manifest.json                what the lists were computed from (k, search, inputs)
   knn/{fwd,bwd}-QQQQQ.{scores,ids}.npy + .json   merged lists of query block Q
   knn/part/{fwd,bwd}-QQQQQ-IIIII.*               Q against index block I (a killed run
@@ -34,7 +38,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from lealla import fileio
+from lealla import embedding_shards, fileio
 from lealla.mining import block_math, dedupe, mine, pair_filters
 from lealla.mining.embedding_blocks import EmbeddingSet
 from lealla.mining.scann_search import ScannConfig, ScannIndex
@@ -333,8 +337,6 @@ class MineJob:
         if not fileio.exists(record_path):
             return None
         record = json.loads(fileio.read_bytes(record_path))
-        from lealla import embedding_shards
-
         return {key: embedding_shards.load_npy(fileio.join(folder, f"{name}.{key}.npy"), size)
                 for key, size in record.items()}  # fmt: skip
 
