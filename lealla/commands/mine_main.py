@@ -57,7 +57,8 @@ flags.DEFINE_boolean("exact", False, "Brute-force search (chunked) instead of Sc
 flags.DEFINE_integer(
     "index_shard_size",
     1_000_000,
-    "Rows per index (and query) block: what one worker holds; ScaNN below it, one index per block.",
+    "Rows per block: each target block gets its own index (ScaNN, or exact search "
+    "below 20k rows), each source block is streamed past it; size it to a worker's memory.",
     lower_bound=1,
 )
 flags.DEFINE_integer("num_leaves", 0, "ScaNN tree leaves per block (0: about 2*sqrt(n)).")
