@@ -57,7 +57,7 @@ flags.DEFINE_boolean("exact", False, "Brute-force search (chunked) instead of Sc
 flags.DEFINE_integer(
     "index_shard_size",
     1_000_000,
-    "Rows per block: each target block gets its own index (ScaNN, or exact search "
+    "Rows per block: each target block gets its own ScaNN index (every point scored "
     "below 20k rows), each source block is streamed past it; size it to a worker's memory.",
     lower_bound=1,
 )
