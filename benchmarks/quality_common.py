@@ -43,6 +43,8 @@ PIVOT = "en"
 TEACHER = "use-multilingual"
 # Budget of every trained row of the main table (the "30 minutes on 2 cores").
 MINUTES = float(os.environ.get("LEALLA_BENCH_MINUTES", "30"))
+# Report the rows already measured, train nothing new (a table while work is pending).
+DONE_ONLY = os.environ.get("LEALLA_BENCH_DONE_ONLY", "") not in ("", "0")
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 

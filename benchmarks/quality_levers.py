@@ -20,7 +20,6 @@ from benchmarks import quality_common as qc
 
 STEPS = int(os.environ.get("LEALLA_BENCH_LEVER_STEPS", "800"))
 # Report only rows already measured (e.g. when a long run was stopped part way).
-DONE_ONLY = os.environ.get("LEALLA_BENCH_DONE_ONLY", "") not in ("", "0")
 
 # name -> (training sets, overrides). "news": news-parallel; "mono": + ud-mono; "aug":
 # news-parallel with one augmented variant of every example in the cache.
@@ -92,7 +91,7 @@ def run() -> str:
     teacher = qc.teacher_embed()
     teacher_mono = teacher(qc.mono_dev_texts(data))
     t = qc.evaluate(teacher, data)
-    todo = [r for r in ROWS if not DONE_ONLY or os.path.isfile(_result_path(r[0]))]
+    todo = [r for r in ROWS if not qc.DONE_ONLY or os.path.isfile(_result_path(r[0]))]
     rows = [_row(name, sets, extra, data, caches, teacher_mono) for name, sets, extra in todo]
     lines = [
         title,
