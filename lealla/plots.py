@@ -55,11 +55,7 @@ def grouped_bar_chart(
     if len(series) > 1:
         ax.legend()
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    configs.atomic_write_bytes(path, buffer.getvalue())
+    _save(fig, path)
 
 
 def line_chart(
@@ -98,11 +94,7 @@ def line_chart(
     if len(series) > 1:
         ax.legend()
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    configs.atomic_write_bytes(path, buffer.getvalue())
+    _save(fig, path)
 
 
 def frontier_chart(
@@ -137,11 +129,7 @@ def frontier_chart(
     ax.grid(alpha=0.3, which="both")
     ys = [y for _, y in points.values()]
     ax.set_ylim(max(0.0, min(ys) - 0.1), min(1.0, max(ys) + 0.05))
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    configs.atomic_write_bytes(path, buffer.getvalue())
+    _save(fig, path)
 
 
 def histogram_chart(
@@ -179,6 +167,13 @@ def histogram_chart(
     ax.set_xlabel(xlabel)
     ax.set_ylabel("count")
     ax.grid(axis="y", alpha=0.3)
+    _save(fig, path)
+
+
+def _save(fig, path: str) -> None:
+    """Writes the figure as a PNG (atomically) and frees it."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)

@@ -29,3 +29,12 @@ def test_line_chart_writes_a_png_and_checks_lengths(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="3 x values and 2 y values"):
         plots.line_chart(str(path), {"bad": ([1, 2, 3], [1, 2])}, title="", xlabel="", ylabel="")
+
+
+def test_histogram_chart_writes_a_png_and_checks_its_bins(tmp_path):
+    path = tmp_path / "scores.png"
+    plots.histogram_chart(str(path), [1.0, 1.1, 1.2], [3, 5], title="t", xlabel="score",
+                          threshold=1.05)  # fmt: skip
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="3 bin edges for 3 counts"):
+        plots.histogram_chart(str(path), [1.0, 1.1, 1.2], [3, 5, 1], title="t", xlabel="x")
