@@ -178,7 +178,7 @@ class Distiller:
             if config.bank_weight and config.bank_size and config.teacher_cache
             else None
         )
-        self._dev = _load_dev(config.dev_data, config.on_bad_line)
+        self._dev = corpus.parallel_groups(config.dev_data, config.on_bad_line)
         in_loop = config.uses_teacher_embeddings and not config.teacher_cache
         self._train_step = self._make_train_step(teacher.embed if in_loop else None)
 
@@ -527,24 +527,3 @@ def _check_or_save_config(config: DistillConfig, model_dir: str) -> None:
                 f"{', '.join(RESUMABLE_CHANGES)} may change)"
             )
     config.to_json_file(path)
-
-
-def _load_dev(dev_data, on_bad_line: str = "error") -> dict[str, tuple[list[str], list[str]]]:
-    """group -> (sources, targets) of the parallel dev examples."""
-    if not dev_data:
-        return {}
-    pairs: dict[str, tuple[list[str], list[str]]] = {}
-    from lealla import textio
-
-    sources = corpus.resolve_sources(dev_data)
-    report = textio.BadLineReport()
-    for example in corpus.read_examples(sources, on_bad_line=on_bad_line, report=report):
-        if example.tgt_lang:
-            src, tgt = pairs.setdefault(
-                corpus.group_key(example.src_lang, example.tgt_lang), ([], [])
-            )
-            src.append(example.src)
-            tgt.append(example.tgt)
-    if not pairs:
-        raise ValueError(f"dev_data {list(dev_data)} holds no parallel pairs")
-    return pairs

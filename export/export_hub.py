@@ -31,6 +31,21 @@ flags.DEFINE_boolean(
     "tf.saved_model.load and keras.layers.TFSMLayer and compare embeddings.",
 )  # fmt: skip
 flags.DEFINE_float("tolerance", 1e-5, "Largest allowed embedding difference in the checks.")
+flags.DEFINE_boolean(
+    "tflite", False,
+    "Also write TFLite (LiteRT) models beside the SavedModel: strings in, embeddings out, "
+    "tokenizer inside (model.tflite, model_float16.tflite, model_dynamic_int8.tflite, "
+    "model_int8.tflite); each verified against the SavedModel before it is published.",
+)  # fmt: skip
+flags.DEFINE_list(
+    "tflite_variants", ["float32", "float16", "dynamic_int8", "int8"],
+    "With --tflite: which variants (float32, float16, dynamic_int8, int8).",
+)  # fmt: skip
+flags.DEFINE_list(
+    "representative_data", [],
+    "With --tflite: corpus files whose sentences calibrate the int8 variant's activation "
+    "ranges; default: the run's training data.",
+)  # fmt: skip
 FLAGS = flags.FLAGS
 
 
@@ -45,10 +60,15 @@ def main(argv: list[str]) -> None:
 
     configs.check_writable(FLAGS.out)
 
-    config = exporter.ExportConfig(
-        checkpoint=FLAGS.checkpoint, seq_length=FLAGS.seq_length,
-        labse_format=FLAGS.labse_format, tolerance=FLAGS.tolerance,
-    )  # fmt: skip
+    try:
+        config = exporter.ExportConfig(
+            checkpoint=FLAGS.checkpoint, seq_length=FLAGS.seq_length,
+            labse_format=FLAGS.labse_format, tolerance=FLAGS.tolerance,
+            tflite_variants=tuple(FLAGS.tflite_variants) if FLAGS.tflite else (),
+            representative_data=tuple(FLAGS.representative_data),
+        )  # fmt: skip
+    except ValueError as e:  # a flag value
+        raise app.UsageError(str(e)) from None
     start = time.perf_counter()
     try:
         metadata = exporter.export_model(FLAGS.model_dir, FLAGS.out, config, FLAGS.overwrite)
@@ -65,12 +85,21 @@ def main(argv: list[str]) -> None:
         diffs = load_check.check_in_subprocess(
             FLAGS.out, texts, encoder.encode(texts), FLAGS.tolerance, FLAGS.labse_format
         )
-        print("loads in a fresh process: " + ", ".join(f"{k} {v:.1g}" for k, v in diffs.items()))
+        print("loads in a fresh process: " + ", ".join(
+            f"{k} {v:.4f}" if k.startswith("tflite") else f"{k} {v:.1g}" for k, v in diffs.items()
+        ))  # fmt: skip
     print(
         f"exported {FLAGS.model_dir} (checkpoint {metadata['checkpoint']['which']}, step "
         f"{metadata['checkpoint']['step']}) -> {FLAGS.out}: {metadata['embedding_dim']} dims, "
         f"{metadata['parameters']:,} parameters, vocab {metadata['tokenizer']['vocab_size']:,}"
     )
+    for report in (metadata.get("tflite") or {}).get("variants", {}).values():
+        dev = report["dev_accuracy"]
+        print(
+            f"  {report['file']:<26} {report['bytes'] / 1e6:6.1f} MB  cosine "
+            f"{report['cosine_mean']:.4f}  dev {'n/a' if dev is None else f'{dev:.3f}'}  "
+            f"{report['sentences_per_second']['batch_64']:,.0f} sentences/s (batch 64)"
+        )
 
 
 if __name__ == "__main__":

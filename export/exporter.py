@@ -5,6 +5,8 @@ Export folder:
                                         the handle: hub.KerasLayer(OUT))
   labse_format/preprocessor/            strings -> input_word_ids/input_mask/input_type_ids
   labse_format/encoder/                 dict in -> default/pooled_output/sequence_output
+  model*.tflite                         with --tflite: TFLite variants, tokenizer inside
+                                        (export/tflite_export.py)
   lealla_export.json                    metadata (shape, tokenizer, teacher, training, checks)
   README.md                             the model card
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import itertools
 import json
 import os
 import re
@@ -26,8 +29,9 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from export import model_card, modules, restore
-from lealla import configs, demo_corpus, module_metadata, run_layout
+from export import model_card, modules, restore, tflite_export
+from lealla import configs, corpus, demo_corpus, module_metadata, run_layout
+from lealla.tokenization import coverage
 
 METADATA_FILE = module_metadata.EXPORT_FILE
 CARD_FILE = "README.md"
@@ -37,7 +41,10 @@ ENCODER_DIR = os.path.join(LABSE_DIR, "encoder")
 _TRAINING_KEYS = (
     "train_data", "dev_data", "steps", "batch_size", "learning_rate", "teacher_cache", "vocab",
 )  # fmt: skip
-_VERIFY_LANGUAGES = ("en", "de", "ru", "ar", "zh", "ja", "ko")
+# int8 calibration: this many sentences of the training data; refused when more than
+# MAX_UNK_RATE of their tokens are unknown to the student's vocabulary.
+REPRESENTATIVE_SENTENCES = 512
+MAX_UNK_RATE = 0.2
 
 
 class ExportVerificationError(RuntimeError):
@@ -53,14 +60,25 @@ class ExportConfig(configs.ConfigMixin):
       seq_length: longest input in tokens; default: the run's training seq_length.
       labse_format: also write the LaBSE-compatible preprocessor/encoder pair.
       tolerance: largest allowed |reloaded - in-memory| embedding difference.
+      tflite_variants: TFLite variants to write beside the SavedModel (see
+        tflite_export.VARIANTS); none by default.
+      representative_data: corpus files whose sentences calibrate the int8 variant;
+        default: the run's training data.
+      skip_refused_tflite: leave out a TFLite variant that misses its bar (recorded
+        under tflite.refused) instead of failing the whole export.
     """
 
     checkpoint: str = "best"
     seq_length: int | None = None
     labse_format: bool = True
     tolerance: float = 1e-5
+    tflite_variants: tuple[str, ...] = ()
+    representative_data: tuple[str, ...] = ()
+    skip_refused_tflite: bool = False
 
     def __post_init__(self):
+        if self.tflite_variants:
+            tflite_export.check_variants(self.tflite_variants)
         if self.checkpoint not in restore.CHECKPOINT_CHOICES:
             raise ValueError(
                 f"checkpoint must be one of {restore.CHECKPOINT_CHOICES}, got {self.checkpoint!r}"
@@ -100,6 +118,8 @@ def export_model(
             _save_labse_pair(encoder, vocab_asset, tmp)
         checks = verify_export(tmp, encoder, config.tolerance, config.labse_format)
         metadata = _metadata(model_dir, encoder, checkpoint, config, checks)
+        if config.tflite_variants:
+            metadata["tflite"] = _write_tflite(tmp, model_dir, encoder, config)
         module_metadata.write(os.path.join(tmp, METADATA_FILE), metadata)
         configs.atomic_write_text(os.path.join(tmp, CARD_FILE), model_card.render(metadata))
         configs.normalize_permissions(tmp)  # readable by a serving account
@@ -139,9 +159,73 @@ def verify_export(path: str, encoder, tolerance: float, labse_format: bool) -> d
 
 
 def probe_sentences() -> list[str]:
-    """Sentences in several scripts, plus an empty and an over-long one (truncation)."""
-    texts = [s for lang in _VERIFY_LANGUAGES for s in demo_corpus.read_split("dev", lang)[:4]]
+    """Sentences in the 14 demo languages, plus an empty and an over-long one (truncation)."""
+    languages = demo_corpus.DEMO_LANGUAGES
+    texts = [s for lang in languages for s in demo_corpus.read_split("dev", lang)[:3]]
     return [*texts, "", " ".join(demo_corpus.read_split("dev", "en"))]
+
+
+def _write_tflite(path: str, model_dir: str, encoder, config: ExportConfig) -> dict:
+    """Writes and verifies the TFLite variants into the (temporary) export folder."""
+    run = restore.read_run_config(model_dir)
+    on_bad_line = run.get("on_bad_line", "error")
+    dev = corpus.parallel_groups(run.get("dev_data") or (), on_bad_line)
+    representative = []
+    if "int8" in config.tflite_variants:
+        specs = config.representative_data or tuple(run.get("train_data") or ())
+        representative = representative_sentences(specs, encoder.tokenizer, on_bad_line)
+    reports = tflite_export.write_variants(
+        path,
+        config.tflite_variants,
+        encoder.encode,
+        probe_sentences(),
+        dev,
+        representative,
+        skip_refused=config.skip_refused_tflite,
+    )
+    return {**reports, "dev_data": run.get("dev_data"),
+            "representative_data": list(config.representative_data or run.get("train_data") or [])
+            if representative else None}  # fmt: skip
+
+
+def representative_sentences(
+    specs, tokenizer, on_bad_line: str = "error", count: int = REPRESENTATIVE_SENTENCES
+) -> list[str]:
+    """A calibration sample: the first sentences of every source, `count` in all.
+
+    Raises:
+      ValueError: no data, a source with no sentences, or one the vocabulary does not
+        cover (more than MAX_UNK_RATE unknown tokens), named.
+    """
+    if not specs:
+        raise ValueError(
+            "the int8 TFLite variant needs sentences to calibrate on: the run records no "
+            "training data; pass --representative_data=FILE"
+        )
+    sources = corpus.resolve_sources(specs)
+    per_source = max(1, -(-count // len(sources)))
+    texts: list[str] = []
+    seen: set[str] = set()
+    for source in sources:
+        # Both sides of a parallel file: twice as many, less the pivot seen before.
+        sample = [t for _, t in itertools.islice(
+            corpus.iter_sentences([source], on_bad_line=on_bad_line), 2 * per_source)]  # fmt: skip
+        sample = [t for t in dict.fromkeys(sample) if t.strip()]
+        if not sample:
+            raise ValueError(
+                f"{source.describe()}: no sentences to calibrate the int8 TFLite variant on"
+            )
+        rate = coverage.measure_coverage(tokenizer, sample).unk_rate
+        if rate > MAX_UNK_RATE:
+            raise ValueError(
+                f"{source.describe()}: {rate:.0%} of its tokens are unknown to the student's "
+                f"vocabulary; calibrate on text in the languages the model was trained for "
+                f"(--representative_data)"
+            )
+        sample = [t for t in sample if t not in seen][:per_source]
+        texts += sample
+        seen.update(sample)
+    return texts[:count]
 
 
 def _save_string_module(encoder, vocab_asset: str, path: str) -> None:

@@ -3,8 +3,10 @@
 Loads the export as users do: `hub.KerasLayer` inside a tf_keras (Keras 2) model,
 `hub.load`, `tf.saved_model.load`, Keras 3 `keras.layers.TFSMLayer`, and the
 LaBSE-format pair through `hub.KerasLayer`, and compares each with the expected
-embeddings. A fresh process matters: the in-process reload cannot catch a missing
-op registration or an asset path baked into the graph.
+embeddings; every `model*.tflite` of the export runs in the TFLite interpreter (whole
+batch and one string at a time), held to its variant's cosine bar. A fresh process
+matters: the in-process reload cannot catch a missing op registration or an asset path
+baked into the graph.
 
   python -m export.load_check --export=DIR --texts=texts.json --expected=emb.npy
   python -m export.load_check --export=DIR --texts=texts.json --without_tensorflow_text
@@ -58,6 +60,15 @@ def check_in_subprocess(
         raise LoadCheckError(
             f"{export_dir}: loaders disagree with the student beyond {tolerance:g}: {bad}"
         )
+    from export import tflite_export
+
+    for variant, cosine in result.get("tflite_cosine", {}).items():
+        if not cosine >= tflite_export.MIN_COSINE[variant]:
+            raise LoadCheckError(
+                f"{export_dir}: {tflite_export.FILES[variant]} in a fresh process: mean "
+                f"cosine to the student {cosine:.4f} < {tflite_export.MIN_COSINE[variant]}"
+            )
+        diffs[f"tflite_{variant}_cosine"] = cosine
     return diffs
 
 
@@ -129,7 +140,27 @@ def main(argv: list[str]) -> None:
         name: float(np.abs(value - expected).max()) if value.shape == expected.shape else np.inf
         for name, value in got.items()
     }
-    print(_RESULT_PREFIX + json.dumps({"max_abs_diff": diffs}))
+    print(_RESULT_PREFIX + json.dumps(
+        {"max_abs_diff": diffs, "tflite_cosine": _tflite_cosines(FLAGS.export, texts, expected)}
+    ))  # fmt: skip
+
+
+def _tflite_cosines(export_dir: str, texts: list[str], expected: np.ndarray) -> dict:
+    """variant -> mean cosine to `expected`, each string embedded in the batch and alone
+    (the worse of the two)."""
+    from export import tflite_export
+    from export.tflite_model import TFLiteEncoder
+
+    out = {}
+    for variant, name in tflite_export.FILES.items():
+        path = os.path.join(export_dir, name)
+        if os.path.isfile(path):
+            encoder = TFLiteEncoder(path)
+            batch = encoder(texts)
+            alone = np.concatenate([encoder([t]) for t in texts])
+            out[variant] = float(min(np.sum(batch * expected, 1).mean(),
+                                     np.sum(alone * expected, 1).mean()))  # fmt: skip
+    return out
 
 
 if __name__ == "__main__":

@@ -84,6 +84,8 @@ def render(metadata: dict) -> str:
         f"- exported checkpoint: {metadata['checkpoint']['which']} "
         f"(step {metadata['checkpoint']['step']})",
     ]
+    if metadata.get("tflite"):
+        lines += _tflite_lines(metadata["tflite"])
     lines += ["", "## Evaluation", "", *_evaluation_lines(evaluation, training)]
     checks = metadata["verification"]
     lines += [
@@ -91,7 +93,7 @@ def render(metadata: dict) -> str:
         "## Export checks",
         "",
         f"Reloaded and compared with the trained student on {checks['sentences']} sentences "
-        f"in 7 scripts: max abs difference {checks['max_abs_diff']:.2g}"
+        f"in 14 languages: max abs difference {checks['max_abs_diff']:.2g}"
         + (
             f"; LaBSE-format pair {checks['labse_format_max_abs_diff']:.2g}."
             if "labse_format_max_abs_diff" in checks
@@ -118,3 +120,76 @@ def _evaluation_lines(evaluation: dict, training: dict) -> list[str]:
         lines += ["", "| pair | accuracy (final step) |", "| --- | ---: |"]
         lines += [f"| {group} | {acc:.3f} |" for group, acc in per_group.items()]
     return lines
+
+
+def _tflite_lines(tflite: dict) -> list[str]:
+    from export.tflite_model import APP_REGISTRARS
+
+    variants = tflite["variants"]
+    refused = [f"- {variant}: {reason}" for variant, reason in tflite.get("refused", {}).items()]
+    if not variants:
+        return ["", "## TFLite (LiteRT)", "", "Every TFLite variant missed its bar:", *refused]
+    custom = sorted({op for report in variants.values() for op in report["custom_ops"]})
+    registrars = sorted({APP_REGISTRARS[op] for op in custom})
+    first = next(iter(variants.values()))["file"]
+    lines = [
+        "",
+        "## TFLite (LiteRT)",
+        "",
+        "Strings in, unit-length embeddings out: the tokenizer runs inside the model as "
+        "tensorflow_text TFLite custom ops (" + ", ".join(f"`{op}`" for op in custom) + "); "
+        "everything else is a TFLite builtin (no Flex/select-TF ops).",
+        "",
+        "```python",
+        "import numpy as np",
+        "from tensorflow.lite.python.interpreter import InterpreterWithCustomOps",
+        "from tensorflow_text.core.pybinds import tflite_registrar",
+        "",
+        f'interpreter = InterpreterWithCustomOps(model_path="PATH/{first}",',
+        "    custom_op_registerers=tflite_registrar.SELECT_TFTEXT_OPS)",
+        'encode = interpreter.get_signature_runner("serving_default")',
+        'embeddings = encode(texts=np.array(["Hello world", "Hallo Welt"], dtype=object))'
+        '["default"]',
+        "```",
+        "",
+        "An app links the TFLite runtime and tensorflow_text's TFLite kernels (the "
+        "`tensorflow_text/core/kernels` `*_tflite` targets) and registers them on its op "
+        "resolver before building the interpreter: "
+        + ", ".join(f"`tflite::ops::custom::text::{r}(&resolver)`" for r in registrars)
+        + ".",
+        "",
+        "| file | variant | size | mean cosine to the SavedModel | dev retrieval | "
+        "sentences/s, batch 1 | batch 64 |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    saved = tflite["saved_model"]
+    lines.append(
+        _size_speed_row(
+            "SavedModel (this folder)",
+            "float32",
+            saved["bytes"],
+            "1",
+            saved["dev_accuracy"],
+            saved["sentences_per_second"],
+        )
+    )
+    for variant, r in variants.items():
+        lines.append(_size_speed_row(f"`{r['file']}`", variant, r["bytes"],
+                                     f"{r['cosine_mean']:.4f}", r["dev_accuracy"],
+                                     r["sentences_per_second"]))  # fmt: skip
+    if "int8" in variants and variants["int8"]["float_ops"]:
+        lines += [
+            "",
+            "int8: weights and activations are int8 with ranges calibrated on "
+            f"{', '.join(tflite.get('representative_data') or [])}; the converter kept these "
+            "ops in float32: " + ", ".join(f"`{op}`" for op in variants["int8"]["float_ops"]) + ".",
+        ]
+    if refused:
+        lines += ["", "Refused (not in this folder):", *refused]
+    return lines
+
+
+def _size_speed_row(name, variant, size, cosine, dev, speed) -> str:
+    dev = "n/a" if dev is None else f"{dev:.3f}"
+    return (f"| {name} | {variant} | {size / 1e6:.1f} MB | {cosine} | {dev} | "
+            f"{speed['batch_1']:,.0f} | {speed['batch_64']:,.0f} |")  # fmt: skip

@@ -346,3 +346,27 @@ def iter_sentences(
         yield example.src_lang, example.src
         if example.tgt_lang:
             yield example.tgt_lang, example.tgt
+
+
+def parallel_groups(
+    specs: Sequence[str], on_bad_line: str = "error"
+) -> dict[str, tuple[list[str], list[str]]]:
+    """Language pair (`group_key`) -> (sources, targets) of the parallel examples of `specs`.
+
+    Small sets only (dev/test splits): everything is read into memory.
+
+    Raises:
+      ValueError: `specs` holds no parallel pairs.
+    """
+    if not specs:
+        return {}
+    pairs: dict[str, tuple[list[str], list[str]]] = {}
+    report = textio.BadLineReport()
+    for example in read_examples(resolve_sources(specs), on_bad_line=on_bad_line, report=report):
+        if example.tgt_lang:
+            src, tgt = pairs.setdefault(group_key(example.src_lang, example.tgt_lang), ([], []))
+            src.append(example.src)
+            tgt.append(example.tgt)
+    if not pairs:
+        raise ValueError(f"{', '.join(specs)}: no parallel pairs (xx<TAB>en rows) in it")
+    return pairs

@@ -52,14 +52,9 @@ class SentenceEncoder(tf.Module):
 def model_inputs(packer: packing.Packer, texts: tf.Tensor) -> dict[str, tf.Tensor]:
     """[N] tf.string -> the backbone's {token_ids, padding_mask}, int32 [N, L].
 
-    L is the batch's longest packed row (short batches stay cheap), at least 1 so
-    that an empty batch still has a [CLS] column to pool.
+    L is the batch's longest packed row (short batches stay cheap); dense ops only after
+    tokenization (`packing.pack_dense`), so the same graph converts to TFLite.
     """
-    ids = packer(texts)
-    pad = packer.tokenizer.special_ids.pad
-    word_ids = tf.cast(ids.to_tensor(default_value=pad), tf.int32)
-    word_ids = tf.pad(
-        word_ids, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(word_ids)[1])]], constant_values=pad
-    )
-    mask = tf.sequence_mask(ids.row_lengths(), tf.shape(word_ids)[1], tf.int32)
+    ids = packer.tokenizer.tokenize(texts)
+    word_ids, mask = packing.pack_dense(ids, packer.tokenizer.special_ids, packer.seq_length)
     return {"token_ids": word_ids, "padding_mask": mask}

@@ -67,7 +67,7 @@ class StaticBackbone(keras.Model):
         # === Functional Model ===
         token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
         padding_mask = keras.Input(shape=(None,), dtype="int32", name="padding_mask")
-        mask = ops.cast(padding_mask, self.token_embedding.compute_dtype)[:, :, None]
+        mask = ops.expand_dims(ops.cast(padding_mask, self.token_embedding.compute_dtype), -1)
         x = self.token_embedding(token_ids) * self.token_weight(token_ids) * mask
         pooled = ops.sum(x, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
         if self.projection is not None:

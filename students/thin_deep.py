@@ -141,7 +141,7 @@ class ThinDeepBackbone(keras.Model):
     def _pool(self, x, padding_mask):
         if self.pooler is not None:
             return self.pooler(x[:, 0])
-        mask = ops.cast(padding_mask, x.dtype)[:, :, None]
+        mask = ops.expand_dims(ops.cast(padding_mask, x.dtype), -1)
         return ops.sum(x * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
 
     @property

@@ -101,7 +101,8 @@ class TransformerBlock(keras.layers.Layer):
         qkv = ops.reshape(self.qkv(x), (batch, length, 3, self.num_heads, self.head_dim))
         query, key, value = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]  # [B, T, heads, head_dim]
         # [B, 1, 1, T]: every query may attend to every non-padding key.
-        mask = ops.cast(padding_mask, "bool")[:, None, None, :]
+        # expand_dims, not [:, None, None, :]: TFLite has no strided slice with new axes.
+        mask = ops.expand_dims(ops.expand_dims(ops.cast(padding_mask, "bool"), 1), 1)
         context = ops.dot_product_attention(query, key, value, mask=mask)
         context = ops.reshape(context, (batch, length, self.num_heads * self.head_dim))
         x = self.attention_norm(x + self.drop(self.attention_output(context), training=training))

@@ -6,7 +6,7 @@
                      data, default LEALLA recipe (lealla distill --config=demo)
   [4/8] static tier  a static student (static_128: SIF-weighted token vectors from the
                      teacher, then trained the same way): ~100x the speed
-  [5/8] export       a TF Hub SavedModel (lealla export)
+  [5/8] export       a TF Hub SavedModel + the int8 TFLite model (lealla export --tflite)
   [6/8] reload       the export in a fresh process: hub.KerasLayer, hub.load, ...
   [7/8] evaluate     teacher, student and static tier: retrieval on the held-out test
                      split + speed; the accuracy-vs-speed chart (frontier.png)
@@ -85,7 +85,7 @@ def main(argv: list[str]) -> None:
     )  # fmt: skip
     timings["static tier"] = time.perf_counter() - t
 
-    t = _stage(5, "exporting the best checkpoint as a TF Hub SavedModel")
+    t = _stage(5, "exporting the best checkpoint: a TF Hub SavedModel and an int8 TFLite model")
     metadata = demo_stages.export(paths["model"], paths["export"])
     print(f"export: {paths['export']} ({metadata['embedding_dim']} dims, step "
           f"{metadata['checkpoint']['step']})")  # fmt: skip
@@ -93,7 +93,10 @@ def main(argv: list[str]) -> None:
 
     t = _stage(6, "reloading the export in a fresh process, four ways + the LaBSE-format pair")
     reload = demo_stages.check_reload(paths["model"], paths["export"])
-    print("reload: " + ", ".join(f"{k} max |diff| {v:.1g}" for k, v in reload.items()))
+    print("reload: " + ", ".join(
+        f"{k} {v:.4f}" if k.startswith("tflite") else f"{k} max |diff| {v:.1g}"
+        for k, v in reload.items()
+    ))  # fmt: skip
     timings["reload"] = time.perf_counter() - t
 
     t = _stage(7, "evaluating teacher, student and static tier on the held-out test split")
@@ -104,7 +107,11 @@ def main(argv: list[str]) -> None:
     teacher_encoder = encoders.Encoder("use-multilingual", teacher.embedding_dim, teacher.embed)
     texts = demo_stages.test_split()
     embeddings, speed, accuracy = {}, {}, {}
-    models = (("teacher", teacher_encoder), ("student", student), ("static", static))
+    models = [("teacher", teacher_encoder), ("student", student), ("static", static)]
+    int8 = metadata["tflite"]["variants"].get("int8")
+    if int8:
+        int8_file = os.path.join(paths["export"], int8["file"])
+        models.append(("student_int8", encoders.load_encoder(int8_file)))
     for name, encoder in models:
         embeddings[name], speed[name] = demo_stages.embed_all(encoder, texts)
         accuracy[name] = demo_stages.retrieval(embeddings[name])
@@ -138,6 +145,16 @@ def main(argv: list[str]) -> None:
             "export_bytes": demo_stages.folder_bytes(paths["export"]),
             "vocab_size": metadata["tokenizer"]["vocab_size"],
         },
+        "student_int8": {
+            "name": f"{metadata['student'].get('preset')}, TFLite int8",
+            "file": int8_file,
+            "bytes": int8["bytes"],
+            "saved_model_bytes": metadata["tflite"]["saved_model"]["bytes"],
+            "sentences_per_second": speed["student_int8"],
+            "accuracy": accuracy["student_int8"],
+        }
+        if int8
+        else {"refused": metadata["tflite"]["refused"].get("int8")},
         "static": {
             "name": "static_128",
             "dims": static.embedding_dim,

@@ -20,21 +20,38 @@ def summary_table(summary: dict) -> str:
         return float(np.mean([m["f1"] for m in mining.values()]))
 
     share = mean(s["accuracy"]) / mean(t["accuracy"])
+    q = summary.get("student_int8") or {}
+    refused = q.get("refused")
+    q = {} if refused else q
     rows = [
-        ("model", t["name"], s["name"], ""),
-        ("embedding dims", t["dims"], s["dims"], f"{t['dims'] / s['dims']:.1f}x smaller"),
+        ("model", t["name"], s["name"], "TFLite int8, tokenizer inside" if q else "", ""),
+        ("embedding dims", t["dims"], s["dims"], s["dims"] if q else "",
+         f"{t['dims'] / s['dims']:.1f}x smaller"),
         ("parameters", f"{t['parameters']:,}", f"{s['parameters']:,}",
-         f"{t['parameters'] / s['parameters']:.1f}x smaller"),
+         f"{s['parameters']:,}" if q else "", f"{t['parameters'] / s['parameters']:.1f}x smaller"),
+        ("size on disk (MB)", "", f"{q['saved_model_bytes'] / 1e6:.1f}" if q else "",
+         f"{q['bytes'] / 1e6:.1f}" if q else "",
+         f"int8 {q['saved_model_bytes'] / q['bytes']:.1f}x smaller" if q else ""),
         ("encode speed (sentences/s)", f"{t['sentences_per_second']:,.0f}",
          f"{s['sentences_per_second']:,.0f}",
+         f"{q['sentences_per_second']:,.0f}" if q else "",
          f"{s['sentences_per_second'] / t['sentences_per_second']:.2f}x"),
         ("test retrieval accuracy (13 pairs, 50 each)", f"{mean(t['accuracy']):.3f}",
-         f"{mean(s['accuracy']):.3f}", f"{share:.0%} of teacher"),
+         f"{mean(s['accuracy']):.3f}", f"{mean(q['accuracy']):.3f}" if q else "",
+         f"{share:.0%} of teacher"),
         (f"mining F1 (ScaNN, pool {summary['mining_pool']})", f"{mean_f1(t['mining']):.3f}",
-         f"{mean_f1(s['mining']):.3f}", ""),
+         f"{mean_f1(s['mining']):.3f}", "", ""),
     ]  # fmt: skip
-    lines = ["| | teacher | student | |", "| --- | ---: | ---: | --- |"]
-    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    if q:
+        lines = ["| | teacher | student | student, TFLite int8 | |",
+                 "| --- | ---: | ---: | ---: | --- |"]  # fmt: skip
+        lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows]
+    else:
+        lines = ["| | teacher | student | |", "| --- | ---: | ---: | --- |"]
+        rows = [r for r in rows if r[0] != "size on disk (MB)"]
+        lines += [f"| {a} | {b} | {c} | {e} |" for a, b, c, _, e in rows]
+    if refused:
+        lines += ["", f"No int8 TFLite model: {refused}"]
     static = summary.get("static")
     if static:
         lines += [

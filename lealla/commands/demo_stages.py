@@ -71,7 +71,8 @@ def distill(
 
 
 def export(model_dir: str, out: str) -> dict:
-    """Exports the best checkpoint (`lealla export`); an export of that checkpoint is kept."""
+    """Exports the best checkpoint with its int8 TFLite model (`lealla export --tflite
+    --tflite_variants=int8`); an export of that checkpoint is kept."""
     from export import exporter, restore
 
     metadata_file = os.path.join(out, exporter.METADATA_FILE)
@@ -79,10 +80,12 @@ def export(model_dir: str, out: str) -> dict:
     if os.path.isfile(metadata_file):
         with open(metadata_file, encoding="utf-8") as f:
             metadata = json.load(f)
-        if wanted == f"ckpt-{metadata['checkpoint']['step']}":
+        if wanted == f"ckpt-{metadata['checkpoint']['step']}" and metadata.get("tflite"):
             print(f"export: reusing {out} (checkpoint {wanted})")
             return metadata
-    return exporter.export_model(model_dir, out, overwrite=True)
+    # A student too weak for int8 (a very short run) is exported without it, and says so.
+    config = exporter.ExportConfig(tflite_variants=("int8",), skip_refused_tflite=True)
+    return exporter.export_model(model_dir, out, config, overwrite=True)
 
 
 def static_settings(steps: int) -> list[str]:

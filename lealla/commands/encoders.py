@@ -1,7 +1,8 @@
 """`--encoder`: one resolver for every command that embeds text (eval, align, demo).
 
 An encoder spec is a registry name (`use-multilingual`, `labse`, `lealla-small`, ...),
-a TF Hub/Kaggle handle, an exported SavedModel folder, or a training `--model_dir`.
+a TF Hub/Kaggle handle, an exported SavedModel folder, a training `--model_dir`, or an
+exported `model*.tflite` file.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def load_encoder(spec: str, checkpoint: str = "best") -> Encoder:
     """Resolves `spec` (see the module docstring) into an `Encoder`.
 
     Args:
-      spec: registry name, hub handle, exported SavedModel folder or training model_dir.
+      spec: registry name, hub handle, exported SavedModel folder, training model_dir
+        or .tflite file.
       checkpoint: for a model_dir: `best` (best dev retrieval; the latest if none)
         or `latest`.
 
@@ -78,6 +80,11 @@ def load_encoder(spec: str, checkpoint: str = "best") -> Encoder:
       ValueError: the spec names nothing loadable (the message says what was tried).
       teachers.loading.TeacherUnavailableError: a remote handle is unreachable.
     """
+    if spec.endswith(".tflite") and os.path.isfile(spec):
+        from export.tflite_model import TFLiteEncoder
+
+        model = TFLiteEncoder(spec)
+        return Encoder(spec, model.embedding_dim, lambda texts: model(texts.numpy().tolist()))
     if os.path.isdir(spec) and _is_model_dir(spec):
         from export import restore
 

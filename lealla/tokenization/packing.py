@@ -47,6 +47,27 @@ def add_special_tokens(
     return tf.concat([cls, ids, sep], axis=1)
 
 
+def pack_dense(
+    ids: tf.RaggedTensor, special_ids: tokenizer_lib.SpecialIds, seq_length: int
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Tokenizer ids [n, (t)] -> ([CLS] ids [SEP] padded, mask): int32 [n, min(t_max, L-2) + 2].
+
+    The same packing as `add_special_tokens` + padding to the batch's longest row, built
+    from one ragged-to-dense conversion and dense ops only: no ragged slicing or concat,
+    whose kernels (RaggedRange, ...) TFLite lacks, so the in-graph encoder converts to a
+    TFLite model with the tokenizer inside.
+    """
+    dense = tf.cast(ids.to_tensor(default_value=special_ids.pad), tf.int32)[:, : seq_length - 2]
+    splits = tf.cast(ids.row_splits, tf.int32)
+    lengths = tf.minimum(splits[1:] - splits[:-1], seq_length - 2)[:, None]
+    column = tf.ones(tf.stack([tf.shape(dense)[0], 1]), tf.int32)  # also when t_max = 0
+    word_ids = tf.concat([column * special_ids.cls, dense, column * special_ids.pad], axis=1)
+    positions = tf.range(tf.shape(word_ids)[1])[None, :]
+    word_ids = tf.where(positions <= lengths, word_ids, special_ids.pad)
+    word_ids = tf.where(positions == lengths + 1, special_ids.sep, word_ids)
+    return word_ids, tf.cast(positions <= lengths + 1, tf.int32)
+
+
 def pad_to_length(ids: tf.RaggedTensor, seq_length: int, pad_id: int) -> dict[str, tf.Tensor]:
     """Pads packed ids to a dense batch in the LaBSE encoder's input format.
 

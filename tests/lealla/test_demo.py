@@ -81,6 +81,8 @@ def test_report_has_table_per_language_rows_and_plots(tmp_path):
                     "vocab_size": 900, "sentences_per_second": 250.0},
         "static": {"name": "static_128", "dims": 128, "steps": 30, "sentences_per_second": 25000.0,
                    "accuracy": dict.fromkeys(langs, 0.4)},
+        "student_int8": {**side, "name": "student-y, TFLite int8", "bytes": 5e5,
+                         "saved_model_bytes": 2e6, "sentences_per_second": 500.0},
         "training": {"steps": 40}, "reload_max_abs_diff": {"hub_load": 0.0},
         "vs_labse_shape": {"student": 300.0, "labse_shaped": 25.0},
         "mining_pool": 350, "seconds": {"total": 12.0},
@@ -88,8 +90,13 @@ def test_report_has_table_per_language_rows_and_plots(tmp_path):
     curves = {"loss/total": ([1, 2], [2.0, 1.0]), "loss/logit": ([1, 2], [0.0, 0.0]),
               "retrieval_accuracy": ([2], [0.3])}  # fmt: skip
     table = demo_report.write(str(tmp_path), summary, curves)
-    assert "| parameters | 4,000 | 1,000 | 4.0x smaller |" in table
-    assert "| encode speed (sentences/s) | 100 | 250 | 2.50x |" in table
+    assert "| parameters | 4,000 | 1,000 | 1,000 | 4.0x smaller |" in table
+    assert "| encode speed (sentences/s) | 100 | 250 | 500 | 2.50x |" in table
+    assert "| size on disk (MB) |  | 2.0 | 0.5 | int8 4.0x smaller |" in table
+    summary["student_int8"] = {"refused": "TFLite int8 variant refused: mean cosine 0.9"}
+    refused = demo_report.summary_table(summary)
+    assert "| parameters | 4,000 | 1,000 | 4.0x smaller |" in refused
+    assert "No int8 TFLite model: TFLite int8 variant refused: mean cosine 0.9" in refused
     assert "the student encodes 12.0x faster (300 vs 25 sentences/s)" in table
     assert (
         "Static tier (static_128, 30 steps): accuracy 0.400 (80% of teacher) at 25,000 "
@@ -115,7 +122,17 @@ def test_whole_demo_offline_and_rerun_reuses_everything(tmp_path):
     assert first.returncode == 0, first.stderr[-3000:]
     summary = json.loads((out / "report" / "summary.json").read_text())
     assert summary["training"]["steps"] == 20
-    assert max(summary["reload_max_abs_diff"].values()) <= 1e-5
+    reload = summary["reload_max_abs_diff"]
+    assert max(v for k, v in reload.items() if not k.startswith("tflite")) <= 1e-5
+    int8 = summary["student_int8"]
+    if "refused" in int8:  # a 20-step student may miss the int8 bar: said, not hidden
+        assert "int8 variant refused" in int8["refused"] and "No int8 TFLite model" in first.stdout
+    else:
+        assert (out / "export" / "model_int8.tflite").is_file()
+        assert reload["tflite_int8_cosine"] >= 0.99
+        mean = lambda acc: sum(acc.values()) / len(acc)  # noqa: E731
+        assert abs(mean(int8["accuracy"]) - mean(summary["student"]["accuracy"])) <= 0.03
+        assert "student, TFLite int8" in first.stdout
     assert "test retrieval accuracy" in first.stdout
     assert summary["static"]["steps"] == 10
     # The static tier is the fast end of the frontier.
