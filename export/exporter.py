@@ -177,7 +177,7 @@ def _write_tflite(path: str, model_dir: str, encoder, config: ExportConfig) -> d
     reports = tflite_export.write_variants(
         path,
         config.tflite_variants,
-        encoder.encode,
+        encoder,
         probe_sentences(),
         dev,
         representative,

@@ -159,24 +159,19 @@ def _tflite_lines(tflite: dict) -> list[str]:
         + ".",
         "",
         "| file | variant | size | mean cosine to the SavedModel | dev retrieval | "
-        "sentences/s, batch 1 | batch 64 |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "sentences/s, batch 1 | batch 64 | token table |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     saved = tflite["saved_model"]
-    lines.append(
-        _size_speed_row(
-            "SavedModel (this folder)",
-            "float32",
-            saved["bytes"],
-            "1",
-            saved["dev_accuracy"],
-            saved["sentences_per_second"],
-        )
-    )
+    lines.append(_size_speed_row(
+        "SavedModel (this folder)", "float32", saved["bytes"], "1", saved["dev_accuracy"],
+        saved["sentences_per_second"], "float32",
+    ))  # fmt: skip
     for variant, r in variants.items():
-        lines.append(_size_speed_row(f"`{r['file']}`", variant, r["bytes"],
-                                     f"{r['cosine_mean']:.4f}", r["dev_accuracy"],
-                                     r["sentences_per_second"]))  # fmt: skip
+        lines.append(_size_speed_row(
+            f"`{r['file']}`", variant, r["bytes"], f"{r['cosine_mean']:.4f}", r["dev_accuracy"],
+            r["sentences_per_second"], r["token_table"],
+        ))  # fmt: skip
     if "int8" in variants and variants["int8"]["float_ops"]:
         lines += [
             "",
@@ -189,7 +184,7 @@ def _tflite_lines(tflite: dict) -> list[str]:
     return lines
 
 
-def _size_speed_row(name, variant, size, cosine, dev, speed) -> str:
+def _size_speed_row(name, variant, size, cosine, dev, speed, table) -> str:
     dev = "n/a" if dev is None else f"{dev:.3f}"
     return (f"| {name} | {variant} | {size / 1e6:.1f} MB | {cosine} | {dev} | "
-            f"{speed['batch_1']:,.0f} | {speed['batch_64']:,.0f} |")  # fmt: skip
+            f"{speed['batch_1']:,.0f} | {speed['batch_64']:,.0f} | {table} |")  # fmt: skip

@@ -7,6 +7,8 @@ Variants (file beside the SavedModel):
   int8          model_int8.tflite           int8 weights and activations, the activation
                                             ranges calibrated on a sample of the training
                                             text (the tokenizer ops stay as they are)
+In both int8 variants of a thin-deep student the token table is int8 with one scale per
+row (modules.RowQuantizedStringEncoder), not the converter's one scale per tensor.
 
 Each variant is converted, run on a fixed multilingual probe set and on the dev split,
 and refused (the whole export fails, nothing is written) when its embeddings drift
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 
@@ -38,6 +41,7 @@ FILES = {
 MIN_COSINE = {"float32": 0.9999, "float16": 0.999, "dynamic_int8": 0.99, "int8": 0.99}
 MAX_ACCURACY_DROP = {"float32": 0.002, "float16": 0.005, "dynamic_int8": 0.02, "int8": 0.02}
 SPEED_BATCHES = (1, 64)
+QUANTIZED = ("dynamic_int8", "int8")
 
 DevSets = dict[str, tuple[list[str], list[str]]]
 
@@ -59,6 +63,7 @@ class TFLiteReport:
     sentences_per_second: dict[str, float]
     custom_ops: list[str]
     float_ops: list[str]
+    token_table: str
 
 
 def check_variants(variants: Sequence[str]) -> tuple[str, ...]:
@@ -122,6 +127,7 @@ def verify(
     probes: Sequence[str],
     dev: DevSets,
     reference_dev_accuracy: float | None,
+    token_table: str = "as converted",
 ) -> TFLiteReport:
     """Runs one converted variant against the SavedModel's embeddings; raises if it misses."""
     encoder = TFLiteEncoder(model)
@@ -149,6 +155,7 @@ def verify(
         custom_ops=encoder.custom_ops(),
         # Only full int8 promises integer compute; what stayed float is worth knowing.
         float_ops=encoder.float_ops() if variant == "int8" else [],
+        token_table=token_table,
     )
     problems = []
     if report.cosine_mean < MIN_COSINE[variant]:
@@ -195,7 +202,7 @@ def measure_speed(encode: Callable[[Sequence[str]], np.ndarray], texts: Sequence
 def write_variants(
     saved_model: str,
     variants: Sequence[str],
-    reference: Callable[[Sequence[str]], np.ndarray],
+    encoder,
     probes: Sequence[str],
     dev: DevSets,
     representative: Sequence[str],
@@ -216,6 +223,7 @@ def write_variants(
 
     from lealla import configs
 
+    reference = encoder.encode
     reference_accuracy = dev_accuracy(reference, dev) if dev else None
     saved = {
         "bytes": saved_model_bytes(saved_model),
@@ -223,26 +231,51 @@ def write_variants(
         "sentences_per_second": measure_speed(reference, probes),
     }
     reports, refused = {}, {}
-    for variant in check_variants(variants):
-        start = time.perf_counter()
-        model = convert(saved_model, variant, representative)
-        try:
-            report = verify(model, variant, reference, probes, dev, reference_accuracy)
-        except TFLiteVerificationError as e:
-            if not skip_refused:
-                raise
-            logging.warning("%s", e)
-            refused[variant] = str(e)
-            continue
-        configs.atomic_write_bytes(os.path.join(saved_model, FILES[variant]), model)
-        reports[variant] = dataclasses.asdict(report)
-        logging.info(
-            "TFLite %s: %s, %.1f MB, cosine %.4f, dev %s (%.0f s)", variant, report.file,
-            report.bytes / 1e6, report.cosine_mean,
-            "n/a" if report.dev_accuracy is None else f"{report.dev_accuracy:.4f}",
-            time.perf_counter() - start,
-        )  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="lealla-tflite-") as scratch:
+        for variant in check_variants(variants):
+            start = time.perf_counter()
+            source, table = saved_model, "float16" if variant == "float16" else "float32"
+            if variant in QUANTIZED:
+                source, table = _quantized_source(encoder, saved_model, scratch)
+            model = convert(source, variant, representative)
+            try:
+                report = verify(model, variant, reference, probes, dev, reference_accuracy, table)
+            except TFLiteVerificationError as e:
+                if not skip_refused:
+                    raise
+                logging.warning("%s", e)
+                refused[variant] = str(e)
+                continue
+            configs.atomic_write_bytes(os.path.join(saved_model, FILES[variant]), model)
+            reports[variant] = dataclasses.asdict(report)
+            logging.info(
+                "TFLite %s: %s, %.1f MB, cosine %.4f, dev %s (%.0f s)", variant, report.file,
+                report.bytes / 1e6, report.cosine_mean,
+                "n/a" if report.dev_accuracy is None else f"{report.dev_accuracy:.4f}",
+                time.perf_counter() - start,
+            )  # fmt: skip
     return {"saved_model": saved, "variants": reports, "refused": refused}
+
+
+def _quantized_source(encoder, saved_model: str, scratch: str) -> tuple[str, str]:
+    """The SavedModel the int8 variants convert from, and how it stores the token table."""
+    import tensorflow as tf
+
+    from export import modules
+
+    if not modules.RowQuantizedStringEncoder.supports(encoder.backbone):
+        return saved_model, "int8, one scale (converter)"
+    path = os.path.join(scratch, "row_quantized")
+    if not os.path.isdir(path):
+        module = modules.RowQuantizedStringEncoder(
+            encoder.tokenizer, encoder.backbone, encoder.seq_length
+        )
+        serving = tf.function(lambda texts: {"default": module(texts)})
+        tf.saved_model.save(
+            module, path,
+            signatures={"serving_default": serving.get_concrete_function(modules.STRINGS)},
+        )  # fmt: skip
+    return path, "int8, a scale per row"
 
 
 def saved_model_bytes(folder: str) -> int:

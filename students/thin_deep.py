@@ -107,22 +107,10 @@ class ThinDeepBackbone(keras.Model):
         # === Functional Model ===
         token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
         padding_mask = keras.Input(shape=(None,), dtype="int32", name="padding_mask")
-        x = self.token_embedding(token_ids)
-        x = x + self.position_embedding(x)
-        x = self.embeddings_dropout(self.embeddings_norm(x))
-        for block in self.blocks:
-            x = block(x, padding_mask)
-        pooled = self._pool(x, padding_mask)
-        if self.projection is not None:
-            pooled = self.projection(pooled)
-        embedding = ops.normalize(ops.cast(pooled, "float32"), axis=-1, order=2)
+        outputs = self.from_token_embeddings(self.token_embedding(token_ids), padding_mask)
         super().__init__(
             inputs={"token_ids": token_ids, "padding_mask": padding_mask},
-            outputs={
-                "sequence_output": x,
-                "pooled_output": pooled,
-                "sentence_embedding": embedding,
-            },
+            outputs=outputs,
             dtype=dtype,
             **kwargs,
         )
@@ -137,6 +125,22 @@ class ThinDeepBackbone(keras.Model):
         self.pooling = pooling
         self.output_dim = output_dim
         self.dropout = dropout
+
+    def from_token_embeddings(self, x, padding_mask, training=None) -> dict:
+        """Everything after the token lookup: [B, T, hidden] -> the model's outputs.
+
+        Builds the functional graph; also callable on tensors, so that an export can
+        look tokens up its own way (a row-quantized table in the int8 TFLite models).
+        """
+        x = x + self.position_embedding(x)
+        x = self.embeddings_dropout(self.embeddings_norm(x), training=training)
+        for block in self.blocks:
+            x = block(x, padding_mask, training=training)
+        pooled = self._pool(x, padding_mask)
+        if self.projection is not None:
+            pooled = self.projection(pooled)
+        embedding = ops.normalize(ops.cast(pooled, "float32"), axis=-1, order=2)
+        return {"sequence_output": x, "pooled_output": pooled, "sentence_embedding": embedding}
 
     def _pool(self, x, padding_mask):
         if self.pooler is not None:

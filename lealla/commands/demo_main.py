@@ -6,7 +6,7 @@
                      data, default LEALLA recipe (lealla distill --config=demo)
   [4/8] static tier  a static student (static_128: SIF-weighted token vectors from the
                      teacher, then trained the same way): ~100x the speed
-  [5/8] export       a TF Hub SavedModel + the int8 TFLite model (lealla export --tflite)
+  [5/8] export       a TF Hub SavedModel + an int8 TFLite model (lealla export --tflite)
   [6/8] reload       the export in a fresh process: hub.KerasLayer, hub.load, ...
   [7/8] evaluate     teacher, student and static tier: retrieval on the held-out test
                      split + speed; the accuracy-vs-speed chart (frontier.png)
@@ -108,7 +108,7 @@ def main(argv: list[str]) -> None:
     texts = demo_stages.test_split()
     embeddings, speed, accuracy = {}, {}, {}
     models = [("teacher", teacher_encoder), ("student", student), ("static", static)]
-    int8 = metadata["tflite"]["variants"].get("int8")
+    int8 = metadata["tflite"]["variants"].get(demo_stages.INT8)
     if int8:
         int8_file = os.path.join(paths["export"], int8["file"])
         models.append(("student_int8", encoders.load_encoder(int8_file)))
@@ -146,7 +146,7 @@ def main(argv: list[str]) -> None:
             "vocab_size": metadata["tokenizer"]["vocab_size"],
         },
         "student_int8": {
-            "name": f"{metadata['student'].get('preset')}, TFLite int8",
+            "name": f"{metadata['student'].get('preset')}, TFLite int8 (dynamic range)",
             "file": int8_file,
             "bytes": int8["bytes"],
             "saved_model_bytes": metadata["tflite"]["saved_model"]["bytes"],
@@ -154,7 +154,7 @@ def main(argv: list[str]) -> None:
             "accuracy": accuracy["student_int8"],
         }
         if int8
-        else {"refused": metadata["tflite"]["refused"].get("int8")},
+        else {"refused": metadata["tflite"]["refused"].get(demo_stages.INT8)},
         "static": {
             "name": "static_128",
             "dims": static.embedding_dim,

@@ -185,3 +185,23 @@ def _umask() -> int:
     from lealla import configs
 
     return configs.current_umask()
+
+
+def test_int8_token_table_has_a_scale_per_row(trained_run, tmp_path):
+    from export import modules
+
+    encoder = restore.restore_sentence_encoder(trained_run[0], "latest")
+    texts = _texts()
+    row_quantized = modules.RowQuantizedStringEncoder(
+        encoder.tokenizer, encoder.backbone, encoder.seq_length
+    )
+    got = row_quantized(tf.constant(texts)).numpy()
+    assert np.sum(got * encoder.encode(texts), axis=1).min() >= 0.999
+    # The dynamic-range variant converts from it (no dev set: the cosine bar alone).
+    source, table = tflite_export._quantized_source(encoder, "unused", str(tmp_path))
+    assert table == "int8, a scale per row"
+    model = tflite_export.convert(source, "dynamic_int8")
+    report = tflite_export.verify(model, "dynamic_int8", encoder.encode, texts, {}, None, table)
+    assert report.cosine_mean >= tflite_export.MIN_COSINE["dynamic_int8"]
+    float_bytes = encoder.backbone.token_embedding.embeddings.numpy().nbytes
+    assert report.bytes < float_bytes  # the float table is not frozen in beside the codes

@@ -126,10 +126,11 @@ def test_whole_demo_offline_and_rerun_reuses_everything(tmp_path):
     assert max(v for k, v in reload.items() if not k.startswith("tflite")) <= 1e-5
     int8 = summary["student_int8"]
     if "refused" in int8:  # a 20-step student may miss the int8 bar: said, not hidden
-        assert "int8 variant refused" in int8["refused"] and "No int8 TFLite model" in first.stdout
+        assert "dynamic_int8 variant refused" in int8["refused"]
+        assert "No int8 TFLite model" in first.stdout
     else:
-        assert (out / "export" / "model_int8.tflite").is_file()
-        assert reload["tflite_int8_cosine"] >= 0.99
+        assert (out / "export" / "model_dynamic_int8.tflite").is_file()
+        assert reload["tflite_dynamic_int8_cosine"] >= 0.99
         mean = lambda acc: sum(acc.values()) / len(acc)  # noqa: E731
         assert abs(mean(int8["accuracy"]) - mean(summary["student"]["accuracy"])) <= 0.03
         assert "student, TFLite int8" in first.stdout
