@@ -118,6 +118,25 @@ def test_align_demo_split(env, tmp_path):
     assert sum(gold[s] == t for _, s, t in rows) >= 48
 
 
+def test_align_with_int8_and_binary_embeddings(env, tmp_path):
+    de, en = demo_corpus.read_split("test", "de"), demo_corpus.read_split("test", "en")
+    src, tgt = tmp_path / "news.de", tmp_path / "news.en"
+    src.write_text("\n".join(de) + "\n", encoding="utf-8")
+    tgt.write_text("\n".join(en) + "\n", encoding="utf-8")
+    gold = dict(zip(de, en, strict=True))
+    for dtype, ratio in (("int8", 3.5), ("binary", 30)):  # + the int8 scales (512 dims)
+        out_tsv = tmp_path / f"{dtype}.tsv"
+        out = run(env, "align", "--encoder=use-multilingual", f"--src={src}", f"--tgt={tgt}",
+                  f"--out={out_tsv}", f"--embedding_dtype={dtype}", "--rescore=10",
+                  "--json").stdout  # fmt: skip
+        summary = json.loads(out.strip().splitlines()[-1])["quantized_search"]
+        assert summary["float32_bytes"] / summary["index_bytes"] >= ratio
+        assert summary["recall_queries"] == 50 and summary["recall_against_float32"] >= 0.8
+        assert f"{dtype} search:" in out and "against float32 on 50 queries" in out
+        rows = [r.split("\t") for r in out_tsv.read_text(encoding="utf-8").splitlines()]
+        assert sum(gold[s] == t for _, s, t in rows) >= 47, dtype
+
+
 def test_align_input_errors_name_the_file(env, tmp_path):
     empty, good = tmp_path / "empty.de", tmp_path / "ok.en"
     empty.write_text("")
