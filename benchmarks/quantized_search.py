@@ -68,7 +68,8 @@ def run() -> str:
     for r in rows:
         lines.append(
             f"| {r['dtype']} | {r['bytes'] / 1e6:.1f} MB | "
-            f"{base['bytes'] / r['bytes']:.1f}x smaller | {r['knn_recall']:.4f} | {r['pairs']:,} | {r['gold_recall']:.4f} | "
+            f"{base['bytes'] / r['bytes']:.1f}x smaller | {r['knn_recall']:.4f} | "
+            f"{r['pairs']:,} | {r['gold_recall']:.4f} | "
             f"{r['seconds']:.0f} s |"
         )
     return "\n".join(lines) + "\n"
