@@ -116,6 +116,7 @@ def test_a_tflite_file_is_an_encoder_spec(tflite_exported):
     assert got.shape == (len(_texts()), metadata["embedding_dim"])
 
 
+@pytest.mark.large  # another export and conversion (~30 s)
 def test_wordpiece_student_converts_with_its_tokenizer(wordpiece_run, tmp_path):
     config = exporter.ExportConfig(labse_format=False, tflite_variants=("float32",))
     metadata = exporter.export_model(wordpiece_run, str(tmp_path / "export"), config)
@@ -129,6 +130,7 @@ def test_wordpiece_student_converts_with_its_tokenizer(wordpiece_run, tmp_path):
     np.testing.assert_allclose(lower, upper, atol=1e-5)  # uncased, as the SavedModel
 
 
+@pytest.mark.large  # a whole export (~25 s)
 def test_a_variant_missing_its_bar_publishes_nothing(trained_run, tmp_path, monkeypatch):
     monkeypatch.setitem(tflite_export.MIN_COSINE, "float16", 1.01)
     with pytest.raises(tflite_export.TFLiteVerificationError, match="float16 variant refused"):

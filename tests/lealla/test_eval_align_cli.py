@@ -118,6 +118,7 @@ def test_align_demo_split(env, tmp_path):
     assert sum(gold[s] == t for _, s, t in rows) >= 48
 
 
+@pytest.mark.large  # two align runs (~40 s)
 def test_align_with_int8_and_binary_embeddings(env, tmp_path):
     de, en = demo_corpus.read_split("test", "de"), demo_corpus.read_split("test", "en")
     src, tgt = tmp_path / "news.de", tmp_path / "news.en"
