@@ -236,7 +236,7 @@ def write_variants(
             start = time.perf_counter()
             source, table = saved_model, "float16" if variant == "float16" else "float32"
             if variant in QUANTIZED:
-                source, table = _quantized_source(encoder, saved_model, scratch)
+                source, table = quantized_source(encoder, saved_model, scratch)
             model = convert(source, variant, representative)
             try:
                 report = verify(model, variant, reference, probes, dev, reference_accuracy, table)
@@ -257,8 +257,12 @@ def write_variants(
     return {"saved_model": saved, "variants": reports, "refused": refused}
 
 
-def _quantized_source(encoder, saved_model: str, scratch: str) -> tuple[str, str]:
-    """The SavedModel the int8 variants convert from, and how it stores the token table."""
+def quantized_source(encoder, saved_model: str, scratch: str) -> tuple[str, str]:
+    """The SavedModel the int8 variants convert from, and how it stores the token table.
+
+    `scratch` is a folder of this encoder's own: the row-quantized model is written
+    there once and reused by the second int8 variant.
+    """
     import tensorflow as tf
 
     from export import modules

@@ -200,7 +200,7 @@ def test_int8_token_table_has_a_scale_per_row(trained_run, tmp_path):
     got = row_quantized(tf.constant(texts)).numpy()
     assert np.sum(got * encoder.encode(texts), axis=1).min() >= 0.999
     # The dynamic-range variant converts from it (no dev set: the cosine bar alone).
-    source, table = tflite_export._quantized_source(encoder, "unused", str(tmp_path))
+    source, table = tflite_export.quantized_source(encoder, "unused", str(tmp_path))
     assert table == "int8, a scale per row"
     model = tflite_export.convert(source, "dynamic_int8")
     report = tflite_export.verify(model, "dynamic_int8", encoder.encode, texts, {}, None, table)
