@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from export.tflite_model import APP_REGISTRARS, TFLiteEncoder, UnsupportedOpError
+from lealla import quiet
 from lealla.evaluation.retrieval import retrieval_accuracy
 
 VARIANTS = ("float32", "float16", "dynamic_int8", "int8")
@@ -67,6 +68,7 @@ class TFLiteReport:
 
 
 def check_variants(variants: Sequence[str]) -> tuple[str, ...]:
+    """The variants, each once, in order; refuses an unknown or empty list."""
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown or not variants:
         raise ValueError(
@@ -109,8 +111,6 @@ def convert(saved_model: str, variant: str, representative: Sequence[str] = ()) 
         converter.target_spec._experimental_custom_op_registerers = (
             tflite_registrar.SELECT_TFTEXT_OPS
         )
-    from lealla import quiet
-
     try:
         with quiet.native_stderr_silenced():  # the converter's MLIR chatter
             return converter.convert()

@@ -85,6 +85,7 @@ print(len(encoder([])))
 """
 
 
+@pytest.mark.large  # two fresh interpreters (~25 s)
 def test_each_variant_in_a_fresh_process_batch_of_one_and_many(tflite_exported, tmp_path):
     model_dir, out, _ = tflite_exported
     texts = _texts()
@@ -189,6 +190,7 @@ def _umask() -> int:
     return configs.current_umask()
 
 
+@pytest.mark.large  # a conversion with dynamic-range quantization (~25 s)
 def test_int8_token_table_has_a_scale_per_row(trained_run, tmp_path):
     from export import modules
 
