@@ -50,6 +50,7 @@ def test_dense_packing_equals_the_ragged_packer(use_m_tokenizer):
             np.testing.assert_array_equal(mask.numpy(), expected["input_mask"].numpy())
 
 
+@pytest.mark.large  # an export with two conversions (~40 s with the next test)
 def test_variants_written_with_their_measurements(tflite_exported):
     _, out, metadata = tflite_exported
     tflite = metadata["tflite"]
@@ -108,6 +109,7 @@ def test_each_variant_in_a_fresh_process_batch_of_one_and_many(tflite_exported, 
             np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-3)
 
 
+@pytest.mark.large
 def test_a_tflite_file_is_an_encoder_spec(tflite_exported):
     from lealla.commands import encoders
 
