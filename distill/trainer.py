@@ -30,7 +30,7 @@ from distill import data, heads, objective, student_setup
 from distill.distill_config import EMS_OBJECTIVES, RESUMABLE_CHANGES, DistillConfig
 from distill.schedule import WarmupLinearDecay
 from lealla import configs, corpus, run_layout
-from lealla.evaluation.retrieval import retrieval_accuracy
+from lealla.evaluation.retrieval import pair_accuracies
 from lealla.progress import Progress, format_seconds
 from lealla.tokenization import packing
 from students.sentence_encoder import SentenceEncoder
@@ -291,10 +291,7 @@ class Distiller:
         """Bidirectional retrieval accuracy on the dev pairs; keeps the best checkpoint."""
         if not self._dev:
             return {}
-        per_group = {}
-        for group, (src, tgt) in self._dev.items():
-            s2t, t2s = retrieval_accuracy(self.encoder.encode(src), self.encoder.encode(tgt))
-            per_group[group] = (s2t + t2s) / 2
+        per_group = pair_accuracies(self.encoder.encode, self._dev)
         accuracy = float(np.mean(list(per_group.values())))
         writer = tf.summary.create_file_writer(os.path.join(self.model_dir, "summaries", "dev"))
         with writer.as_default(step=step):

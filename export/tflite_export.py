@@ -28,7 +28,7 @@ import numpy as np
 
 from export.tflite_model import APP_REGISTRARS, TFLiteEncoder, UnsupportedOpError
 from lealla import quiet
-from lealla.evaluation.retrieval import retrieval_accuracy
+from lealla.evaluation.retrieval import pair_accuracies
 
 VARIANTS = ("float32", "float16", "dynamic_int8", "int8")
 FILES = {
@@ -179,11 +179,7 @@ def verify(
 
 def dev_accuracy(encode: Callable[[Sequence[str]], np.ndarray], dev: DevSets) -> float:
     """Bidirectional retrieval accuracy, mean over the dev language pairs."""
-    per_group = []
-    for src, tgt in dev.values():
-        s2t, t2s = retrieval_accuracy(encode(src), encode(tgt))
-        per_group.append((s2t + t2s) / 2)
-    return float(np.mean(per_group))
+    return float(np.mean(list(pair_accuracies(encode, dev).values())))
 
 
 def measure_speed(encode: Callable[[Sequence[str]], np.ndarray], texts: Sequence[str]) -> dict:

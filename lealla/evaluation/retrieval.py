@@ -29,3 +29,17 @@ def retrieval_accuracy(src: np.ndarray, tgt: np.ndarray) -> tuple[float, float]:
     sim = src @ tgt.T
     gold = np.arange(len(src))
     return float(np.mean(sim.argmax(1) == gold)), float(np.mean(sim.argmax(0) == gold))
+
+
+def pair_accuracies(encode, groups: dict) -> dict[str, float]:
+    """Language pair -> bidirectional retrieval accuracy (mean of both directions).
+
+    Args:
+      encode: strings -> float [n, d] unit embeddings.
+      groups: pair -> (sources, targets), aligned (e.g. `corpus.parallel_groups`).
+    """
+    out = {}
+    for group, (src, tgt) in groups.items():
+        s2t, t2s = retrieval_accuracy(encode(src), encode(tgt))
+        out[group] = (s2t + t2s) / 2
+    return out
