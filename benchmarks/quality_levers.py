@@ -58,7 +58,8 @@ def _result_path(name: str) -> str:
     return os.path.join(qc.WORK, "results", f"{_slug(name)}.json")
 
 
-def _row(name: str, sets: str, overrides: dict, data: qc.Data, caches: dict, teacher_mono):
+def row(name: str, sets: str, overrides: dict, data: qc.Data, caches: dict, teacher_mono):
+    """Trains (or reads the stored result of) one lever row; dev and test metrics."""
     path = _result_path(name)
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
@@ -92,7 +93,7 @@ def run() -> str:
     teacher_mono = teacher(qc.mono_dev_texts(data))
     t = qc.evaluate(teacher, data)
     todo = [r for r in ROWS if not qc.DONE_ONLY or os.path.isfile(_result_path(r[0]))]
-    rows = [_row(name, sets, extra, data, caches, teacher_mono) for name, sets, extra in todo]
+    rows = [row(name, sets, extra, data, caches, teacher_mono) for name, sets, extra in todo]
     lines = [
         title,
         "",

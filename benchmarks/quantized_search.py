@@ -6,7 +6,10 @@ through the USE-m teacher, PCA to 128 dims; the target side padded with noisy
 mixtures), here with 200k targets. Each variant mines both directions with k=4,
 mutual, exact search over its codes (what `lealla align --embedding_dtype=...` does).
 Gold recall: share of the 20k true pairs (German i <-> English i) among the mined
-pairs; kNN recall: share of the float32 top-4 found, on 1,000 queries.
+pairs; kNN recall: share of the float32 top-4 found, on 1,000 queries. The last rows
+mine from embeddings stored by `lealla embed --dtype=int8|binary` (both sides stored,
+decoded by the reader, searched in float: binary then ranks by Hamming distance with
+no float re-scoring, the floats being gone).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import time
 
 import numpy as np
 
+from lealla import embedding_codec
 from lealla.mining import exact_search, mine
 from lealla.mining import quantized_search as qs
 
@@ -49,6 +53,26 @@ def run() -> str:
             "bytes": tgt.nbytes if index is None else index.nbytes,
             "knn_recall": 1.0 if index is None else qs.recall_against_float(
                 sample, tgt, index, K, RESCORE),
+            "gold_recall": gold / len(src), "pairs": len(pairs), "seconds": seconds,
+        })  # fmt: skip
+    for dtype in embedding_codec.QUANTIZED:  # `lealla embed --dtype`: both sides stored
+        stored = {}
+        for side, x in (("src", src), ("tgt", tgt)):
+            codes, scales = embedding_codec.encode(x, dtype)
+            stored[side] = embedding_codec.decode(codes, dtype, x.shape[1], scales)
+            if side == "tgt":
+                nbytes = codes.nbytes + (0 if scales is None else scales.nbytes)
+        start = time.perf_counter()
+        pairs = mine.mine_pairs(stored["src"], stored["tgt"], k=K, mode="mutual",
+                                search=_search("float32"))  # fmt: skip
+        seconds = time.perf_counter() - start
+        gold = int(np.sum((pairs.src == pairs.tgt) & (pairs.src < len(src))))
+        _, exact = exact_search.exact_knn(sample, tgt, K)
+        _, got = exact_search.exact_knn(stored["src"][:: len(src) // 1000][:1000], stored["tgt"], K)
+        rows.append({
+            "dtype": f"stored by `lealla embed --dtype={dtype}`", "bytes": nbytes,
+            "knn_recall": float(np.mean([len(set(a) & set(b)) / K
+                                         for a, b in zip(exact, got, strict=True)])),
             "gold_recall": gold / len(src), "pairs": len(pairs), "seconds": seconds,
         })  # fmt: skip
     base = rows[0]

@@ -21,6 +21,7 @@ BENCHMARKS = (
     "students",
     "export",
     "tflite",
+    "matryoshka",
     "distillation",
     "mining",
     "mining_scale",
@@ -29,6 +30,7 @@ BENCHMARKS = (
     "realistic_distillation",
     "cache_throughput",
     "quality_levers",
+    "quality_balance",
     "quality",
     "quality_120",
 )

@@ -10,8 +10,10 @@ from distill.losses.feature_distillation import KINDS as FEATURE_KINDS
 from distill.losses.logit_distillation import DEFAULT_SCALE as DEFAULT_LOGIT_SCALE
 from distill.losses.teacher_contrastive import DEFAULT_TEMPERATURE as DEFAULT_BANK_TEMPERATURE
 from lealla import pipeline, sampling, textio
+from lealla.config_flags import setting
 from lealla.configs import ConfigMixin
 from students import presets
+from students.student_config import DTYPE_POLICIES
 
 # lealla: AMS + feature + logit distillation; ems: XTR + contrastive, no teacher;
 # ems+distill: XTR + contrastive + feature (+ logit) distillation.
@@ -19,6 +21,7 @@ OBJECTIVES = ("lealla", "ems", "ems+distill")
 DISTILLING_OBJECTIVES = ("lealla", "ems+distill")
 EMS_OBJECTIVES = ("ems", "ems+distill")
 VOCAB_CHOICES = ("teacher", "pruned")  # or a path to a vocab.txt / .model
+EMS_DEFAULT_STUDENT = "ems_small"  # the student of an EMS run that names none
 # Fields that may change when a run is resumed (everything else must match).
 RESUMABLE_CHANGES = (
     "steps", "train_minutes", "eval_every", "log_every", "checkpoint_every", "keep_checkpoints",
@@ -29,7 +32,8 @@ RESUMABLE_CHANGES = (
 class DistillConfig(ConfigMixin):
     """A training run: distillation (LEALLA), EMS from scratch, or both.
 
-    Attributes:
+    Fields declared with `setting(default, help)` are also `lealla distill` flags (generated
+    by `lealla.config_flags`): a new setting is one field. Attributes:
       objective: "lealla" (AMS + feature + logit distillation), "ems" (XTR +
         contrastive, no teacher), or "ems+distill" (XTR + contrastive + feature and
         logit distillation; the contrastive term takes the place of AMS).
@@ -78,6 +82,11 @@ class DistillConfig(ConfigMixin):
       bank_weight, bank_size, bank_temperature: contrastive distillation against the
         teacher embeddings of the global batch plus, for a run from a teacher cache, a
         bank of `bank_size` cached teacher embeddings of other sentences.
+      matryoshka_dims: embedding prefixes trained to be embeddings on their own
+        (e.g. (32, 64, 96)): every LEALLA term is applied again to the renormalized
+        first m dimensions, with a projection head of its own per prefix for the
+        feature, cross-lingual and bank terms (Kusupati et al. 2022). () = off.
+      matryoshka_weight: weight of each prefix's terms relative to the full width.
       xtr_weight: XTR term (EMS objectives).
       xtr_sampled: 0 for XTR's full vocabulary softmax, else a sampled softmax over
         the batch's target tokens plus this many random ids (large vocabularies).
@@ -92,64 +101,125 @@ class DistillConfig(ConfigMixin):
       log_every: steps between log lines and summaries.
     """
 
-    objective: str = "lealla"
+    objective: str = setting(
+        "lealla",
+        "lealla: distil a teacher (AMS + feature + logit). ems: XTR + contrastive from scratch, "
+        "no teacher (give --vocab=PATH, or --teacher only to borrow its vocabulary with "
+        "--vocab=pruned|teacher). ems+distill: XTR + contrastive + feature/logit distillation "
+        "(teacher or --teacher_cache as for lealla). A resumed run keeps its objective.",
+        choices=OBJECTIVES,
+    )
+    # The teacher flags are shared with `lealla cache` (lealla/commands/flags.py).
     teacher: str | None = "use-multilingual"
     preprocessor: str | None = None
     teacher_format: str | None = None
     teacher_seq_length: int = 128
-    teacher_cache: str | None = None
-    student: str = "lealla_small"
+    teacher_cache: str | None = setting(
+        None, "A `lealla cache` folder (fast path); else teacher in the loop."
+    )
+    student: str = setting(
+        "lealla_small",
+        "Student preset (lealla-small, demo-small, ems-small, ...); with --objective=ems or "
+        f"ems+distill and no --student: {EMS_DEFAULT_STUDENT}.",
+    )
+    # A flag of its own (key=value items): distill/train.py.
     student_overrides: dict = dataclasses.field(default_factory=dict)
-    vocab: str = "pruned"
-    init_from_teacher: bool = True
-    train_data: tuple[str, ...] = ()
-    on_bad_line: str = "error"
-    dev_data: tuple[str, ...] = ()
-    temperature: float = pipeline.DEFAULT_TEMPERATURE
-    mono_share: float | None = 0.3
-    min_share: float = 0.0
-    shuffle_buffer: int = 10_000
-    seed: int = 0
-    seq_length: int = 64
-    bucket_lengths: tuple[int, ...] = (16, 32, 64)
-    batch_size: int = 128
-    steps: int = 10_000
-    train_minutes: float = 0.0
-    learning_rate: float = 5e-4
-    warmup_steps: int = 500
-    weight_decay: float = 0.01
-    clip_norm: float = 1.0
+    vocab: str = setting(
+        "pruned",
+        "pruned | teacher (the teacher's, pruned to the data or whole) | path to a wordpiece "
+        "vocab.txt (e.g. from `lealla vocab build`) or a SentencePiece .model (no teacher "
+        "needed).",
+    )
+    init_from_teacher: bool = setting(True, "PCA-init token embeddings.")
+    train_data: tuple[str, ...] = setting((), "Training corpus files/globs (or demo:train).")
+    on_bad_line: str = setting(
+        "error",
+        "error: stop at the first bad corpus line (invalid UTF-8, empty, wrong field count, "
+        "control character) naming file and line; skip: drop bad lines, counted in the log.",
+        choices=textio.ON_BAD_LINE_CHOICES,
+    )
+    dev_data: tuple[str, ...] = setting((), "Parallel dev files/globs (or demo:dev).")
+    temperature: float = setting(
+        pipeline.DEFAULT_TEMPERATURE, "Language sampling temperature (>= 1)."
+    )
+    mono_share: float | None = setting(
+        0.3,
+        "Share of monolingual examples in the mix when the data has monolingual files too "
+        "(they feed the feature and bank terms only).",
+    )
+    min_share: float = setting(0.0, "Sampling floor per language group (little-data languages).")
+    shuffle_buffer: int = setting(10_000, "Per-language shuffle buffer.")
+    seed: int = setting(0, "Seed of data order and initialization.")
+    seq_length: int = setting(64, "Student input length.")
+    bucket_lengths: tuple[int, ...] = setting((16, 32, 64), "Length buckets.")
+    batch_size: int = setting(128, "Global batch size.")
+    steps: int = setting(10_000, "Training steps (with --train_minutes: a limit only if given).")
+    train_minutes: float = setting(
+        0.0,
+        "Time budget of the training loop in minutes (0: run --steps). The learning rate "
+        "decays on the fraction of the budget spent; the run ends on time with its final "
+        "evaluation; rerunning resumes the same budget.",
+    )
+    learning_rate: float = setting(5e-4, "Peak AdamW learning rate.")
+    warmup_steps: int = setting(500, "Linear warmup steps.")
+    weight_decay: float = setting(0.01, "AdamW weight decay.")
+    clip_norm: float = setting(1.0, "Global gradient-norm clipping (0: off).")
     # Defaults measured on the demo corpus (tiny student, 1000 CPU steps, dev
     # retrieval): feature only 0.383; + AMS 0.01 0.291; + AMS 0.1 (scale 20) 0.204;
     # + AMS 0.05 + logit 0.01 0.153; + logit 1 collapsed (0.020). Small students early
     # in training learn most from the features; the small AMS term keeps a contrastive
     # signal. The LaBSE flagfiles use the paper's 1/1/1 for long accelerator runs.
-    ams_weight: float = 0.01
-    ams_scale: float = DEFAULT_SCALE
-    ams_margin: float = DEFAULT_MARGIN
-    feature_weight: float = 1.0
-    feature_kind: str = "squared_error"
-    logit_weight: float = 0.0
-    logit_scale: float = DEFAULT_LOGIT_SCALE
+    ams_weight: float = setting(0.01, "Additive-margin softmax weight.")
+    ams_scale: float = setting(DEFAULT_SCALE, "AMS logit scale (LaBSE: 100).")
+    ams_margin: float = setting(DEFAULT_MARGIN, "AMS margin (LaBSE: 0.3).")
+    feature_weight: float = setting(1.0, "Feature distillation weight.")
+    feature_kind: str = setting("squared_error", "Feature loss.", choices=FEATURE_KINDS)
+    logit_weight: float = setting(0.0, "Logit distillation weight.")
+    logit_scale: float = setting(DEFAULT_LOGIT_SCALE, "Logit distillation scale.")
     # Measured (benchmarks/RESULTS.md, "Quality levers": news-parallel, demo_small, 800
     # steps, chosen on dev = PUD dev retrieval / held-out ud-mono kNN agreement): baseline
     # 0.905 / 0.152; contrastive distillation against a bank of cached teacher embeddings
-    # 0.965 / 0.208; cross-lingual targets 0.925 / 0.160; ud-mono or augmented text at a
-    # 0.3 share lowered both at equal steps, so they stay opt-in.
-    cross_weight: float = 1.0
-    bank_weight: float = 1.0
-    bank_size: int = 16384
-    bank_temperature: float = DEFAULT_BANK_TEMPERATURE
-    xtr_weight: float = 1.0
-    xtr_sampled: int = 0
-    contrastive_weight: float = 1.0
-    contrastive_temperature: float = DEFAULT_CONTRASTIVE_TEMPERATURE
-    dtype_policy: str = "float32"
-    jit_compile: bool = False
-    checkpoint_every: int = 1000
-    keep_checkpoints: int = 3
-    eval_every: int = 1000
-    log_every: int = 100
+    # 0.965 / 0.208; cross-lingual targets alone 0.925 / 0.160. Stacked on the bank, a
+    # bank of 16384 + ud-mono (share 0.3) + cross-lingual targets was best (0.972 / 0.230):
+    # these defaults. (ud-mono without the bank lowered both.)
+    cross_weight: float = setting(
+        1.0,
+        "Cross-lingual feature targets: each side of a pair also regressed onto the teacher's "
+        "embedding of the other side.",
+    )
+    bank_weight: float = setting(
+        1.0,
+        "Contrastive distillation: find the teacher's embedding among the batch's and (with "
+        "--teacher_cache) a bank of cached ones.",
+    )
+    bank_size: int = setting(16384, "Cached teacher embeddings in the bank.")
+    bank_temperature: float = setting(
+        DEFAULT_BANK_TEMPERATURE, "Contrastive distillation temperature."
+    )
+    matryoshka_dims: tuple[int, ...] = setting(
+        (),
+        "Embedding prefixes trained to work alone, e.g. 32,64,96 (export --dims=64 then ships "
+        "a 64-dimensional model).",
+    )
+    matryoshka_weight: float = setting(
+        1.0, "Weight of each prefix's loss terms relative to the full width's."
+    )
+    xtr_weight: float = setting(1.0, "XTR weight (EMS objectives).")
+    xtr_sampled: int = setting(
+        0,
+        "XTR softmax: 0 = full vocabulary; N = the batch's target tokens + N random ids "
+        "(sampled softmax for large vocabularies).",
+    )
+    contrastive_weight: float = setting(1.0, "InfoNCE weight (EMS objectives).")
+    contrastive_temperature: float = setting(
+        DEFAULT_CONTRASTIVE_TEMPERATURE, "InfoNCE temperature."
+    )
+    dtype_policy: str = setting("float32", "Mixed precision policy.", choices=DTYPE_POLICIES)
+    jit_compile: bool = setting(False, "XLA-compile the loss/gradient step.")
+    checkpoint_every: int = setting(1000, "Steps between checkpoints.")
+    keep_checkpoints: int = setting(3, "Checkpoints kept.")
+    eval_every: int = setting(1000, "Steps between dev evaluations.")
+    log_every: int = setting(100, "Steps between log lines/summaries.")
 
     def __post_init__(self):
         if self.objective not in OBJECTIVES:
@@ -226,6 +296,7 @@ class DistillConfig(ConfigMixin):
                 f"bank_temperature must be > 0 and bank_size >= 0, got "
                 f"{self.bank_temperature}, {self.bank_size}"
             )
+        self._check_matryoshka()
         if self.contrastive_temperature <= 0:
             raise ValueError(
                 f"contrastive_temperature must be > 0, got {self.contrastive_temperature}"
@@ -255,6 +326,30 @@ class DistillConfig(ConfigMixin):
                     f".model, or --teacher=NAME to borrow that teacher's vocabulary "
                     f"(--vocab={self.vocab} is the teacher's)"
                 )
+
+    def _check_matryoshka(self) -> None:
+        dims = self.matryoshka_dims
+        if not dims:
+            return
+        if self.objective != "lealla":
+            raise ValueError(
+                f"matryoshka_dims applies to objective 'lealla', not {self.objective!r}"
+            )
+        if any(m < 1 for m in dims) or list(dims) != sorted(set(dims)):
+            raise ValueError(
+                f"matryoshka_dims must be increasing positive widths, got {list(dims)}"
+            )
+        if self.matryoshka_weight <= 0:
+            raise ValueError(f"matryoshka_weight must be > 0, got {self.matryoshka_weight}")
+
+    def check_matryoshka_width(self, width: int) -> None:
+        """Every prefix must be narrower than the student's embedding."""
+        too_wide = [m for m in self.matryoshka_dims if m >= width]
+        if too_wide:
+            raise ValueError(
+                f"matryoshka_dims {too_wide} must be below the student's embedding width "
+                f"{width} (the full width is always trained)"
+            )
 
     def changes_against(self, saved: DistillConfig) -> list[str]:
         """Fields that differ from a saved run's config and may not change on resume."""

@@ -14,6 +14,7 @@ from distill.losses import (
     logit_distillation_loss,
     teacher_contrastive_loss,
 )
+from students.truncated import cut_outputs
 
 
 def lealla_losses(
@@ -23,6 +24,7 @@ def lealla_losses(
     config: DistillConfig,
     training: bool = True,
     bank: tf.Tensor | None = None,
+    prefix_projections: dict[int, tf.keras.layers.Layer] | None = None,
 ) -> dict[str, tf.Tensor]:
     """Weighted LEALLA losses of one (per-replica) batch.
 
@@ -38,6 +40,14 @@ def lealla_losses(
     (is_parallel false) only feed the source-side feature and contrastive terms.
     Each term is this replica's share (replica values sum to the global loss).
 
+    With Matryoshka prefixes m in config.matryoshka_dims (Kusupati et al. 2022):
+
+        total += w_m * sum_m total(s = normalize(p[:m]), p = p[:m], P = P_m)
+
+    every term again on the first m pooled dimensions, renormalized, with a projection
+    P_m of its own; the teacher targets stay whole (the relational terms compare
+    similarities, the projected ones map the prefix to the full teacher space).
+
     Args:
       batch: features from `distill.data` (ids, lengths, is_parallel) with the
         teacher's src_emb/tgt_emb (from the cache, or computed by the training step).
@@ -46,22 +56,33 @@ def lealla_losses(
       config: loss weights and settings.
       training: dropout on.
       bank: optional [K, d_t] cached teacher embeddings (negatives of CD).
+      prefix_projections: {m: P_m} for config.matryoshka_dims.
 
     Returns:
-      {"total", "ams", "feature", "logit"} (+ "cross", "bank" when weighted): float32
-      scalars.
+      {"total", "ams", "feature", "logit"} (+ "cross", "bank" when weighted, and
+      "total_m" for each prefix m): float32 scalars.
     """
     src = _encode(student, batch["src_ids"], batch["src_length"], training)
     tgt = _encode(student, batch["tgt_ids"], batch["tgt_length"], training)
-    parallel = batch["is_parallel"]
-    zero = tf.constant(0.0)
+    losses = _lealla_terms(batch, src, tgt, projection, config, bank)
+    for m in config.matryoshka_dims:
+        prefix = _lealla_terms(
+            batch, cut_outputs(src, m), cut_outputs(tgt, m), prefix_projections[m],
+            config, bank,
+        )  # fmt: skip
+        losses[f"total_{m}"] = prefix["total"]
+        losses["total"] += config.matryoshka_weight * prefix["total"]
+    return losses
+
+
+def _lealla_terms(batch, src, tgt, projection, config, bank) -> dict[str, tf.Tensor]:
     ams = (
         bidirectional_additive_margin_loss(
             src["sentence_embedding"], tgt["sentence_embedding"],
-            scale=config.ams_scale, margin=config.ams_margin, valid=parallel,
+            scale=config.ams_scale, margin=config.ams_margin, valid=batch["is_parallel"],
         )
         if config.ams_weight
-        else zero
+        else tf.constant(0.0)
     )  # fmt: skip
     terms = _distillation_terms(batch, src, tgt, projection, config, bank)
     total = config.ams_weight * ams + _weighted(terms, config)

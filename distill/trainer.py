@@ -33,6 +33,7 @@ from lealla import configs, corpus, run_layout
 from lealla.evaluation.retrieval import pair_accuracies
 from lealla.progress import Progress, format_seconds
 from lealla.tokenization import packing
+from lealla.truncation import truncate_embeddings
 from students.sentence_encoder import SentenceEncoder
 
 CONFIG_FILE = run_layout.RUN_CONFIG
@@ -189,6 +190,10 @@ class Distiller:
         if self.config.uses_teacher_embeddings:
             built["projection"] = keras.layers.Dense(self.teacher_dim, name="projection")
             built["projection"].build((None, width))
+        self.config.check_matryoshka_width(width)
+        for m in self.config.matryoshka_dims:  # one projection per Matryoshka prefix
+            built[f"projection_{m}"] = keras.layers.Dense(self.teacher_dim, name=f"projection_{m}")
+            built[f"projection_{m}"].build((None, m))
         if self.config.objective in EMS_OBJECTIVES:
             built["xtr_head"] = heads.XtrHead(
                 vocabulary_size=self.tokenizer.vocab_size,
@@ -248,8 +253,7 @@ class Distiller:
             ) from None
         step = int(self.step.numpy())
         metrics = {"step": step, "losses": self._losses, **self.evaluate(step)}
-        if budget:
-            metrics["train_seconds"] = round(float(self.elapsed.numpy()), 1)
+        metrics["train_seconds"] = round(float(self.elapsed.numpy()), 1)
         configs.atomic_write_text(
             os.path.join(self.model_dir, "metrics.json"), json.dumps(metrics, indent=2)
         )
@@ -291,11 +295,25 @@ class Distiller:
         """Bidirectional retrieval accuracy on the dev pairs; keeps the best checkpoint."""
         if not self._dev:
             return {}
-        per_group = pair_accuracies(self.encoder.encode, self._dev)
+        encoded: dict[tuple[str, ...], np.ndarray] = {}  # each text list encoded once
+
+        def encode(texts, dims=None):
+            key = tuple(texts)
+            if key not in encoded:
+                encoded[key] = self.encoder.encode(texts)
+            return encoded[key] if dims is None else truncate_embeddings(encoded[key], dims)
+
+        per_group = pair_accuracies(encode, self._dev)
         accuracy = float(np.mean(list(per_group.values())))
+        by_dims = {}
+        for m in self.config.matryoshka_dims:  # Matryoshka prefixes, each renormalized
+            accuracies = pair_accuracies(lambda texts, m=m: encode(texts, m), self._dev)
+            by_dims[m] = float(np.mean(list(accuracies.values())))
         writer = tf.summary.create_file_writer(os.path.join(self.model_dir, "summaries", "dev"))
         with writer.as_default(step=step):
             tf.summary.scalar("retrieval_accuracy", accuracy)
+            for m, value in by_dims.items():
+                tf.summary.scalar(f"retrieval_accuracy_{m}d", value)
         best_file = os.path.join(self.model_dir, "best", "best.json")
         best = {"dev_accuracy": -1.0}
         if os.path.isfile(best_file):
@@ -307,6 +325,10 @@ class Distiller:
                 best_file, json.dumps({"step": step, "dev_accuracy": accuracy}, indent=2)
             )
         logging.info("step %d: dev retrieval accuracy %.4f %s", step, accuracy, per_group)
+        if by_dims:
+            logging.info("step %d: dev retrieval accuracy by prefix %s", step, by_dims)
+            return {"dev_accuracy": accuracy, "dev_per_group": per_group,
+                    "dev_accuracy_by_dims": {str(m): v for m, v in by_dims.items()}}  # fmt: skip
         return {"dev_accuracy": accuracy, "dev_per_group": per_group}
 
     def _make_train_step(self, teacher_embed):
@@ -317,7 +339,9 @@ class Distiller:
                 if config.objective == "lealla":
                     losses = objective.lealla_losses(
                         batch, self.student, self.projection, config, training=True,
-                        bank=self.bank,
+                        bank=self.bank, prefix_projections={
+                            m: self.heads[f"projection_{m}"] for m in config.matryoshka_dims
+                        },
                     )  # fmt: skip
                 else:
                     seed = tf.stack([tf.constant(config.seed, tf.int64), self.step])

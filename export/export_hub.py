@@ -46,6 +46,13 @@ flags.DEFINE_list(
     "With --tflite: corpus files whose sentences calibrate the int8 variant's activation "
     "ranges; default: the run's training data.",
 )  # fmt: skip
+flags.DEFINE_integer(
+    "dims", None,
+    "Output width: the first DIMS dimensions of the embedding, renormalized (a prefix "
+    "trained with distill --matryoshka_dims).",
+    lower_bound=1,
+)  # fmt: skip
+flags.DEFINE_boolean("force", False, "With --dims: allow a width the run did not train.")
 FLAGS = flags.FLAGS
 
 
@@ -66,12 +73,15 @@ def main(argv: list[str]) -> None:
             labse_format=FLAGS.labse_format, tolerance=FLAGS.tolerance,
             tflite_variants=tuple(FLAGS.tflite_variants) if FLAGS.tflite else (),
             representative_data=tuple(FLAGS.representative_data),
+            dims=FLAGS.dims, force_dims=FLAGS.force,
         )  # fmt: skip
     except ValueError as e:  # a flag value
         raise app.UsageError(str(e)) from None
     start = time.perf_counter()
     try:
         metadata = exporter.export_model(FLAGS.model_dir, FLAGS.out, config, FLAGS.overwrite)
+    except exporter.DimsError as e:  # --dims against this run
+        raise app.UsageError(str(e)) from None
     except FileExistsError as e:  # a flag away (--overwrite): a usage error
         raise app.UsageError(str(e)) from None
     logging.info("exported in %.1f s: %s", time.perf_counter() - start, metadata["verification"])
@@ -82,8 +92,13 @@ def main(argv: list[str]) -> None:
             FLAGS.model_dir, checkpoint=FLAGS.checkpoint, seq_length=FLAGS.seq_length
         )
         texts = exporter.probe_sentences()
+        expected = encoder.encode(texts)
+        if FLAGS.dims:
+            from lealla.truncation import truncate_embeddings
+
+            expected = truncate_embeddings(expected, FLAGS.dims)
         diffs = load_check.check_in_subprocess(
-            FLAGS.out, texts, encoder.encode(texts), FLAGS.tolerance, FLAGS.labse_format
+            FLAGS.out, texts, expected, FLAGS.tolerance, FLAGS.labse_format
         )
         print("loads in a fresh process: " + ", ".join(
             f"{k} {v:.4f}" if k.startswith("tflite") else f"{k} {v:.1g}" for k, v in diffs.items()

@@ -8,6 +8,7 @@ Export folder:
   model*.tflite                         with --tflite: TFLite variants, tokenizer inside
                                         (export/tflite_export.py)
   lealla_export.json                    metadata (shape, tokenizer, teacher, training, checks)
+  dims.png                              Matryoshka runs: dev accuracy by embedding width
   README.md                             the model card
 
 Only the student backbone is exported: the distillation projection and any
@@ -30,21 +31,31 @@ import tensorflow as tf
 from absl import logging
 
 from export import model_card, modules, restore, tflite_export
-from lealla import configs, corpus, demo_corpus, module_metadata, run_layout
+from lealla import configs, corpus, demo_corpus, module_metadata, plots, run_layout
+from lealla.evaluation.retrieval import pair_accuracies
 from lealla.tokenization import coverage
+from lealla.truncation import truncate_embeddings
+from students.sentence_encoder import SentenceEncoder
+from students.truncated import TruncatedBackbone
 
 METADATA_FILE = module_metadata.EXPORT_FILE
 CARD_FILE = "README.md"
+DIMS_CHART = "dims.png"
 LABSE_DIR = "labse_format"
 PREPROCESSOR_DIR = os.path.join(LABSE_DIR, "preprocessor")
 ENCODER_DIR = os.path.join(LABSE_DIR, "encoder")
 _TRAINING_KEYS = (
     "train_data", "dev_data", "steps", "batch_size", "learning_rate", "teacher_cache", "vocab",
+    "matryoshka_dims",
 )  # fmt: skip
 # int8 calibration: this many sentences of the training data; refused when more than
 # MAX_UNK_RATE of their tokens are unknown to the student's vocabulary.
 REPRESENTATIVE_SENTENCES = 512
 MAX_UNK_RATE = 0.2
+
+
+class DimsError(ValueError):
+    """--dims is wider than the model, or a width the run did not train (without force)."""
 
 
 class ExportVerificationError(RuntimeError):
@@ -66,6 +77,9 @@ class ExportConfig(configs.ConfigMixin):
         default: the run's training data.
       skip_refused_tflite: leave out a TFLite variant that misses its bar (recorded
         under tflite.refused) instead of failing the whole export.
+      dims: output width: the first `dims` dimensions of the embedding, renormalized
+        (a Matryoshka-trained prefix); None for the full width.
+      force_dims: allow a `dims` the run did not train as a prefix.
     """
 
     checkpoint: str = "best"
@@ -75,8 +89,12 @@ class ExportConfig(configs.ConfigMixin):
     tflite_variants: tuple[str, ...] = ()
     representative_data: tuple[str, ...] = ()
     skip_refused_tflite: bool = False
+    dims: int | None = None
+    force_dims: bool = False
 
     def __post_init__(self):
+        if self.dims is not None and self.dims < 1:
+            raise ValueError(f"dims must be >= 1, got {self.dims}")
         if self.tflite_variants:
             tflite_export.check_variants(self.tflite_variants)
         if self.checkpoint not in restore.CHECKPOINT_CHOICES:
@@ -108,6 +126,11 @@ def export_model(
         model_dir, checkpoint=config.checkpoint, seq_length=config.seq_length
     )
     checkpoint = restore.checkpoint_path(model_dir, config.checkpoint)
+    matryoshka = _matryoshka(model_dir, encoder, config)
+    if config.dims:
+        encoder = SentenceEncoder(
+            encoder.tokenizer, TruncatedBackbone(encoder.backbone, config.dims), encoder.seq_length
+        )
     os.makedirs(os.path.dirname(out), exist_ok=True)
     remove_stale_temp_folders(out)
     tmp = f"{out}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -118,6 +141,9 @@ def export_model(
             _save_labse_pair(encoder, vocab_asset, tmp)
         checks = verify_export(tmp, encoder, config.tolerance, config.labse_format)
         metadata = _metadata(model_dir, encoder, checkpoint, config, checks)
+        if matryoshka:
+            metadata["matryoshka"] = matryoshka
+            _dims_chart(os.path.join(tmp, DIMS_CHART), matryoshka)
         if config.tflite_variants:
             metadata["tflite"] = _write_tflite(tmp, model_dir, encoder, config)
         module_metadata.write(os.path.join(tmp, METADATA_FILE), metadata)
@@ -128,6 +154,60 @@ def export_model(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return metadata
+
+
+def trained_dims(model_dir: str, width: int) -> list[int]:
+    """The widths a run trained as embeddings: its Matryoshka prefixes and the full width."""
+    prefixes = restore.read_run_config(model_dir).get("matryoshka_dims") or []
+    return sorted({*map(int, prefixes), int(width)})
+
+
+def _matryoshka(model_dir: str, encoder, config: ExportConfig) -> dict | None:
+    """Checks config.dims; for a Matryoshka run, dev accuracy at every trained width.
+
+    Raises:
+      DimsError: dims wider than the model, or not a trained prefix without force_dims.
+    """
+    width = int(encoder.backbone.embedding_dim)
+    trained = trained_dims(model_dir, width)
+    if config.dims is not None:
+        if config.dims > width:
+            raise DimsError(f"--dims={config.dims} exceeds the model's {width} dimensions")
+        if config.dims not in trained and not config.force_dims:
+            raise DimsError(
+                f"--dims={config.dims} is not a width this run trained (trained: "
+                f"{', '.join(map(str, trained))}; --matryoshka_dims at training); pass "
+                f"--force to export an untrained prefix anyway"
+            )
+    if len(trained) == 1:
+        return None
+    run = restore.read_run_config(model_dir)
+    dev = corpus.parallel_groups(run.get("dev_data") or (), run.get("on_bad_line", "error"))
+    accuracy = {}
+    if dev:
+        embedded: dict[tuple[str, ...], np.ndarray] = {}
+
+        def encode(texts, dims):
+            key = tuple(texts)
+            if key not in embedded:
+                embedded[key] = encoder.encode(list(texts))
+            return truncate_embeddings(embedded[key], dims)
+
+        for m in trained:
+            per_pair = pair_accuracies(lambda texts, m=m: encode(texts, m), dev)
+            accuracy[str(m)] = float(np.mean(list(per_pair.values())))
+    return {"trained_dims": trained, "dims": config.dims or width,
+            "dev_accuracy": accuracy, "dev_data": run.get("dev_data")}  # fmt: skip
+
+
+def _dims_chart(path: str, matryoshka: dict) -> None:
+    accuracy = matryoshka["dev_accuracy"]
+    if accuracy:
+        plots.line_chart(
+            path, {"dev retrieval": ([int(m) for m in accuracy], list(accuracy.values()))},
+            title="Accuracy by embedding width (first m dimensions)",
+            xlabel="dimensions", ylabel="dev retrieval accuracy",
+        )  # fmt: skip
 
 
 def verify_export(path: str, encoder, tolerance: float, labse_format: bool) -> dict:

@@ -84,6 +84,8 @@ def render(metadata: dict) -> str:
         f"- exported checkpoint: {metadata['checkpoint']['which']} "
         f"(step {metadata['checkpoint']['step']})",
     ]
+    if metadata.get("matryoshka"):
+        lines += _matryoshka_lines(metadata["matryoshka"], metadata["embedding_dim"])
     if metadata.get("tflite"):
         lines += _tflite_lines(metadata["tflite"])
     lines += ["", "## Evaluation", "", *_evaluation_lines(evaluation, training)]
@@ -103,6 +105,25 @@ def render(metadata: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _matryoshka_lines(matryoshka: dict, dims: int) -> list[str]:
+    trained = ", ".join(map(str, matryoshka["trained_dims"]))
+    lines = [
+        "", "## Truncatable embeddings", "",
+        f"Trained so that the first m dimensions, renormalized, are an embedding on their own "
+        f"(m = {trained}). This export outputs {dims} dimensions; `lealla export --dims=M` "
+        f"writes another width, and any consumer may cut the vectors itself: "
+        f"`e[:, :m] / norm(e[:, :m])`.",
+    ]  # fmt: skip
+    accuracy = matryoshka.get("dev_accuracy") or {}
+    if accuracy:
+        dev = ", ".join(matryoshka.get("dev_data") or []) or "the dev set"
+        lines += ["", f"Bidirectional retrieval accuracy on {dev} (best checkpoint):", "",
+                  "| dimensions | dev accuracy |", "| ---: | ---: |"]  # fmt: skip
+        lines += [f"| {m} | {value:.3f} |" for m, value in accuracy.items()]
+        lines += ["", "![accuracy by width](dims.png)"]
+    return lines
 
 
 def _evaluation_lines(evaluation: dict, training: dict) -> list[str]:

@@ -6,7 +6,10 @@ Layout of an embeddings folder:
                            (input file, first line, count, size, sha256), complete,
                            skipped-line counts
   NNN-SSSSS.npy            [n, d] float16/float32 unit-length embeddings of shard SSSSS
-                           of input file NNN (the lines that passed validation, in order)
+                           of input file NNN (the lines that passed validation, in order);
+                           int8 codes [n, d] or packed sign bits uint8 [n, d/8] with
+                           --dtype=int8|binary (`embedding_codec`)
+  NNN-SSSSS.scales.npy     int8 only: float32 [d] per-dimension scales of the shard
   NNN-SSSSS.index.npy      int64 [n, 2]: each row's 1-based line number and the byte
                            offset of that line in the input file (to fetch the text)
 
@@ -27,12 +30,20 @@ from typing import Any
 
 import numpy as np
 
-from lealla import configs, fileio, length_batches, line_shards, shard_runner, textio
+from lealla import (
+    configs,
+    embedding_codec,
+    fileio,
+    length_batches,
+    line_shards,
+    shard_runner,
+    textio,
+)
 
 MANIFEST = "manifest.json"
 FORMAT = "lealla-embeddings"
 SCHEMA_VERSION = 1
-DTYPES = ("float16", "float32")
+DTYPES = ("float16", "float32")  # what the teacher cache stores; embed also quantizes
 
 
 class EmbeddingsMismatchError(ValueError):
@@ -46,7 +57,9 @@ class EmbedConfig(configs.ConfigMixin):
     Attributes:
       shard_size: input lines per shard (the unit of work and resumption).
       batch_size: sentences per encoder call (sorted by length within a shard).
-      dtype: stored precision; float16 halves the size.
+      dtype: stored precision: float16 halves the size; int8 (per-dimension scales) and
+        binary (sign bits) are 4x and 32x smaller than float32, and the manifest records
+        the recall they keep (`embedding_codec`).
       on_bad_line: "error" or "skip" (invalid UTF-8, control characters, empty lines).
     """
 
@@ -56,10 +69,15 @@ class EmbedConfig(configs.ConfigMixin):
     on_bad_line: str = "error"
 
     def __post_init__(self):
-        check_settings(self.shard_size, self.batch_size, self.dtype, self.on_bad_line)
+        check_settings(
+            self.shard_size, self.batch_size, self.dtype, self.on_bad_line,
+            embedding_codec.STORAGE_DTYPES,
+        )  # fmt: skip
 
 
-def check_settings(shard_size: int, batch_size: int, dtype: str, on_bad_line: str) -> None:
+def check_settings(
+    shard_size: int, batch_size: int, dtype: str, on_bad_line: str, dtypes=DTYPES
+) -> None:
     """The settings every sharded embedding job shares (also the teacher cache's).
 
     Raises:
@@ -67,8 +85,8 @@ def check_settings(shard_size: int, batch_size: int, dtype: str, on_bad_line: st
     """
     if shard_size < 1 or batch_size < 1:
         raise ValueError(f"shard_size and batch_size must be >= 1, got {shard_size}, {batch_size}")
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    if dtype not in dtypes:
+        raise ValueError(f"dtype must be one of {tuple(dtypes)}, got {dtype!r}")
     textio.check_on_bad_line(on_bad_line)
 
 
@@ -80,7 +98,7 @@ class Shard:
     first_line: int
     lines: np.ndarray  # int64 [n]: 1-based line numbers
     offsets: np.ndarray  # int64 [n]: byte offsets of those lines
-    embeddings: np.ndarray  # [n, d]
+    embeddings: np.ndarray  # [n, d] float16/float32 as stored, or int8/binary decoded
 
 
 def embed_files(
@@ -145,10 +163,19 @@ def embed_files(
     for record in records:
         for kind, n in record.pop("skipped").items():
             skipped[kind] = skipped.get(kind, 0) + n
+    num_sentences = sum(r["count"] for r in records)
     manifest.update(
-        shards=records, complete=True, num_sentences=sum(r["count"] for r in records),
-        skipped_lines=skipped,
+        shards=records, complete=True, num_sentences=num_sentences, skipped_lines=skipped,
+        storage={"bytes": sum(r["bytes"] + r.get("scales_bytes", 0) for r in records),
+                 "float32_bytes": 4 * num_sentences * int(embedding_dim)},
     )  # fmt: skip
+    if config.dtype in embedding_codec.QUANTIZED:
+        measured = [r for r in records if r.get("recall_queries")]
+        queries = sum(r["recall_queries"] for r in measured)
+        manifest["storage"]["recall_at_10"] = (
+            sum(r["recall_at_10"] * r["recall_queries"] for r in measured) / queries
+            if queries else None
+        )  # fmt: skip
     fileio.write_json(fileio.join(out_dir, MANIFEST), manifest)
     for shard in shards:
         fileio.remove(job.record_path(shard))
@@ -183,7 +210,7 @@ def iter_shards(folder: str) -> Iterator[Shard]:
                          f"with the same flags to finish them")  # fmt: skip
     inputs = [i["path"] for i in manifest["identity"]["inputs"]]
     for record in manifest["shards"]:
-        embeddings = load_npy(fileio.join(folder, record["file"]), record["bytes"])
+        embeddings = load_embeddings(folder, record, manifest["identity"])
         index = load_npy(fileio.join(folder, record["index"]), None)
         yield Shard(inputs[record["input"]], record["first_line"], index[:, 0], index[:, 1],
                     embeddings)  # fmt: skip
@@ -234,10 +261,17 @@ class _EmbedShards:
         if not texts:
             embeddings = np.zeros((0, encoder.embedding_dim), np.float32)  # [0, d], not [0, 0]
         files = {"file": f"{shard.name}.npy", "index": f"{shard.name}.index.npy"}
-        arrays = {
-            "file": embeddings.astype(self.config.dtype),
-            "index": np.asarray(index, np.int64).reshape(-1, 2),
-        }
+        stored, scales = embedding_codec.encode(embeddings, self.config.dtype)
+        arrays = {"file": stored, "index": np.asarray(index, np.int64).reshape(-1, 2)}
+        extra = {}
+        if scales is not None:
+            files["scales"], arrays["scales"] = f"{shard.name}.scales.npy", scales
+        if self.config.dtype in embedding_codec.QUANTIZED:
+            extra = {
+                "recall_at_10": embedding_codec.recall_against_float(
+                    embeddings, stored, self.config.dtype, scales),
+                "recall_queries": min(len(texts), embedding_codec.RECALL_QUERIES),
+            }  # fmt: skip
         digests = {}
         for key, array in arrays.items():
             dest = fileio.join(self.out_dir, files[key])
@@ -249,7 +283,8 @@ class _EmbedShards:
         fileio.write_json(self.record_path(shard), {
             **files, "input": shard.source, "first_line": shard.first_line + 1,
             "count": len(texts), "bytes": digests["file"][0], "sha256": digests["file"][1],
-            "skipped": dict(report.counts),
+            **({"scales_bytes": digests["scales"][0]} if "scales" in digests else {}),
+            **extra, "skipped": dict(report.counts),
         })  # fmt: skip
 
 
@@ -288,6 +323,20 @@ def _remove_unrecorded(out_dir: str) -> None:
         name = os.path.basename(path)
         if ".tmp" in name or name.split(".")[0] not in recorded:
             fileio.remove(path)
+
+
+def load_embeddings(folder: str, record: dict, identity: dict) -> np.ndarray:
+    """One shard's embeddings: float16/float32 as stored; int8/binary decoded to float32."""
+    stored = load_npy(fileio.join(folder, record["file"]), record["bytes"])
+    dtype = identity.get("dtype", "float32")
+    if dtype not in embedding_codec.QUANTIZED:
+        return stored
+    scales = (
+        load_npy(fileio.join(folder, record["scales"]), record["scales_bytes"])
+        if dtype == "int8"
+        else None
+    )
+    return embedding_codec.decode(stored, dtype, int(identity["embedding_dim"]), scales)
 
 
 def load_npy(path: str, expected_bytes: int | None) -> np.ndarray:

@@ -4,6 +4,7 @@ lealla eval tatoeba --encoder=use-multilingual --data=DIR [--languages=deu,fra] 
 lealla eval bucc --encoder=... --data=DIR [--split=sample] [--threshold=1.1]
 lealla eval un --encoder=... --data=DIR [--exact]
 # add --reference_encoder=labse for a second column / bar; --chart=out.png for a PNG;
+# --dims=32,64,128 for one column per embedding width (Matryoshka students);
 # --download fetches the public set into the cache when --data is not given.
 """
 
@@ -12,12 +13,14 @@ from __future__ import annotations
 import json
 import sys
 
+import numpy as np
 from absl import app, flags, logging
 
 from lealla.evaluation import bucc, datasets, report, tatoeba, un
 from lealla.mining import mine
 from lealla.mining.neighbors import knn_search
 from lealla.mining.scann_search import ScannConfig
+from lealla.truncation import parse_dims, truncate_embeddings
 
 TASKS = ("tatoeba", "bucc", "un")
 
@@ -27,7 +30,10 @@ flags.DEFINE_enum("checkpoint", "best", ["best", "latest"], "Checkpoint of a tra
 flags.DEFINE_string("data", None, "Folder with the task's files (default: the download cache).")
 flags.DEFINE_boolean("download", False, "Download the public set into the cache if missing.")
 flags.DEFINE_list("languages", None, "Languages to evaluate (deu or de); default: all found.")
-flags.DEFINE_boolean("json", False, "Print one JSON object (average, per_language) last.")
+flags.DEFINE_boolean(
+    "json", False,
+    "Print one JSON object (average, per_language; reference; by_dims with --dims) last.",
+)  # fmt: skip
 flags.DEFINE_string("chart", None, "Write a PNG bar chart per language here.")
 flags.DEFINE_integer("batch_size", 256, "Sentences per encoder call.")
 flags.DEFINE_enum("split", "sample", ["sample", "training"], "BUCC: which gold split.")
@@ -35,6 +41,11 @@ flags.DEFINE_float("threshold", None, "BUCC: fixed margin threshold (default: F1
 flags.DEFINE_integer("k", mine.DEFAULT_K, "BUCC: margin neighbourhood size.")
 flags.DEFINE_boolean("exact", False, "BUCC/UN: brute-force search instead of ScaNN.")
 flags.DEFINE_string("work_dir", None, "UN: keep embeddings as .npy memory maps here.")
+flags.DEFINE_list(
+    "dims", None,
+    "Also evaluate the first m dimensions of the embedding, renormalized, for each m "
+    "(e.g. 32,64,128: the widths of a --matryoshka_dims student); one column per width.",
+)  # fmt: skip
 FLAGS = flags.FLAGS
 
 
@@ -48,38 +59,80 @@ def main(argv: list[str]) -> None:
     if not FLAGS.encoder:
         raise app.UsageError("--encoder is required (a registry name, hub handle or path)")
     try:
+        dims = parse_dims(FLAGS.dims, "dims") if FLAGS.dims else ()
+    except ValueError as e:
+        raise app.UsageError(str(e)) from None
+    try:
         data = FLAGS.data or _downloaded(task)
     except datasets.DatasetUnavailableError as e:
         sys.exit(f"lealla eval {task}: {e}")
-    reports = []
+    reports, by_dims = [], {}
     for spec in [FLAGS.encoder, FLAGS.reference_encoder]:
-        if spec:
-            reports.append(_evaluate(task, _LazyEncoder(spec, FLAGS.checkpoint), data))
+        if not spec:
+            continue
+        # Each text list is embedded once and cut to every width (not for UN: its pools
+        # are streamed and may not fit in memory).
+        encoder = _LazyEncoder(spec, FLAGS.checkpoint, memo=bool(dims) and task != "un")
+        if spec != FLAGS.encoder or not dims:
+            reports.append(_evaluate(task, encoder, data))
+            continue
+        for m in dims:
+            by_dims[str(m)] = _evaluate(task, _Prefix(encoder, m), data)
+            reports.append(by_dims[str(m)])
     print(report.format_table(reports))
     if FLAGS.chart:
         report.write_chart(FLAGS.chart, reports)
         print(f"wrote {FLAGS.chart}")
     if FLAGS.json:
-        print(json.dumps(report.combined_dict(reports)))
+        reference = reports[-1:] if FLAGS.reference_encoder else []
+        combined = report.combined_dict([reports[0], *reference])
+        if by_dims:  # the top level is the first width's
+            combined["by_dims"] = {m: r.to_dict() for m, r in by_dims.items()}
+        print(json.dumps(combined))
 
 
 class _LazyEncoder:
     """Loads the encoder at the first embedding, so bad data files fail fast."""
 
-    def __init__(self, spec: str, checkpoint: str):
+    def __init__(self, spec: str, checkpoint: str, memo: bool = False):
         self.name = spec
         self._checkpoint = checkpoint
         self._encoder = None
+        self._memo: dict[tuple[str, ...], np.ndarray] | None = {} if memo else None
 
     def embed(self, texts, progress: str | None = None):
         if self._encoder is None:
             from lealla.commands import encoders
 
             self._encoder = encoders.load_encoder(self.name, checkpoint=self._checkpoint)
-        return self._encoder.embed(texts, batch_size=FLAGS.batch_size, progress=progress)
+        if self._memo is None:
+            return self._encoder.embed(texts, batch_size=FLAGS.batch_size, progress=progress)
+        key = tuple(texts)
+        if key not in self._memo:
+            self._memo[key] = self._encoder.embed(
+                texts, batch_size=FLAGS.batch_size, progress=progress
+            )
+        return self._memo[key]
 
 
-def _evaluate(task: str, encoder: _LazyEncoder, data: str) -> report.EvalReport:
+class _Prefix:
+    """The first `dims` dimensions of another encoder's embeddings, renormalized."""
+
+    def __init__(self, encoder: _LazyEncoder, dims: int):
+        self.name = f"{encoder.name} ({dims} d)"
+        self._encoder, self._dims = encoder, dims
+
+    def embed(self, texts, progress: str | None = None):
+        embeddings = self._encoder.embed(texts, progress=progress)
+        if self._dims > embeddings.shape[1]:
+            raise app.UsageError(
+                f"--dims={self._dims} exceeds the {embeddings.shape[1]} dimensions of "
+                f"{self._encoder.name}"
+            )
+        return truncate_embeddings(embeddings, self._dims)
+
+
+def _evaluate(task: str, encoder: _LazyEncoder | _Prefix, data: str) -> report.EvalReport:
     def embed(texts):
         return encoder.embed(texts, progress=f"embedding ({encoder.name})")
 

@@ -199,7 +199,7 @@ class EmbeddingSet:
         record = self.records[shard]
         if not record["count"]:
             return np.zeros((0, self.dim), np.float32)
-        return _load(self.folder, record["file"], record["bytes"])
+        return _load_embeddings(self.folder, shard, self.records, self.identity)
 
     def _kept(self, shard: int) -> np.ndarray | None:
         """Local rows kept in a shard, or None when nothing was dropped there."""
@@ -219,3 +219,17 @@ class EmbeddingSet:
 def _load(folder: str, name: str, size: int | None) -> np.ndarray:
     """One shard file (a few recent ones are kept: neighbouring blocks share shards)."""
     return embedding_shards.load_npy(fileio.join(folder, name), size)
+
+
+@functools.lru_cache(maxsize=8)
+def _decoded(folder: str, file: str, size: int, scales: str | None, scales_size: int | None,
+             dtype: str, dim: int) -> np.ndarray:  # fmt: skip
+    record = {"file": file, "bytes": size, "scales": scales, "scales_bytes": scales_size}
+    return embedding_shards.load_embeddings(folder, record, {"dtype": dtype, "embedding_dim": dim})
+
+
+def _load_embeddings(folder: str, shard: int, records: tuple, identity: dict) -> np.ndarray:
+    """One shard's float32 embeddings (decoded when stored as int8 or binary), cached."""
+    r = records[shard]
+    return _decoded(folder, r["file"], r["bytes"], r.get("scales"), r.get("scales_bytes"),
+                    identity.get("dtype", "float32"), int(identity["embedding_dim"]))  # fmt: skip

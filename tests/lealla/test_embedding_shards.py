@@ -120,3 +120,37 @@ def test_local_runner_writes_the_inprocess_files(hub_modules, inputs, tmp_path):
             open(os.path.join(local, name), "rb") as g,
         ):
             assert f.read() == g.read(), name
+
+
+@pytest.mark.parametrize(("dtype", "ratio", "min_cosine"), [("int8", 4, 0.99), ("binary", 32, 0.5)])
+def test_quantized_storage_is_decoded_by_every_reader(hub_modules, inputs, tmp_path, dtype,
+                                                      ratio, min_cosine):  # fmt: skip
+    from lealla.mining.embedding_blocks import EmbeddingSet
+
+    full = list(embedding_shards.iter_shards(_embed_out(hub_modules, inputs, tmp_path, "float32")))
+    out = str(tmp_path / dtype)
+    config = embedding_shards.EmbedConfig(shard_size=10, batch_size=4, dtype=dtype)
+    manifest = _embed(hub_modules["string"], inputs, out, config)
+    dim = manifest["identity"]["embedding_dim"]
+    storage = manifest["storage"]
+    assert storage["float32_bytes"] == 4 * 30 * dim
+    payload = sum(os.path.getsize(os.path.join(out, s["file"])) - 128 for s in manifest["shards"])
+    assert payload == pytest.approx(storage["float32_bytes"] / ratio, rel=0.15)
+    assert 0.0 <= storage["recall_at_10"] <= 1.0
+    assert all("recall_at_10" in s for s in manifest["shards"])
+    if dtype == "int8":
+        assert all(os.path.isfile(os.path.join(out, s["scales"])) for s in manifest["shards"])
+    shards = list(embedding_shards.iter_shards(out))
+    for a, b in zip(shards, full, strict=True):
+        assert a.embeddings.dtype == np.float32 and a.embeddings.shape == b.embeddings.shape
+        np.testing.assert_allclose(np.linalg.norm(a.embeddings, axis=1), 1.0, rtol=1e-5)
+        assert np.min(np.sum(a.embeddings * b.embeddings, axis=1)) > min_cosine
+    block = EmbeddingSet.open(out, block_size=30).read_block(0)
+    np.testing.assert_array_equal(block, np.concatenate([s.embeddings for s in shards]))
+
+
+def _embed_out(hub_modules, inputs, tmp_path, dtype):
+    out = str(tmp_path / f"reference_{dtype}")
+    config = embedding_shards.EmbedConfig(shard_size=10, batch_size=4, dtype=dtype)
+    _embed(hub_modules["string"], inputs, out, config)
+    return out

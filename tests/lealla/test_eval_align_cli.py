@@ -51,6 +51,19 @@ def test_eval_tatoeba_json_and_chart(env, tatoeba_dir, tmp_path):
     assert "deu" in out.splitlines()[2] and chart.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_eval_tatoeba_by_embedding_width(env, tatoeba_dir):
+    out = run(env, "eval", "tatoeba", "--encoder=use-multilingual", f"--data={tatoeba_dir}",
+              "--languages=deu", "--dims=16,512", "--json").stdout  # fmt: skip
+    result = json.loads(out.strip().splitlines()[-1])
+    assert set(result["by_dims"]) == {"16", "512"}
+    assert "use-multilingual (16 d)" in out and "use-multilingual (512 d)" in out
+    narrow, full = (result["by_dims"][m]["average"] for m in ("16", "512"))
+    assert full >= 0.9 and narrow < full  # 16 of USE-m's 512 dims lose accuracy
+    bad = run(env, "eval", "tatoeba", "--encoder=use-multilingual", f"--data={tatoeba_dir}",
+              "--languages=deu", "--dims=1024", check=False)  # fmt: skip
+    assert bad.returncode == 2 and "--dims=1024 exceeds the 512 dimensions" in bad.stderr
+
+
 def test_eval_tatoeba_errors(env, tatoeba_dir):
     (tatoeba_dir / "tatoeba.jpn-eng.jpn").write_text("たった一行\n", encoding="utf-8")
     bad = run(

@@ -1,0 +1,102 @@
+"""Truncatable embeddings: accuracy by width with and without Matryoshka training.
+
+Command: `python -m benchmarks.run_all --only=matryoshka` (LEALLA_BENCH_MATRYOSHKA_STEPS
+sets the steps of both rows; default 800). Both rows train the default recipe on the
+demo_small shape (4 x 128) from the news-parallel + ud-mono teacher cache at an equal
+number of steps; one adds `matryoshka_dims=(32, 64, 96)`. Each is evaluated at the first
+m = 32, 64, 96 and 128 dimensions, renormalized: PUD dev (lines 0-199), PUD test (lines
+200-998, 799-way) and demo-400 (out of domain). See benchmarks/quality_common.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from benchmarks import quality_common as qc
+from lealla.truncation import truncate_embeddings
+
+STEPS = int(os.environ.get("LEALLA_BENCH_MATRYOSHKA_STEPS", "800"))
+DIMS = (32, 64, 96, 128)
+PREFIXES = (32, 64, 96)
+ROWS = (("ordinary", {}), ("matryoshka 32,64,96", {"matryoshka_dims": PREFIXES}))
+CHART = os.path.join(os.path.dirname(os.path.abspath(__file__)), "matryoshka_dims.png")
+SETS = ("pud_dev", "pud_test", "demo400")
+
+
+def accuracy_by_dims(embed, data: qc.Data) -> dict[str, dict[str, float]]:
+    """{set: {m: mean xx <-> en accuracy at the first m dimensions}}, each set embedded once."""
+    sets = {"pud_dev": qc.dev_sets(data), "pud_test": data.pud_test, "demo400": data.demo400}
+    out: dict[str, dict[str, float]] = {}
+    for name, by_lang in sets.items():
+        full = {lang: embed(texts) for lang, texts in by_lang.items()}
+        out[name] = {
+            str(m): qc.mean(qc.retrieval_from_embeddings(
+                {lang: truncate_embeddings(x, m) for lang, x in full.items()}))
+            for m in DIMS
+        }  # fmt: skip
+    return out
+
+
+def _row(name: str, overrides: dict, data: qc.Data, cache: str) -> dict:
+    slug = f"matryoshka_{qc.slug(name)}_{STEPS}"
+    path = os.path.join(qc.WORK, "results", f"{slug}.json")
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    model_dir, metrics = qc.train(
+        slug, train_data=data.news + data.mono, cache=cache, data=data, steps=STEPS, **overrides
+    )
+    result = {"name": name, "steps": metrics["step"], "train_seconds": metrics["train_seconds"],
+              **accuracy_by_dims(qc.student_embed(model_dir), data)}  # fmt: skip
+    qc.save_json(path, result)
+    return result
+
+
+def run() -> str:
+    title = "## Truncatable (Matryoshka) embeddings: accuracy by width"
+    if not qc.available():
+        return f"{title}\n\nSkipped: {qc.DATA} is absent (development data, not shipped).\n"
+    from lealla import plots
+
+    data = qc.prepare()
+    cache, _ = qc.build_cache("news_mono", data.news + data.mono)
+    rows = [_row(name, overrides, data, cache) for name, overrides in ROWS]
+    lines = [
+        title,
+        "",
+        f"Command: `python -m benchmarks.run_all --only=matryoshka`. Both rows: the default "
+        f"recipe, demo_small (4 x 128), news-parallel + ud-mono teacher cache, batch 64, "
+        f"{STEPS} steps; the second adds `--matryoshka_dims=32,64,96`. Accuracy: xx <-> en "
+        f"retrieval with the first m dimensions renormalized, mean of both directions and "
+        f"of 13 languages. Dev: PUD 0-199; test: PUD 200-998 and demo-400. Chart: "
+        f"`benchmarks/{os.path.basename(CHART)}`.",
+        "",
+        "| training | set | " + " | ".join(f"{m} d" for m in DIMS) + " |",
+        "| --- | --- | " + " | ".join("---:" for _ in DIMS) + " |",
+    ]
+    for r in rows:
+        for s in SETS:
+            lines.append(f"| {r['name']} | {s} | "
+                         + " | ".join(f"{r[s][str(m)]:.3f}" for m in DIMS) + " |")  # fmt: skip
+    ordinary, nested = rows
+    gains = ", ".join(
+        f"{m} d {nested['pud_dev'][str(m)] - ordinary['pud_dev'][str(m)]:+.3f}" for m in DIMS
+    )
+    lines += [
+        "",
+        f"Dev difference (Matryoshka - ordinary): {gains}. Training time at equal steps: "
+        f"{ordinary['train_seconds'] or 0:.0f} s vs {nested['train_seconds'] or 0:.0f} s "
+        f"(the prefixes add their loss terms and projections, not encoder passes).",
+        "",
+    ]
+    series = {
+        f"{r['name']}: {s}": ([int(m) for m in DIMS], [r[s][str(m)] for m in DIMS])
+        for r in rows
+        for s in ("pud_test", "demo400")
+    }
+    plots.line_chart(
+        CHART, series, title="Accuracy by embedding width (first m dimensions, renormalized)",
+        xlabel="dimensions", ylabel="xx <-> en retrieval accuracy",
+    )  # fmt: skip
+    return "\n".join(lines)

@@ -1,0 +1,105 @@
+"""absl flags generated from a frozen config dataclass: a new setting is one field.
+
+A field declares its flag through its metadata (`setting(default, help, choices=...)`);
+`define_flags` turns every such field into an absl flag of the matching kind (string,
+integer, float, boolean, enum, comma-separated list) with the field's default, and
+`values_from_flags` reads them back as constructor arguments (lists as tuples of the
+field's element type). Entry points define only what is not a config field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import Any
+
+from absl import flags
+
+# Field annotations (strings under `from __future__ import annotations`) -> flag kind.
+_KINDS = {
+    "str": "string", "str | None": "string", "int": "integer", "int | None": "integer",
+    "float": "float", "float | None": "float", "bool": "boolean",
+    "tuple[str, ...]": "str_list", "tuple[int, ...]": "int_list",
+}  # fmt: skip
+
+
+def setting(default: Any, help: str, *, choices: Iterable[str] | None = None) -> Any:
+    """A config field that is also a command-line flag (`--<field name>`).
+
+    Args:
+      default: the field's default (a tuple for list flags).
+      help: the flag's help text.
+      choices: allowed values (an enum flag).
+    """
+    metadata = {"help": help, "choices": tuple(choices) if choices is not None else None}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def flag_fields(config_cls: type, skip: Iterable[str] = ()) -> list[dataclasses.Field]:
+    """The fields of `config_cls` declared with `setting`, less `skip`."""
+    skip = set(skip)
+    return [
+        f for f in dataclasses.fields(config_cls) if "help" in f.metadata and f.name not in skip
+    ]
+
+
+def define_flags(
+    config_cls: type, skip: Iterable[str] = (), flag_values: flags.FlagValues = flags.FLAGS
+) -> None:
+    """Defines one absl flag per `setting` field of `config_cls` (not those in `skip`).
+
+    Raises:
+      TypeError: a field type with no flag kind (declare that flag by hand).
+    """
+    for f in flag_fields(config_cls, skip):
+        help, choices = f.metadata["help"], f.metadata["choices"]
+        kind = _kind(config_cls, f)
+        if choices is not None:
+            flags.DEFINE_enum(f.name, f.default, list(choices), help, flag_values=flag_values)
+        elif kind in ("str_list", "int_list"):
+            default = [str(v) for v in f.default]
+            flags.DEFINE_list(f.name, default, help, flag_values=flag_values)
+        else:
+            define = {
+                "string": flags.DEFINE_string, "integer": flags.DEFINE_integer,
+                "float": flags.DEFINE_float, "boolean": flags.DEFINE_boolean,
+            }[kind]  # fmt: skip
+            define(f.name, f.default, help, flag_values=flag_values)
+
+
+def values_from_flags(
+    config_cls: type, skip: Iterable[str] = (), flag_values: flags.FlagValues = flags.FLAGS
+) -> dict[str, Any]:
+    """{field: value} of every generated flag, lists as tuples of the field's type.
+
+    Raises:
+      ValueError: a list flag whose items are not of the field's type, naming the flag.
+    """
+    values = {}
+    for f in flag_fields(config_cls, skip):
+        value = flag_values[f.name].value
+        kind = _kind(config_cls, f)
+        if kind == "int_list":
+            try:
+                value = tuple(int(v) for v in value or ())
+            except ValueError:
+                raise ValueError(
+                    f"--{f.name} must be comma-separated integers, got {','.join(value)}"
+                ) from None
+        elif kind == "str_list":
+            value = tuple(value or ())
+        values[f.name] = value
+    return values
+
+
+def _kind(config_cls: type, f: dataclasses.Field) -> str:
+    annotation = f.type
+    if not isinstance(annotation, str):  # a module without `from __future__ import annotations`
+        annotation = annotation.__name__ if isinstance(annotation, type) else str(annotation)
+    kind = _KINDS.get(annotation)
+    if kind is None:
+        raise TypeError(
+            f"{config_cls.__name__}.{f.name}: no flag kind for type {f.type!r}; declare its "
+            f"flag by hand"
+        )
+    return kind

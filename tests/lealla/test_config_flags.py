@@ -1,0 +1,58 @@
+"""Flags generated from a config dataclass (lealla/config_flags.py)."""
+
+import dataclasses
+
+import pytest
+from absl import flags
+
+from lealla.config_flags import define_flags, setting, values_from_flags
+
+
+@dataclasses.dataclass(frozen=True)
+class Toy:
+    name: str = setting("tiny", "A name.")
+    steps: int = setting(10, "Steps.")
+    rate: float = setting(0.5, "A rate.")
+    share: float | None = setting(0.3, "A share.")
+    fast: bool = setting(False, "Go fast.")
+    kind: str = setting("a", "A kind.", choices=("a", "b"))
+    files: tuple[str, ...] = setting((), "Files.")
+    lengths: tuple[int, ...] = setting((16, 32), "Lengths.")
+    hidden: dict = dataclasses.field(default_factory=dict)  # no flag
+
+
+def _parsed(*argv):
+    values = flags.FlagValues()
+    define_flags(Toy, flag_values=values)
+    values(["prog", *argv])
+    return values
+
+
+def test_defaults_round_trip_and_a_new_field_is_one_line():
+    values = _parsed()
+    assert "hidden" not in values
+    assert Toy(**values_from_flags(Toy, flag_values=values)) == Toy()
+    assert values["kind"].help.endswith("A kind.") and values["lengths"].default == ["16", "32"]
+
+
+def test_parsed_values_have_the_field_types():
+    values = _parsed("--name=x", "--steps=3", "--rate=2", "--fast", "--kind=b",
+                     "--files=a.tsv,b.tsv", "--lengths=8,64")  # fmt: skip
+    got = Toy(**values_from_flags(Toy, flag_values=values))
+    assert got == Toy("x", 3, 2.0, 0.3, True, "b", ("a.tsv", "b.tsv"), (8, 64))
+
+
+def test_bad_values_name_the_flag():
+    with pytest.raises(flags.IllegalFlagValueError, match="kind"):
+        _parsed("--kind=c")
+    values = _parsed("--lengths=8,x")
+    with pytest.raises(ValueError, match="--lengths must be comma-separated integers, got 8,x"):
+        values_from_flags(Toy, flag_values=values)
+
+
+def test_skip_leaves_a_field_to_the_entry_point():
+    values = flags.FlagValues()
+    define_flags(Toy, skip=("steps",), flag_values=values)
+    values(["prog"])
+    assert "steps" not in values
+    assert "steps" not in values_from_flags(Toy, skip=("steps",), flag_values=values)
