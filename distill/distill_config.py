@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from distill import objectives
 from distill.losses.additive_margin import DEFAULT_MARGIN, DEFAULT_SCALE
 from distill.losses.contrastive import DEFAULT_TEMPERATURE as DEFAULT_CONTRASTIVE_TEMPERATURE
 from distill.losses.feature_distillation import KINDS as FEATURE_KINDS
@@ -16,12 +17,9 @@ from students import presets
 from students.student_config import DTYPE_POLICIES
 
 # lealla: AMS + feature + logit distillation; ems: XTR + contrastive, no teacher;
-# ems+distill: XTR + contrastive + feature (+ logit) distillation.
-OBJECTIVES = ("lealla", "ems", "ems+distill")
-DISTILLING_OBJECTIVES = ("lealla", "ems+distill")
-EMS_OBJECTIVES = ("ems", "ems+distill")
+# ems+distill: XTR + contrastive + feature (+ logit) distillation (distill/objectives.py).
+OBJECTIVES = objectives.names()
 VOCAB_CHOICES = ("teacher", "pruned")  # or a path to a vocab.txt / .model
-EMS_DEFAULT_STUDENT = "ems_small"  # the student of an EMS run that names none
 # Fields that may change when a run is resumed (everything else must match).
 RESUMABLE_CHANGES = (
     "steps", "train_minutes", "eval_every", "log_every", "checkpoint_every", "keep_checkpoints",
@@ -120,7 +118,7 @@ class DistillConfig(ConfigMixin):
     student: str = setting(
         "lealla_small",
         "Student preset (lealla-small, demo-small, ems-small, ...); with --objective=ems or "
-        f"ems+distill and no --student: {EMS_DEFAULT_STUDENT}.",
+        f"ems+distill and no --student: {objectives.EMS.default_student}.",
     )
     # A flag of its own (key=value items): distill/train.py.
     student_overrides: dict = dataclasses.field(default_factory=dict)
@@ -222,8 +220,7 @@ class DistillConfig(ConfigMixin):
     log_every: int = setting(100, "Steps between log lines/summaries.")
 
     def __post_init__(self):
-        if self.objective not in OBJECTIVES:
-            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
+        objectives.get(self.objective)  # a registered objective
         if not self.train_data:
             raise ValueError("train_data is empty: give corpus files (--train_data)")
         if self.feature_kind not in FEATURE_KINDS:
@@ -256,7 +253,7 @@ class DistillConfig(ConfigMixin):
     @property
     def uses_teacher_embeddings(self) -> bool:
         """Whether the objective has distillation terms (teacher cache or teacher in the loop)."""
-        return self.objective in DISTILLING_OBJECTIVES
+        return objectives.get(self.objective).uses_teacher
 
     def _check_objective(self) -> None:
         weights = {
@@ -268,25 +265,9 @@ class DistillConfig(ConfigMixin):
         negative = {k: v for k, v in weights.items() if v < 0}
         if negative:
             raise ValueError(f"loss weights must be >= 0, got {negative}")
-        used = {
-            "lealla": (
-                "ams_weight",
-                "feature_weight",
-                "logit_weight",
-                "cross_weight",
-                "bank_weight",
-            ),
-            "ems": ("xtr_weight", "contrastive_weight"),
-            "ems+distill": (
-                "xtr_weight",
-                "contrastive_weight",
-                "feature_weight",
-                "logit_weight",
-                "cross_weight",
-                "bank_weight",
-            ),
-        }[self.objective]
-        if not any(weights[k] for k in used):
+        objective = objectives.get(self.objective)
+        used = objective.weights
+        if not any(getattr(self, k) for k in used):
             raise ValueError(
                 f"all loss weights of objective {self.objective!r} ({', '.join(used)}) are 0: "
                 f"nothing to train"
@@ -308,20 +289,21 @@ class DistillConfig(ConfigMixin):
                 "xtr_sampled needs jit_compile off: the sampled softmax's candidate set "
                 "(tf.unique) has a data-dependent shape XLA cannot compile"
             )
-        if self.objective in DISTILLING_OBJECTIVES and not self.teacher:
+        if objective.uses_teacher and not self.teacher:
             raise ValueError(
                 f"objective {self.objective!r} distils from a teacher: give --teacher "
                 f"(or --objective=ems to train without one)"
             )
-        if self.objective == "ems":
+        if not objective.uses_teacher:
             if self.teacher_cache:
                 raise ValueError(
-                    "objective 'ems' has no distillation term, so --teacher_cache is unused; "
-                    "drop it or use --objective=ems+distill"
+                    f"objective {self.objective!r} has no distillation term, so --teacher_cache "
+                    f"is unused; drop it or use --objective=ems+distill"
                 )
             if self.vocab in VOCAB_CHOICES and not self.teacher:
                 raise ValueError(
-                    f"objective 'ems' without a teacher needs a vocabulary: --vocab=PATH to a "
+                    f"objective {self.objective!r} without a teacher needs a vocabulary: "
+                    f"--vocab=PATH to a "
                     f"wordpiece vocab.txt (e.g. from `lealla vocab build`) or a SentencePiece "
                     f".model, or --teacher=NAME to borrow that teacher's vocabulary "
                     f"(--vocab={self.vocab} is the teacher's)"

@@ -148,7 +148,7 @@ def ems_losses(
     )  # fmt: skip
     losses = {"xtr": xtr, "contrastive": contrastive}
     total = config.xtr_weight * xtr + config.contrastive_weight * contrastive
-    if config.objective == "ems+distill":
+    if projection is not None:  # "ems+distill"
         terms = _distillation_terms(batch, src, tgt, projection, config)
         total += _weighted(terms, config)
         losses.update(terms)

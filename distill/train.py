@@ -20,7 +20,7 @@ import os
 
 from absl import app, flags, logging
 
-from distill import distill_config
+from distill import objectives
 from distill.distill_config import DistillConfig
 from lealla import config_flags
 from lealla.commands import flags as shared_flags
@@ -94,8 +94,9 @@ def _config_from_flags() -> DistillConfig:
     # EMS alone needs no teacher: one is loaded only when given (to borrow its vocab).
     teacher = FLAGS.teacher or (None if objective == "ems" else _default("teacher"))
     student = values["student"]
-    if objective in distill_config.EMS_OBJECTIVES and not FLAGS["student"].present:
-        student = distill_config.EMS_DEFAULT_STUDENT
+    default_student = objectives.get(objective).default_student
+    if default_student and not FLAGS["student"].present:
+        student = default_student
     warmup = values["warmup_steps"]
     if warmup > values["steps"]:  # a preset's warmup, and a user who shortened the run
         warmup = values["steps"] // 10

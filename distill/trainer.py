@@ -26,8 +26,8 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from distill import data, heads, objective, student_setup
-from distill.distill_config import EMS_OBJECTIVES, RESUMABLE_CHANGES, DistillConfig
+from distill import data, objectives, student_setup
+from distill.distill_config import RESUMABLE_CHANGES, DistillConfig
 from distill.schedule import WarmupLinearDecay
 from lealla import configs, corpus, run_layout
 from lealla.evaluation.retrieval import pair_accuracies
@@ -100,9 +100,10 @@ class Distiller:
         self.teacher = teacher
         self.teacher_dim = _teacher_dim(config, teacher)
         self.tokenizer, old_ids = student_setup.prepare_tokenizer(config, teacher, model_dir)
+        self.objective = objectives.get(config.objective)
         self.languages = (
             student_setup.prepare_languages(config, model_dir)
-            if config.objective in EMS_OBJECTIVES
+            if self.objective.needs_languages
             else None
         )
         self.packer = packing.Packer(self.tokenizer, config.seq_length)
@@ -185,24 +186,12 @@ class Distiller:
 
     def _build_heads(self) -> dict[str, keras.layers.Layer]:
         """The objective's training-only heads, by checkpoint name (built, in scope)."""
-        width = self.student_config.embedding_dim
-        built: dict[str, keras.layers.Layer] = {}
-        if self.config.uses_teacher_embeddings:
-            built["projection"] = keras.layers.Dense(self.teacher_dim, name="projection")
-            built["projection"].build((None, width))
-        self.config.check_matryoshka_width(width)
-        for m in self.config.matryoshka_dims:  # one projection per Matryoshka prefix
-            built[f"projection_{m}"] = keras.layers.Dense(self.teacher_dim, name=f"projection_{m}")
-            built[f"projection_{m}"].build((None, m))
-        if self.config.objective in EMS_OBJECTIVES:
-            built["xtr_head"] = heads.XtrHead(
-                vocabulary_size=self.tokenizer.vocab_size,
-                num_languages=len(self.languages) + 1, hidden_dim=width, name="xtr_head",
-            )  # fmt: skip
-            built["xtr_head"].build((None, width))
-            built["contrastive_head"] = heads.ProjectionHead(width, name="contrastive_head")
-            built["contrastive_head"].build((None, width))
-        return built
+        context = objectives.HeadContext(
+            width=self.student_config.embedding_dim, teacher_dim=self.teacher_dim,
+            vocabulary_size=self.tokenizer.vocab_size,
+            num_languages=len(self.languages or ()) + 1,
+        )  # fmt: skip
+        return self.objective.build_heads(self.config, context)
 
     def _make_iterator(self, seed_offset: int):
         dataset = self.strategy.distribute_datasets_from_function(
@@ -336,20 +325,11 @@ class Distiller:
 
         def losses_and_grads(batch):
             with tf.GradientTape() as tape:
-                if config.objective == "lealla":
-                    losses = objective.lealla_losses(
-                        batch, self.student, self.projection, config, training=True,
-                        bank=self.bank, prefix_projections={
-                            m: self.heads[f"projection_{m}"] for m in config.matryoshka_dims
-                        },
-                    )  # fmt: skip
-                else:
-                    seed = tf.stack([tf.constant(config.seed, tf.int64), self.step])
-                    losses = objective.ems_losses(
-                        batch, self.student, self.heads["xtr_head"],
-                        self.heads["contrastive_head"], config, projection=self.projection,
-                        training=True, seed=seed,
-                    )  # fmt: skip
+                step = objectives.StepContext(
+                    training=True, bank=self.bank,
+                    seed=tf.stack([tf.constant(config.seed, tf.int64), self.step]),
+                )  # fmt: skip
+                losses = self.objective.losses(batch, self.student, self.heads, config, step)
                 scaled = _scale_loss(self.optimizer, losses["total"])
             return losses, tape.gradient(scaled, self.variables)
 

@@ -153,3 +153,21 @@ def test_cli_ems_demo_flagfile_without_a_teacher(sp_model, tmp_path):
     )  # fmt: skip
     assert bad.returncode != 0
     assert "objective 'ems' without a teacher needs a vocabulary" in bad.stderr
+
+
+def test_a_new_objective_is_one_module_and_one_registry_line(trained_run, tmp_path):
+    from export import restore
+    from tests.distill import toy_objective
+
+    config = trained_run[1].config
+    toy = DistillConfig(**{
+        **config.to_dict(), "objective": toy_objective.TOY.name, "steps": 30,
+        "checkpoint_every": 30, "eval_every": 0, "log_every": 10,
+    })  # fmt: skip
+    distiller = Distiller(toy, str(tmp_path / "toy"), tf.distribute.get_strategy())
+    assert set(distiller.heads) == {"toy_projection"}
+    distiller.train()
+    losses = [loss for _, loss in distiller.history]
+    assert np.mean(losses[-5:]) < np.mean(losses[:5])
+    encoder = restore.restore_sentence_encoder(str(tmp_path / "toy"))  # exports as any run
+    assert encoder.encode(["Hallo Welt"]).shape == (1, encoder.backbone.embedding_dim)
