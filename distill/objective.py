@@ -62,8 +62,8 @@ def lealla_losses(
       {"total", "ams", "feature", "logit"} (+ "cross", "bank" when weighted, and
       "total_m" for each prefix m): float32 scalars.
     """
-    src = _encode(student, batch["src_ids"], batch["src_length"], training)
-    tgt = _encode(student, batch["tgt_ids"], batch["tgt_length"], training)
+    src = encode_side(student, batch["src_ids"], batch["src_length"], training)
+    tgt = encode_side(student, batch["tgt_ids"], batch["tgt_length"], training)
     losses = _lealla_terms(batch, src, tgt, projection, config, bank)
     for m in config.matryoshka_dims:
         prefix = _lealla_terms(
@@ -123,8 +123,8 @@ def ems_losses(
     Returns:
       {"total", "xtr", "contrastive"} (+ "feature", "logit"): float32 scalars.
     """
-    src = _encode(student, batch["src_ids"], batch["src_length"], training)
-    tgt = _encode(student, batch["tgt_ids"], batch["tgt_length"], training)
+    src = encode_side(student, batch["src_ids"], batch["src_length"], training)
+    tgt = encode_side(student, batch["tgt_ids"], batch["tgt_length"], training)
     parallel = batch["is_parallel"]
     zero = tf.constant(0.0)
     xtr = (
@@ -215,6 +215,7 @@ def _distillation_terms(batch, src, tgt, projection, config, bank=None):
     return terms
 
 
-def _encode(student, ids, lengths, training):
+def encode_side(student, ids, lengths, training) -> dict[str, tf.Tensor]:
+    """One side of a batch (ids [b, L], lengths [b]) through the student: its outputs."""
     mask = tf.sequence_mask(lengths, tf.shape(ids)[1], tf.int32)
     return student({"token_ids": ids, "padding_mask": mask}, training=training)

@@ -22,13 +22,14 @@ import dataclasses
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from export.tflite_model import APP_REGISTRARS, TFLiteEncoder, UnsupportedOpError
 from lealla import quiet
 from lealla.evaluation.retrieval import pair_accuracies
+from lealla.text_encoder import EmbedFn
 
 VARIANTS = ("float32", "float16", "dynamic_int8", "int8")
 FILES = {
@@ -123,7 +124,7 @@ def convert(saved_model: str, variant: str, representative: Sequence[str] = ()) 
 def verify(
     model: bytes,
     variant: str,
-    reference: Callable[[Sequence[str]], np.ndarray],
+    reference: EmbedFn,
     probes: Sequence[str],
     dev: DevSets,
     reference_dev_accuracy: float | None,
@@ -177,12 +178,12 @@ def verify(
     return report
 
 
-def dev_accuracy(encode: Callable[[Sequence[str]], np.ndarray], dev: DevSets) -> float:
+def dev_accuracy(encode: EmbedFn, dev: DevSets) -> float:
     """Bidirectional retrieval accuracy, mean over the dev language pairs."""
     return float(np.mean(list(pair_accuracies(encode, dev).values())))
 
 
-def measure_speed(encode: Callable[[Sequence[str]], np.ndarray], texts: Sequence[str]) -> dict:
+def measure_speed(encode: EmbedFn, texts: Sequence[str]) -> dict:
     """Sentences per second at batch 1 and batch 64 (after one warm-up call)."""
     out = {}
     for batch in SPEED_BATCHES:

@@ -19,7 +19,7 @@ from lealla.progress import Progress
 
 @dataclass
 class Encoder:
-    """Strings in, unit-length float32 embeddings out, in batches.
+    """The `lealla.text_encoder.TextEncoder` adapter of every kind of encoder.
 
     Attributes:
       name: what it was loaded from (for tables and plots).

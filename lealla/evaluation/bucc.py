@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from absl import logging
@@ -14,13 +14,12 @@ from lealla import languages as languages_lib
 from lealla import textio
 from lealla.evaluation.report import EvalReport, LanguageResult
 from lealla.mining import mine
+from lealla.text_encoder import EmbedFn
 
 PIVOT = "en"
 SPLITS = ("sample", "training", "test")
 # de-en.sample.de / de-en.sample.en / de-en.sample.gold
 _FILE_RE = re.compile(r"^([a-z]{2,3})-en\.([a-z]+)\.([a-z]{2,3}|gold)$")
-
-EmbedFn = Callable[[Sequence[str]], np.ndarray]
 
 
 @dataclasses.dataclass(frozen=True)

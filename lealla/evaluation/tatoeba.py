@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from absl import logging
@@ -13,13 +13,13 @@ from lealla import languages as languages_lib
 from lealla import textio
 from lealla.evaluation.report import EvalReport, LanguageResult
 from lealla.evaluation.retrieval import retrieval_accuracy
+from lealla.text_encoder import EmbedFn
 
 PIVOT = "eng"
 # tatoeba.deu-eng.deu / tatoeba.deu-eng.eng
 _FILE_RE = re.compile(r"^tatoeba\.([a-z]{2,3})-eng\.([a-z]{2,3})$")
 
 # strings -> float [n, d] unit-length embeddings
-EmbedFn = Callable[[Sequence[str]], np.ndarray]
 
 
 def find_languages(data_dir: str) -> dict[str, tuple[str, str]]:

@@ -20,6 +20,7 @@ from lealla.evaluation.report import EvalReport, LanguageResult
 from lealla.mining import embed_stream, neighbors
 from lealla.mining.line_file import LineFile
 from lealla.mining.scann_search import ScannConfig
+from lealla.text_encoder import EmbedFn
 
 PIVOT = "en"
 # The UN Parallel Corpus v1.0 test sets: UNv1.0.testset.{ar,en,es,fr,ru,zh}, aligned.
@@ -93,7 +94,7 @@ def pool_precision_at_1(
 
 
 def evaluate_un_files(
-    embed: embed_stream.EmbedFn,
+    embed: EmbedFn,
     xx_path: str,
     en_path: str,
     language: str,
@@ -146,7 +147,7 @@ def evaluate_un_files(
 
 
 def evaluate_un(
-    embed: embed_stream.EmbedFn,
+    embed: EmbedFn,
     data_dir: str,
     languages: Sequence[str] | None = None,
     *,

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 import numpy as np
 
 from lealla.mining.line_file import LineFile
 from lealla.progress import Progress
+from lealla.text_encoder import EmbedFn
 
-# strings [b] -> float [b, d] unit-length embeddings
-EmbedFn = Callable[[Sequence[str]], np.ndarray]
 DEFAULT_BATCH_SIZE = 256
 
 

@@ -9,7 +9,7 @@ projection head, t: the teacher's embedding).
 import keras
 import tensorflow as tf
 
-from distill import objectives
+from distill import objective, objectives
 
 
 def _heads(config, ctx: objectives.HeadContext) -> dict:
@@ -21,11 +21,8 @@ def _heads(config, ctx: objectives.HeadContext) -> dict:
 def _losses(batch, student, heads, config, step: objectives.StepContext) -> dict:
     cosines = []
     for side in ("src", "tgt"):
-        mask = tf.sequence_mask(
-            batch[f"{side}_length"], tf.shape(batch[f"{side}_ids"])[1], tf.int32
-        )
-        out = student(
-            {"token_ids": batch[f"{side}_ids"], "padding_mask": mask}, training=step.training
+        out = objective.encode_side(
+            student, batch[f"{side}_ids"], batch[f"{side}_length"], step.training
         )
         projected = tf.math.l2_normalize(heads["toy_projection"](out["pooled_output"]), -1)
         target = tf.cast(batch[f"{side}_emb"], tf.float32)

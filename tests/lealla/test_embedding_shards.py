@@ -9,6 +9,7 @@ import pytest
 
 from lealla import demo_corpus, embedding_shards, shard_runner, textio
 from lealla.commands import encoders
+from lealla.text_encoder import TextEncoder
 
 CONFIG = embedding_shards.EmbedConfig(shard_size=10, batch_size=4, dtype="float32")
 
@@ -36,6 +37,7 @@ def test_shards_hold_every_line_with_its_offset(hub_modules, inputs, tmp_path):
         "000-00000.npy", "000-00001.npy", "000-00002.npy", "001-00000.npy"
     ]  # fmt: skip
     encoder = encoders.load_encoder(hub_modules["string"])
+    assert isinstance(encoder, TextEncoder)  # the one protocol every adapter offers
     for shard in embedding_shards.iter_shards(out):
         with open(shard.input, "rb") as f:
             data = f.read()
