@@ -48,10 +48,12 @@ def main(argv: list[str]) -> None:
     unknown = sorted(set(names) - set(BENCHMARKS))
     if unknown:
         raise app.UsageError(f"--only: unknown benchmark(s) {unknown}; have {list(BENCHMARKS)}")
-    sections = _previous_sections()
+    measured = {}
     for name in names:
         logging.info("running benchmark %s", name)
-        sections[name] = importlib.import_module(f"benchmarks.{name}").run().rstrip("\n") + "\n\n"
+        measured[name] = importlib.import_module(f"benchmarks.{name}").run().rstrip("\n") + "\n\n"
+    # Read only now: another `--only` run may have rewritten the file meanwhile.
+    sections = {**_previous_sections(), **measured}
     header = [
         "# Benchmark results",
         "",

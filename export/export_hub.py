@@ -52,7 +52,15 @@ flags.DEFINE_integer(
     "trained with distill --matryoshka_dims).",
     lower_bound=1,
 )  # fmt: skip
-flags.DEFINE_boolean("force", False, "With --dims: allow a width the run did not train.")
+flags.DEFINE_boolean(
+    "pca_rotation", True,
+    "With --dims: rotate the embedding by the PCA of the model's embeddings of its training "
+    "text first (cosines unchanged; the leading dimensions carry the most).",
+)  # fmt: skip
+flags.DEFINE_boolean(
+    "force", False,
+    "With --dims and --nopca_rotation: allow a width the run did not train as a prefix.",
+)  # fmt: skip
 FLAGS = flags.FLAGS
 
 
@@ -73,7 +81,7 @@ def main(argv: list[str]) -> None:
             labse_format=FLAGS.labse_format, tolerance=FLAGS.tolerance,
             tflite_variants=tuple(FLAGS.tflite_variants) if FLAGS.tflite else (),
             representative_data=tuple(FLAGS.representative_data),
-            dims=FLAGS.dims, force_dims=FLAGS.force,
+            dims=FLAGS.dims, pca_rotation=FLAGS.pca_rotation, force_dims=FLAGS.force,
         )  # fmt: skip
     except ValueError as e:  # a flag value
         raise app.UsageError(str(e)) from None
@@ -86,17 +94,9 @@ def main(argv: list[str]) -> None:
         raise app.UsageError(str(e)) from None
     logging.info("exported in %.1f s: %s", time.perf_counter() - start, metadata["verification"])
     if FLAGS.check_loaders:
-        from export import restore
-
-        encoder = restore.restore_sentence_encoder(
-            FLAGS.model_dir, checkpoint=FLAGS.checkpoint, seq_length=FLAGS.seq_length
-        )
+        encoder, _ = exporter.exported_encoder(FLAGS.model_dir, config)
         texts = exporter.probe_sentences()
         expected = encoder.encode(texts)
-        if FLAGS.dims:
-            from lealla.truncation import truncate_embeddings
-
-            expected = truncate_embeddings(expected, FLAGS.dims)
         diffs = load_check.check_in_subprocess(
             FLAGS.out, texts, expected, FLAGS.tolerance, FLAGS.labse_format
         )

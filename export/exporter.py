@@ -32,9 +32,9 @@ from absl import logging
 
 from export import model_card, modules, restore, tflite_export
 from lealla import configs, corpus, demo_corpus, module_metadata, plots, run_layout
+from lealla import truncation as truncation_lib
 from lealla.evaluation.retrieval import pair_accuracies
 from lealla.tokenization import coverage
-from lealla.truncation import truncate_embeddings
 from students.sentence_encoder import SentenceEncoder
 from students.truncated import TruncatedBackbone
 
@@ -51,6 +51,7 @@ _TRAINING_KEYS = (
 # int8 calibration: this many sentences of the training data; refused when more than
 # MAX_UNK_RATE of their tokens are unknown to the student's vocabulary.
 REPRESENTATIVE_SENTENCES = 512
+ROTATION_SENTENCES = 4096  # PCA of a d <= 1024 embedding: a few thousand sentences
 MAX_UNK_RATE = 0.2
 
 
@@ -77,9 +78,14 @@ class ExportConfig(configs.ConfigMixin):
         default: the run's training data.
       skip_refused_tflite: leave out a TFLite variant that misses its bar (recorded
         under tflite.refused) instead of failing the whole export.
-      dims: output width: the first `dims` dimensions of the embedding, renormalized
-        (a Matryoshka-trained prefix); None for the full width.
-      force_dims: allow a `dims` the run did not train as a prefix.
+      dims: output width: the first `dims` dimensions of the embedding, renormalized;
+        None for the full width.
+      pca_rotation: with `dims`, rotate the pooled output first by the PCA of the
+        model's embeddings of its training text (`truncation.pca_rotation`: cosines
+        unchanged, the leading dimensions carry the most; measured better than
+        Matryoshka training, benchmarks/RESULTS.md). Any width may then be exported.
+      force_dims: without the rotation, allow a `dims` the run did not train as a
+        Matryoshka prefix.
     """
 
     checkpoint: str = "best"
@@ -90,6 +96,7 @@ class ExportConfig(configs.ConfigMixin):
     representative_data: tuple[str, ...] = ()
     skip_refused_tflite: bool = False
     dims: int | None = None
+    pca_rotation: bool = True
     force_dims: bool = False
 
     def __post_init__(self):
@@ -122,15 +129,8 @@ def export_model(
     out = os.path.abspath(out.rstrip("/"))
     if os.path.lexists(out) and not overwrite:
         raise FileExistsError(f"export path {out} exists; pass --overwrite to replace it")
-    encoder = restore.restore_sentence_encoder(
-        model_dir, checkpoint=config.checkpoint, seq_length=config.seq_length
-    )
+    encoder, truncation = exported_encoder(model_dir, config)
     checkpoint = restore.checkpoint_path(model_dir, config.checkpoint)
-    matryoshka = _matryoshka(model_dir, encoder, config)
-    if config.dims:
-        encoder = SentenceEncoder(
-            encoder.tokenizer, TruncatedBackbone(encoder.backbone, config.dims), encoder.seq_length
-        )
     os.makedirs(os.path.dirname(out), exist_ok=True)
     remove_stale_temp_folders(out)
     tmp = f"{out}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -141,9 +141,9 @@ def export_model(
             _save_labse_pair(encoder, vocab_asset, tmp)
         checks = verify_export(tmp, encoder, config.tolerance, config.labse_format)
         metadata = _metadata(model_dir, encoder, checkpoint, config, checks)
-        if matryoshka:
-            metadata["matryoshka"] = matryoshka
-            _dims_chart(os.path.join(tmp, DIMS_CHART), matryoshka)
+        if truncation:
+            metadata["truncation"] = truncation
+            _dims_chart(os.path.join(tmp, DIMS_CHART), truncation)
         if config.tflite_variants:
             metadata["tflite"] = _write_tflite(tmp, model_dir, encoder, config)
         module_metadata.write(os.path.join(tmp, METADATA_FILE), metadata)
@@ -162,27 +162,50 @@ def trained_dims(model_dir: str, width: int) -> list[int]:
     return sorted({*map(int, prefixes), int(width)})
 
 
-def _matryoshka(model_dir: str, encoder, config: ExportConfig) -> dict | None:
-    """Checks config.dims; for a Matryoshka run, dev accuracy at every trained width.
+def exported_encoder(model_dir: str, config: ExportConfig) -> tuple[SentenceEncoder, dict | None]:
+    """The encoder an export of `model_dir` computes, and what its truncation measured.
+
+    The full-width student, or with config.dims its (rotated) prefix. The second value
+    (None for a full-width export of a run without Matryoshka prefixes) has the widths,
+    the rotation and the dev accuracy at each width, as the same rotation gives them.
 
     Raises:
-      DimsError: dims wider than the model, or not a trained prefix without force_dims.
+      DimsError: dims wider than the model, or (without the rotation) not a trained
+        prefix and not force_dims.
+      ValueError: the rotation needs training text and the run records none.
     """
+    encoder = restore.restore_sentence_encoder(
+        model_dir, checkpoint=config.checkpoint, seq_length=config.seq_length
+    )
     width = int(encoder.backbone.embedding_dim)
     trained = trained_dims(model_dir, width)
+    if config.dims is None and len(trained) == 1:
+        return encoder, None
+    rotate = config.dims is not None and config.pca_rotation
     if config.dims is not None:
         if config.dims > width:
             raise DimsError(f"--dims={config.dims} exceeds the model's {width} dimensions")
-        if config.dims not in trained and not config.force_dims:
+        if config.dims not in trained and not (rotate or config.force_dims):
             raise DimsError(
                 f"--dims={config.dims} is not a width this run trained (trained: "
-                f"{', '.join(map(str, trained))}; --matryoshka_dims at training); pass "
-                f"--force to export an untrained prefix anyway"
+                f"{', '.join(map(str, trained))}; --matryoshka_dims at training) and the PCA "
+                f"rotation is off; pass --force to export an untrained prefix anyway"
             )
-    if len(trained) == 1:
-        return None
     run = restore.read_run_config(model_dir)
-    dev = corpus.parallel_groups(run.get("dev_data") or (), run.get("on_bad_line", "error"))
+    on_bad_line = run.get("on_bad_line", "error")
+    rotation, sample = None, 0
+    if rotate:
+        specs = config.representative_data or tuple(run.get("train_data") or ())
+        if not specs:
+            raise ValueError(
+                "the PCA rotation of --dims needs the model's training text: the run records "
+                "none; pass --representative_data=FILE (or --nopca_rotation)"
+            )
+        texts = representative_sentences(specs, encoder.tokenizer, on_bad_line, ROTATION_SENTENCES)
+        rotation, sample = truncation_lib.pca_rotation(encoder.encode(texts)), len(texts)
+    widths = sorted({*trained, *((config.dims,) if config.dims else ()),
+                     *range(32, width, 32)})  # fmt: skip
+    dev = corpus.parallel_groups(run.get("dev_data") or (), on_bad_line)
     accuracy = {}
     if dev:
         embedded: dict[tuple[str, ...], np.ndarray] = {}
@@ -190,18 +213,25 @@ def _matryoshka(model_dir: str, encoder, config: ExportConfig) -> dict | None:
         def encode(texts, dims):
             key = tuple(texts)
             if key not in embedded:
-                embedded[key] = encoder.encode(list(texts))
-            return truncate_embeddings(embedded[key], dims)
+                x = encoder.encode(list(texts))
+                embedded[key] = x if rotation is None else x @ rotation
+            return truncation_lib.truncate_embeddings(embedded[key], dims)
 
-        for m in trained:
+        for m in widths:
             per_pair = pair_accuracies(lambda texts, m=m: encode(texts, m), dev)
             accuracy[str(m)] = float(np.mean(list(per_pair.values())))
-    return {"trained_dims": trained, "dims": config.dims or width,
-            "dev_accuracy": accuracy, "dev_data": run.get("dev_data")}  # fmt: skip
+    if config.dims is not None:
+        backbone = TruncatedBackbone(encoder.backbone, config.dims, rotation)
+        encoder = SentenceEncoder(encoder.tokenizer, backbone, encoder.seq_length)
+    return encoder, {
+        "dims": config.dims or width, "full_width": width, "trained_dims": trained,
+        "rotation": f"pca of {sample} training sentences" if rotate else None,
+        "dev_accuracy": accuracy, "dev_data": run.get("dev_data"),
+    }  # fmt: skip
 
 
-def _dims_chart(path: str, matryoshka: dict) -> None:
-    accuracy = matryoshka["dev_accuracy"]
+def _dims_chart(path: str, truncation: dict) -> None:
+    accuracy = truncation["dev_accuracy"]
     if accuracy:
         plots.line_chart(
             path, {"dev retrieval": ([int(m) for m in accuracy], list(accuracy.values()))},
@@ -299,7 +329,7 @@ def representative_sentences(
         if rate > MAX_UNK_RATE:
             raise ValueError(
                 f"{source.describe()}: {rate:.0%} of its tokens are unknown to the student's "
-                f"vocabulary; calibrate on text in the languages the model was trained for "
+                f"vocabulary; give text in the languages the model was trained for "
                 f"(--representative_data)"
             )
         sample = [t for t in sample if t not in seen][:per_source]

@@ -84,8 +84,8 @@ def render(metadata: dict) -> str:
         f"- exported checkpoint: {metadata['checkpoint']['which']} "
         f"(step {metadata['checkpoint']['step']})",
     ]
-    if metadata.get("matryoshka"):
-        lines += _matryoshka_lines(metadata["matryoshka"], metadata["embedding_dim"])
+    if metadata.get("truncation"):
+        lines += _truncation_lines(metadata["truncation"], metadata["embedding_dim"])
     if metadata.get("tflite"):
         lines += _tflite_lines(metadata["tflite"])
     lines += ["", "## Evaluation", "", *_evaluation_lines(evaluation, training)]
@@ -107,19 +107,27 @@ def render(metadata: dict) -> str:
     return "\n".join(lines)
 
 
-def _matryoshka_lines(matryoshka: dict, dims: int) -> list[str]:
-    trained = ", ".join(map(str, matryoshka["trained_dims"]))
+def _truncation_lines(truncation: dict, dims: int) -> list[str]:
+    trained = [m for m in truncation["trained_dims"] if m != truncation["full_width"]]
+    how = []
+    if truncation.get("rotation"):
+        how.append(
+            f"the pooled output is first rotated by the PCA of the model's embeddings "
+            f"({truncation['rotation']}): cosines are unchanged and the leading dimensions "
+            f"carry the most"
+        )
+    if trained:
+        how.append(f"the model was trained with Matryoshka prefixes {', '.join(map(str, trained))}")
     lines = [
-        "", "## Truncatable embeddings", "",
-        f"Trained so that the first m dimensions, renormalized, are an embedding on their own "
-        f"(m = {trained}). This export outputs {dims} dimensions; `lealla export --dims=M` "
-        f"writes another width, and any consumer may cut the vectors itself: "
-        f"`e[:, :m] / norm(e[:, :m])`.",
+        "", "## Embedding width", "",
+        f"This export outputs the first {dims} of the model's {truncation['full_width']} "
+        f"dimensions, renormalized" + (f"; {'; '.join(how)}." if how else "."),
+        "`lealla export --dims=M` writes another width.",
     ]  # fmt: skip
-    accuracy = matryoshka.get("dev_accuracy") or {}
+    accuracy = truncation.get("dev_accuracy") or {}
     if accuracy:
-        dev = ", ".join(matryoshka.get("dev_data") or []) or "the dev set"
-        lines += ["", f"Bidirectional retrieval accuracy on {dev} (best checkpoint):", "",
+        dev = ", ".join(truncation.get("dev_data") or []) or "the dev set"
+        lines += ["", f"Bidirectional retrieval accuracy on {dev} by width (as exported):", "",
                   "| dimensions | dev accuracy |", "| ---: | ---: |"]  # fmt: skip
         lines += [f"| {m} | {value:.3f} |" for m, value in accuracy.items()]
         lines += ["", "![accuracy by width](dims.png)"]

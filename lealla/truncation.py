@@ -24,3 +24,20 @@ def parse_dims(text: str | list[str], flag: str) -> tuple[int, ...]:
     if any(m < 1 for m in dims):
         raise ValueError(f"--{flag} must be positive, got {list(dims)}")
     return dims
+
+
+def pca_rotation(embeddings: np.ndarray) -> np.ndarray:
+    """An orthogonal [d, d] rotation ordering directions by their share of the energy.
+
+    The eigenvectors of the (uncentered) second moment of `embeddings` (a sample of the
+    model's embeddings of its training text), by descending eigenvalue, each signed so
+    its largest component is positive (deterministic). `x @ R` keeps every cosine, and
+    its first m dimensions carry the most of x any m dimensions can: the prefix to keep.
+    """
+    x = np.asarray(embeddings, np.float64)
+    if x.ndim != 2 or len(x) < 2:
+        raise ValueError(f"need a sample of embeddings [n >= 2, d], got {x.shape}")
+    _, vectors = np.linalg.eigh(x.T @ x / len(x))
+    rotation = vectors[:, ::-1]
+    signs = np.sign(rotation[np.argmax(np.abs(rotation), axis=0), np.arange(x.shape[1])])
+    return (rotation * np.where(signs == 0, 1.0, signs)).astype(np.float32)
