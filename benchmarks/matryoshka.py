@@ -129,7 +129,12 @@ def run() -> str:
             f"steps {nested['train_seconds'] or 0:.0f} s vs {ordinary['train_seconds'] or 0:.0f} s "
             f"(the prefixes add loss terms and projections, not encoder passes)."
         )
-    lines.append("")
+    variants = [(r["name"], r) for r in rows] + [(f"{r['name']}, PCA-rotated", r["rotated"])
+                                                 for r in rows]  # fmt: skip
+    best = ", ".join(
+        f"{m} d: {max(variants, key=lambda v: v[1]['pud_dev'][str(m)])[0]}" for m in DIMS
+    )
+    lines += ["", f"Best on dev at each width: {best}.", ""]
     series = {
         f"{r['name']}: {s}": ([int(m) for m in DIMS], [r[s][str(m)] for m in DIMS])
         for r in rows
