@@ -87,10 +87,23 @@ class Distiller:
         self.config = config
         self.model_dir = model_dir
         self.strategy = strategy
+        self.objective = objectives.get(config.objective)
         _check_inputs(config)  # before anything is written to model_dir
         os.makedirs(model_dir, exist_ok=True)
         _check_or_save_config(config, model_dir)
-        if teacher is None and _needs_teacher(config, model_dir):
+        self._load_teacher(teacher)
+        old_ids = self._prepare_vocabulary()
+        self._build_model()
+        self.iterator = self._make_iterator(seed_offset=0)
+        iterator_saved = self._make_checkpoints()
+        self._restore_or_initialize(iterator_saved, old_ids)
+        self.encoder = SentenceEncoder(self.tokenizer, self.student, config.seq_length)
+        self._prepare_step_inputs()
+
+    def _load_teacher(self, teacher) -> None:
+        """The given teacher, or the config's when a step or the vocabulary needs it."""
+        config = self.config
+        if teacher is None and _needs_teacher(config, self.model_dir):
             from teachers import loading
 
             teacher = loading.load_teacher(
@@ -99,18 +112,29 @@ class Distiller:
             )  # fmt: skip
         self.teacher = teacher
         self.teacher_dim = _teacher_dim(config, teacher)
-        self.tokenizer, old_ids = student_setup.prepare_tokenizer(config, teacher, model_dir)
-        self.objective = objectives.get(config.objective)
+
+    def _prepare_vocabulary(self):
+        """Tokenizer, language table and packer (saved in model_dir on the first start);
+        returns the teacher ids of the kept vocabulary (PCA init)."""
+        config = self.config
+        self.tokenizer, old_ids = student_setup.prepare_tokenizer(
+            config, self.teacher, self.model_dir
+        )
         self.languages = (
-            student_setup.prepare_languages(config, model_dir)
+            student_setup.prepare_languages(config, self.model_dir)
             if self.objective.needs_languages
             else None
         )
         self.packer = packing.Packer(self.tokenizer, config.seq_length)
+        return old_ids
+
+    def _build_model(self) -> None:
+        """Student, the objective's heads, optimizer and counters, in the strategy's scope."""
+        config = self.config
         self.student_config = student_setup.student_config(
-            config, self.tokenizer.vocab_size, model_dir
+            config, self.tokenizer.vocab_size, self.model_dir
         )
-        with strategy.scope():
+        with self.strategy.scope():
             keras.utils.set_random_seed(config.seed)
             self.student = self.student_config.build()
             self.heads = self._build_heads()
@@ -127,7 +151,10 @@ class Distiller:
                 v for head in self.heads.values() for v in head.trainable_variables
             ]
             self.optimizer.build(self.variables)
-        self.iterator = self._make_iterator(seed_offset=0)
+
+    def _make_checkpoints(self) -> bool:
+        """The training checkpoint and the best-on-dev one; whether the iterator is saved."""
+        config = self.config
         # The backbone is `student`; the heads have their own names, so export can
         # restore the encoder alone.
         state = {
@@ -150,15 +177,20 @@ class Distiller:
                 logging.warning(
                     "%s cannot checkpoint its input iterator: a resumed run reshuffles its "
                     "data with seed + step instead of continuing the exact stream",
-                    type(strategy).__name__,
+                    type(self.strategy).__name__,
                 )
         self.manager = tf.train.CheckpointManager(
-            self.checkpoint, os.path.join(model_dir, "checkpoints"), config.keep_checkpoints
+            self.checkpoint, os.path.join(self.model_dir, "checkpoints"), config.keep_checkpoints
         )
         self.best = tf.train.CheckpointManager(
             tf.train.Checkpoint(student=self.student, **self.heads),
-            os.path.join(model_dir, "best"), max_to_keep=1,
+            os.path.join(self.model_dir, "best"), max_to_keep=1,
         )  # fmt: skip
+        return iterator_saved
+
+    def _restore_or_initialize(self, iterator_saved: bool, old_ids) -> None:
+        """Resumes from the newest intact checkpoint, or starts from the teacher's tables."""
+        config, teacher = self.config, self.teacher
         self.resumed_from = None
         self.history: list[tuple[int, float]] = []  # (step, total loss) of this process
         if self.manager.latest_checkpoint:
@@ -172,7 +204,10 @@ class Distiller:
                 student_setup.init_static_from_teacher(self.student, teacher, self.tokenizer, texts)
             else:
                 student_setup.init_from_teacher(self.student, teacher, old_ids)
-        self.encoder = SentenceEncoder(self.tokenizer, self.student, config.seq_length)
+
+    def _prepare_step_inputs(self) -> None:
+        """The bank of negatives, the dev pairs and the compiled train step."""
+        config = self.config
         # Cached teacher embeddings of other sentences as extra negatives (cache-fed runs;
         # with the teacher in the loop the term uses the batch's teacher embeddings only).
         self.bank = (
@@ -182,7 +217,7 @@ class Distiller:
         )
         self._dev = corpus.parallel_groups(config.dev_data, config.on_bad_line)
         in_loop = config.uses_teacher_embeddings and not config.teacher_cache
-        self._train_step = self._make_train_step(teacher.embed if in_loop else None)
+        self._train_step = self._make_train_step(self.teacher.embed if in_loop else None)
 
     def _build_heads(self) -> dict[str, keras.layers.Layer]:
         """The objective's training-only heads, by checkpoint name (built, in scope)."""
