@@ -43,8 +43,9 @@ flags.DEFINE_boolean("exact", False, "BUCC/UN: brute-force search instead of Sca
 flags.DEFINE_string("work_dir", None, "UN: keep embeddings as .npy memory maps here.")
 flags.DEFINE_list(
     "dims", None,
-    "Also evaluate the first m dimensions of the embedding, renormalized, for each m "
-    "(e.g. 32,64,128: the widths of a --matryoshka_dims student); one column per width.",
+    "Evaluate the first m dimensions of the embedding, renormalized, for each m (e.g. "
+    "32,64,128); one column per width. The embedding as the encoder returns it: `lealla "
+    "export --dims` also rotates it by PCA first, and its model card lists that accuracy.",
 )  # fmt: skip
 FLAGS = flags.FLAGS
 
