@@ -52,7 +52,7 @@ def _same(a: str, b: str) -> bool:
 def run() -> str:
     title = "## Teacher cache throughput: in-process vs Apache Beam's local runner"
     if not qc.available():
-        return f"{title}\n\nSkipped: {qc.DATA} is absent (development data, not shipped).\n"
+        return qc.skipped(title)
     from lealla import corpus, shard_runner
     from teachers import embedding_cache, loading
 

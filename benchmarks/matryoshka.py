@@ -90,7 +90,7 @@ def exporter_sentences() -> int:
 def run() -> str:
     title = "## Truncatable (Matryoshka) embeddings: accuracy by width"
     if not qc.available():
-        return f"{title}\n\nSkipped: {qc.DATA} is absent (development data, not shipped).\n"
+        return qc.skipped(title)
     from lealla import plots
 
     data = qc.prepare()

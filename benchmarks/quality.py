@@ -194,7 +194,7 @@ def frontier_png(rows: list[dict], teacher: dict, path: str) -> None:
 def run() -> str:
     title = "## Quality per compute (news-parallel -> PUD, demo-400)"
     if not qc.available():
-        return f"{title}\n\nSkipped: {qc.DATA} is absent (development data, not shipped).\n"
+        return qc.skipped(title)
     data = qc.prepare()
     # The default recipe mixes monolingual text of other domains into the pairs; every
     # row, the peer included, gets the same news + ud-mono data.

@@ -18,7 +18,7 @@ MINUTES = float(os.environ.get("LEALLA_BENCH_MINUTES_LONG", "120"))
 def run() -> str:
     title = f"## Quality per compute at {MINUTES:g} minutes"
     if not qc.available():
-        return f"{title}\n\nSkipped: {qc.DATA} is absent (development data, not shipped).\n"
+        return qc.skipped(title)
     data = qc.prepare()
     cache, _ = qc.build_cache("news", data.news)
     teacher = {"name": "teacher: USE-m v3", **qc.evaluate(qc.teacher_embed(), data)}

@@ -25,7 +25,7 @@ WATCH = ("ar", "ko", "nl")  # little-data languages of news-parallel in demo-400
 def run() -> str:
     title = "## Language balance (news-parallel + ud-mono -> PUD, demo-400)"
     if not qc.available():
-        return f"{title}\n\nSkipped: {qc.DATA} is absent (development data, not shipped).\n"
+        return qc.skipped(title)
     data = qc.prepare()
     cache, _ = qc.build_cache("news_mono", data.news + data.mono)
     teacher = qc.teacher_embed()

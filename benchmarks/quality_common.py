@@ -61,6 +61,11 @@ class Data:
     demo400: dict[str, list[str]]  # all 400 demo sentences per language (incl. en)
 
 
+def skipped(title: str) -> str:
+    """The section of a benchmark that needs the development data, when it is absent."""
+    return f"{title}\n\nSkipped: {DATA} is absent (development data, not shipped).\n"
+
+
 def available() -> bool:
     return os.path.isdir(os.path.join(DATA, "news-parallel"))
 

@@ -83,7 +83,7 @@ def row(name: str, sets: str, overrides: dict, data: qc.Data, caches: dict, teac
 def run() -> str:
     title = "## Quality levers (news-parallel + ud-mono -> PUD, demo-400)"
     if not qc.available():
-        return f"{title}\n\nSkipped: {qc.DATA} is absent (development data, not shipped).\n"
+        return qc.skipped(title)
     data = qc.prepare()
     news_cache, news_seconds = qc.build_cache("news", data.news)
     mono_cache, _ = qc.build_cache("news_mono", data.news + data.mono)

@@ -30,10 +30,9 @@ from distill import data, objectives, student_setup
 from distill.distill_config import RESUMABLE_CHANGES, DistillConfig
 from distill.schedule import WarmupLinearDecay
 from lealla import configs, corpus, run_layout
-from lealla.evaluation.retrieval import pair_accuracies
+from lealla.evaluation.retrieval import pair_accuracies_by_width
 from lealla.progress import Progress, format_seconds
 from lealla.tokenization import packing
-from lealla.truncation import truncate_embeddings
 from students.sentence_encoder import SentenceEncoder
 
 CONFIG_FILE = run_layout.RUN_CONFIG
@@ -319,20 +318,13 @@ class Distiller:
         """Bidirectional retrieval accuracy on the dev pairs; keeps the best checkpoint."""
         if not self._dev:
             return {}
-        encoded: dict[tuple[str, ...], np.ndarray] = {}  # each text list encoded once
-
-        def encode(texts, dims=None):
-            key = tuple(texts)
-            if key not in encoded:
-                encoded[key] = self.encoder.encode(texts)
-            return encoded[key] if dims is None else truncate_embeddings(encoded[key], dims)
-
-        per_group = pair_accuracies(encode, self._dev)
+        # Matryoshka prefixes too, each renormalized; every text list is encoded once.
+        widths = pair_accuracies_by_width(
+            self.encoder.encode, self._dev, (None, *self.config.matryoshka_dims)
+        )
+        per_group = widths.pop(None)
         accuracy = float(np.mean(list(per_group.values())))
-        by_dims = {}
-        for m in self.config.matryoshka_dims:  # Matryoshka prefixes, each renormalized
-            accuracies = pair_accuracies(lambda texts, m=m: encode(texts, m), self._dev)
-            by_dims[m] = float(np.mean(list(accuracies.values())))
+        by_dims = {m: float(np.mean(list(v.values()))) for m, v in widths.items()}
         writer = tf.summary.create_file_writer(os.path.join(self.model_dir, "summaries", "dev"))
         with writer.as_default(step=step):
             tf.summary.scalar("retrieval_accuracy", accuracy)

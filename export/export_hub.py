@@ -94,7 +94,7 @@ def main(argv: list[str]) -> None:
         raise app.UsageError(str(e)) from None
     logging.info("exported in %.1f s: %s", time.perf_counter() - start, metadata["verification"])
     if FLAGS.check_loaders:
-        encoder, _ = exporter.exported_encoder(FLAGS.model_dir, config)
+        encoder, _ = exporter.exported_encoder(FLAGS.model_dir, config, measure=False)
         texts = exporter.probe_sentences()
         expected = encoder.encode(texts)
         diffs = load_check.check_in_subprocess(

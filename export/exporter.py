@@ -33,7 +33,7 @@ from absl import logging
 from export import model_card, modules, restore, tflite_export
 from lealla import configs, corpus, demo_corpus, module_metadata, plots, run_layout
 from lealla import truncation as truncation_lib
-from lealla.evaluation.retrieval import pair_accuracies
+from lealla.evaluation.retrieval import pair_accuracies_by_width
 from lealla.tokenization import coverage
 from students.sentence_encoder import SentenceEncoder
 from students.truncated import TruncatedBackbone
@@ -162,12 +162,15 @@ def trained_dims(model_dir: str, width: int) -> list[int]:
     return sorted({*map(int, prefixes), int(width)})
 
 
-def exported_encoder(model_dir: str, config: ExportConfig) -> tuple[SentenceEncoder, dict | None]:
+def exported_encoder(
+    model_dir: str, config: ExportConfig, measure: bool = True
+) -> tuple[SentenceEncoder, dict | None]:
     """The encoder an export of `model_dir` computes, and what its truncation measured.
 
     The full-width student, or with config.dims its (rotated) prefix. The second value
     (None for a full-width export of a run without Matryoshka prefixes) has the widths,
-    the rotation and the dev accuracy at each width, as the same rotation gives them.
+    the rotation and (with `measure`) the dev accuracy at each width, as the same
+    rotation gives them.
 
     Raises:
       DimsError: dims wider than the model, or (without the rotation) not a trained
@@ -205,21 +208,11 @@ def exported_encoder(model_dir: str, config: ExportConfig) -> tuple[SentenceEnco
         rotation, sample = truncation_lib.pca_rotation(encoder.encode(texts)), len(texts)
     widths = sorted({*trained, *((config.dims,) if config.dims else ()),
                      *range(32, width, 32)})  # fmt: skip
-    dev = corpus.parallel_groups(run.get("dev_data") or (), on_bad_line)
-    accuracy = {}
-    if dev:
-        embedded: dict[tuple[str, ...], np.ndarray] = {}
-
-        def encode(texts, dims):
-            key = tuple(texts)
-            if key not in embedded:
-                x = encoder.encode(list(texts))
-                embedded[key] = x if rotation is None else x @ rotation
-            return truncation_lib.truncate_embeddings(embedded[key], dims)
-
-        for m in widths:
-            per_pair = pair_accuracies(lambda texts, m=m: encode(texts, m), dev)
-            accuracy[str(m)] = float(np.mean(list(per_pair.values())))
+    dev = corpus.parallel_groups(run.get("dev_data") or (), on_bad_line) if measure else {}
+    accuracy = {
+        str(m): float(np.mean(list(per_pair.values())))
+        for m, per_pair in pair_accuracies_by_width(encoder.encode, dev, widths, rotation).items()
+    } if dev else {}  # fmt: skip
     if config.dims is not None:
         backbone = TruncatedBackbone(encoder.backbone, config.dims, rotation)
         encoder = SentenceEncoder(encoder.tokenizer, backbone, encoder.seq_length)

@@ -43,3 +43,28 @@ def pair_accuracies(encode, groups: dict) -> dict[str, float]:
         s2t, t2s = retrieval_accuracy(encode(src), encode(tgt))
         out[group] = (s2t + t2s) / 2
     return out
+
+
+def pair_accuracies_by_width(
+    encode, groups: dict, widths, rotation: np.ndarray | None = None
+) -> dict[int | None, dict[str, float]]:
+    """`pair_accuracies` at several embedding widths, each text list encoded once.
+
+    Args:
+      encode: strings -> float [n, d] unit embeddings.
+      groups: pair -> (sources, targets), as `pair_accuracies`.
+      widths: the widths m to keep (first m dimensions, renormalized); None = as encoded.
+      rotation: optional [d, d] applied to the embeddings before they are cut.
+    """
+    from lealla.truncation import truncate_embeddings
+
+    encoded: dict[tuple[str, ...], np.ndarray] = {}
+
+    def cut(texts, m):
+        key = tuple(texts)
+        if key not in encoded:
+            x = encode(list(texts))
+            encoded[key] = x if rotation is None else x @ rotation
+        return encoded[key] if m is None else truncate_embeddings(encoded[key], m)
+
+    return {m: pair_accuracies(lambda texts, m=m: cut(texts, m), groups) for m in widths}
