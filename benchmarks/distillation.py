@@ -48,9 +48,7 @@ class LabseShapedTeacher(Teacher):
 
     def raw_embed(self, texts):
         inputs = packing.pad_to_length(self.packer(texts), LABSE_SEQ_LENGTH, 0)
-        return self.backbone(
-            {"token_ids": inputs["input_word_ids"], "padding_mask": inputs["input_mask"]}
-        )["pooled_output"]
+        return self.backbone(packing.from_hub_inputs(inputs))["pooled_output"]
 
 
 def _steps_per_second(config, model_dir, teacher) -> float:

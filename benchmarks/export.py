@@ -20,7 +20,6 @@ from benchmarks import common
 from export import exporter
 from lealla import corpus, demo_corpus, run_layout
 from lealla.tokenization import packing, sentencepiece, vocab_pruning
-from students import sentence_encoder
 from students.student_config import StudentConfig
 from teachers import usem3_assets
 
@@ -60,15 +59,18 @@ def run() -> str:
         encoder = restore.restore_sentence_encoder(model_dir, checkpoint="latest")
         packer = packing.Packer(encoder.tokenizer, SEQ_LENGTH)
         # Pre-tokenized ids padded like the export pads (to each batch's longest row).
-        id_batches = [sentence_encoder.model_inputs(packer, tf.constant(b)) for b in batches]
-        spec = {k: tf.TensorSpec([None, None], tf.int32) for k in ("token_ids", "padding_mask")}
+        id_batches = [packing.model_inputs(packer, tf.constant(b)) for b in batches]
+        spec = {
+            k: tf.TensorSpec([None, None], tf.int32)
+            for k in (packing.TOKEN_IDS, packing.PADDING_MASK)
+        }
         forward = tf.function(
             lambda x: encoder.backbone(x, training=False)["sentence_embedding"],
             input_signature=[spec],  # one trace for every batch shape, like the export's
         )
         string_batches = [tf.constant(b) for b in batches]
         tokenize = tf.function(
-            lambda t: sentence_encoder.model_inputs(packer, t),
+            lambda t: packing.model_inputs(packer, t),
             input_signature=[tf.TensorSpec([None], tf.string)],
         )
         calls = {
@@ -80,14 +82,14 @@ def run() -> str:
                 forward(x).numpy() for x in id_batches
             ],
             "tokenize + pack only (no model)": lambda: [
-                tokenize(b)["token_ids"].numpy() for b in string_batches
+                tokenize(b)[packing.TOKEN_IDS].numpy() for b in string_batches
             ],
         }
         best = {name: np.inf for name in calls}
         for _ in range(ROUNDS):  # interleaved: every variant sees the same machine load
             for name, call in calls.items():
                 best[name] = min(best[name], common.best_seconds(call, repeats=1, warmup=1))
-        tokens = sum(int(tf.reduce_sum(x["padding_mask"])) for x in id_batches)
+        tokens = sum(int(tf.reduce_sum(x[packing.PADDING_MASK])) for x in id_batches)
         vocab = encoder.tokenizer.vocab_size
     n = len(batches) * BATCH
     reference = n / best["in-memory Keras model, pre-tokenized ids"]

@@ -201,14 +201,18 @@ def run() -> str:
     files = data.news + data.mono
     cache, _ = qc.build_cache("news_mono", files)
     teacher = {"name": "teacher: USE-m v3", **qc.evaluate(qc.teacher_embed(), data)}
-    rows = [student_row("ours: default recipe, 4 x 128", data, cache, files, qc.MINUTES, **DEFAULT)]
-    rows.append(peer_row(data, cache, qc.MINUTES))
-    rows.append(static_untrained_row(data, cache, files))
-    rows.append(student_row("static, trained", data, cache, files, qc.MINUTES,
-                            student="static_128", **DEFAULT))  # fmt: skip
-    for name, overrides in FRONTIER.items():
-        rows.append(student_row(f"ours: {name} x 128", data, cache, files, qc.MINUTES,
-                                **{**DEFAULT, **overrides}))  # fmt: skip
+    # Measured in this order (our rows first: a run cut short keeps what is new), shown
+    # in table order; finished rows are read back, so an interrupted run resumes.
+    ours = student_row("ours: default recipe, 4 x 128", data, cache, files, qc.MINUTES, **DEFAULT)
+    frontier = [
+        student_row(f"ours: {name} x 128", data, cache, files, qc.MINUTES, **DEFAULT, **extra)
+        for name, extra in FRONTIER.items()
+    ]
+    static_untrained = static_untrained_row(data, cache, files)
+    static_trained = student_row("static, trained", data, cache, files, qc.MINUTES,
+                                 student="static_128", **DEFAULT)  # fmt: skip
+    peer = peer_row(data, cache, qc.MINUTES)
+    rows = [ours, peer, static_untrained, static_trained, *frontier]
     missing = [r["name"] for r in rows if r.get("missing")]
     rows = [r for r in rows if not r.get("missing")]
     png = os.path.join(os.path.dirname(os.path.abspath(__file__)), "quality_frontier.png")

@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from benchmarks import common
+from lealla.tokenization import packing
 from students import presets
 from students.student_config import StudentConfig
 
@@ -36,7 +37,7 @@ def run() -> str:
     for name in ("lealla_small", "labse_shaped"):
         model = StudentConfig.from_preset(name, dropout=0.0).build()
         ids = rng.integers(5, model.vocabulary_size, (BATCH, LENGTH), dtype=np.int32)
-        inputs = {"token_ids": tf.constant(ids), "padding_mask": tf.ones((BATCH, LENGTH), tf.int32)}
+        inputs = packing.batch_inputs(tf.constant(ids), tf.fill([BATCH], LENGTH))
         for xla in (False, True):
             fn = tf.function(lambda x, m=model: m(x)["sentence_embedding"], jit_compile=xla)
             fns[name, xla] = functools.partial(_forward, fn, inputs)

@@ -24,6 +24,7 @@ def train_dataset_fn(
     packer: packing.Packer,
     seed_offset: int = 0,
     languages: tuple[str, ...] | None = None,
+    index: pipeline.CorpusIndex | None = None,
 ) -> Callable[[tf.distribute.InputContext], tf.data.Dataset]:
     """A dataset function for `strategy.distribute_datasets_from_function`.
 
@@ -36,7 +37,8 @@ def train_dataset_fn(
     Given `languages` (the run's language table), batches also hold
     "src_lang_id"/"tgt_lang_id" (int32 [b]): 1 + the index in `languages`, 0 for
     an unknown or empty language. `seed_offset` reseeds the data order (used when a
-    strategy's iterator cannot be checkpointed and a run resumes).
+    strategy's iterator cannot be checkpointed and a run resumes). `index` is the
+    training corpus already scanned (`TrainingCorpus.index`); scanned here if None.
     """
     extra = LANGUAGE_FEATURES if languages is not None else ()
     if config.teacher_cache:
@@ -52,9 +54,10 @@ def train_dataset_fn(
     else:
         texts = TEXT_FEATURES if config.uses_teacher_embeddings else ()
         keep = ID_FEATURES + texts + extra
-        index = pipeline.scan_corpus(
-            corpus.resolve_sources(config.train_data), on_bad_line=config.on_bad_line
-        )
+        if index is None:
+            index = pipeline.scan_corpus(
+                corpus.resolve_sources(config.train_data), on_bad_line=config.on_bad_line
+            )
 
         def examples(input_config):
             return pipeline.make_example_dataset(index, input_config)

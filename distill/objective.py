@@ -14,6 +14,7 @@ from distill.losses import (
     logit_distillation_loss,
     teacher_contrastive_loss,
 )
+from lealla.tokenization import packing
 from students.truncated import cut_outputs
 
 
@@ -217,5 +218,4 @@ def _distillation_terms(batch, src, tgt, projection, config, bank=None):
 
 def encode_side(student, ids, lengths, training) -> dict[str, tf.Tensor]:
     """One side of a batch (ids [b, L], lengths [b]) through the student: its outputs."""
-    mask = tf.sequence_mask(lengths, tf.shape(ids)[1], tf.int32)
-    return student({"token_ids": ids, "padding_mask": mask}, training=training)
+    return student(packing.batch_inputs(ids, lengths), training=training)

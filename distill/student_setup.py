@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -9,24 +10,52 @@ import numpy as np
 from absl import logging
 
 from distill.distill_config import DistillConfig
-from lealla import configs, corpus, pipeline, run_layout
+from distill.training_corpus import TrainingCorpus
+from lealla import configs, run_layout
 from lealla.run_layout import LANGUAGES_FILE, STUDENT_CONFIG, TOKENIZER_DIR
 from lealla.tokenization import tokenizer as tokenizer_lib
 from lealla.tokenization import vocab_pruning
 from students import embedding_init
 from students.student_config import StudentConfig
 
+# A static student's SIF weights count tokens in this many training sentences at most.
+STATIC_COUNT_SENTENCES = 2_000_000
 
-def prepare_tokenizer(config: DistillConfig, teacher, model_dir: str):
+
+@dataclasses.dataclass(frozen=True)
+class Vocabulary:
+    """The run's tokenizer and what the student's init needs to know about it.
+
+    Attributes:
+      tokenizer: the student's tokenizer.
+      old_ids: the teacher's id of each student token (None when the vocabulary is
+        not the teacher's).
+      token_counts: uses of each student token id in the training data (only when
+        asked for: a static student's SIF weights).
+    """
+
+    tokenizer: tokenizer_lib.Tokenizer
+    old_ids: np.ndarray | None
+    token_counts: np.ndarray | None = None
+
+
+def prepare_vocabulary(
+    config: DistillConfig,
+    teacher,
+    model_dir: str,
+    training: TrainingCorpus,
+    with_counts: bool = False,
+) -> Vocabulary:
     """Loads the run's tokenizer from model_dir, or creates and saves it there.
 
-    Returns:
-      (tokenizer, old_ids): old_ids maps the student's token ids to the teacher's
-      (None when the vocabulary is not the teacher's).
+    A pruned vocabulary and the token counts come from the same pass over the training
+    data (`training`), which also indexes it for the language table and the input
+    pipeline.
     """
     path = os.path.join(model_dir, TOKENIZER_DIR)
     if os.path.isdir(path):
-        return run_layout.load_tokenizer(model_dir)
+        tok, old_ids = run_layout.load_tokenizer(model_dir)
+        return Vocabulary(tok, old_ids, _token_counts(training, tok) if with_counts else None)
     if config.vocab in ("teacher", "pruned"):
         if teacher is None:
             raise ValueError(
@@ -39,26 +68,33 @@ def prepare_tokenizer(config: DistillConfig, teacher, model_dir: str):
                 f"pass --vocab=PATH to a vocab.txt or SentencePiece .model"
             )
         if config.vocab == "teacher":
-            tok, old_ids = teacher.tokenizer, np.arange(teacher.tokenizer.vocab_size)
+            tok = teacher.tokenizer
             vocab_pruning.save_pruned(
                 path, tok, vocab_pruning.PrunedVocab(
                     tuple(tok.vocabulary()), tuple(range(tok.vocab_size)), tok.vocab_size
                 ),
             )  # fmt: skip
-            return tok, old_ids
-        texts = (t for _, t in _sentences(config))
-        tok, pruned = vocab_pruning.prune_tokenizer(teacher.tokenizer, texts)
+            counts = _token_counts(training, tok) if with_counts else None
+            return Vocabulary(tok, np.arange(tok.vocab_size), counts)
+        used = training.count_tokens(teacher.tokenizer)
+        tok, pruned = vocab_pruning.prune_to_corpus(teacher.tokenizer, used)
         logging.info(
             "student vocabulary: teacher's pruned to the training data: %s", pruned.describe()
         )
         vocab_pruning.save_pruned(path, tok, pruned)
-        return tok, np.asarray(pruned.old_ids)
+        old_ids = np.asarray(pruned.old_ids)
+        # The pruned tokenizer segments the corpus exactly as the teacher's did.
+        return Vocabulary(tok, old_ids, used.counts[old_ids] if with_counts else None)
     if config.vocab.endswith(".model"):
         tok = tokenizer_lib.tokenizer_from_files(sp_model=config.vocab)
     else:
         tok = tokenizer_lib.tokenizer_from_files(vocab=config.vocab)
     tok.save(path)
-    return tok, None
+    return Vocabulary(tok, None, _token_counts(training, tok) if with_counts else None)
+
+
+def _token_counts(training: TrainingCorpus, tokenizer) -> np.ndarray:
+    return training.count_tokens(tokenizer, max_sentences=STATIC_COUNT_SENTENCES).counts
 
 
 def student_config_for(config: DistillConfig, vocabulary_size: int) -> StudentConfig:
@@ -86,7 +122,7 @@ def student_config(config: DistillConfig, vocabulary_size: int, model_dir: str) 
     return student
 
 
-def prepare_languages(config: DistillConfig, model_dir: str) -> tuple[str, ...]:
+def prepare_languages(model_dir: str, training: TrainingCorpus) -> tuple[str, ...]:
     """The run's language table (for the XTR language embedding), fixed in model_dir.
 
     Created once from the languages of the training data (sorted codes, both sides
@@ -97,10 +133,8 @@ def prepare_languages(config: DistillConfig, model_dir: str) -> tuple[str, ...]:
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
             return tuple(json.load(f)["languages"])
-    index = pipeline.scan_corpus(
-        corpus.resolve_sources(config.train_data), on_bad_line=config.on_bad_line
-    )
-    languages = tuple(sorted({lang for group in index.group_counts for lang in group.split("-")}))
+    groups = training.index().group_counts
+    languages = tuple(sorted({lang for group in groups for lang in group.split("-")}))
     logging.info("language table (%d): %s", len(languages), ", ".join(languages))
     configs.atomic_write_text(path, json.dumps({"languages": list(languages)}, indent=2))
     return languages
@@ -129,7 +163,7 @@ def init_from_teacher(backbone, teacher, old_ids: np.ndarray | None) -> bool:
     return True
 
 
-def init_static_from_teacher(backbone, teacher, tokenizer, texts, max_texts: int = 2_000_000):
+def init_static_from_teacher(backbone, teacher, tokenizer, counts: np.ndarray) -> None:
     """The Model2Vec recipe: each vocabulary piece embedded alone by the teacher, PCA to
     the student's width, weighted by SIF weights from the training data's token counts.
 
@@ -140,48 +174,24 @@ def init_static_from_teacher(backbone, teacher, tokenizer, texts, max_texts: int
       backbone: a StaticBackbone.
       teacher: embeds strings (`teacher.embed`).
       tokenizer: the student's tokenizer.
-      texts: training sentences (the first `max_texts` are counted).
+      counts: uses of each of its ids in the training data (`Vocabulary.token_counts`).
     """
-    import itertools
-
     import tensorflow as tf
 
     vocabulary = tokenizer.vocabulary()
+    if len(counts) != len(vocabulary):
+        raise ValueError(f"{len(counts)} token counts for a vocabulary of {len(vocabulary)}")
     surfaces = [embedding_init.piece_surface(p) for p in vocabulary]
     rows = []
     for start in range(0, len(surfaces), 512):
         rows.append(teacher.embed(tf.constant(surfaces[start : start + 512])).numpy())
     table = embedding_init.pca_project(np.concatenate(rows), backbone.hidden_dim)
-    counts = np.zeros(len(vocabulary), np.int64)
-    batch: list[str] = []
-    for text in itertools.chain(itertools.islice(texts, max_texts), [None]):
-        if text is not None:
-            batch.append(text)
-        if batch and (text is None or len(batch) == 4096):
-            ids = tokenizer.tokenize(tf.constant(batch)).flat_values.numpy()
-            counts += np.bincount(ids, minlength=len(vocabulary))[: len(vocabulary)]
-            batch = []
-    weights = embedding_init.sif_weights(counts)
+    weights = embedding_init.sif_weights(np.asarray(counts, np.int64))
     special = tokenizer.special_ids
     weights[[special.cls, special.sep, special.pad, special.unk]] = 0.0
     weights[[i for i, s in enumerate(surfaces) if not s]] = 0.0
     embedding_init.set_static_init(backbone, table, weights)
     logging.info(
         "static student: %d pieces embedded by the teacher, PCA to %d dims, SIF weights from "
-        "%d token(s)", len(vocabulary), backbone.hidden_dim, int(counts.sum()),
+        "%d token(s)", len(vocabulary), backbone.hidden_dim, int(np.sum(counts)),
     )  # fmt: skip
-
-
-def _sentences(config: DistillConfig):
-    """(language, sentence) of the training data, honouring --on_bad_line."""
-    from lealla import textio
-
-    return corpus.iter_sentences(
-        corpus.resolve_sources(config.train_data), on_bad_line=config.on_bad_line,
-        report=textio.BadLineReport(),
-    )  # fmt: skip
-
-
-def training_sentences(config: DistillConfig):
-    """The training data's sentences (both sides), honouring --on_bad_line."""
-    return (t for _, t in _sentences(config))

@@ -29,6 +29,7 @@ from absl import logging
 from distill import data, objectives, student_setup
 from distill.distill_config import RESUMABLE_CHANGES, DistillConfig
 from distill.schedule import WarmupLinearDecay
+from distill.training_corpus import TrainingCorpus
 from lealla import configs, corpus, run_layout
 from lealla.evaluation.retrieval import pair_accuracies_by_width
 from lealla.progress import Progress, format_seconds
@@ -91,11 +92,11 @@ class Distiller:
         os.makedirs(model_dir, exist_ok=True)
         _check_or_save_config(config, model_dir)
         self._load_teacher(teacher)
-        old_ids = self._prepare_vocabulary()
+        vocabulary = self._prepare_vocabulary()
         self._build_model()
         self.iterator = self._make_iterator(seed_offset=0)
         iterator_saved = self._make_checkpoints()
-        self._restore_or_initialize(iterator_saved, old_ids)
+        self._restore_or_initialize(iterator_saved, vocabulary)
         self.encoder = SentenceEncoder(self.tokenizer, self.student, config.seq_length)
         self._prepare_step_inputs()
 
@@ -114,18 +115,33 @@ class Distiller:
 
     def _prepare_vocabulary(self):
         """Tokenizer, language table and packer (saved in model_dir on the first start);
-        returns the teacher ids of the kept vocabulary (PCA init)."""
+        returns the vocabulary (teacher ids of its tokens, token counts) for the init."""
         config = self.config
-        self.tokenizer, old_ids = student_setup.prepare_tokenizer(
-            config, self.teacher, self.model_dir
-        )
+        # One pass over the training files serves the vocabulary, a static student's
+        # token counts, the language table and the input pipeline.
+        self.training = TrainingCorpus(config.train_data, config.on_bad_line)
+        vocabulary = student_setup.prepare_vocabulary(
+            config, self.teacher, self.model_dir, self.training,
+            with_counts=self._initializes_static_student(),
+        )  # fmt: skip
+        self.tokenizer = vocabulary.tokenizer
         self.languages = (
-            student_setup.prepare_languages(config, self.model_dir)
+            student_setup.prepare_languages(self.model_dir, self.training)
             if self.objective.needs_languages
             else None
         )
         self.packer = packing.Packer(self.tokenizer, config.seq_length)
-        return old_ids
+        return vocabulary
+
+    def _initializes_static_student(self) -> bool:
+        """Whether this start initializes a static student from the teacher (SIF counts)."""
+        config = self.config
+        return (
+            config.init_from_teacher
+            and self.teacher is not None
+            and student_setup.student_config_for(config, vocabulary_size=1).kind == "static"
+            and tf.train.latest_checkpoint(os.path.join(self.model_dir, "checkpoints")) is None
+        )
 
     def _build_model(self) -> None:
         """Student, the objective's heads, optimizer and counters, in the strategy's scope."""
@@ -187,7 +203,9 @@ class Distiller:
         )  # fmt: skip
         return iterator_saved
 
-    def _restore_or_initialize(self, iterator_saved: bool, old_ids) -> None:
+    def _restore_or_initialize(
+        self, iterator_saved: bool, vocabulary: student_setup.Vocabulary
+    ) -> None:
         """Resumes from the newest intact checkpoint, or starts from the teacher's tables."""
         config, teacher = self.config, self.teacher
         self.resumed_from = None
@@ -199,10 +217,11 @@ class Distiller:
                 self.iterator = self._make_iterator(seed_offset=self.resumed_from)
         elif config.init_from_teacher and teacher is not None:
             if self.student_config.kind == "static":
-                texts = student_setup.training_sentences(config)
-                student_setup.init_static_from_teacher(self.student, teacher, self.tokenizer, texts)
+                student_setup.init_static_from_teacher(
+                    self.student, teacher, self.tokenizer, vocabulary.token_counts
+                )
             else:
-                student_setup.init_from_teacher(self.student, teacher, old_ids)
+                student_setup.init_from_teacher(self.student, teacher, vocabulary.old_ids)
 
     def _prepare_step_inputs(self) -> None:
         """The bank of negatives, the dev pairs and the compiled train step."""
@@ -228,8 +247,10 @@ class Distiller:
         return self.objective.build_heads(self.config, context)
 
     def _make_iterator(self, seed_offset: int):
+        config = self.config
+        index = None if config.teacher_cache else self.training.index()
         dataset = self.strategy.distribute_datasets_from_function(
-            data.train_dataset_fn(self.config, self.packer, seed_offset, self.languages)
+            data.train_dataset_fn(config, self.packer, seed_offset, self.languages, index)
         )
         return iter(dataset)
 

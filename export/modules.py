@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_text as tf_text
 
 from lealla.tokenization import packing
 from lealla.tokenization import tokenizer as tokenizer_lib
-from students import sentence_encoder
 
 STRINGS = tf.TensorSpec([None], tf.string, name="texts")
 ENCODER_INPUTS = {
     name: tf.TensorSpec([None, None], tf.int32, name=name)
-    for name in ("input_word_ids", "input_mask", "input_type_ids")
+    for name in (packing.HUB_WORD_IDS, packing.HUB_MASK, packing.HUB_TYPE_IDS)
 }
 # tokenize() returns [batch, (words), (pieces)] as TF Hub's BERT preprocessors do.
 _TOKENS = tf.RaggedTensorSpec([None, None, None], tf.int32, ragged_rank=2)
@@ -60,7 +58,7 @@ class StringEncoder(_Reusable):
     @tf.function
     def __call__(self, texts: tf.Tensor, training: bool = False) -> tf.Tensor:
         """[N] tf.string -> [N, d] float32, L2-normalized; longer texts are truncated."""
-        inputs = sentence_encoder.model_inputs(self.packer, texts)
+        inputs = packing.model_inputs(self.packer, texts)
         return self.backbone(inputs, training=training)["sentence_embedding"]
 
     def concrete_functions(self) -> list:
@@ -81,8 +79,6 @@ class Preprocessor(tf.Module):
         self.tokenizer = tokenizer
         _attach_vocab(self, vocab_asset, tokenizer)
         self.default_seq_length = seq_length
-        special = tokenizer.special_ids
-        self._cls, self._sep, self._pad = special.cls, special.sep, special.pad
 
     @tf.function(input_signature=[STRINGS])
     def tokenize(self, texts: tf.Tensor) -> tf.RaggedTensor:
@@ -101,15 +97,7 @@ class Preprocessor(tf.Module):
     def bert_pack_inputs(self, segments: list, seq_length) -> dict[str, tf.Tensor]:
         """Packs 1 or 2 tokenized segments: [CLS] a [SEP] (b [SEP]), padded to seq_length."""
         flat = [s.merge_dims(-2, -1) for s in segments]
-        trimmed = tf_text.RoundRobinTrimmer(seq_length - 1 - len(flat)).trim(flat)
-        ids, type_ids = tf_text.combine_segments(trimmed, self._cls, self._sep)
-        word_ids, mask = tf_text.pad_model_inputs(ids, seq_length, pad_value=self._pad)
-        type_ids, _ = tf_text.pad_model_inputs(type_ids, seq_length, pad_value=0)
-        return {
-            "input_word_ids": tf.cast(word_ids, tf.int32),
-            "input_mask": tf.cast(mask, tf.int32),
-            "input_type_ids": tf.cast(type_ids, tf.int32),
-        }
+        return packing.pack_segments(flat, self.tokenizer.special_ids, seq_length)
 
     @tf.function(input_signature=[STRINGS])
     def __call__(self, texts: tf.Tensor) -> dict[str, tf.Tensor]:
@@ -140,10 +128,7 @@ class DictEncoder(_Reusable):
 
     @tf.function
     def __call__(self, inputs: dict, training: bool = False) -> dict[str, tf.Tensor]:
-        out = self.backbone(
-            {"token_ids": inputs["input_word_ids"], "padding_mask": inputs["input_mask"]},
-            training=training,
-        )
+        out = self.backbone(packing.from_hub_inputs(inputs), training=training)
         return {
             "default": out["sentence_embedding"],
             "pooled_output": tf.cast(out["pooled_output"], tf.float32),
@@ -196,11 +181,13 @@ class RowQuantizedStringEncoder(tf.__internal__.tracking.AutoTrackable):
 
     @tf.function(input_signature=[STRINGS])
     def __call__(self, texts: tf.Tensor) -> tf.Tensor:
-        inputs = sentence_encoder.model_inputs(self.packer, texts)
-        ids = inputs["token_ids"]
+        inputs = packing.model_inputs(self.packer, texts)
+        ids = inputs[packing.TOKEN_IDS]
         scale = tf.cast(tf.gather(self._scale_codes, ids), tf.float32) * self._step
         x = tf.cast(tf.gather(self._codes, ids), tf.float32) * tf.expand_dims(scale, -1)
-        outputs = self.backbone.from_token_embeddings(x, inputs["padding_mask"], training=False)
+        outputs = self.backbone.from_token_embeddings(
+            x, inputs[packing.PADDING_MASK], training=False
+        )
         return outputs["sentence_embedding"]
 
     @staticmethod

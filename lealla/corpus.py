@@ -6,11 +6,12 @@ import dataclasses
 import itertools
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from typing import NamedTuple
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from typing import NamedTuple, TypeVar
 
 from lealla import fileio, languages, line_shards, textio
 
+T = TypeVar("T")
 TSV = "tsv"
 ALIGNED = "aligned"
 MONOLINGUAL = "monolingual"
@@ -168,6 +169,18 @@ def scan_source(
       CorpusError: a bad line (with on_bad_line="error"), aligned files of different
         lengths, or an unknown language in a language column.
     """
+    return drain(scan_source_examples(source, on_bad_line=on_bad_line, report=report))
+
+
+def scan_source_examples(
+    source: CorpusSource,
+    *,
+    on_bad_line: str = "error",
+    report: textio.BadLineReport | None = None,
+) -> Generator[Example, None, SourceScan]:
+    """`scan_source` that also yields each valid example as it goes; the generator's
+    return value is the scan (`yield from` hands it on), so a caller that needs both
+    the sentences and the counts reads the source once."""
     bad: list[int] = []
     counts: dict[str, int] = {}
     num_lines = 0
@@ -176,7 +189,17 @@ def scan_source(
         if example is not None:
             key = group_key(example.src_lang, example.tgt_lang)
             counts[key] = counts.get(key, 0) + 1
+            yield example
     return SourceScan(source, num_lines, tuple(bad), counts)
+
+
+def drain(generator: Generator[object, None, T]) -> T:
+    """Runs a generator to its end; returns its return value."""
+    while True:
+        try:
+            next(generator)
+        except StopIteration as done:
+            return done.value
 
 
 def read_examples(

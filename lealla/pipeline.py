@@ -9,7 +9,7 @@ resumed run continues from the same data position.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 
 import tensorflow as tf
 
@@ -94,9 +94,23 @@ def scan_corpus(
       CorpusError: the first bad line (with on_bad_line="error").
       ValueError: the corpus holds no usable example.
     """
+    return corpus.drain(scan_corpus_examples(sources, on_bad_line=on_bad_line))
+
+
+def scan_corpus_examples(
+    sources: Sequence[corpus.CorpusSource], *, on_bad_line: str = "error"
+) -> Generator[corpus.Example, None, CorpusIndex]:
+    """`scan_corpus` that yields every valid example on the way; returns the index.
+
+    For callers that need the sentences too (vocabulary pruning, token counts): one
+    pass over the files gives both.
+    """
     report = textio.BadLineReport()
-    scans = tuple(corpus.scan_source(s, on_bad_line=on_bad_line, report=report) for s in sources)
-    index = CorpusIndex(scans, report)
+    scans = []
+    for source in sources:
+        examples = corpus.scan_source_examples(source, on_bad_line=on_bad_line, report=report)
+        scans.append((yield from examples))
+    index = CorpusIndex(tuple(scans), report)
     if index.num_examples == 0:
         names = ", ".join(p for s in sources for p in s.paths)
         raise ValueError(f"no usable example in {names} ({report.summary()})")

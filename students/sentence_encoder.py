@@ -35,7 +35,7 @@ class SentenceEncoder(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string)], reduce_retracing=True)
     def __call__(self, texts: tf.Tensor) -> tf.Tensor:
         """[N] tf.string -> [N, d] float32 unit-length embeddings."""
-        out = self.backbone(model_inputs(self.packer, texts), training=False)
+        out = self.backbone(packing.model_inputs(self.packer, texts), training=False)
         return out["sentence_embedding"]
 
     def encode(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
@@ -47,14 +47,3 @@ class SentenceEncoder(tf.Module):
         if not parts:
             return np.zeros((0, self.backbone.embedding_dim), np.float32)
         return np.concatenate(parts)
-
-
-def model_inputs(packer: packing.Packer, texts: tf.Tensor) -> dict[str, tf.Tensor]:
-    """[N] tf.string -> the backbone's {token_ids, padding_mask}, int32 [N, L].
-
-    L is the batch's longest packed row (short batches stay cheap); dense ops only after
-    tokenization (`packing.pack_dense`), so the same graph converts to TFLite.
-    """
-    ids = packer.tokenizer.tokenize(texts)
-    word_ids, mask = packing.pack_dense(ids, packer.tokenizer.special_ids, packer.seq_length)
-    return {"token_ids": word_ids, "padding_mask": mask}

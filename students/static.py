@@ -11,6 +11,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from lealla.tokenization import packing
 from students.transformer_block import INITIALIZER_STDDEV
 
 
@@ -65,8 +66,8 @@ class StaticBackbone(keras.Model):
         )
 
         # === Functional Model ===
-        token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
-        padding_mask = keras.Input(shape=(None,), dtype="int32", name="padding_mask")
+        token_ids = keras.Input(shape=(None,), dtype="int32", name=packing.TOKEN_IDS)
+        padding_mask = keras.Input(shape=(None,), dtype="int32", name=packing.PADDING_MASK)
         mask = ops.expand_dims(ops.cast(padding_mask, self.token_embedding.compute_dtype), -1)
         x = self.token_embedding(token_ids) * self.token_weight(token_ids) * mask
         pooled = ops.sum(x, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
@@ -74,7 +75,7 @@ class StaticBackbone(keras.Model):
             pooled = self.projection(pooled)
         embedding = ops.normalize(ops.cast(pooled, "float32"), axis=-1, order=2)
         super().__init__(
-            inputs={"token_ids": token_ids, "padding_mask": padding_mask},
+            inputs={packing.TOKEN_IDS: token_ids, packing.PADDING_MASK: padding_mask},
             outputs={
                 "sequence_output": x,
                 "pooled_output": pooled,

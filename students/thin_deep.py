@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from lealla.tokenization import packing
 from students.position_embedding import PositionEmbedding
 from students.transformer_block import (
     INITIALIZER_STDDEV,
@@ -105,11 +106,11 @@ class ThinDeepBackbone(keras.Model):
         )
 
         # === Functional Model ===
-        token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
-        padding_mask = keras.Input(shape=(None,), dtype="int32", name="padding_mask")
+        token_ids = keras.Input(shape=(None,), dtype="int32", name=packing.TOKEN_IDS)
+        padding_mask = keras.Input(shape=(None,), dtype="int32", name=packing.PADDING_MASK)
         outputs = self.from_token_embeddings(self.token_embedding(token_ids), padding_mask)
         super().__init__(
-            inputs={"token_ids": token_ids, "padding_mask": padding_mask},
+            inputs={packing.TOKEN_IDS: token_ids, packing.PADDING_MASK: padding_mask},
             outputs=outputs,
             dtype=dtype,
             **kwargs,

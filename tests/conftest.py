@@ -44,6 +44,32 @@ def write(tmp_path):
 
 
 @pytest.fixture
+def corpus_reads(monkeypatch):
+    """Counts the Python reads of each corpus source (its paths -> reads; tf.data's own
+    reads are not counted). Sources, not files: the demo's 13 pairs share one English file."""
+    import collections
+
+    from lealla import corpus
+
+    counts = collections.Counter()
+    original = corpus._iter_raw_rows
+
+    def counting(source):
+        counts[tuple(source.paths)] += 1
+        return original(source)
+
+    monkeypatch.setattr(corpus, "_iter_raw_rows", counting)
+    return counts
+
+
+def train_file_reads(counts, specs) -> set[int]:
+    """The read counts of the training sources named by `specs` ({1}: each read once)."""
+    from lealla import corpus
+
+    return {counts[tuple(s.paths)] for s in corpus.resolve_sources(specs)}
+
+
+@pytest.fixture
 def tiny_vocab_file(write):
     return write("vocab.txt", "".join(f"{t}\n" for t in TINY_VOCAB))
 

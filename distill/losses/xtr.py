@@ -5,6 +5,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from distill.losses.cross_replica import gather_global
+from lealla.tokenization import packing
 
 
 def bidirectional_xtr_loss(
@@ -113,8 +114,7 @@ def token_bag_kl(
     Returns:
       (kl float32 [b], has_tokens bool [b]): rows without content tokens get 0.
     """
-    positions = tf.range(tf.shape(target_ids)[1])[None, :]
-    mask = (positions >= 1) & (positions < target_length[:, None] - 1)  # no [CLS]/[SEP]/pad
+    mask = packing.content_mask(target_length, tf.shape(target_ids)[1])
     maskf = tf.cast(mask, tf.float32)
     n = tf.reduce_sum(maskf, axis=1)  # [b]
     same = tf.equal(target_ids[:, :, None], target_ids[:, None, :]) & mask[:, None, :]

@@ -141,7 +141,7 @@ def labse_shape_speed(model_dir: str, texts: list[str]) -> dict[str, float]:
     import tensorflow as tf
 
     from export import restore
-    from students import sentence_encoder
+    from lealla.tokenization import packing
     from students.student_config import StudentConfig
 
     student = restore.restore_sentence_encoder(model_dir)
@@ -149,10 +149,10 @@ def labse_shape_speed(model_dir: str, texts: list[str]) -> dict[str, float]:
         "labse_shaped", vocabulary_size=student.tokenizer.vocab_size, dropout=0.0
     ).build()
     batches = [
-        sentence_encoder.model_inputs(student.packer, tf.constant(texts[i : i + 64]))
+        packing.model_inputs(student.packer, tf.constant(texts[i : i + 64]))
         for i in range(0, len(texts) - 63, 64)
     ]
-    spec = {k: tf.TensorSpec([None, None], tf.int32) for k in ("token_ids", "padding_mask")}
+    spec = {k: tf.TensorSpec([None, None], tf.int32) for k in batches[0]}
     rates = {}
     for name, model in (("student", student.backbone), ("labse_shaped", labse)):
         forward = tf.function(lambda x, m=model: m(x)["sentence_embedding"], input_signature=[spec])

@@ -59,6 +59,28 @@ class PrunedVocab:
         )
 
 
+@dataclasses.dataclass(frozen=True)
+class CorpusTokens:
+    """What a corpus uses of a tokenizer's vocabulary.
+
+    Attributes:
+      counts: uses of every token id over the corpus ([vocab_size] int64).
+      chars: every character of the corpus (which scripts it writes).
+      sentences: sentences counted.
+    """
+
+    counts: np.ndarray
+    chars: frozenset[str]
+    sentences: int
+
+
+def count_tokens(tokenizer: tokenizer_lib.Tokenizer, texts: Iterable[str]) -> CorpusTokens:
+    """Tokenizes `texts` (streamed, read once) and counts ids and characters."""
+    chars: set[str] = set()
+    counts, sentences = coverage.id_counts(tokenizer, _collect_chars(texts, chars))
+    return CorpusTokens(counts, frozenset(chars), sentences)
+
+
 def prune_tokenizer(
     tokenizer: tokenizer_lib.Tokenizer,
     texts: Iterable[str],
@@ -68,29 +90,49 @@ def prune_tokenizer(
 ) -> tuple[tokenizer_lib.Tokenizer, PrunedVocab]:
     """Keeps the tokens a corpus uses, plus what keeps unseen text out of [UNK].
 
-    Kept: special/control tokens; every token used at least `min_count` times in
-    `texts`; and, with `keep_corpus_chars`, every single-character token (word-initial
-    and continuation form) of every script the corpus uses (see `_chars_to_keep`)
-    and of ASCII letters, digits and punctuation. Wordpiece falls back to those
-    characters for unseen words; SentencePiece's Viterbi search likewise. On the corpus
-    itself the pruned tokenizer gives exactly the original segmentation, because
-    every piece of the original (optimal/greedy) segmentation is kept.
+    `prune_to_corpus(tokenizer, count_tokens(tokenizer, texts), ...)`: see there.
 
     Args:
       tokenizer: a `WordpieceTokenizer` or `SentencepieceTokenizer`.
       texts: the corpus (streamed, read once).
       min_count: uses needed to keep a non-character token.
-      keep_corpus_chars: keep single-character tokens as described above.
+      keep_corpus_chars: keep the single-character tokens of the corpus's scripts.
+    """
+    if min_count < 1:
+        raise ValueError(f"min_count must be >= 1, got {min_count}")
+    return prune_to_corpus(
+        tokenizer, count_tokens(tokenizer, texts), min_count=min_count,
+        keep_corpus_chars=keep_corpus_chars,
+    )  # fmt: skip
+
+
+def prune_to_corpus(
+    tokenizer: tokenizer_lib.Tokenizer,
+    used: CorpusTokens,
+    *,
+    min_count: int = 1,
+    keep_corpus_chars: bool = True,
+) -> tuple[tokenizer_lib.Tokenizer, PrunedVocab]:
+    """Keeps the tokens a corpus uses, plus what keeps unseen text out of [UNK].
+
+    Kept: special/control tokens; every token used at least `min_count` times (as
+    counted by `count_tokens` with this tokenizer); and, with `keep_corpus_chars`,
+    every single-character token (word-initial and continuation form) of every script
+    the corpus uses (see `_chars_to_keep`) and of ASCII letters, digits and
+    punctuation. Wordpiece falls back to those characters for unseen words;
+    SentencePiece's Viterbi search likewise. On the corpus itself the pruned tokenizer
+    gives exactly the original segmentation, because every piece of the original
+    (optimal/greedy) segmentation is kept: so `used.counts[pruned.old_ids]` are the
+    pruned tokenizer's counts on the corpus.
 
     Returns:
       (the pruned tokenizer, the `PrunedVocab` mapping new ids to old ones).
     """
     if min_count < 1:
         raise ValueError(f"min_count must be >= 1, got {min_count}")
-    chars: set[str] = set()
-    counts, _ = coverage.id_counts(tokenizer, _collect_chars(texts, chars))
+    counts = used.counts
     vocab = tokenizer.vocabulary()
-    keep_chars = _chars_to_keep(vocab, chars) if keep_corpus_chars else frozenset()
+    keep_chars = _chars_to_keep(vocab, set(used.chars)) if keep_corpus_chars else frozenset()
     if isinstance(tokenizer, wordpiece.WordpieceTokenizer):
         specials = set(_special_tokens(tokenizer))
         keep = [

@@ -13,6 +13,7 @@ from distill.distill_config import DistillConfig
 from distill.trainer import Distiller
 from lealla import demo_corpus
 from students.student_config import StudentConfig
+from tests.conftest import train_file_reads
 
 BASE = {
     "objective": "ems",
@@ -84,12 +85,14 @@ def teacher(use_m_module):
     return loading.load_teacher("use-multilingual")
 
 
-def test_ems_plus_distill_runs(teacher, tmp_path):
+def test_ems_plus_distill_runs(teacher, tmp_path, corpus_reads):
     distiller = _run(
         tmp_path / "run", teacher, objective="ems+distill", teacher="use-multilingual",
         vocab="pruned", steps=4, warmup_steps=2, checkpoint_every=4, xtr_sampled=64,
         seq_length=16, bucket_lengths=(16,),
     )  # fmt: skip
+    # Vocabulary pruning, the language table and the input pipeline share one read.
+    assert train_file_reads(corpus_reads, "demo:train") == {1}
     metrics = distiller.train()
     assert set(metrics["losses"]) == {
         "total", "xtr", "contrastive", "feature", "logit", "cross", "bank"

@@ -9,6 +9,7 @@ import tensorflow as tf
 from students import embedding_init
 from students.static import StaticBackbone
 from students.student_config import StudentConfig
+from tests.conftest import train_file_reads
 
 
 def test_output_is_the_weighted_mean_of_token_vectors():
@@ -43,7 +44,7 @@ def test_config_rejects_layers_for_a_static_student():
         StudentConfig.from_preset("static_128", num_layers=2)
 
 
-def test_static_student_trains_exports_and_reloads(use_m_module, tmp_path):
+def test_static_student_trains_exports_and_reloads(use_m_module, tmp_path, corpus_reads):
     from distill.distill_config import DistillConfig
     from distill.trainer import Distiller
     from export import exporter
@@ -59,6 +60,8 @@ def test_static_student_trains_exports_and_reloads(use_m_module, tmp_path):
     )  # fmt: skip
     model_dir = str(tmp_path / "run")
     distiller = Distiller(config, model_dir, tf.distribute.get_strategy(), teacher=teacher)
+    # The pruning, the SIF counts and the input pipeline share one read of the corpus.
+    assert train_file_reads(corpus_reads, "demo:train") == {1}
     weights = distiller.student.token_weight.embeddings.numpy()[:, 0]
     special = distiller.tokenizer.special_ids
     assert weights[special.cls] == 0 and weights[special.sep] == 0
