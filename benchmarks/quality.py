@@ -41,9 +41,12 @@ FRONTIER = {"8 layers": {"student_overrides": {"num_layers": 8}},
 
 def _peer_python() -> str:
     python = os.path.join(PEER_ENV, "bin", "python")
-    if not os.path.isfile(python):
-        subprocess.run([sys.executable, "-m", "venv", PEER_ENV], check=True)
+    # Written after the install: an install that was killed midway is redone.
+    done = os.path.join(PEER_ENV, "installed.json")
+    if not os.path.isfile(done):
+        subprocess.run([sys.executable, "-m", "venv", "--clear", PEER_ENV], check=True)
         subprocess.run([python, "-m", "pip", "install", "-q", *PEER_PACKAGES], check=True)
+        qc.save_json(done, {"packages": list(PEER_PACKAGES)})
     return python
 
 
