@@ -14,11 +14,13 @@ import time
 
 from absl import app, flags, logging
 
+from lealla import run_layout
+
 flags.DEFINE_string("model_dir", None, "The training run to export (lealla distill --model_dir).")
 flags.DEFINE_string("out", None, "The export folder (must not exist unless --overwrite).")
 flags.DEFINE_boolean("overwrite", False, "Replace an existing export at --out.")
 flags.DEFINE_enum(
-    "checkpoint", "best", ["best", "latest"],
+    "checkpoint", "best", list(run_layout.CHECKPOINTS),
     "best: the checkpoint with the best dev retrieval accuracy (the latest if none); latest.",
 )  # fmt: skip
 flags.DEFINE_integer(

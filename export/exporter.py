@@ -104,9 +104,9 @@ class ExportConfig(configs.ConfigMixin):
             raise ValueError(f"dims must be >= 1, got {self.dims}")
         if self.tflite_variants:
             tflite_export.check_variants(self.tflite_variants)
-        if self.checkpoint not in restore.CHECKPOINT_CHOICES:
+        if self.checkpoint not in run_layout.CHECKPOINTS:
             raise ValueError(
-                f"checkpoint must be one of {restore.CHECKPOINT_CHOICES}, got {self.checkpoint!r}"
+                f"checkpoint must be one of {run_layout.CHECKPOINTS}, got {self.checkpoint!r}"
             )
         if self.seq_length is not None and self.seq_length < 3:
             raise ValueError(f"seq_length must be >= 3, got {self.seq_length}")

@@ -13,11 +13,9 @@ import os
 
 import tensorflow as tf
 
-from lealla.run_layout import RUN_CONFIG, STUDENT_CONFIG, TOKENIZER_DIR, load_tokenizer
+from lealla.run_layout import CHECKPOINTS, RUN_CONFIG, STUDENT_CONFIG, TOKENIZER_DIR, load_tokenizer
 from students.sentence_encoder import SentenceEncoder
 from students.student_config import StudentConfig
-
-CHECKPOINT_CHOICES = ("best", "latest")
 
 
 def is_model_dir(path: str) -> bool:
@@ -34,8 +32,8 @@ def checkpoint_path(model_dir: str, checkpoint: str = "best") -> str:
     Raises:
       ValueError: unknown choice, or the run has no checkpoint yet.
     """
-    if checkpoint not in CHECKPOINT_CHOICES:
-        raise ValueError(f"checkpoint must be one of {CHECKPOINT_CHOICES}, got {checkpoint!r}")
+    if checkpoint not in CHECKPOINTS:
+        raise ValueError(f"checkpoint must be one of {CHECKPOINTS}, got {checkpoint!r}")
     path = None
     if checkpoint == "best":
         path = tf.train.latest_checkpoint(os.path.join(model_dir, "best"))

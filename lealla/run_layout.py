@@ -17,6 +17,9 @@ RUN_CONFIG = "distill_config.json"
 STUDENT_CONFIG = "student_config.json"
 TOKENIZER_DIR = "tokenizer"
 LANGUAGES_FILE = "languages.json"
+# Which checkpoint of a run to read: the best on dev retrieval (the latest if none), or
+# the latest.
+CHECKPOINTS = ("best", "latest")
 
 
 def load_tokenizer(model_dir: str):

@@ -16,14 +16,16 @@ from collections import Counter
 
 from absl import app, flags, logging
 
-from lealla import configs, textio
+from lealla import configs, run_layout, textio
 from lealla.commands import flags as shared_flags
 from lealla.mining import embed_stream, mine, neighbors, pairs_tsv, quantized_search
 from lealla.mining.line_file import LineFile
 from lealla.mining.scann_search import ScannConfig
 
 flags.DEFINE_string("encoder", None, "Registry name, hub handle, exported SavedModel or model_dir.")
-flags.DEFINE_enum("checkpoint", "best", ["best", "latest"], "Checkpoint of a training model_dir.")
+flags.DEFINE_enum(
+    "checkpoint", "best", list(run_layout.CHECKPOINTS), "Checkpoint of a training model_dir."
+)
 flags.DEFINE_string("src", None, "Source sentences, one per line (UTF-8).")
 flags.DEFINE_string("tgt", None, "Target sentences, one per line (UTF-8).")
 flags.DEFINE_string("out", None, "Output TSV: score<TAB>src<TAB>tgt (written atomically).")

@@ -16,6 +16,7 @@ import sys
 import numpy as np
 from absl import app, flags, logging
 
+from lealla import run_layout
 from lealla.evaluation import bucc, datasets, report, tatoeba, un
 from lealla.mining import mine
 from lealla.mining.neighbors import knn_search
@@ -26,7 +27,9 @@ TASKS = ("tatoeba", "bucc", "un")
 
 flags.DEFINE_string("encoder", None, "Registry name, hub handle, exported SavedModel or model_dir.")
 flags.DEFINE_string("reference_encoder", None, "A second encoder (e.g. the teacher) to compare.")
-flags.DEFINE_enum("checkpoint", "best", ["best", "latest"], "Checkpoint of a training model_dir.")
+flags.DEFINE_enum(
+    "checkpoint", "best", list(run_layout.CHECKPOINTS), "Checkpoint of a training model_dir."
+)
 flags.DEFINE_string("data", None, "Folder with the task's files (default: the download cache).")
 flags.DEFINE_boolean("download", False, "Download the public set into the cache if missing.")
 flags.DEFINE_list("languages", None, "Languages to evaluate (deu or de); default: all found.")

@@ -36,6 +36,8 @@ def define_tokenizer_flags() -> None:
 
 def define_teacher_flags() -> None:
     """--teacher, --preprocessor, --teacher_format, --teacher_seq_length."""
+    from teachers.registry import FORMATS  # data only: no TensorFlow at flag time
+
     flags.DEFINE_string(
         "teacher", None,
         "A registry name (labse, labse-v1, lealla-small|base|large, use-multilingual), a TF "
@@ -45,7 +47,7 @@ def define_teacher_flags() -> None:
         "preprocessor", None, "Preprocessor handle/path (LaBSE-v2-format teachers)."
     )
     flags.DEFINE_enum(
-        "teacher_format", None, ["string", "labse_v2", "labse_v1"],
+        "teacher_format", None, list(FORMATS),
         "Teacher module format; detected when omitted.",
     )  # fmt: skip
     flags.DEFINE_integer("teacher_seq_length", 128, "Packed length for LaBSE-format teachers.")
