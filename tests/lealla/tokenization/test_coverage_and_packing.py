@@ -35,3 +35,27 @@ def test_packer_and_padding(tok):
     np.testing.assert_array_equal(inputs["input_type_ids"], np.zeros((2, 5)))
     with pytest.raises(ValueError, match="seq_length must be >= 3"):
         packing.Packer(tok, seq_length=2)
+
+
+def test_every_packing_gives_the_same_layout(tok):
+    texts = tf.constant(["hello world the cat", "a", ""])
+    packer = packing.Packer(tok, seq_length=5)
+    ragged = packer(texts)
+    hub = packing.pad_to_length(ragged, 5, tok.special_ids.pad)
+    one_segment = packing.pack_segments([tok.tokenize(texts)], tok.special_ids, 5)
+    for key in (packing.HUB_WORD_IDS, packing.HUB_MASK, packing.HUB_TYPE_IDS):
+        np.testing.assert_array_equal(one_segment[key], hub[key])
+    dense = packing.model_inputs(packer, texts)  # padded to the longest row only
+    width = dense[packing.TOKEN_IDS].shape[1]
+    np.testing.assert_array_equal(dense[packing.TOKEN_IDS], hub[packing.HUB_WORD_IDS][:, :width])
+    from_hub = packing.from_hub_inputs(hub)
+    assert set(from_hub) == set(dense) == {packing.TOKEN_IDS, packing.PADDING_MASK}
+    np.testing.assert_array_equal(from_hub[packing.PADDING_MASK], hub[packing.HUB_MASK])
+    lengths = tf.reduce_sum(dense[packing.PADDING_MASK], axis=1)
+    batch = packing.batch_inputs(dense[packing.TOKEN_IDS], lengths)
+    np.testing.assert_array_equal(batch[packing.PADDING_MASK], dense[packing.PADDING_MASK])
+    # Content = between [CLS] and [SEP]: 3, 1 and 0 tokens.
+    content = packing.content_mask(lengths, width).numpy()
+    assert content.sum(axis=1).tolist() == [3, 1, 0] and not content[:, 0].any()
+    pair = packing.pack_segments([tok.tokenize(texts)] * 2, tok.special_ids, 5)
+    assert pair[packing.HUB_TYPE_IDS].numpy()[0].tolist() == [0, 0, 0, 1, 1]
