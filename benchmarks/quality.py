@@ -106,6 +106,17 @@ def peer_row(data: qc.Data, cache: str, minutes: float) -> dict:
     return out
 
 
+def training_data(data: qc.Data) -> tuple[list[str], str]:
+    """The files and teacher cache every trained row of the quality sections uses.
+
+    The default recipe mixes monolingual text of other domains into the pairs; every
+    row, the peer included, gets the same news + ud-mono data.
+    """
+    files = data.news + data.mono
+    cache, _ = qc.build_cache("news_mono", files)
+    return files, cache
+
+
 def student_row(name: str, data: qc.Data, cache: str, files, minutes: float, **overrides):
     path = os.path.join(qc.WORK, "results", f"main_{qc.slug(name)}_{minutes:g}min.json")
     if os.path.isfile(path):
@@ -199,10 +210,7 @@ def run() -> str:
     if not qc.available():
         return qc.skipped(title)
     data = qc.prepare()
-    # The default recipe mixes monolingual text of other domains into the pairs; every
-    # row, the peer included, gets the same news + ud-mono data.
-    files = data.news + data.mono
-    cache, _ = qc.build_cache("news_mono", files)
+    files, cache = training_data(data)
     teacher = {"name": "teacher: USE-m v3", **qc.evaluate(qc.teacher_embed(), data)}
     # Measured in this order (our rows first: a run cut short keeps what is new), shown
     # in table order; finished rows are read back, so an interrupted run resumes.
