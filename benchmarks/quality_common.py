@@ -117,7 +117,11 @@ def prepare(work: str = WORK) -> Data:
 
 
 def build_cache(
-    name: str, files: Sequence[str], work: str = WORK, augment: Sequence[str] = ()
+    name: str,
+    files: Sequence[str],
+    work: str = WORK,
+    augment: Sequence[str] = (),
+    hard_negatives: int = 0,
 ) -> tuple[str, float]:
     """A teacher cache of `files` in work/caches/name (resumed/reused); (path, seconds)."""
     from lealla import corpus
@@ -131,7 +135,9 @@ def build_cache(
     # news-parallel has a few lines with control characters (zh-en.tsv): skip them.
     embedding_cache.build_cache(
         loading.load_teacher(TEACHER), corpus.resolve_sources(list(files)), path,
-        embedding_cache.CacheConfig(augment=tuple(augment), on_bad_line="skip"),
+        embedding_cache.CacheConfig(
+            augment=tuple(augment), on_bad_line="skip", hard_negatives=hard_negatives
+        ),
     )  # fmt: skip
     return path, time.perf_counter() - start
 

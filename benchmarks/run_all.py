@@ -31,6 +31,7 @@ BENCHMARKS = (
     "cache_throughput",
     "quality_levers",
     "quality_balance",
+    "quality_hard_negatives",
     "quality",
     "quality_120",
 )

@@ -14,6 +14,8 @@ from lealla.tokenization import packing
 # Features the training step reads; string features stay on the host in cache mode.
 ID_FEATURES = ("src_ids", "tgt_ids", "src_length", "tgt_length", "is_parallel")
 EMBEDDING_FEATURES = ("src_emb", "tgt_emb")
+# Teacher embeddings of each example's mined hard negatives, in caches that store them.
+HARD_NEGATIVES = "hard_emb"
 TEXT_FEATURES = ("src", "tgt")
 # Ids into the run's language table (EMS objectives); 0 = unknown or none.
 LANGUAGE_FEATURES = ("src_lang_id", "tgt_lang_id")
@@ -32,8 +34,9 @@ def train_dataset_fn(
     examples of similar length, padded to one of `config.bucket_lengths`.
 
     Batches hold "src_ids"/"tgt_ids" (int32 [b, L]), their lengths, "is_parallel"
-    (bool [b]) and either the cached "src_emb"/"tgt_emb" (float32 [b, d]) or, with
-    the teacher in the loop, the texts "src"/"tgt" (neither for objective "ems").
+    (bool [b]) and either the cached "src_emb"/"tgt_emb" (float32 [b, d]; and
+    "hard_emb" [b, H, d] from a cache with hard negatives) or, with the teacher in
+    the loop, the texts "src"/"tgt" (neither for objective "ems").
     Given `languages` (the run's language table), batches also hold
     "src_lang_id"/"tgt_lang_id" (int32 [b]): 1 + the index in `languages`, 0 for
     an unknown or empty language. `seed_offset` reseeds the data order (used when a
@@ -45,6 +48,8 @@ def train_dataset_fn(
         from teachers import embedding_cache  # distill may use teachers
 
         keep = ID_FEATURES + EMBEDDING_FEATURES + extra
+        if cache_hard_negatives(config.teacher_cache):
+            keep += (HARD_NEGATIVES,)
 
         def examples(input_config):
             return embedding_cache.cached_dataset(
@@ -85,6 +90,13 @@ def train_dataset_fn(
         return ds.map(lambda batch: {k: batch[k] for k in keep}).prefetch(tf.data.AUTOTUNE)
 
     return dataset_fn
+
+
+def cache_hard_negatives(cache_dir: str) -> int:
+    """Hard negatives the teacher cache stores per example (0: none)."""
+    from teachers import embedding_cache
+
+    return embedding_cache.hard_negative_count(embedding_cache.read_manifest(cache_dir)["identity"])
 
 
 def teacher_bank(config: DistillConfig, size: int) -> np.ndarray:

@@ -33,11 +33,12 @@ def lealla_losses(
               + w_feat * (F(P p_src, t_src) + F(P p_tgt, t_tgt))
               + w_logit * LD(s_src, s_tgt, t_src, t_tgt)
               + w_cross * (F(P p_src, t_tgt) + F(P p_tgt, t_src))
-              + w_bank * (CD(P p_src; t_src, bank) + CD(P p_tgt; t_tgt, bank))
+              + w_bank * (CD(P p_src; t_src, bank, h) + CD(P p_tgt; t_tgt, bank, h))
 
     s are the student's unit embeddings, p its pooled outputs, P the trainable
     projection to the teacher's width, t the teacher's unit embeddings, CD the
-    contrastive distillation term (`teacher_contrastive_loss`). Monolingual rows
+    contrastive distillation term (`teacher_contrastive_loss`), h the example's mined
+    hard negatives when the cache stores them ("hard_emb"). Monolingual rows
     (is_parallel false) only feed the source-side feature and contrastive terms.
     Each term is this replica's share (replica values sum to the global loss).
 
@@ -51,7 +52,8 @@ def lealla_losses(
 
     Args:
       batch: features from `distill.data` (ids, lengths, is_parallel) with the
-        teacher's src_emb/tgt_emb (from the cache, or computed by the training step).
+        teacher's src_emb/tgt_emb (from the cache, or computed by the training step)
+        and, from a cache with hard negatives, hard_emb [b, H, d_t].
       student: a ThinDeepBackbone.
       projection: Dense layer to the teacher's width.
       config: loss weights and settings.
@@ -191,11 +193,16 @@ def _distillation_terms(batch, src, tgt, projection, config, bank=None):
         if config.cross_weight
         else zero
     )
+    # Mined neighbours of the example (a cache with hard negatives): both sides' too.
+    hard = batch.get("hard_emb")
     contrastive = (
-        teacher_contrastive_loss(proj_src, teacher_src, bank, temperature=config.bank_temperature)
+        teacher_contrastive_loss(
+            proj_src, teacher_src, bank, temperature=config.bank_temperature,
+            hard_negatives=hard,
+        )
         + teacher_contrastive_loss(
             proj_tgt, teacher_tgt, bank, temperature=config.bank_temperature,
-            weights=pair_weights,
+            weights=pair_weights, hard_negatives=hard,
         )
         if config.bank_weight
         else zero

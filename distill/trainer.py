@@ -233,6 +233,13 @@ class Distiller:
             if config.bank_weight and config.bank_size and config.teacher_cache
             else None
         )
+        hard = data.cache_hard_negatives(config.teacher_cache) if config.teacher_cache else 0
+        if hard:
+            logging.info(
+                "the cache stores %d hard negatives per example: %s", hard,
+                "the contrastive term uses them" if config.bank_weight
+                else "unused (--bank_weight=0)",
+            )  # fmt: skip
         self._dev = corpus.parallel_groups(config.dev_data, config.on_bad_line)
         in_loop = config.uses_teacher_embeddings and not config.teacher_cache
         self._train_step = self._make_train_step(self.teacher.embed if in_loop else None)

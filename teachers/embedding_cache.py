@@ -41,7 +41,7 @@ from lealla import (
     shard_runner,
     textio,
 )
-from teachers import augmentation
+from teachers import augmentation, hard_negatives
 from teachers import teacher as teacher_lib
 
 MANIFEST = "manifest.json"
@@ -66,6 +66,11 @@ class CacheConfig(configs.ConfigMixin):
         shard as monolingual examples, one per example: word spans, short prefixes,
         case and punctuation variants, embedded by the teacher here so training stays
         teacher-free.
+      hard_negatives: teacher embeddings of each example's nearest other sentences of
+        its shard stored with it (`teachers.hard_negatives`), for the contrastive
+        distillation term; 0 stores none.
+      hard_negative_max_similarity: neighbours at least this similar to the example
+        (duplicates, paraphrases, translations) are not its negatives.
     """
 
     shard_size: int = 10_000
@@ -73,6 +78,8 @@ class CacheConfig(configs.ConfigMixin):
     dtype: str = "float16"
     on_bad_line: str = "error"
     augment: tuple[str, ...] = ()
+    hard_negatives: int = 0
+    hard_negative_max_similarity: float = 0.9
 
     def __post_init__(self):
         embedding_shards.check_settings(
@@ -82,6 +89,13 @@ class CacheConfig(configs.ConfigMixin):
         if unknown:
             raise ValueError(
                 f"unknown augmentation(s) {unknown}; expected some of {list(augmentation.KINDS)}"
+            )
+        if self.hard_negatives < 0:
+            raise ValueError(f"hard_negatives must be >= 0, got {self.hard_negatives}")
+        if not 0 < self.hard_negative_max_similarity <= 1:
+            raise ValueError(
+                f"hard_negative_max_similarity must be in (0, 1], got "
+                f"{self.hard_negative_max_similarity}"
             )
 
 
@@ -197,7 +211,7 @@ class _CacheShards:
         rows = [*examples, *augmentation.augment(examples, self.config.augment, seed)]
         path = self.shard_path(shard)
         tmp = fileio.local_temp_for(path)
-        groups = _write_shard(tmp, rows, embed, self.config)
+        groups = _write_shard(tmp, rows, embed, self.config, num_examples=len(examples))
         size, sha256 = fileio.sha256(tmp)
         record = {"file": name, "source": shard.source, "count": len(rows), "groups": groups,
                   "bytes": size, "sha256": sha256, "skipped": dict(report.counts)}  # fmt: skip
@@ -226,6 +240,9 @@ def cache_identity(
         "shards_by": "lines",
         "on_bad_line": config.on_bad_line,
         **({"augment": sorted(config.augment)} if config.augment else {}),
+        **({"hard_negatives": config.hard_negatives,
+            "hard_negative_max_similarity": config.hard_negative_max_similarity}
+           if config.hard_negatives else {}),
     }  # fmt: skip
 
 
@@ -234,6 +251,11 @@ def _embedding_settings(teacher: teacher_lib.Teacher) -> dict:
     LaBSE-format teachers); absent for teachers without any, so older caches still match."""
     seq_length = getattr(teacher, "seq_length", None)
     return {"teacher_seq_length": int(seq_length)} if seq_length is not None else {}
+
+
+def hard_negative_count(identity: dict) -> int:
+    """Hard negatives stored per example in a cache of this identity (0: none)."""
+    return int(identity.get("hard_negatives", 0))
 
 
 def read_manifest(cache_dir: str) -> dict:
@@ -300,7 +322,8 @@ def cached_dataset(
 
     Returns:
       Dicts {"src", "tgt", "src_lang", "tgt_lang"} (tf.string) and "src_emb",
-      "tgt_emb" (float32 [d]; zeros for monolingual examples).
+      "tgt_emb" (float32 [d]; zeros for monolingual examples); with hard negatives in
+      the cache also "hard_emb" (float32 [H, d]; zero rows where fewer were found).
 
     Raises:
       ValueError: the cache is unfinished, or built with another teacher.
@@ -330,9 +353,10 @@ def cached_dataset(
             counts[group] = counts.get(group, 0) + n
             files.setdefault(group, []).append(os.path.join(cache_dir, shard["file"]))
     dim, dtype = identity["embedding_dim"], tf.as_dtype(identity["dtype"])
+    hard = hard_negative_count(identity)
     datasets = {
         group: tf.data.TFRecordDataset(paths)
-        .map(_graph_only(lambda record: _parse(record, dim, dtype)))
+        .map(_graph_only(lambda record: _parse(record, dim, dtype, hard)))
         .filter(_graph_only(lambda ex, g=group: tf.equal(pipeline.group_of(ex), g)))
         for group, paths in files.items()
     }
@@ -342,29 +366,48 @@ def cached_dataset(
 def iter_cache(cache_dir: str) -> Iterator[dict]:
     """Every cached example once, in shard order, as Python values (str, float32 arrays)."""
     manifest = read_manifest(cache_dir)
-    dim, dtype = manifest["identity"]["embedding_dim"], tf.as_dtype(manifest["identity"]["dtype"])
+    identity = manifest["identity"]
+    dim, dtype = identity["embedding_dim"], tf.as_dtype(identity["dtype"])
+    hard = hard_negative_count(identity)
     paths = [os.path.join(cache_dir, s["file"]) for s in manifest["shards"]]
-    dataset = tf.data.TFRecordDataset(paths).map(_graph_only(lambda r: _parse(r, dim, dtype)))
+    dataset = tf.data.TFRecordDataset(paths).map(_graph_only(lambda r: _parse(r, dim, dtype, hard)))
     for ex in dataset.as_numpy_iterator():
         yield {
             **{k: ex[k].decode() for k in ("src", "tgt", "src_lang", "tgt_lang")},
-            "src_emb": ex["src_emb"], "tgt_emb": ex["tgt_emb"],
-        }  # fmt: skip
+            **{k: v for k, v in ex.items() if k.endswith("_emb")},
+        }
 
 
-def _write_shard(path: str, examples: list[corpus.Example], embed, config: CacheConfig) -> dict:
+def _write_shard(
+    path: str, examples: list[corpus.Example], embed, config: CacheConfig, num_examples: int
+) -> dict:
+    """Embeds and writes `examples` (the shard's corpus examples first, then their
+    `num_examples`.. augmented variants); returns the count per language group."""
     groups: dict[str, int] = {}
     np_dtype = np.dtype(config.dtype)
     src_emb = _embed_all(embed, [e.src for e in examples], config.batch_size)
     parallel = [i for i, e in enumerate(examples) if e.tgt_lang]
     tgt_emb = _embed_all(embed, [examples[i].tgt for i in parallel], config.batch_size)
     tgt_rows = dict(zip(parallel, tgt_emb, strict=True))
+    hard = None
+    if config.hard_negatives:
+        # Mined on the stored precision, so the negatives are the cache's own values.
+        stored = src_emb.astype(np_dtype).astype(np.float32)
+        ids = hard_negatives.mine(
+            stored, config.hard_negatives, num_queries=num_examples,
+            max_similarity=config.hard_negative_max_similarity,
+        )  # fmt: skip
+        hard = hard_negatives.gather(src_emb.astype(np_dtype), ids)
+        empty = np.zeros((config.hard_negatives, src_emb.shape[1]), np_dtype).tobytes()
     with tf.io.TFRecordWriter(path) as writer:
         for i, ex in enumerate(examples):
             key = corpus.group_key(ex.src_lang, ex.tgt_lang)
             groups[key] = groups.get(key, 0) + 1
             tgt = tgt_rows[i].astype(np_dtype).tobytes() if i in tgt_rows else b""
-            writer.write(_example_proto(ex, src_emb[i].astype(np_dtype).tobytes(), tgt))
+            extra = None
+            if hard is not None:
+                extra = hard[i].tobytes() if i < num_examples else empty
+            writer.write(_example_proto(ex, src_emb[i].astype(np_dtype).tobytes(), tgt, extra))
     return groups
 
 
@@ -374,7 +417,9 @@ def _embed_all(embed, texts: list[str], batch_size: int) -> np.ndarray:
     )
 
 
-def _example_proto(ex: corpus.Example, src_emb: bytes, tgt_emb: bytes) -> bytes:
+def _example_proto(
+    ex: corpus.Example, src_emb: bytes, tgt_emb: bytes, hard_emb: bytes | None = None
+) -> bytes:
     def feature(value: bytes) -> tf.train.Feature:
         return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
 
@@ -386,6 +431,8 @@ def _example_proto(ex: corpus.Example, src_emb: bytes, tgt_emb: bytes) -> bytes:
         "src_emb": feature(src_emb),
         "tgt_emb": feature(tgt_emb),
     }
+    if hard_emb is not None:
+        features["hard_emb"] = feature(hard_emb)
     example = tf.train.Example(features=tf.train.Features(feature=features))
     return example.SerializeToString(deterministic=True)  # same bytes in every process
 
@@ -396,14 +443,21 @@ _FEATURES = {
 }
 
 
-def _parse(record: tf.Tensor, dim: int, dtype: tf.DType) -> dict:
-    ex = tf.io.parse_single_example(record, _FEATURES)
+def _parse(record: tf.Tensor, dim: int, dtype: tf.DType, hard: int = 0) -> dict:
+    features = dict(_FEATURES)
+    if hard:
+        features["hard_emb"] = tf.io.FixedLenFeature([], tf.string)
+    ex = tf.io.parse_single_example(record, features)
     out = {k: ex[k] for k in ("src", "tgt", "src_lang", "tgt_lang")}
     out["src_emb"] = tf.reshape(tf.cast(tf.io.decode_raw(ex["src_emb"], dtype), tf.float32), [dim])
     tgt = tf.cast(tf.io.decode_raw(ex["tgt_emb"], dtype), tf.float32)
     out["tgt_emb"] = tf.reshape(
         tf.cond(tf.size(tgt) > 0, lambda: tgt, lambda: tf.zeros([dim], tf.float32)), [dim]
     )
+    if hard:
+        out["hard_emb"] = tf.reshape(
+            tf.cast(tf.io.decode_raw(ex["hard_emb"], dtype), tf.float32), [hard, dim]
+        )
     return out
 
 
