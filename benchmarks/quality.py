@@ -31,7 +31,7 @@ from absl import logging
 from benchmarks import quality_common as qc
 
 PEER_ENV = os.path.join(os.path.dirname(qc.WORK), "peer-venv")
-PEER_PACKAGES = ("torch==2.14.1", "sentence-transformers==6.2.0")
+PEER_PACKAGES = ("torch==2.13.0", "sentence-transformers==6.2.0")  # 2.13.0: the CPU build
 PEER_NAME = "peer: sentence-transformers (MSE + MNRL)"
 # Our default recipe on this data: the DistillConfig defaults plus the benchmark's shape.
 DEFAULT = {}

@@ -32,9 +32,8 @@ def run() -> str:
     teacher_mono = teacher(qc.mono_dev_texts(data))
     t = qc.evaluate(teacher, data)
     caches = {"mono": cache}
-    rows = [quality_levers.row(f"balance: {name}", sets, extra, data, caches, teacher_mono)
-            for name, sets, extra in ROWS]  # fmt: skip
-    watch = " | ".join(f"demo-400 {lang}" for lang in WATCH)
+    rows = [(name, quality_levers.row(f"balance: {name}", sets, extra, data, caches,
+                                      teacher_mono)) for name, sets, extra in ROWS]  # fmt: skip
     lines = [
         title,
         "",
@@ -43,21 +42,6 @@ def run() -> str:
         f"+ ud-mono cache; only the language sampling changes. Columns as in the levers "
         f"table; the last three: the little-data languages on demo-400.",
         "",
-        f"| sampling | dev PUD | dev mono kNN | test PUD | test demo-400 | {watch} |",
-        "| --- | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in WATCH) + " |",
-        f"| teacher | {qc.mean(t['pud_dev']):.3f} | 1.000 | {qc.mean(t['pud_test']):.3f} | "
-        f"{qc.mean(t['demo400']):.3f} | "
-        + " | ".join(f"{t['demo400'][lang]:.3f}" for lang in WATCH)
-        + " |",
+        *quality_levers.watch_table("sampling", rows, t, WATCH),
     ]
-    for r in rows:
-        lines.append(
-            f"| {r['name'].removeprefix('balance: ')} | {qc.mean(r['pud_dev']):.3f} | "
-            f"{r['mono_agreement']:.3f} | {qc.mean(r['pud_test']):.3f} | "
-            f"{qc.mean(r['demo400']):.3f} | "
-            + " | ".join(f"{r['demo400'][lang]:.3f}" for lang in WATCH)
-            + " |"
-        )
-    best = max(rows, key=lambda r: qc.mean(r["pud_dev"]) + r["mono_agreement"])
-    lines += ["", f"Best on dev (PUD + mono kNN): {best['name'].removeprefix('balance: ')}.", ""]
     return "\n".join(lines)

@@ -80,6 +80,35 @@ def row(name: str, sets: str, overrides: dict, data: qc.Data, caches: dict, teac
     return result
 
 
+def dev_score(result: dict) -> float:
+    """What the equal-steps tables choose on: PUD dev retrieval + ud-mono kNN agreement."""
+    return qc.mean(result["pud_dev"]) + result["mono_agreement"]
+
+
+def watch_table(
+    first_column: str, rows: list[tuple[str, dict]], teacher: dict, watch: tuple[str, ...]
+) -> list[str]:
+    """Dev and test columns of (label, result) rows, plus demo-400 of the `watch` languages."""
+    t = teacher
+    lines = [
+        f"| {first_column} | dev PUD | dev mono kNN | test PUD | test demo-400 | "
+        + " | ".join(f"demo-400 {lang}" for lang in watch) + " |",
+        "| --- | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in watch) + " |",
+        f"| teacher | {qc.mean(t['pud_dev']):.3f} | 1.000 | {qc.mean(t['pud_test']):.3f} | "
+        f"{qc.mean(t['demo400']):.3f} | "
+        + " | ".join(f"{t['demo400'][lang]:.3f}" for lang in watch) + " |",
+    ]  # fmt: skip
+    for label, r in rows:
+        lines.append(
+            f"| {label} | {qc.mean(r['pud_dev']):.3f} | {r['mono_agreement']:.3f} | "
+            f"{qc.mean(r['pud_test']):.3f} | {qc.mean(r['demo400']):.3f} | "
+            + " | ".join(f"{r['demo400'][lang]:.3f}" for lang in watch)
+            + " |"
+        )
+    best = max(rows, key=lambda lr: dev_score(lr[1]))[0]
+    return [*lines, "", f"Best on dev (PUD + mono kNN): {best}.", ""]
+
+
 def run() -> str:
     title = "## Quality levers (news-parallel + ud-mono -> PUD, demo-400)"
     if not qc.available():

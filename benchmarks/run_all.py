@@ -1,6 +1,6 @@
 """Runs every benchmark and regenerates benchmarks/RESULTS.md.
 
-Usage: python -m benchmarks.run_all [--only=NAME,...]
+Usage: python -m benchmarks.run_all [--only=NAME,...] [--verbose]
 """
 
 from __future__ import annotations
@@ -8,6 +8,15 @@ from __future__ import annotations
 import datetime
 import importlib
 import os
+import sys
+
+from lealla import cli
+
+# Before TensorFlow is imported: its C++ start-up chatter is read from the environment.
+if "--verbose" in sys.argv:
+    os.environ["LEALLA_VERBOSE"] = "1"
+else:
+    cli.quiet_third_party_logging()
 
 from absl import app, flags, logging
 
@@ -31,11 +40,12 @@ BENCHMARKS = (
     "cache_throughput",
     "quality_levers",
     "quality_balance",
-    "quality_hard_negatives",
+    "quality_contrastive",
     "quality",
     "quality_120",
 )
 
+flags.DEFINE_bool("verbose", False, "Keep third-party (TensorFlow, Beam) log output.")
 flags.DEFINE_list("only", None, f"Run only these benchmarks (of {', '.join(BENCHMARKS)}).")
 FLAGS = flags.FLAGS
 
