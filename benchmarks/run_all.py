@@ -40,7 +40,7 @@ BENCHMARKS = (
     "cache_throughput",
     "quality_levers",
     "quality_balance",
-    "quality_contrastive",
+    "quality_stacked",
     "quality",
     "quality_120",
 )

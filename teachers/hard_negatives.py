@@ -40,9 +40,9 @@ def mine(
       embeddings: float [n, d], unit rows (the candidates).
       k: neighbours per query, >= 1.
       max_similarity: in (0, 1]; more similar candidates are left out.
-      num_queries: the first rows that get neighbours (all when None); the others (e.g.
-        augmented variants of the queries, near-copies of them) are only candidates
-        of none: they are left out of the search altogether.
+      num_queries: the first rows, which get neighbours (all when None); the rows
+        after them (e.g. augmented variants, near-copies of the queries) are neither
+        queries nor candidates.
 
     Returns:
       int64 [num_queries, k] row indices by decreasing similarity, -1 where fewer than
