@@ -9,7 +9,8 @@ teacher embeddings is the largest lever of the levers table); a cache built with
 shard by the teacher, ScaNN, near-duplicates >= 0.9 left out, so the term also has to
 tell each sentence from its teacher neighbours); or a cache built with
 `--augment=span,prefix,case,punct` (short and restyled variants, which the levers table
-measured only without the bank). Chosen on dev (PUD 0-199, ud-mono kNN agreement); test
+measured only without the bank); or the token embeddings' start (`--token_init`).
+Chosen on dev (PUD 0-199, ud-mono kNN agreement); test
 columns reported, never tuned on.
 """
 
@@ -40,6 +41,8 @@ ROWS: tuple[tuple[str, str, str, dict], ...] = (
      "hard negatives: mined 3", f"news_mono_hard{HARD_NEGATIVES}", {}),
     ("+ augmented variants (monolingual share 0.3 with ud-mono)", "stacked: augmented",
      "news_mono_aug", {}),
+    ("token embeddings from the teacher's embedding of each piece (`--token_init=pieces`)",
+     "stacked: token init pieces", "news_mono", {"token_init": "pieces"}),
 )  # fmt: skip
 
 
@@ -72,7 +75,7 @@ def run() -> str:
         "",
         "Command: `python -m benchmarks.run_all --only=quality_stacked`. The default recipe, "
         f"demo_small (4 x 128), batch 64, {quality_levers.STEPS} steps, one change per row "
-        "(`--bank_temperature`, `--bank_weight`, or the cache: `lealla cache "
+        "(`--bank_temperature`, `--bank_weight`, `--token_init`, or the cache: `lealla cache "
         f"--hard_negatives={HARD_NEGATIVES}`, `--augment={','.join(quality_levers.AUGMENT)}`)"
         + (f"; caches built: {built_now}" if built_now else "")
         + ". Columns as in the levers table; the last three: the little-data languages.",

@@ -20,6 +20,7 @@ from students.student_config import DTYPE_POLICIES
 # ems+distill: XTR + contrastive + feature (+ logit) distillation (distill/objectives.py).
 OBJECTIVES = objectives.names()
 VOCAB_CHOICES = ("teacher", "pruned")  # or a path to a vocab.txt / .model
+TOKEN_INITS = ("table", "pieces")
 # Fields that may change when a run is resumed (everything else must match).
 RESUMABLE_CHANGES = (
     "steps", "train_minutes", "eval_every", "log_every", "checkpoint_every", "keep_checkpoints",
@@ -49,7 +50,11 @@ class DistillConfig(ConfigMixin):
         "teacher" (unpruned), or a path to a vocab.txt / SentencePiece .model (the
         only choice without a teacher; `lealla vocab build` learns one).
       init_from_teacher: start token embeddings from the teacher's (PCA to the
-        student's width) when the student uses the teacher's vocabulary.
+        student's width).
+      token_init: "table" (a transformer student's token embeddings from the
+        teacher's token table, when the student uses the teacher's vocabulary) or
+        "pieces" (from the teacher's embedding of each vocabulary piece alone, any
+        vocabulary; static students always start so).
       train_data: corpus files/globs (parallel and/or monolingual).
       on_bad_line: "error" stops at the first bad corpus line naming file:line; "skip"
         drops bad lines (counted and logged) everywhere the run reads the corpus.
@@ -129,6 +134,14 @@ class DistillConfig(ConfigMixin):
         "needed).",
     )
     init_from_teacher: bool = setting(True, "PCA-init token embeddings.")
+    token_init: str = setting(
+        "table",
+        "With --init_from_teacher, what a transformer student's token embeddings start "
+        "from: table (the teacher's token embedding table, PCA; needs the teacher's "
+        "vocabulary) or pieces (each vocabulary piece embedded alone by the teacher, PCA: "
+        "the static tier's start; any vocabulary).",
+        choices=TOKEN_INITS,
+    )
     train_data: tuple[str, ...] = setting((), "Training corpus files/globs (or demo:train).")
     on_bad_line: str = setting(
         "error",
@@ -226,6 +239,8 @@ class DistillConfig(ConfigMixin):
         objectives.get(self.objective)  # a registered objective
         if not self.train_data:
             raise ValueError("train_data is empty: give corpus files (--train_data)")
+        if self.token_init not in TOKEN_INITS:
+            raise ValueError(f"token_init must be one of {TOKEN_INITS}, got {self.token_init!r}")
         if self.feature_kind not in FEATURE_KINDS:
             raise ValueError(
                 f"feature_kind must be one of {FEATURE_KINDS}, got {self.feature_kind!r}"

@@ -20,6 +20,8 @@ from students.student_config import StudentConfig
 
 # A static student's SIF weights count tokens in this many training sentences at most.
 STATIC_COUNT_SENTENCES = 2_000_000
+# Vocabulary pieces per teacher call when embedding each piece alone.
+_PIECE_BATCH = 512
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,12 +142,32 @@ def prepare_languages(model_dir: str, training: TrainingCorpus) -> tuple[str, ..
     return languages
 
 
-def init_from_teacher(backbone, teacher, old_ids: np.ndarray | None) -> bool:
-    """Starts the token embeddings from the teacher's (PCA), when the vocab is shared.
+def init_from_teacher(
+    backbone, teacher, old_ids: np.ndarray | None, tokenizer=None, source: str = "table"
+) -> bool:
+    """Starts a transformer student's token embeddings from the teacher, PCA to its width.
+
+    Args:
+      backbone: a ThinDeepBackbone.
+      teacher: the run's teacher.
+      old_ids: each student id's row in the teacher's token table (None: the
+        student's vocabulary is not the teacher's).
+      tokenizer: the student's tokenizer (for source "pieces").
+      source: "table" (the teacher's token embedding table; needs old_ids) or
+        "pieces" (`piece_embeddings`: any vocabulary).
 
     Returns:
       Whether the embeddings were initialized from the teacher.
     """
+    width = backbone.hidden_dim
+    if source == "pieces":
+        rows = piece_embeddings(teacher, tokenizer)
+        embedding_init.set_token_embeddings(backbone, embedding_init.pca_project(rows, width))
+        logging.info(
+            "token embeddings: the teacher's embedding of each of %d vocabulary pieces, PCA to "
+            "%d dims", len(rows), width,
+        )  # fmt: skip
+        return True
     if old_ids is None:
         logging.info("token embeddings: random (the student's vocabulary is not the teacher's)")
         return False
@@ -154,13 +176,27 @@ def init_from_teacher(backbone, teacher, old_ids: np.ndarray | None) -> bool:
         logging.info("token embeddings: random (the teacher's token table was not found)")
         return False
     rows = table[old_ids]
-    width = backbone.hidden_dim
     if width > rows.shape[1]:
         logging.info("token embeddings: random (student wider than the teacher's table)")
         return False
     embedding_init.set_token_embeddings(backbone, embedding_init.pca_project(rows, width))
     logging.info("token embeddings: PCA of the teacher's %s table to %d dims", table.shape, width)
     return True
+
+
+def piece_embeddings(teacher, tokenizer) -> np.ndarray:
+    """The teacher's embedding of each vocabulary piece alone ("##ing" as "ing"): [V, d].
+
+    Pieces that stand for no text (special tokens, a bare "▁") get the teacher's
+    embedding of the empty string.
+    """
+    import tensorflow as tf
+
+    surfaces = [embedding_init.piece_surface(p) for p in tokenizer.vocabulary()]
+    rows = []
+    for start in range(0, len(surfaces), _PIECE_BATCH):
+        rows.append(teacher.embed(tf.constant(surfaces[start : start + _PIECE_BATCH])).numpy())
+    return np.concatenate(rows)
 
 
 def init_static_from_teacher(backbone, teacher, tokenizer, counts: np.ndarray) -> None:
@@ -176,16 +212,11 @@ def init_static_from_teacher(backbone, teacher, tokenizer, counts: np.ndarray) -
       tokenizer: the student's tokenizer.
       counts: uses of each of its ids in the training data (`Vocabulary.token_counts`).
     """
-    import tensorflow as tf
-
     vocabulary = tokenizer.vocabulary()
     if len(counts) != len(vocabulary):
         raise ValueError(f"{len(counts)} token counts for a vocabulary of {len(vocabulary)}")
     surfaces = [embedding_init.piece_surface(p) for p in vocabulary]
-    rows = []
-    for start in range(0, len(surfaces), 512):
-        rows.append(teacher.embed(tf.constant(surfaces[start : start + 512])).numpy())
-    table = embedding_init.pca_project(np.concatenate(rows), backbone.hidden_dim)
+    table = embedding_init.pca_project(piece_embeddings(teacher, tokenizer), backbone.hidden_dim)
     weights = embedding_init.sif_weights(np.asarray(counts, np.int64))
     special = tokenizer.special_ids
     weights[[special.cls, special.sep, special.pad, special.unk]] = 0.0

@@ -221,7 +221,9 @@ class Distiller:
                     self.student, teacher, self.tokenizer, vocabulary.token_counts
                 )
             else:
-                student_setup.init_from_teacher(self.student, teacher, vocabulary.old_ids)
+                student_setup.init_from_teacher(
+                    self.student, teacher, vocabulary.old_ids, self.tokenizer, config.token_init
+                )
 
     def _prepare_step_inputs(self) -> None:
         """The bank of negatives, the dev pairs and the compiled train step."""

@@ -347,3 +347,34 @@ def test_float16_overflow_skips_the_step_and_lowers_the_loss_scale(teacher, tmp_
     metrics = run.train()
     assert metrics["step"] == 6
     assert float(run.optimizer.dynamic_scale.numpy()) < scale
+
+
+def test_token_init_pieces_starts_any_vocabulary_from_the_teachers_piece_embeddings(
+    teacher, demo_wordpiece_vocab, tmp_path
+):
+    from distill import student_setup
+    from students import embedding_init
+
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("".join(f"{t}\n" for t in demo_wordpiece_vocab), encoding="utf-8")
+    runs = {
+        source: _run(tmp_path / source, teacher, vocab=str(vocab), token_init=source, steps=10)
+        for source in ("table", "pieces")
+    }
+    pieces = runs["pieces"]
+    table = pieces.student.token_embedding.embeddings.numpy()
+    expected = embedding_init.pca_project(
+        student_setup.piece_embeddings(teacher, pieces.tokenizer), table.shape[1]
+    )
+    np.testing.assert_allclose(table, expected, atol=1e-5)
+    # "table" needs the teacher's vocabulary: this one starts from random rows.
+    random_rows = runs["table"].student.token_embedding.embeddings.numpy()
+    assert not np.allclose(random_rows, expected, atol=1e-3)
+    # Pieces of one meaning across languages start closer than unrelated ones.
+    vocabulary = pieces.tokenizer.vocabulary()
+    unit = table / np.linalg.norm(table, axis=1, keepdims=True)
+    for word, translation, other in (("casa", "house", "cat"), ("und", "and", "car")):
+        w, t, o = (unit[vocabulary.index(x)] for x in (word, translation, other))
+        assert w @ t > w @ o, (word, translation, other)
+    with pytest.raises(ValueError, match="token_init must be one of"):
+        DistillConfig(**{**BASE, "token_init": "rows"})
