@@ -30,7 +30,8 @@ CACHES: dict[str, dict] = {
 # (label, stored row name, cache, overrides). The defaults row is the language-balance
 # table's first row (same recipe, data, steps): its stored result is reused.
 ROWS: tuple[tuple[str, str, str, dict], ...] = (
-    (f"defaults (contrastive temperature {DEFAULT_TEMPERATURE:g}, weight 1)",
+    (f"defaults before this table (token table start; contrastive temperature "
+     f"{DEFAULT_TEMPERATURE:g}, weight 1)",
      f"balance: {quality_balance.ROWS[0][0]}", "news_mono", {}),
     ("contrastive temperature 0.02", "contrastive: temperature 0.02", "news_mono",
      {"bank_temperature": 0.02}),
@@ -41,7 +42,8 @@ ROWS: tuple[tuple[str, str, str, dict], ...] = (
      "hard negatives: mined 3", f"news_mono_hard{HARD_NEGATIVES}", {}),
     ("+ augmented variants (monolingual share 0.3 with ud-mono)", "stacked: augmented",
      "news_mono_aug", {}),
-    ("token embeddings from the teacher's embedding of each piece (`--token_init=pieces`)",
+    ("token embeddings from the teacher's embedding of each piece (`--token_init=pieces`, "
+     "the default since)",
      "stacked: token init pieces", "news_mono", {"token_init": "pieces"}),
 )  # fmt: skip
 

@@ -16,6 +16,9 @@ from distill.trainer import Distiller, DivergedError
 from lealla import demo_corpus
 
 BASE = {
+    # The teacher-table start: these tests are not about the start, and it costs no
+    # teacher call (the default, "pieces", is covered by conftest's trained_run).
+    "token_init": "table",
     "student": "tiny_test",
     "student_overrides": {"max_sequence_length": 64},
     "train_data": ("demo:train",),
