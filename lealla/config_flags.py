@@ -10,6 +10,7 @@ field's element type). Entry points define only what is not a config field.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -44,27 +45,36 @@ def flag_fields(config_cls: type, skip: Iterable[str] = ()) -> list[dataclasses.
 
 
 def define_flags(
-    config_cls: type, skip: Iterable[str] = (), flag_values: flags.FlagValues = flags.FLAGS
+    config_cls: type,
+    skip: Iterable[str] = (),
+    flag_values: flags.FlagValues = flags.FLAGS,
+    module_name: str | None = None,
 ) -> None:
     """Defines one absl flag per `setting` field of `config_cls` (not those in `skip`).
+
+    The flags belong to `module_name` (default: the calling module), as if that entry
+    point had declared them: its `--help` lists them.
 
     Raises:
       TypeError: a field type with no flag kind (declare that flag by hand).
     """
+    owner = {"module_name": module_name or sys._getframe(1).f_globals["__name__"]}
     for f in flag_fields(config_cls, skip):
         help, choices = f.metadata["help"], f.metadata["choices"]
         kind = _kind(config_cls, f)
         if choices is not None:
-            flags.DEFINE_enum(f.name, f.default, list(choices), help, flag_values=flag_values)
+            flags.DEFINE_enum(
+                f.name, f.default, list(choices), help, flag_values=flag_values, **owner
+            )
         elif kind in ("str_list", "int_list"):
             default = [str(v) for v in f.default]
-            flags.DEFINE_list(f.name, default, help, flag_values=flag_values)
+            flags.DEFINE_list(f.name, default, help, flag_values=flag_values, **owner)
         else:
             define = {
                 "string": flags.DEFINE_string, "integer": flags.DEFINE_integer,
                 "float": flags.DEFINE_float, "boolean": flags.DEFINE_boolean,
             }[kind]  # fmt: skip
-            define(f.name, f.default, help, flag_values=flag_values)
+            define(f.name, f.default, help, flag_values=flag_values, **owner)
 
 
 def values_from_flags(

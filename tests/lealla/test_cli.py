@@ -26,6 +26,19 @@ def test_help_lists_every_command():
         assert f"  {name} " in out
 
 
+def test_distill_help_lists_the_settings_generated_from_its_config():
+    import dataclasses
+
+    from distill.distill_config import DistillConfig
+
+    out = run("distill", "--help").stdout
+    settings = [f.name for f in dataclasses.fields(DistillConfig) if "help" in f.metadata]
+    assert len(settings) > 40
+    missing = [n for n in settings if f"  --{n}:" not in out and f"  --[no]{n}:" not in out]
+    assert not missing, missing
+    assert "(default: 'pieces')" in out  # --token_init
+
+
 def test_unknown_command():
     result = run("distil", check=False)
     assert result.returncode == 2
