@@ -161,6 +161,9 @@ def init_from_teacher(
     """
     width = backbone.hidden_dim
     if source == "pieces":
+        if width > (teacher.embedding_dim or width):
+            logging.info("token embeddings: random (student wider than the teacher's embedding)")
+            return False
         rows = piece_embeddings(teacher, tokenizer)
         embedding_init.set_token_embeddings(backbone, embedding_init.pca_project(rows, width))
         logging.info(
