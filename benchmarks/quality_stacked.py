@@ -1,4 +1,4 @@
-"""Levers stacked on the default recipe: the contrastive term, hard negatives, augmentation.
+"""Levers stacked on the default recipe: contrastive term, hard negatives, augmentation, start.
 
 Command: `python -m benchmarks.run_all --only=quality_stacked`
 (LEALLA_BENCH_LEVER_STEPS sets the steps; default 800, as `quality_levers`). Every row
