@@ -182,6 +182,14 @@ def table(rows: list[dict], teacher: dict) -> list[str]:
     return lines
 
 
+def measured(rows: list[dict]) -> tuple[list[dict], list[str]]:
+    """The rows that have results, and a line naming the others (none if all have)."""
+    missing = [r["name"] for r in rows if r.get("missing")]
+    note = [f"Not measured yet (rerun the command; finished rows are reused): "
+            f"{', '.join(missing)}.", ""] if missing else []  # fmt: skip
+    return [r for r in rows if not r.get("missing")], note
+
+
 def frontier_png(rows: list[dict], teacher: dict, path: str) -> None:
     import matplotlib
 
@@ -238,9 +246,8 @@ def run() -> str:
     static_trained = student_row("static, trained", data, cache, files, qc.MINUTES,
                                  student="static_128", **DEFAULT)  # fmt: skip
     peer = peer_row(data, cache, qc.MINUTES)
-    rows = [ours, previous, peer, static_untrained, static_trained, *frontier]
-    missing = [r["name"] for r in rows if r.get("missing")]
-    rows = [r for r in rows if not r.get("missing")]
+    rows, not_measured = measured([ours, previous, peer, static_untrained, static_trained,
+                                   *frontier])  # fmt: skip
     png = os.path.join(os.path.dirname(os.path.abspath(__file__)), "quality_frontier.png")
     frontier_png(rows, teacher, png)
     lines = [
@@ -258,8 +265,6 @@ def run() -> str:
         "the default when they were measured), as the previous default row; the default "
         "row from `--token_init=pieces`.",
         "",
+        *not_measured,
     ]
-    if missing:
-        lines += [f"Not measured yet (rerun the command; finished rows are reused): "
-                  f"{', '.join(missing)}.", ""]  # fmt: skip
     return "\n".join(lines)

@@ -24,21 +24,16 @@ def run() -> str:
     teacher = {"name": "teacher: USE-m v3", **qc.evaluate(qc.teacher_embed(), data)}
     # The first row was measured when the token-table start was the default; pinned so
     # a rerun reproduces it.
-    rows = [
+    rows, not_measured = quality.measured([
         quality.student_row(quality.PREVIOUS, data, cache, files, MINUTES, token_init="table"),
         quality.student_row(
             "ours: default recipe, 4 x 128", data, cache, files, MINUTES, **quality.DEFAULT
         ),
-    ]
-    missing = [r["name"] for r in rows if r.get("missing")]
-    rows = [r for r in rows if not r.get("missing")]
-    lines = [
+    ])  # fmt: skip
+    return "\n".join([
         title, "",
         f"Command: `python -m benchmarks.run_all --only=quality_120`. As the main table, "
         f"{MINUTES:g} minutes of training.", "",
         *quality.table(rows, teacher), "",
-    ]  # fmt: skip
-    if missing:
-        lines += [f"Not measured yet (rerun the command; finished rows are reused): "
-                  f"{', '.join(missing)}.", ""]  # fmt: skip
-    return "\n".join(lines)
+        *not_measured,
+    ])  # fmt: skip

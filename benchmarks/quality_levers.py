@@ -64,7 +64,7 @@ def row(name: str, sets: str, overrides: dict, data: qc.Data, caches: dict, teac
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
             return json.load(f)
-    files = data.news + data.mono if sets.startswith("mono") else data.news
+    files = data.news + data.mono if sets == "mono" else data.news
     # Every equal-steps table was measured from the teacher's token table (the default
     # until quality_stacked's `--token_init=pieces` row): a rerun reproduces its rows.
     overrides = {"token_init": "table", **overrides}

@@ -67,9 +67,10 @@ def run() -> str:
     t = qc.evaluate(teacher, data)
     rows = []
     for label, name, cache_name, extra in ROWS:
-        # quality_levers.row reads the cache by its `sets` key: "mono..." = news + ud-mono.
-        caches = {f"mono:{cache_name}": cache(cache_name)}
-        result = quality_levers.row(name, f"mono:{cache_name}", extra, data, caches, teacher_mono)
+        # Every cache here is of news + ud-mono: the levers' "mono" set.
+        result = quality_levers.row(
+            name, "mono", extra, data, {"mono": cache(cache_name)}, teacher_mono
+        )
         rows.append((label, result))
     built_now = ", ".join(f"{n} in {s:.0f} s" for n, s in seconds.items() if s)
     lines = [

@@ -13,15 +13,12 @@ import sys
 from lealla import cli
 
 # Before TensorFlow is imported: its C++ start-up chatter is read from the environment.
-if "--verbose" in sys.argv:
-    os.environ["LEALLA_VERBOSE"] = "1"
-else:
-    cli.quiet_third_party_logging()
+cli.set_verbosity("--verbose" in sys.argv)
 
-from absl import app, flags, logging
+from absl import app, flags, logging  # noqa: E402
 
-from benchmarks import common
-from lealla import configs
+from benchmarks import common  # noqa: E402
+from lealla import configs  # noqa: E402
 
 # name -> module with run() -> markdown section. Each ratio is taken within one run.
 BENCHMARKS = (

@@ -87,10 +87,7 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(USAGE_EXIT)
     args = [a for a in argv[2:] if a not in VERBOSE_FLAGS]
     verbose = len(args) < len(argv) - 2
-    if verbose:
-        os.environ["LEALLA_VERBOSE"] = "1"  # read by lealla.quiet in this process
-    else:
-        quiet_third_party_logging()
+    set_verbosity(verbose)
     from absl import app, flags
 
     module = importlib.import_module(COMMANDS[name][0])
@@ -174,6 +171,14 @@ def _ours_or_warning(record) -> bool:
             return not any(f"{os.sep}{p}{os.sep}" in path for p in _THIRD_PARTY)
         frame = frame.f_back
     return True
+
+
+def set_verbosity(verbose: bool) -> None:
+    """Keeps third-party logs (--verbose) or silences them; call before TensorFlow loads."""
+    if verbose:
+        os.environ["LEALLA_VERBOSE"] = "1"  # read by lealla.quiet in this process
+    else:
+        quiet_third_party_logging()
 
 
 def quiet_third_party_logging() -> None:
