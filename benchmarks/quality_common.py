@@ -10,7 +10,8 @@ machine (`--train_minutes`), from a teacher cache built once.
 Evaluation (xx <-> en retrieval accuracy, mean of both directions, per language):
   dev   PUD lines 0-199 (chooses recipes and checkpoints), and kNN@10 agreement
         between student and teacher on the held-out ud-mono lines (pooled across
-        languages: an out-of-domain dev signal that needs no translations)
+        languages: an out-of-domain dev signal that needs no translations; the runs
+        get it as --dev_mono_data, so their best checkpoint maximizes both)
   test  (a) PUD lines 200-998 (in domain)
         (b) the shipped demo corpus, all 400 sentences of each language (everyday
             sentences, out of domain, never trained on here)
@@ -30,6 +31,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from lealla import demo_corpus
+from lealla.evaluation import agreement
 from lealla.evaluation.retrieval import retrieval_accuracy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -57,6 +59,7 @@ class Data:
     mono: tuple[str, ...]  # ud-mono training parts, ud.xx.txt
     dev: tuple[str, ...]  # PUD dev pairs, xx-en.tsv
     mono_dev: dict[str, list[str]]  # held-out ud-mono lines per language
+    mono_dev_files: tuple[str, ...]  # the same as files, ud.xx.txt (--dev_mono_data)
     pud_test: dict[str, list[str]]  # PUD test lines per language (incl. en)
     demo400: dict[str, list[str]]  # all 400 demo sentences per language (incl. en)
 
@@ -92,13 +95,16 @@ def prepare(work: str = WORK) -> Data:
     news = tuple(
         os.path.join(news_dir, n) for n in sorted(os.listdir(news_dir)) if n.endswith("-en.tsv")
     )
-    mono, mono_dev = [], {}
+    mono, mono_dev, mono_dev_files = [], {}, []
     for name in sorted(os.listdir(mono_dir)):
         lang = name.split(".")[0]
         lines = _lines(os.path.join(mono_dir, name))
         mono.append(_write(os.path.join(work, "data", "mono", f"ud.{lang}.txt"),
                            lines[:-MONO_DEV_LINES]))  # fmt: skip
         mono_dev[lang] = lines[-MONO_DEV_LINES:]
+        mono_dev_files.append(
+            _write(os.path.join(work, "data", "mono_dev", f"ud.{lang}.txt"), mono_dev[lang])
+        )
     pud_en = _lines(os.path.join(pud_dir, f"{PIVOT}.txt"))
     dev, pud_test = [], {PIVOT: pud_en[DEV_LINES:]}
     for name in sorted(os.listdir(pud_dir)):
@@ -113,7 +119,7 @@ def prepare(work: str = WORK) -> Data:
         lang: [s for split in demo_corpus.SPLITS for s in demo_corpus.read_split(split, lang)]
         for lang in demo_corpus.DEMO_LANGUAGES
     }
-    return Data(news, tuple(mono), tuple(dev), mono_dev, pud_test, demo400)
+    return Data(news, tuple(mono), tuple(dev), mono_dev, tuple(mono_dev_files), pud_test, demo400)
 
 
 def build_cache(
@@ -156,19 +162,6 @@ def retrieval_from_embeddings(emb: dict[str, np.ndarray]) -> dict[str, float]:
     }
 
 
-def knn_agreement(student: np.ndarray, teacher: np.ndarray, k: int = 10) -> float:
-    """Mean overlap of each row's k nearest neighbours under the two embeddings."""
-
-    def neighbours(x):
-        x = x / np.linalg.norm(x, axis=1, keepdims=True)
-        sim = x @ x.T
-        np.fill_diagonal(sim, -np.inf)
-        return np.argpartition(-sim, k, axis=1)[:, :k]
-
-    a, b = neighbours(student), neighbours(teacher)
-    return float(np.mean([len(set(x) & set(y)) / k for x, y in zip(a, b, strict=True)]))
-
-
 def evaluate(embed: Embed, data: Data, teacher_mono: np.ndarray | None = None) -> dict:
     """Every metric of one encoder: dev, tests, speed."""
     texts = [s for lang in sorted(data.mono_dev) for s in data.mono_dev[lang]]
@@ -178,7 +171,7 @@ def evaluate(embed: Embed, data: Data, teacher_mono: np.ndarray | None = None) -
         "demo400": retrieval(embed, data.demo400),
     }
     if teacher_mono is not None:
-        out["mono_agreement"] = knn_agreement(embed(texts), teacher_mono)
+        out["mono_agreement"] = agreement.knn_agreement(embed(texts), teacher_mono)
     sample = data.pud_test[PIVOT][:512]
     embed(sample[:64])  # warm up (tracing)
     start = time.perf_counter()
@@ -251,7 +244,8 @@ def settings(train_data: Sequence[str], cache: str, data: Data, minutes: float) 
     """The DistillConfig fields every benchmark row shares (the demo preset's shape)."""
     return dict(
         teacher=TEACHER, student="demo_small", train_data=tuple(train_data),
-        dev_data=data.dev, teacher_cache=cache, batch_size=64, seq_length=64,
+        dev_data=data.dev, dev_mono_data=data.mono_dev_files, teacher_cache=cache,
+        batch_size=64, seq_length=64,
         bucket_lengths=(16, 32, 64), learning_rate=1e-3, warmup_steps=100,
         steps=10**9, train_minutes=minutes, eval_every=500, checkpoint_every=500,
         log_every=100, on_bad_line="skip",

@@ -35,6 +35,7 @@ BENCHMARKS = (
     "ems",
     "realistic_distillation",
     "cache_throughput",
+    "train_speed",
     "quality_levers",
     "quality_balance",
     "quality_stacked",

@@ -65,7 +65,11 @@ def main(argv: list[str]) -> None:
     logging.info("done: %s", metrics)
     accuracy = metrics.get("dev_accuracy")
     summary = f"step {metrics['step']}: loss {metrics['losses'].get('total', float('nan')):.4f}"
-    print(summary + (f", dev retrieval accuracy {accuracy:.4f}" if accuracy is not None else ""))
+    if accuracy is not None:
+        summary += f", dev retrieval accuracy {accuracy:.4f}"
+    if metrics.get("dev_agreement") is not None:
+        summary += f", teacher agreement {metrics['dev_agreement']:.4f}"
+    print(summary)
 
 
 def _apply_preset(name: str) -> None:

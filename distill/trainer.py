@@ -8,7 +8,9 @@ model_dir layout:
   checkpoints/        latest checkpoints: `student` (the encoder export restores), the
                       heads `projection` / `xtr_head` / `contrastive_head` (training
                       only), optimizer, step, data
-  best/               the checkpoint with the best dev retrieval accuracy, best.json
+  best/               the checkpoint with the best dev score, best.json: dev retrieval
+                      accuracy, + the teacher agreement on --dev_mono_data when given
+  dev_mono_teacher.npy  the teacher's embeddings of --dev_mono_data (first start)
   summaries/          TensorBoard (train/ and dev/)
   metrics.json        the final step's losses and dev accuracy
 """
@@ -26,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from distill import data, objectives, student_setup
+from distill import data, dev_agreement, objectives, student_setup
 from distill.distill_config import RESUMABLE_CHANGES, DistillConfig
 from distill.schedule import WarmupLinearDecay
 from distill.training_corpus import TrainingCorpus
@@ -243,6 +245,9 @@ class Distiller:
                 else "unused (--bank_weight=0)",
             )  # fmt: skip
         self._dev = corpus.parallel_groups(config.dev_data, config.on_bad_line)
+        self._dev_mono = dev_agreement.prepare(
+            config.dev_mono_data, config.on_bad_line, self.model_dir, self.teacher
+        )
         in_loop = config.uses_teacher_embeddings and not config.teacher_cache
         self._train_step = self._make_train_step(self.teacher.embed if in_loop else None)
 
@@ -287,7 +292,7 @@ class Distiller:
         self._losses: dict[str, float] = {}
         clock = _BudgetClock(float(self.elapsed.numpy()), budget)
         total = None if budget else config.steps - start
-        if budget and self._dev:
+        if budget and (self._dev or self._dev_mono):
             # Measures what the final evaluation will cost (traced first: that is paid
             # once), so the run can stop in time.
             self.encoder.encode(["trace"])
@@ -345,37 +350,54 @@ class Distiller:
                         self.evaluate(step)
 
     def evaluate(self, step: int) -> dict:
-        """Bidirectional retrieval accuracy on the dev pairs; keeps the best checkpoint."""
-        if not self._dev:
+        """Dev retrieval accuracy (--dev_data) and teacher agreement (--dev_mono_data);
+        keeps the checkpoint with the best `dev_agreement.dev_score`."""
+        if not self._dev and not self._dev_mono:
             return {}
-        # Matryoshka prefixes too, each renormalized; every text list is encoded once.
-        widths = pair_accuracies_by_width(
-            self.encoder.encode, self._dev, (None, *self.config.matryoshka_dims)
-        )
-        per_group = widths.pop(None)
-        accuracy = float(np.mean(list(per_group.values())))
-        by_dims = {m: float(np.mean(list(v.values()))) for m, v in widths.items()}
+        out: dict = {}
         writer = tf.summary.create_file_writer(os.path.join(self.model_dir, "summaries", "dev"))
+        if self._dev:
+            # Matryoshka prefixes too, each renormalized; every text list is encoded once.
+            widths = pair_accuracies_by_width(
+                self.encoder.encode, self._dev, (None, *self.config.matryoshka_dims)
+            )
+            per_group = widths.pop(None)
+            out["dev_accuracy"] = float(np.mean(list(per_group.values())))
+            out["dev_per_group"] = per_group
+            logging.info(
+                "step %d: dev retrieval accuracy %.4f %s", step, out["dev_accuracy"], per_group
+            )
+            if widths:
+                by_dims = {str(m): float(np.mean(list(v.values()))) for m, v in widths.items()}
+                out["dev_accuracy_by_dims"] = by_dims
+                logging.info("step %d: dev retrieval accuracy by prefix %s", step, by_dims)
+        if self._dev_mono:
+            out["dev_agreement"] = self._dev_mono.score(self.encoder.encode)
+            logging.info("step %d: dev kNN@10 agreement with the teacher %.4f", step,
+                         out["dev_agreement"])  # fmt: skip
+        out["dev_score"] = dev_agreement.dev_score(out)
+        tags = {"dev_accuracy": "retrieval_accuracy", "dev_agreement": "teacher_agreement",
+                "dev_score": "score"}  # fmt: skip
         with writer.as_default(step=step):
-            tf.summary.scalar("retrieval_accuracy", accuracy)
-            for m, value in by_dims.items():
+            for name, tag in tags.items():
+                if name in out:
+                    tf.summary.scalar(tag, out[name])
+            for m, value in out.get("dev_accuracy_by_dims", {}).items():
                 tf.summary.scalar(f"retrieval_accuracy_{m}d", value)
+        self._keep_if_best(step, out)
+        return out
+
+    def _keep_if_best(self, step: int, scores: dict) -> None:
         best_file = os.path.join(self.model_dir, "best", "best.json")
-        best = {"dev_accuracy": -1.0}
+        best = None
         if os.path.isfile(best_file):
             with open(best_file, encoding="utf-8") as f:
                 best = json.load(f)
-        if accuracy > best["dev_accuracy"]:
+        if dev_agreement.beats(scores, best):
             self.best.save(checkpoint_number=step)
-            configs.atomic_write_text(
-                best_file, json.dumps({"step": step, "dev_accuracy": accuracy}, indent=2)
-            )
-        logging.info("step %d: dev retrieval accuracy %.4f %s", step, accuracy, per_group)
-        if by_dims:
-            logging.info("step %d: dev retrieval accuracy by prefix %s", step, by_dims)
-            return {"dev_accuracy": accuracy, "dev_per_group": per_group,
-                    "dev_accuracy_by_dims": {str(m): v for m, v in by_dims.items()}}  # fmt: skip
-        return {"dev_accuracy": accuracy, "dev_per_group": per_group}
+            keep = ("dev_accuracy", "dev_agreement", "dev_score")
+            record = {"step": step, **{k: scores[k] for k in keep if k in scores}}
+            configs.atomic_write_text(best_file, json.dumps(record, indent=2))
 
     def _make_train_step(self, teacher_embed):
         config, strategy = self.config, self.strategy
@@ -519,6 +541,8 @@ def _needs_teacher(config: DistillConfig, model_dir: str) -> bool:
         return False
     if config.uses_teacher_embeddings and not config.teacher_cache:
         return True
+    if dev_agreement.needs_teacher(config.dev_mono_data, model_dir):
+        return True
     resuming = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints")) is not None
     if resuming and os.path.isdir(os.path.join(model_dir, run_layout.TOKENIZER_DIR)):
         return False
@@ -564,7 +588,7 @@ def _check_or_save_config(config: DistillConfig, model_dir: str) -> None:
             # A run that failed before its first checkpoint is not a run yet: start over
             # with the new settings (the files derived from the old ones go too).
             for name in (run_layout.TOKENIZER_DIR, run_layout.STUDENT_CONFIG,
-                         run_layout.LANGUAGES_FILE):  # fmt: skip
+                         run_layout.LANGUAGES_FILE, run_layout.DEV_MONO_TEACHER):  # fmt: skip
                 target = os.path.join(model_dir, name)
                 if os.path.isdir(target):
                     shutil.rmtree(target)

@@ -393,3 +393,21 @@ def parallel_groups(
     if not pairs:
         raise ValueError(f"{', '.join(specs)}: no parallel pairs (xx<TAB>en rows) in it")
     return pairs
+
+
+def distinct_sentences(specs: Sequence[str], on_bad_line: str = "error") -> list[str]:
+    """Every distinct sentence of `specs` (both sides of pairs), in file order.
+
+    Small sets only (dev splits): everything is read into memory.
+
+    Raises:
+      ValueError: `specs` holds no sentences.
+    """
+    if not specs:
+        return []
+    seen: dict[str, None] = {}
+    for _, sentence in iter_sentences(resolve_sources(specs), on_bad_line=on_bad_line):
+        seen.setdefault(sentence, None)
+    if not seen:
+        raise ValueError(f"{', '.join(specs)}: no sentences in it")
+    return list(seen)

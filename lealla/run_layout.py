@@ -5,6 +5,7 @@ student_config.json   the student's shape (StudentConfig)
 tokenizer/            the student's tokenizer (+ pruning.json and old_ids.npy when it
                       is the teacher's vocabulary pruned to the data)
 languages.json        the XTR head's language table (EMS objectives)
+dev_mono_teacher.npy  the teacher's embeddings of --dev_mono_data (first start)
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ RUN_CONFIG = "distill_config.json"
 STUDENT_CONFIG = "student_config.json"
 TOKENIZER_DIR = "tokenizer"
 LANGUAGES_FILE = "languages.json"
-# Which checkpoint of a run to read: the best on dev retrieval (the latest if none), or
-# the latest.
+# The teacher's embeddings of --dev_mono_data, computed on the first start, so a resumed
+# run needs no teacher for its agreement signal.
+DEV_MONO_TEACHER = "dev_mono_teacher.npy"
+# Which checkpoint of a run to read: the best on the dev score (retrieval accuracy, plus
+# teacher agreement with --dev_mono_data; the latest if none), or the latest.
 CHECKPOINTS = ("best", "latest")
 
 

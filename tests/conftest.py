@@ -122,7 +122,7 @@ def trained_run(use_m_module, tmp_path_factory):
 
     from distill.distill_config import DistillConfig
     from distill.trainer import Distiller
-    from lealla import corpus
+    from lealla import corpus, demo_corpus
     from teachers import embedding_cache, loading
 
     os.environ["LEALLA_CACHE_DIR"] = os.path.dirname(os.path.dirname(use_m_module))
@@ -134,6 +134,7 @@ def trained_run(use_m_module, tmp_path_factory):
         train_data=("demo:train",), dev_data=("demo:dev",), batch_size=16, seq_length=32,
         bucket_lengths=(32,), warmup_steps=5, steps=40, checkpoint_every=40, eval_every=20,
         log_every=20, teacher_cache=cache,
+        dev_mono_data=tuple(demo_corpus.split_path("dev", lang) for lang in ("de", "ja", "ko")),
     )  # fmt: skip
     model_dir = str(tmp_path_factory.mktemp("run") / "model")
     distiller = Distiller(config, model_dir, tf.distribute.get_strategy(), teacher=teacher)

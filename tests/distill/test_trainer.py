@@ -221,9 +221,21 @@ def test_cached_run_learns(trained_run):
     with open(os.path.join(trained_run[0], "metrics.json"), encoding="utf-8") as f:
         metrics = json.load(f)
     assert metrics["step"] == 40 and metrics["dev_accuracy"] > 0.02, metrics  # chance: 0.02
+    # The out-of-domain dev signal (--dev_mono_data): the teacher embedded the dev
+    # sentences once; the student keeps some of its neighbourhoods (chance: k / n).
+    distiller = trained_run[1]
+    texts = distiller._dev_mono.texts
+    saved = np.load(os.path.join(trained_run[0], "dev_mono_teacher.npy"))
+    np.testing.assert_allclose(
+        saved, distiller.teacher.embed(tf.constant(list(texts))).numpy(), atol=1e-5
+    )
+    assert metrics["dev_agreement"] > 10 / len(texts), metrics
+    assert metrics["dev_score"] == pytest.approx(metrics["dev_accuracy"] + metrics["dev_agreement"])
+    with open(os.path.join(trained_run[0], "best", "best.json"), encoding="utf-8") as f:
+        best = json.load(f)
+    assert set(best) == {"step", "dev_accuracy", "dev_agreement", "dev_score"}, best
     # Checkpoints are proportionate: weights + optimizer slots, not the input pipeline's
     # shuffle buffers of cached embeddings.
-    distiller = trained_run[1]
     weights = sum(int(np.prod(v.shape)) for v in distiller.variables) * 4
     folder = os.path.join(trained_run[0], "checkpoints")
     data = sum(
@@ -329,6 +341,10 @@ def test_a_cache_run_resumes_without_loading_the_teacher(trained_run, monkeypatc
     resumed = Distiller(first.config, model_dir, tf.distribute.get_strategy())
     assert resumed.teacher is None and resumed.resumed_from == 40
     assert resumed.projection.units == first.projection.units == 512
+    # The agreement signal reads the teacher's dev embeddings saved on the first start.
+    assert resumed.evaluate(41)["dev_agreement"] == pytest.approx(
+        first.evaluate(41)["dev_agreement"]
+    )
 
 
 @pytest.mark.large  # end to end: minutes on 2 cores

@@ -106,3 +106,14 @@ def test_iter_sentences_yields_both_sides(write):
     assert list(corpus.iter_sentences(corpus.resolve_sources(path))) == [
         ("de", "Hallo"), ("en", "Hello")
     ]  # fmt: skip
+
+
+def test_distinct_sentences_of_any_sources_in_file_order(write):
+    pairs = write("de-en.tsv", "Hallo\tHello\nDanke\tThanks\n")
+    mono = write("chat.de.txt", "Hallo\nWie geht's?\n")
+    assert corpus.distinct_sentences([pairs, mono]) == ["Hallo", "Hello", "Danke", "Thanks",
+                                                        "Wie geht's?"]  # fmt: skip
+    assert corpus.distinct_sentences([]) == []
+    bad = write("bad.de.txt", "ok\n\n")
+    with pytest.raises(textio.CorpusError, match="bad.de.txt:2"):
+        corpus.distinct_sentences([bad])

@@ -1,0 +1,93 @@
+"""The out-of-domain dev signal: how well the student keeps the teacher's neighbourhoods
+on `--dev_mono_data` (any sentences of the domains the student is for; no translations).
+
+The teacher embeds the dev sentences once, on the first start; the embeddings are kept
+in model_dir (`run_layout.DEV_MONO_TEACHER`), so a resumed run needs no teacher.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from lealla import configs, corpus, length_batches, run_layout
+from lealla.evaluation import agreement
+
+NEIGHBOURS = 10
+_TEACHER_BATCH = 256
+
+
+@dataclasses.dataclass(frozen=True)
+class DevAgreement:
+    """Dev sentences and the teacher's embeddings of them."""
+
+    texts: tuple[str, ...]
+    teacher_embeddings: np.ndarray  # float32 [len(texts), teacher_dim]
+
+    def score(self, encode: Callable[[Sequence[str]], np.ndarray]) -> float:
+        """kNN@10 agreement of `encode` (strings -> [n, d]) with the teacher, in [0, 1]."""
+        return agreement.knn_agreement(
+            encode(list(self.texts)), self.teacher_embeddings, NEIGHBOURS
+        )
+
+
+def dev_score(scores: dict) -> float:
+    """What the best checkpoint maximizes: dev retrieval accuracy + teacher agreement
+    (each when measured). The in-domain pairs saturate early in a run (PUD dev ~0.99);
+    the agreement keeps telling checkpoints apart out of domain."""
+    return scores.get("dev_accuracy", 0.0) + scores.get("dev_agreement", 0.0)
+
+
+def beats(scores: dict, best: dict | None) -> bool:
+    """Whether `scores` (with "dev_score") beat the saved best.json record; records of
+    runs from before the agreement signal hold the accuracy only."""
+    if best is None:
+        return True
+    return scores["dev_score"] > best.get("dev_score", best.get("dev_accuracy", -1.0))
+
+
+def needs_teacher(specs: Sequence[str], model_dir: str) -> bool:
+    """Whether preparing the signal needs the teacher (its embeddings not saved yet)."""
+    return bool(specs) and not os.path.isfile(os.path.join(model_dir, run_layout.DEV_MONO_TEACHER))
+
+
+def prepare(specs: Sequence[str], on_bad_line: str, model_dir: str, teacher) -> DevAgreement | None:
+    """Reads the dev sentences; the teacher's embeddings from model_dir, else from `teacher`.
+
+    Raises:
+      ValueError: fewer sentences than the kNN needs, or saved embeddings that do not
+        match the sentences (a changed file) and no teacher to embed them again.
+    """
+    if not specs:
+        return None
+    texts = corpus.distinct_sentences(specs, on_bad_line)
+    if len(texts) <= NEIGHBOURS:
+        raise ValueError(
+            f"dev_mono_data {', '.join(specs)}: {len(texts)} distinct sentences; the "
+            f"agreement signal needs more than {NEIGHBOURS}"
+        )
+    path = os.path.join(model_dir, run_layout.DEV_MONO_TEACHER)
+    if os.path.isfile(path):
+        saved = np.load(path, allow_pickle=False)
+        if len(saved) == len(texts):
+            return DevAgreement(tuple(texts), saved)
+        if teacher is None:
+            raise ValueError(
+                f"{path} holds {len(saved)} teacher embeddings but dev_mono_data has "
+                f"{len(texts)} sentences (changed since the run started); remove {path} "
+                f"to have the teacher embed them again"
+            )
+    if teacher is None:
+        raise ValueError("dev_mono_data needs the teacher on the run's first start")
+    embeddings = length_batches.embed_in_length_order(
+        lambda batch: teacher.embed(tf.constant(batch)).numpy(), texts, _TEACHER_BATCH
+    )
+    buffer = io.BytesIO()
+    np.save(buffer, embeddings.astype(np.float32), allow_pickle=False)
+    configs.atomic_write_bytes(path, buffer.getvalue())
+    return DevAgreement(tuple(texts), embeddings.astype(np.float32))
