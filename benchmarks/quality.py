@@ -6,6 +6,7 @@ section `quality_120`). Rows, all on the same data (news-parallel + ud-mono: the
 recipe uses it), teacher (USE-m) and machine:
   teacher            USE-m v3
   ours (default)     `lealla distill` defaults, demo_small (4 x 128), from the cache
+  candidates         one change each to the default (CANDIDATES); dev picks
   peer               sentence-transformers' multilingual distillation (MSE + MNRL),
                      same shape, its own WordPiece vocabulary, same budget
                      (benchmarks/peer_sentence_transformers.py, own environment)
@@ -13,8 +14,9 @@ recipe uses it), teacher (USE-m) and machine:
                      SIF-weighted mean (the Model2Vec recipe)
   static, trained    the same, then trained with our default recipe for the budget
   8 / 24 layers      our recipe at other depths (the frontier)
-Dev: PUD lines 0-199 (chooses checkpoints); test: PUD 200-998 (in domain) and the 400
-demo sentences of each language (out of domain). See quality_common.py.
+Dev: PUD lines 0-199 + kNN agreement on held-out ud-mono lines (chooses checkpoints and
+recipes); test: PUD 200-998 (in domain) and the 400 demo sentences of each language
+(out of domain). See quality_common.py.
 """
 
 from __future__ import annotations
