@@ -31,6 +31,7 @@ import numpy as np
 from absl import logging
 
 from benchmarks import quality_common as qc
+from benchmarks import quality_levers
 
 PEER_ENV = os.path.join(os.path.dirname(qc.WORK), "peer-venv")
 PEER_PACKAGES = ("torch==2.13.0", "sentence-transformers==6.2.0")  # 2.13.0: the CPU build
@@ -208,7 +209,7 @@ def dev_choice(rows: list[dict]) -> list[str]:
     if len(scored) < 2:
         return []
     parts = [f"{r['name']} {qc.mean(r['pud_dev']):.4f} + {r['mono_agreement']:.4f}" for r in scored]
-    best = max(scored, key=lambda r: qc.mean(r["pud_dev"]) + r["mono_agreement"])
+    best = max(scored, key=quality_levers.dev_score)
     return [f"Dev (PUD dev + ud-mono kNN agreement): {'; '.join(parts)}. Chosen: "
             f"{best['name']}.", ""]  # fmt: skip
 

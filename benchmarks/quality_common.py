@@ -164,14 +164,13 @@ def retrieval_from_embeddings(emb: dict[str, np.ndarray]) -> dict[str, float]:
 
 def evaluate(embed: Embed, data: Data, teacher_mono: np.ndarray | None = None) -> dict:
     """Every metric of one encoder: dev, tests, speed."""
-    texts = [s for lang in sorted(data.mono_dev) for s in data.mono_dev[lang]]
     out = {
         "pud_dev": retrieval(embed, dev_sets(data)),
         "pud_test": retrieval(embed, data.pud_test),
         "demo400": retrieval(embed, data.demo400),
     }
     if teacher_mono is not None:
-        out["mono_agreement"] = agreement.knn_agreement(embed(texts), teacher_mono)
+        out["mono_agreement"] = agreement.knn_agreement(embed(mono_dev_texts(data)), teacher_mono)
     sample = data.pud_test[PIVOT][:512]
     embed(sample[:64])  # warm up (tracing)
     start = time.perf_counter()

@@ -57,9 +57,9 @@ def measure(name: str, data: qc.Data, files, cache: str, **overrides) -> dict:
                   token_init="table", **overrides)  # fmt: skip
     if not os.path.isfile(os.path.join(model_dir, "metrics.json")):
         Distiller(DistillConfig(**values), model_dir, tf.distribute.get_strategy()).train()
-    rates = [rate for step, rate in examples_per_second(model_dir) if step > _WARM_STEPS]
-    steps = max(step for step, _ in examples_per_second(model_dir))
-    return {"name": name, "rate": float(np.median(rates)), "steps": steps}
+    logged = examples_per_second(model_dir)
+    rates = [rate for step, rate in logged if step > _WARM_STEPS]
+    return {"name": name, "rate": float(np.median(rates)), "steps": logged[-1][0]}
 
 
 def run() -> str:

@@ -13,9 +13,8 @@ import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import tensorflow as tf
 
-from lealla import configs, corpus, length_batches, run_layout
+from lealla import configs, corpus, run_layout
 from lealla.evaluation import agreement
 
 NEIGHBOURS = 10
@@ -84,10 +83,10 @@ def prepare(specs: Sequence[str], on_bad_line: str, model_dir: str, teacher) -> 
             )
     if teacher is None:
         raise ValueError("dev_mono_data needs the teacher on the run's first start")
-    embeddings = length_batches.embed_in_length_order(
-        lambda batch: teacher.embed(tf.constant(batch)).numpy(), texts, _TEACHER_BATCH
-    )
+    from teachers import embedding_cache  # distill may use teachers
+
+    embeddings = embedding_cache.embed_all(teacher.embed, texts, _TEACHER_BATCH)
     buffer = io.BytesIO()
-    np.save(buffer, embeddings.astype(np.float32), allow_pickle=False)
+    np.save(buffer, embeddings, allow_pickle=False)
     configs.atomic_write_bytes(path, buffer.getvalue())
-    return DevAgreement(tuple(texts), embeddings.astype(np.float32))
+    return DevAgreement(tuple(texts), embeddings)

@@ -385,9 +385,9 @@ def _write_shard(
     `num_examples`.. augmented variants); returns the count per language group."""
     groups: dict[str, int] = {}
     np_dtype = np.dtype(config.dtype)
-    src_emb = _embed_all(embed, [e.src for e in examples], config.batch_size)
+    src_emb = embed_all(embed, [e.src for e in examples], config.batch_size)
     parallel = [i for i, e in enumerate(examples) if e.tgt_lang]
-    tgt_emb = _embed_all(embed, [examples[i].tgt for i in parallel], config.batch_size)
+    tgt_emb = embed_all(embed, [examples[i].tgt for i in parallel], config.batch_size)
     tgt_rows = dict(zip(parallel, tgt_emb, strict=True))
     hard = None
     if config.hard_negatives:
@@ -411,7 +411,8 @@ def _write_shard(
     return groups
 
 
-def _embed_all(embed, texts: list[str], batch_size: int) -> np.ndarray:
+def embed_all(embed, texts: list[str], batch_size: int) -> np.ndarray:
+    """`embed` (tf.string [n] -> [n, d]) over `texts` in length-sorted batches, in order."""
     return length_batches.embed_in_length_order(
         lambda batch: embed(tf.constant(batch)).numpy(), texts, batch_size
     )

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
-_BLOCK = 1024  # rows per similarity block: memory O(block x n), not O(n^2)
+from lealla.mining import exact_search
 
 
 def nearest_neighbours(x: np.ndarray, k: int) -> np.ndarray:
-    """Each row's k nearest other rows by cosine (itself excluded), int [n, k], unordered."""
+    """Each row's k nearest other rows by cosine (itself excluded), int [n, k]."""
     x = np.asarray(x, np.float32)
     x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    out = np.empty((len(x), k), np.int64)
-    for start in range(0, len(x), _BLOCK):
-        sim = x[start : start + _BLOCK] @ x.T
-        rows = np.arange(len(sim))
-        sim[rows, start + rows] = -np.inf
-        out[start : start + len(sim)] = np.argpartition(-sim, k - 1, axis=1)[:, :k]
-    return out
+    _, ids = exact_search.exact_knn(x, x, k + 1)
+    is_self = ids == np.arange(len(x))[:, None]
+    # A row tied with others may see itself ranked out of its k + 1: drop the farthest.
+    is_self[~is_self.any(axis=1), -1] = True
+    return ids[~is_self].reshape(len(x), k)
 
 
 def knn_agreement(student: np.ndarray, teacher: np.ndarray, k: int = 10) -> float:

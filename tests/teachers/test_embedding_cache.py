@@ -109,7 +109,7 @@ def test_resume_after_kill_recomputes_only_unfinished_shards(
 ):
     out = str(tmp_path / "cache")
     config = embedding_cache.CacheConfig(shard_size=10, batch_size=5)
-    real = embedding_cache._embed_all
+    real = embedding_cache.embed_all
     embedded = []
 
     def dying(embed, texts, batch_size):
@@ -118,7 +118,7 @@ def test_resume_after_kill_recomputes_only_unfinished_shards(
         embedded.append(len(texts))
         return real(embed, texts, batch_size)
 
-    monkeypatch.setattr(embedding_cache, "_embed_all", dying)
+    monkeypatch.setattr(embedding_cache, "embed_all", dying)
     os.makedirs(out)
     with open(os.path.join(out, "000-00004.tfrecord.tmp"), "wb") as f:
         f.write(b"partial")  # a leftover of an earlier kill
@@ -138,7 +138,7 @@ def test_resume_after_kill_recomputes_only_unfinished_shards(
         counted.extend(texts)
         return real(embed, texts, batch_size)
 
-    monkeypatch.setattr(embedding_cache, "_embed_all", counting)
+    monkeypatch.setattr(embedding_cache, "embed_all", counting)
     embedding_cache.build_cache(string_teacher, sources, out, config)
     # Resumed: shard 0's 10 pairs are not embedded again; 13 pairs + 7 monolingual are.
     assert len(counted) == 13 * 2 + 7
