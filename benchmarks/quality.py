@@ -47,6 +47,12 @@ DEFAULT = {}
 CANDIDATES = {
     "ours: flatter language sampling (temperature 10), 4 x 128": {"temperature": 10.0},
     "ours: more monolingual text (share 0.5), 4 x 128": {"mono_share": 0.5},
+    # A 30-minute run sees ~300k examples of a 520k-sentence cache, under one epoch:
+    # dropout only slows learning there.
+    "ours: no dropout, 4 x 128": {"student_overrides": {"dropout": 0.0}},
+    # Depth at equal wall time, from the default start (the frontier's 8-layer row starts
+    # from the teacher's token table).
+    "ours: 8 layers x 128, default start": {"student_overrides": {"num_layers": 8}},
 }
 # The deeper rows were measured from the teacher's token table (the default then); the
 # pin keeps a rerun reproducing them.
