@@ -52,7 +52,12 @@ def _row(name: str, overrides: dict, data: qc.Data, cache: str) -> dict:
     slug = f"matryoshka_{qc.slug(name)}_{STEPS}"
     path = os.path.join(qc.WORK, "results", f"{slug}.json")
     model_dir, metrics = qc.train(
-        slug, train_data=data.news + data.mono, cache=cache, data=data, steps=STEPS, **overrides
+        slug,
+        train_data=data.news + data.mono,
+        cache=cache,
+        data=data,
+        steps=STEPS,
+        **{**qc.DROPOUT_0_1, **overrides},  # measured with dropout 0.1
     )  # (reads the finished run back when it exists)
     result = {"name": name}
     if os.path.isfile(path):

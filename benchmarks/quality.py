@@ -36,28 +36,33 @@ from benchmarks import quality_levers
 PEER_ENV = os.path.join(os.path.dirname(qc.WORK), "peer-venv")
 PEER_PACKAGES = ("torch==2.13.0", "sentence-transformers==6.2.0")  # 2.13.0: the CPU build
 PEER_NAME = "peer: sentence-transformers (MSE + MNRL)"
-# The default recipe before `--token_init=pieces` (the token-table start), side by side.
+# The default recipe before `--token_init=pieces` (the token-table start), side by side;
+# measured with dropout 0.1 (the default then), as every pinned row below.
 PREVIOUS = "ours: previous default (token table start), 4 x 128"
+PREVIOUS_PIN = {"token_init": "table", **qc.DROPOUT_0_1}
 # Our default recipe on this data: the DistillConfig defaults plus the benchmark's shape.
 DEFAULT = {}
 # Candidate recipes at the same budget, beside the default; the dev split (PUD dev + ud-mono
-# kNN agreement) decides. Flatter language sampling was the strongest lever for the
-# little-data languages at 800 steps (demo-400 Korean 0.605 -> 0.649) but lost there on
-# dev (PUD dev 0.973 -> 0.966); the monolingual share (0.3) was set at 800 steps.
+# kNN agreement) decides. No dropout won here (the default since): a 30-minute run sees
+# ~300k examples of a 520k-sentence cache, under one epoch, and dropout only slows
+# learning. Flatter language sampling was the strongest lever for the little-data
+# languages at 800 steps (demo-400 Korean 0.605 -> 0.649) but lost there on dev (PUD dev
+# 0.973 -> 0.966); the monolingual share (0.3) was set at 800 steps.
 CANDIDATES = {
-    "ours: flatter language sampling (temperature 10), 4 x 128": {"temperature": 10.0},
-    "ours: more monolingual text (share 0.5), 4 x 128": {"mono_share": 0.5},
-    # A 30-minute run sees ~300k examples of a 520k-sentence cache, under one epoch:
-    # dropout only slows learning there.
-    "ours: no dropout, 4 x 128": {"student_overrides": {"dropout": 0.0}},
-    # Depth at equal wall time, from the default start (the frontier's 8-layer row starts
-    # from the teacher's token table).
+    "ours: previous default (dropout 0.1), 4 x 128": qc.DROPOUT_0_1,
+    "ours: dropout 0.1, flatter language sampling (temperature 10)": {
+        **qc.DROPOUT_0_1, "temperature": 10.0},
+    "ours: dropout 0.1, more monolingual text (share 0.5)": {**qc.DROPOUT_0_1, "mono_share": 0.5},
+    # Depth at equal wall time from the default start (the frontier's 8-layer row starts
+    # from the teacher's token table, with dropout).
     "ours: 8 layers x 128, default start": {"student_overrides": {"num_layers": 8}},
+}  # fmt: skip
+# The deeper rows were measured from the teacher's token table with dropout 0.1 (the
+# defaults then); the pin keeps a rerun reproducing them.
+FRONTIER = {
+    "8 layers": {"student_overrides": {"num_layers": 8, "dropout": 0.1}, "token_init": "table"},
+    "24 layers": {"student": "lealla_small", **PREVIOUS_PIN},
 }
-# The deeper rows were measured from the teacher's token table (the default then); the
-# pin keeps a rerun reproducing them.
-FRONTIER = {"8 layers": {"student_overrides": {"num_layers": 8}, "token_init": "table"},
-            "24 layers": {"student": "lealla_small", "token_init": "table"}}  # fmt: skip
 
 
 def _peer_python() -> str:
@@ -276,7 +281,7 @@ def run() -> str:
         student_row(name, data, cache, files, qc.MINUTES, mono, **DEFAULT, **extra)
         for name, extra in CANDIDATES.items()
     ]
-    previous = student_row(PREVIOUS, data, cache, files, qc.MINUTES, token_init="table")
+    previous = student_row(PREVIOUS, data, cache, files, qc.MINUTES, **PREVIOUS_PIN)
     frontier = [
         student_row(f"ours: {name} x 128", data, cache, files, qc.MINUTES, **DEFAULT, **extra)
         for name, extra in FRONTIER.items()
@@ -301,11 +306,13 @@ def run() -> str:
         *table(rows, teacher),
         "",
         *dev_choice(rows),
-        "The 8- and 24-layer rows start from the teacher's token table (`--token_init=table`, "
-        "the default when they were measured), as the previous default row; the default "
-        "row from `--token_init=pieces`. The default and candidate rows keep the checkpoint "
-        "with the best PUD dev accuracy + ud-mono kNN agreement (`--dev_mono_data`); the "
-        "rows measured before that kept the best on PUD dev alone.",
+        'Rows named "dropout 0.1", the previous defaults and the frontier\'s 8- and 24-layer '
+        "rows train with dropout 0.1 (the default when they were measured; none since). "
+        "The 8- and 24-layer frontier rows start from the teacher's token table "
+        "(`--token_init=table`, the default then), as the token-table previous default; the "
+        "other rows from `--token_init=pieces`. The default and candidate rows keep the "
+        "checkpoint with the best PUD dev accuracy + ud-mono kNN agreement "
+        "(`--dev_mono_data`); the rows measured before that kept the best on PUD dev alone.",
         "",
         *not_measured,
     ]

@@ -34,7 +34,8 @@ def render(metadata: dict) -> str:
         "",
         "Also: `hub.load(PATH)(strings)`, `tf.saved_model.load(PATH)(strings)`, and in Keras 3 "
         '`keras.layers.TFSMLayer(PATH, call_endpoint="serving_default")(strings)["default"]`. '
-        "`hub.KerasLayer(PATH, trainable=True)` fine-tunes it (dropout on in training).",
+        "`hub.KerasLayer(PATH, trainable=True)` fine-tunes it (the module has no dropout: add "
+        "your own where your task needs it).",
         "",
         f"Inputs longer than {metadata['seq_length']} tokens (special tokens included) are "
         "truncated. Any batch size works.",

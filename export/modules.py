@@ -1,10 +1,10 @@
 """The exported tf.Modules: a string-in encoder and the LaBSE-format preprocessor/encoder pair.
 
 All three follow TF Hub's Reusable SavedModel API: `__call__(inputs, training=False)`
-traced for both values of `training` (so `hub.KerasLayer(..., trainable=True)`
-fine-tunes with dropout), plus `variables`, `trainable_variables` and
-`regularization_losses` attributes. Tokenization is in the graph (tensorflow_text),
-so the tokenizer's vocabulary travels as an asset.
+traced for both values of `training` (what `hub.KerasLayer(..., trainable=True)` calls;
+the backbone is built without dropout, `export.restore`), plus `variables`,
+`trainable_variables` and `regularization_losses` attributes. Tokenization is in the
+graph (tensorflow_text), so the tokenizer's vocabulary travels as an asset.
 """
 
 from __future__ import annotations

@@ -57,7 +57,8 @@ PRESETS: dict[str, dict] = {
         "description": "EMS-small: 24 layers, 128 dims, 8 heads, mean pooling, multilingual "
                        "(LEALLA-small's shape for the EMS objective)",
         "kwargs": {"vocabulary_size": LABSE_VOCAB_SIZE, "num_layers": 24, "num_heads": 8,
-                   "hidden_dim": 128, "intermediate_dim": 512, "pooling": "mean"},
+                   "hidden_dim": 128, "intermediate_dim": 512, "pooling": "mean",
+                   "dropout": 0.1},
         "params": 68_971_904,
         "non_embedding_params": 4_824_320,
     },
@@ -65,7 +66,8 @@ PRESETS: dict[str, dict] = {
         "description": "EMS demo encoder: 4 layers, 128 dims, 8 heads, mean pooling; meant for "
                        "a small vocabulary",
         "kwargs": {"vocabulary_size": LABSE_VOCAB_SIZE, "num_layers": 4, "num_heads": 8,
-                   "hidden_dim": 128, "intermediate_dim": 512, "pooling": "mean"},
+                   "hidden_dim": 128, "intermediate_dim": 512, "pooling": "mean",
+                   "dropout": 0.1},
         "params": 65_006_464,
         "non_embedding_params": 858_880,
     },
@@ -73,7 +75,8 @@ PRESETS: dict[str, dict] = {
         "description": "EMS test encoder: 2 layers, 32 dims, 4 heads, mean pooling, "
                        "100-token vocabulary",
         "kwargs": {"vocabulary_size": 100, "num_layers": 2, "num_heads": 4, "hidden_dim": 32,
-                   "intermediate_dim": 64, "max_sequence_length": 64, "pooling": "mean"},
+                   "intermediate_dim": 64, "max_sequence_length": 64, "pooling": "mean",
+                   "dropout": 0.1},
         "params": 22_400,
         "non_embedding_params": 19_200,
     },
