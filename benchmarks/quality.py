@@ -21,7 +21,6 @@ recipes); test: PUD 200-998 (in domain) and the 400 demo sentences of each langu
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import subprocess
@@ -45,24 +44,28 @@ DEFAULT = {}
 # Candidate recipes at the same budget, beside the default; the dev split (PUD dev + ud-mono
 # kNN agreement) decides. No dropout won here (the default since): a 30-minute run sees
 # ~300k examples of a 520k-sentence cache, under one epoch, and dropout only slows
-# learning. Flatter language sampling was the strongest lever for the little-data
-# languages at 800 steps (demo-400 Korean 0.605 -> 0.649) but lost there on dev (PUD dev
-# 0.973 -> 0.966); the monolingual share (0.3) was set at 800 steps.
+# learning; then the monolingual share 0.5 won over 0.3 (the default since). Flatter
+# language sampling was the strongest lever for the little-data languages at 800 steps
+# (demo-400 Korean 0.605 -> 0.649) but lost there on dev (PUD dev 0.973 -> 0.966).
 CANDIDATES = {
+    "ours: monolingual share 0.3 (previous default), 4 x 128": qc.SHARE_0_3,
     "ours: previous default (dropout 0.1), 4 x 128": qc.DROPOUT_0_1,
     "ours: dropout 0.1, flatter language sampling (temperature 10)": {
         **qc.DROPOUT_0_1, "temperature": 10.0},
     "ours: dropout 0.1, more monolingual text (share 0.5)": {**qc.DROPOUT_0_1, "mono_share": 0.5},
-    # The monolingual share led the dropout-0.1 candidates on dev kNN agreement.
-    "ours: more monolingual text (share 0.5), 4 x 128": {"mono_share": 0.5},
     # Depth at equal wall time from the default start (the frontier's 8-layer row starts
     # from the teacher's token table, with dropout).
-    "ours: 8 layers x 128, default start": {"student_overrides": {"num_layers": 8}},
+    "ours: 8 layers x 128, default start": {"student_overrides": {"num_layers": 8},
+                                            **qc.SHARE_0_3},
 }  # fmt: skip
-# The deeper rows were measured from the teacher's token table with dropout 0.1 (the
-# defaults then); the pin keeps a rerun reproducing them.
+# The deeper rows were measured from the teacher's token table with dropout 0.1 and
+# share 0.3 (the defaults then); the pin keeps a rerun reproducing them.
 FRONTIER = {
-    "8 layers": {"student_overrides": {"num_layers": 8, "dropout": 0.1}, "token_init": "table"},
+    "8 layers": {
+        "student_overrides": {"num_layers": 8, "dropout": 0.1},
+        "token_init": "table",
+        **qc.SHARE_0_3,
+    },
     "24 layers": {"student": "lealla_small", **PREVIOUS_PIN},
 }
 
@@ -80,7 +83,6 @@ def _peer_python() -> str:
 
 def peer_row(data: qc.Data, cache: str, minutes: float) -> dict:
     """Trains and evaluates the sentence-transformers recipe in its own environment."""
-    from distill.distill_config import DistillConfig
     from teachers import embedding_cache
 
     work = os.path.join(qc.WORK, "peer", f"{minutes:g}min")
@@ -114,9 +116,7 @@ def peer_row(data: qc.Data, cache: str, minutes: float) -> dict:
             "work": work, "minutes": minutes, "layers": 4, "hidden": 128, "heads": 8,
             "vocab_size": 64_000, "batch_size": 64, "learning_rate": 5e-4, "seed": 0,
             "train": {**paths, **{f"{k}_emb": os.path.join(work, f"{k}_emb.npy") for k in paths}},
-            "mono_share": {f.name: f.default for f in dataclasses.fields(DistillConfig)}[
-                "mono_share"
-            ],
+            "mono_share": qc.SHARE_0_3["mono_share"],  # what its stored row was measured with
             "encode": encode,
         }  # fmt: skip
         job_file = os.path.join(work, "job.json")
@@ -290,7 +290,7 @@ def run() -> str:
     ]
     static_untrained = static_untrained_row(data, cache, files)
     static_trained = student_row("static, trained", data, cache, files, qc.MINUTES,
-                                 student="static_128", **DEFAULT)  # fmt: skip
+                                 student="static_128", **DEFAULT, **qc.SHARE_0_3)  # fmt: skip
     peer = peer_row(data, cache, qc.MINUTES)
     rows, not_measured = measured([ours, *candidates, previous, peer, static_untrained,
                                    static_trained, *frontier])  # fmt: skip
@@ -310,6 +310,8 @@ def run() -> str:
         *dev_choice(rows),
         'Rows named "dropout 0.1", the previous defaults and the frontier\'s 8- and 24-layer '
         "rows train with dropout 0.1 (the default when they were measured; none since). "
+        "Every row but the default mixes monolingual text at share 0.3 (the default "
+        "before 0.5), unless its name says otherwise. "
         "The 8- and 24-layer frontier rows start from the teacher's token table "
         "(`--token_init=table`, the default then), as the token-table previous default; the "
         "other rows from `--token_init=pieces`. The default and candidate rows keep the "

@@ -251,9 +251,11 @@ def settings(train_data: Sequence[str], cache: str, data: Data, minutes: float) 
     )  # fmt: skip
 
 
-# Every table measured before the no-dropout default (students/student_config.py) pins
-# the dropout it was measured with, so a rerun reproduces its stored rows.
-DROPOUT_0_1 = {"student_overrides": {"dropout": 0.1}}
+# Rows measured under older defaults pin them, so a rerun reproduces the stored rows: the
+# monolingual share before 0.5 (distill_config.py), and with it the dropout before none
+# (students/student_config.py).
+SHARE_0_3 = {"mono_share": 0.3}
+DROPOUT_0_1 = {"student_overrides": {"dropout": 0.1}, **SHARE_0_3}
 
 
 def slug(name: str) -> str:

@@ -66,8 +66,8 @@ def row(name: str, sets: str, overrides: dict, data: qc.Data, caches: dict, teac
             return json.load(f)
     files = data.news + data.mono if sets == "mono" else data.news
     # Every equal-steps table was measured from the teacher's token table (the default
-    # until quality_stacked's `--token_init=pieces` row) and with dropout 0.1: a rerun
-    # reproduces its rows.
+    # until quality_stacked's `--token_init=pieces` row), with dropout 0.1 and monolingual
+    # share 0.3 unless a row sets it: a rerun reproduces its rows.
     overrides = {"token_init": "table", **qc.DROPOUT_0_1, **overrides}
     model_dir, metrics = qc.train(
         _slug(name), train_data=files, cache=caches[sets], data=data, steps=STEPS, **overrides
