@@ -8,6 +8,7 @@ in model_dir (`run_layout.DEV_MONO_TEACHER`), so a resumed run needs no teacher.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import os
 from collections.abc import Callable, Sequence
@@ -71,15 +72,19 @@ def prepare(specs: Sequence[str], on_bad_line: str, model_dir: str, teacher) -> 
             f"agreement signal needs more than {NEIGHBOURS}"
         )
     path = os.path.join(model_dir, run_layout.DEV_MONO_TEACHER)
+    # The sentences' digest is kept with their embeddings: an edited dev file of the same
+    # length must not be scored against the old sentences' embeddings.
+    digest = np.frombuffer(hashlib.sha256("\n".join(texts).encode()).digest(), np.uint8)
     if os.path.isfile(path):
-        saved = np.load(path, allow_pickle=False)
-        if len(saved) == len(texts):
-            return DevAgreement(tuple(texts), saved)
+        with np.load(path, allow_pickle=False) as saved:
+            embeddings, saved_digest = saved["embeddings"], saved["texts_sha256"]
+        if np.array_equal(saved_digest, digest):
+            return DevAgreement(tuple(texts), embeddings)
         if teacher is None:
             raise ValueError(
-                f"{path} holds {len(saved)} teacher embeddings but dev_mono_data has "
-                f"{len(texts)} sentences (changed since the run started); remove {path} "
-                f"to have the teacher embed them again"
+                f"{path} holds the teacher's embeddings of {len(embeddings)} sentences that "
+                f"are not dev_mono_data's {len(texts)} (changed since the run started); "
+                f"remove {path} to have the teacher embed them again"
             )
     if teacher is None:
         raise ValueError("dev_mono_data needs the teacher on the run's first start")
@@ -87,6 +92,6 @@ def prepare(specs: Sequence[str], on_bad_line: str, model_dir: str, teacher) -> 
 
     embeddings = embedding_cache.embed_all(teacher.embed, texts, _TEACHER_BATCH)
     buffer = io.BytesIO()
-    np.save(buffer, embeddings, allow_pickle=False)
+    np.savez(buffer, embeddings=embeddings, texts_sha256=digest)
     configs.atomic_write_bytes(path, buffer.getvalue())
     return DevAgreement(tuple(texts), embeddings)

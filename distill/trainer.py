@@ -10,7 +10,7 @@ model_dir layout:
                       only), optimizer, step, data
   best/               the checkpoint with the best dev score, best.json: dev retrieval
                       accuracy, + the teacher agreement on --dev_mono_data when given
-  dev_mono_teacher.npy  the teacher's embeddings of --dev_mono_data (first start)
+  dev_mono_teacher.npz  the teacher's embeddings of --dev_mono_data (first start)
   summaries/          TensorBoard (train/ and dev/)
   metrics.json        the final step's losses and dev accuracy
 """

@@ -5,7 +5,7 @@ student_config.json   the student's shape (StudentConfig)
 tokenizer/            the student's tokenizer (+ pruning.json and old_ids.npy when it
                       is the teacher's vocabulary pruned to the data)
 languages.json        the XTR head's language table (EMS objectives)
-dev_mono_teacher.npy  the teacher's embeddings of --dev_mono_data (first start)
+dev_mono_teacher.npz  the teacher's embeddings of --dev_mono_data and their sha256 (first start)
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ RUN_CONFIG = "distill_config.json"
 STUDENT_CONFIG = "student_config.json"
 TOKENIZER_DIR = "tokenizer"
 LANGUAGES_FILE = "languages.json"
-# The teacher's embeddings of --dev_mono_data, computed on the first start, so a resumed
-# run needs no teacher for its agreement signal.
-DEV_MONO_TEACHER = "dev_mono_teacher.npy"
+# The teacher's embeddings of --dev_mono_data (with the sha256 of the sentences), computed
+# on the first start, so a resumed run needs no teacher for its agreement signal.
+DEV_MONO_TEACHER = "dev_mono_teacher.npz"
 # Which checkpoint of a run to read: the best on the dev score (retrieval accuracy, plus
 # teacher agreement with --dev_mono_data; the latest if none), or the latest.
 CHECKPOINTS = ("best", "latest")

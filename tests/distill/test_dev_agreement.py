@@ -45,10 +45,22 @@ def test_a_changed_dev_file_is_named_when_no_teacher_can_embed_it(tmp_path):
     specs = _files(tmp_path, 40)
     dev_agreement.prepare(specs, "error", str(tmp_path), CountingTeacher())
     _files(tmp_path, 30)
-    with pytest.raises(ValueError, match="dev_mono_teacher.npy holds 40 .* has 30"):
+    with pytest.raises(
+        ValueError,
+        match="dev_mono_teacher.npz holds .* of 40 sentences that are not dev_mono_data's 30",
+    ):
         dev_agreement.prepare(specs, "error", str(tmp_path), None)
     # With the teacher at hand it embeds them again.
     assert len(dev_agreement.prepare(specs, "error", str(tmp_path), CountingTeacher()).texts) == 30
+    # As many sentences, one of them edited: named too, not scored against the old ones.
+    (tmp_path / "chat.de.txt").write_text(
+        "".join(f"sentence number {i} {'y' * (i % 7)}\n" for i in range(30))
+    )
+    with pytest.raises(
+        ValueError,
+        match="dev_mono_teacher.npz holds .* of 30 sentences that are not dev_mono_data's 30",
+    ):
+        dev_agreement.prepare(specs, "error", str(tmp_path), None)
 
 
 def test_too_few_sentences_are_refused_before_the_teacher_is_called(tmp_path):
@@ -56,7 +68,7 @@ def test_too_few_sentences_are_refused_before_the_teacher_is_called(tmp_path):
     with pytest.raises(ValueError, match="5 distinct sentences"):
         dev_agreement.prepare(_files(tmp_path, 5), "error", str(tmp_path), CountingTeacher())
     assert CountingTeacher.calls == calls
-    assert not os.path.exists(tmp_path / "dev_mono_teacher.npy")
+    assert not os.path.exists(tmp_path / "dev_mono_teacher.npz")
 
 
 def test_the_best_checkpoint_maximizes_accuracy_plus_agreement():

@@ -225,7 +225,8 @@ def test_cached_run_learns(trained_run):
     # sentences once; the student keeps some of its neighbourhoods (chance: k / n).
     distiller = trained_run[1]
     texts = distiller._dev_mono.texts
-    saved = np.load(os.path.join(trained_run[0], "dev_mono_teacher.npy"))
+    with np.load(os.path.join(trained_run[0], "dev_mono_teacher.npz")) as f:
+        saved = f["embeddings"]
     np.testing.assert_allclose(
         saved, distiller.teacher.embed(tf.constant(list(texts))).numpy(), atol=1e-5
     )
