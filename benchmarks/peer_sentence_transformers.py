@@ -20,6 +20,11 @@ JOB.json: {"work": dir, "minutes": float, "layers", "hidden", "heads", "vocab_si
 "train": {"src": txt, "tgt": txt, "src_emb": npy, "tgt_emb": npy[, "mono": txt,
 "mono_emb": npy]},
 "encode": {name: txt}} -> writes work/NAME.npy per encode set and work/result.json.
+
+`python benchmarks/peer_sentence_transformers.py --speed JOB.json TEXTS.txt OUT.json`
+times the model's encode alone (the shape saved in work/bert; weights do not change
+its speed): sentences/s, the best of 5 runs at batch 64, for the side-by-side speed
+pass of benchmarks/quality.py.
 """
 
 from __future__ import annotations
@@ -131,5 +136,31 @@ def main(job_path: str) -> None:
         json.dump(result, f, indent=1)
 
 
+def speed(job_path: str, texts_path: str, out_path: str) -> None:
+    import torch
+    from sentence_transformers import SentenceTransformer, models
+
+    with open(job_path, encoding="utf-8") as f:
+        job = json.load(f)
+    torch.set_num_threads(os.cpu_count() or 2)
+    word = models.Transformer(os.path.join(job["work"], "bert"), max_seq_length=64)
+    pooling = models.Pooling(word.get_word_embedding_dimension(), "mean")
+    width = np.load(job["train"]["src_emb"], mmap_mode="r").shape[1]  # the teacher's
+    dense = models.Dense(job["hidden"], width, activation_function=torch.nn.Identity())
+    model = SentenceTransformer(modules=[word, pooling, dense], device="cpu").eval()
+    texts = _lines(texts_path)
+    model.encode(texts[:64], batch_size=64)
+    times = []
+    for _ in range(5):
+        tick = time.perf_counter()
+        model.encode(texts, batch_size=64)
+        times.append(time.perf_counter() - tick)
+    with open(out_path, "w", encoding="utf-8") as f:
+        json.dump({"sentences_per_second": len(texts) / min(times)}, f)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--speed":
+        speed(*sys.argv[2:5])
+    else:
+        main(sys.argv[1])

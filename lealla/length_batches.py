@@ -11,6 +11,11 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 
+def length_order(texts: Sequence[str]) -> list[int]:
+    """Indices of `texts` shortest first (characters; ties in their given order)."""
+    return sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))
+
+
 def embed_in_length_order(
     embed_batch: Callable[[list[str]], np.ndarray], texts: Sequence[str], batch_size: int
 ) -> np.ndarray:
@@ -26,7 +31,7 @@ def embed_in_length_order(
     """
     if not texts:
         return np.zeros((0, 0), np.float32)
-    order = sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))
+    order = length_order(texts)
     out: np.ndarray | None = None
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
+from lealla import length_batches
 from lealla.tokenization import packing
 from lealla.tokenization import tokenizer as tokenizer_lib
 
@@ -39,11 +40,9 @@ class SentenceEncoder(tf.Module):
         return out["sentence_embedding"]
 
     def encode(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
-        """Embeds a list of strings in batches; float32 [len(texts), d]."""
-        parts = [
-            self(tf.constant(list(texts[i : i + batch_size]))).numpy()
-            for i in range(0, len(texts), batch_size)
-        ]
-        if not parts:
+        """Embeds strings in batches of similar length (less padding); float32 [len(texts), d]."""
+        if not texts:
             return np.zeros((0, self.backbone.embedding_dim), np.float32)
-        return np.concatenate(parts)
+        return length_batches.embed_in_length_order(
+            lambda batch: self(tf.constant(batch)).numpy(), list(texts), batch_size
+        )

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from lealla import length_batches
 from lealla.progress import Progress
 
 
@@ -34,11 +35,18 @@ class Encoder:
     def embed(
         self, texts: Sequence[str], batch_size: int = 256, progress: str | None = None
     ) -> np.ndarray:
-        """Embeds `texts` in batches -> float32 [len(texts), d]; `progress` names a bar."""
-        return np.concatenate(
-            list(self.embed_batches(_batches(texts, batch_size), len(texts), progress))
-            or [np.zeros((0, self.embedding_dim), np.float32)]
-        )
+        """Embeds `texts` -> float32 [len(texts), d] in their order; `progress` names a bar.
+
+        Batches are cut from the texts sorted by length: each batch is padded to its
+        longest row, so mixed lengths would pay for padding.
+        """
+        order = length_batches.length_order(texts)
+        by_length = [texts[i] for i in order]
+        parts = list(self.embed_batches(_batches(by_length, batch_size), len(texts), progress))
+        out = np.zeros((len(texts), self.embedding_dim), np.float32)
+        if parts:
+            out[order] = np.concatenate(parts)
+        return out
 
     def embed_batches(
         self, batches: Iterable[Sequence[str]], total: int | None = None,
