@@ -223,7 +223,7 @@ def train(
     name: str,
     *,
     train_data: Sequence[str],
-    cache: str,
+    cache: str | Sequence[str],
     data: Data,
     minutes: float = MINUTES,
     steps: int = 10**9,
@@ -248,7 +248,9 @@ def train(
     return model_dir, metrics
 
 
-def settings(train_data: Sequence[str], cache: str, data: Data, minutes: float) -> dict:
+def settings(
+    train_data: Sequence[str], cache: str | Sequence[str], data: Data, minutes: float
+) -> dict:
     """The DistillConfig fields every benchmark row shares (the demo preset's shape)."""
     return dict(
         teacher=TEACHER, student="demo_small", train_data=tuple(train_data),

@@ -42,6 +42,7 @@ BENCHMARKS = (
     "quality_stacked",
     "quality",
     "quality_120",
+    "quality_register",
 )
 
 flags.DEFINE_bool("verbose", False, "Keep third-party (TensorFlow, Beam) log output.")

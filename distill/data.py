@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -92,11 +92,12 @@ def train_dataset_fn(
     return dataset_fn
 
 
-def cache_hard_negatives(cache_dir: str) -> int:
-    """Hard negatives the teacher cache stores per example (0: none)."""
+def cache_hard_negatives(cache_dirs: Sequence[str]) -> int:
+    """Hard negatives the teacher caches store per example (0: none; the same in all)."""
     from teachers import embedding_cache
 
-    return embedding_cache.hard_negative_count(embedding_cache.read_manifest(cache_dir)["identity"])
+    manifest = embedding_cache.read_cache_set(cache_dirs)[0]
+    return embedding_cache.hard_negative_count(manifest["identity"])
 
 
 def teacher_bank(config: DistillConfig, size: int) -> np.ndarray:

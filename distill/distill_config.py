@@ -43,8 +43,9 @@ class DistillConfig(ConfigMixin):
       preprocessor: preprocessor handle (LaBSE-v2-format teachers outside the registry).
       teacher_format: module format, or None to detect it.
       teacher_seq_length: packed length for LaBSE-format teachers.
-      teacher_cache: a `lealla cache` folder to read teacher embeddings from (the
-        fast path), or None to run the teacher in the training step.
+      teacher_cache: `lealla cache` folders to read teacher embeddings from (the
+        fast path; together their corpora are train_data), or () to run the teacher
+        in the training step. One folder as a string is accepted.
       student: student preset name.
       student_overrides: preset fields to replace, e.g. {"num_layers": 4}.
       vocab: "pruned" (the teacher's vocabulary pruned to the training data),
@@ -121,8 +122,10 @@ class DistillConfig(ConfigMixin):
     preprocessor: str | None = None
     teacher_format: str | None = None
     teacher_seq_length: int = 128
-    teacher_cache: str | None = setting(
-        None, "A `lealla cache` folder (fast path); else teacher in the loop."
+    teacher_cache: tuple[str, ...] = setting(
+        (),
+        "`lealla cache` folders (fast path); several are read as one corpus, so text added "
+        "to --train_data needs a cache of only that text. Else the teacher in the loop.",
     )
     student: str = setting(
         "lealla_small",
@@ -259,6 +262,10 @@ class DistillConfig(ConfigMixin):
     log_every: int = setting(100, "Steps between log lines/summaries.")
 
     def __post_init__(self):
+        if isinstance(self.teacher_cache, str) or self.teacher_cache is None:
+            # One folder (configs written before caches composed, or given in code).
+            cache = (self.teacher_cache,) if self.teacher_cache else ()
+            object.__setattr__(self, "teacher_cache", cache)
         objectives.get(self.objective)  # a registered objective
         if not self.train_data:
             raise ValueError("train_data is empty: give corpus files (--train_data)")

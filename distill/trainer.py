@@ -556,7 +556,8 @@ def _teacher_dim(config: DistillConfig, teacher) -> int | None:
     if config.teacher_cache:
         from teachers import embedding_cache
 
-        return int(embedding_cache.read_manifest(config.teacher_cache)["identity"]["embedding_dim"])
+        manifest = embedding_cache.read_cache_set(config.teacher_cache)[0]
+        return int(manifest["identity"]["embedding_dim"])
     return None
 
 

@@ -15,7 +15,9 @@ file is written under a temp name and renamed, then its record (NNN-SSSSS.json: 
 sha256, counts) is published; the manifest, written first with the identity alone, gets
 all records and `complete` at the end. A killed run resumes with the shards it lacks;
 every runner writes the same files. A cache whose identity differs from the request is
-refused, naming what differs.
+refused, naming what differs. Caches compose: a run reads several as one corpus
+(`cached_dataset`, `check_corpus`), so text added to a corpus needs a cache of its own,
+not the corpus embedded again.
 """
 
 from __future__ import annotations
@@ -51,6 +53,14 @@ _graph_only = tf.autograph.experimental.do_not_convert
 
 class CacheMismatchError(ValueError):
     """An existing cache was built for another teacher, corpus or setting."""
+
+
+# Identity fields caches read together must share: what their embeddings are (the
+# teacher's function, width, precision) and which features their examples have.
+SHARED_IDENTITY = (
+    "teacher", "teacher_format", "embedding_dim", "tokenizer", "teacher_seq_length", "dtype",
+    "hard_negatives",
+)  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -275,24 +285,61 @@ def read_manifest(cache_dir: str) -> dict:
     return manifest
 
 
-def check_corpus(cache_dir: str, sources: Sequence[corpus.CorpusSource]) -> None:
-    """Refuses a cache built from another corpus than `sources` (e.g. a run's --train_data).
+def cache_list(cache_dirs: str | Sequence[str]) -> list[str]:
+    """One cache folder or several read together -> a list of folders."""
+    return [cache_dirs] if isinstance(cache_dirs, str) else list(cache_dirs)
+
+
+def read_cache_set(cache_dirs: str | Sequence[str]) -> list[dict]:
+    """The manifests of caches read together (a run's --teacher_cache), in order.
+
+    Caches compose: text added to a corpus needs a cache of just that text, not the
+    corpus embedded again. They must hold the same teacher's embeddings, stored alike.
 
     Raises:
-      CacheMismatchError: naming the cache's files and the given ones.
+      FileNotFoundError / ValueError: a folder is no cache (see `read_manifest`).
+      CacheMismatchError: two caches differ in a `SHARED_IDENTITY` field (named).
     """
-    manifest = read_manifest(cache_dir)
-    cached = manifest["identity"]["corpus"]
+    dirs = cache_list(cache_dirs)
+    if not dirs:
+        raise ValueError("no teacher cache given")
+    manifests = [read_manifest(d) for d in dirs]
+    first = manifests[0]["identity"]
+    for cache_dir, manifest in zip(dirs[1:], manifests[1:], strict=True):
+        identity = manifest["identity"]
+        for key in SHARED_IDENTITY:
+            if identity.get(key) != first.get(key):
+                raise CacheMismatchError(
+                    f"the caches at {dirs[0]} and {cache_dir} cannot be read together: "
+                    f"{key} {first.get(key)!r} vs {identity.get(key)!r}; build {cache_dir} "
+                    f"with the same teacher and --dtype/--hard_negatives as {dirs[0]}"
+                )
+    return manifests
+
+
+def check_corpus(cache_dirs: str | Sequence[str], sources: Sequence[corpus.CorpusSource]) -> None:
+    """Refuses caches built from another corpus than `sources` (e.g. a run's --train_data).
+
+    Several caches together must hold exactly the given sources, each once.
+
+    Raises:
+      CacheMismatchError: naming the caches' files and the given ones.
+    """
+    dirs = cache_list(cache_dirs)
+    cached = [fp for m in read_cache_set(dirs) for fp in m["identity"]["corpus"]]
     given = [_source_fingerprint(s) for s in sources]
 
     def key(fingerprints):
         return sorted(json.dumps(f, sort_keys=True) for f in fingerprints)
 
     if key(cached) != key(given):
+        where = f"the cache at {dirs[0]}" if len(dirs) == 1 else f"the caches at {', '.join(dirs)}"
         raise CacheMismatchError(
-            f"the cache at {cache_dir} was built from {_file_names(cached)}, but the training "
-            f"data is {_file_names(given)} (names, sizes or contents differ); build a cache of "
-            f"the training data with `lealla cache`, or pass the cache's corpus as --train_data"
+            f"{where} {'was' if len(dirs) == 1 else 'were'} built from {_file_names(cached)}, "
+            f"but the training data is {_file_names(given)} (names, sizes or contents "
+            f"differ); build a cache of the training data with `lealla cache` (a cache of "
+            f"only the files you added, given beside the others, will do), or pass the "
+            f"caches' corpus as --train_data"
         )
 
 
@@ -313,22 +360,48 @@ def check_shards(cache_dir: str, manifest: dict, *, checksums: bool) -> list[str
 
 
 def cached_dataset(
-    cache_dir: str,
+    cache_dirs: str | Sequence[str],
     config: pipeline.InputConfig,
     *,
     expected_teacher: str | None = None,
 ) -> tf.data.Dataset:
     """Examples with their teacher embeddings, mixed by language like the corpus pipeline.
 
+    Args:
+      cache_dirs: one cache folder, or several read as one corpus (`read_cache_set`).
+
     Returns:
       Dicts {"src", "tgt", "src_lang", "tgt_lang"} (tf.string) and "src_emb",
       "tgt_emb" (float32 [d]; zeros for monolingual examples); with hard negatives in
-      the cache also "hard_emb" (float32 [H, d]; zero rows where fewer were found).
+      the caches also "hard_emb" (float32 [H, d]; zero rows where fewer were found).
 
     Raises:
-      ValueError: the cache is unfinished, or built with another teacher.
+      ValueError: a cache is unfinished, built with another teacher, or damaged.
     """
-    manifest = read_manifest(cache_dir)
+    dirs = cache_list(cache_dirs)
+    manifests = read_cache_set(dirs)
+    counts: dict[str, int] = {}
+    files: dict[str, list[str]] = {}
+    for cache_dir, manifest in zip(dirs, manifests, strict=True):
+        _check_readable(cache_dir, manifest, expected_teacher)
+        for shard in manifest["shards"]:
+            for group, n in shard["groups"].items():
+                counts[group] = counts.get(group, 0) + n
+                files.setdefault(group, []).append(os.path.join(cache_dir, shard["file"]))
+    identity = manifests[0]["identity"]
+    dim, dtype = identity["embedding_dim"], tf.as_dtype(identity["dtype"])
+    hard = hard_negative_count(identity)
+    datasets = {
+        group: tf.data.TFRecordDataset(paths)
+        .map(_graph_only(lambda record: _parse(record, dim, dtype, hard)))
+        .filter(_graph_only(lambda ex, g=group: tf.equal(pipeline.group_of(ex), g)))
+        for group, paths in files.items()
+    }
+    return pipeline.mix_groups(datasets, counts, config)
+
+
+def _check_readable(cache_dir: str, manifest: dict, expected_teacher: str | None) -> None:
+    """Refuses an unfinished or damaged cache, or one of another teacher (named)."""
     identity = manifest["identity"]
     if not manifest.get("complete"):
         raise ValueError(
@@ -346,21 +419,6 @@ def cached_dataset(
             f"the cache at {cache_dir} is damaged: shard(s) {', '.join(damaged)} missing or "
             f"truncated; run `lealla cache` again with the same flags to rebuild them"
         )
-    counts: dict[str, int] = {}
-    files: dict[str, list[str]] = {}
-    for shard in manifest["shards"]:
-        for group, n in shard["groups"].items():
-            counts[group] = counts.get(group, 0) + n
-            files.setdefault(group, []).append(os.path.join(cache_dir, shard["file"]))
-    dim, dtype = identity["embedding_dim"], tf.as_dtype(identity["dtype"])
-    hard = hard_negative_count(identity)
-    datasets = {
-        group: tf.data.TFRecordDataset(paths)
-        .map(_graph_only(lambda record: _parse(record, dim, dtype, hard)))
-        .filter(_graph_only(lambda ex, g=group: tf.equal(pipeline.group_of(ex), g)))
-        for group, paths in files.items()
-    }
-    return pipeline.mix_groups(datasets, counts, config)
 
 
 def iter_cache(cache_dir: str) -> Iterator[dict]:

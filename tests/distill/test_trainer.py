@@ -183,6 +183,43 @@ def test_a_cache_of_other_sentences_is_refused_before_anything_is_written(teache
     assert not (tmp_path / "run").exists()
 
 
+def test_a_run_reads_several_caches_as_one_corpus(teacher, tmp_path):
+    # Text added to the training data needs a cache of its own, not the corpus again.
+    from lealla import corpus
+    from teachers import embedding_cache
+
+    files, caches = [], []
+    for lang in ("de", "fr"):
+        xx, en = demo_corpus.read_split("train", lang)[:60], demo_corpus.read_split("train", "en")
+        path = tmp_path / f"{lang}-en.tsv"
+        path.write_text("".join(f"{a}\t{b}\n" for a, b in zip(xx, en, strict=False)), "utf-8")
+        files.append(str(path))
+        caches.append(str(tmp_path / f"cache_{lang}"))
+        embedding_cache.build_cache(teacher, corpus.resolve_sources(str(path)), caches[-1])
+    distiller = _run(
+        tmp_path / "run", teacher, steps=2, warmup_steps=1, train_data=tuple(files),
+        teacher_cache=tuple(caches), bank_size=64, checkpoint_every=2,
+    )  # fmt: skip
+    assert np.isfinite(distiller.train()["losses"]["feature"])
+    saved = json.loads((tmp_path / "run" / "distill_config.json").read_text())
+    assert saved["teacher_cache"] == caches
+    with pytest.raises(embedding_cache.CacheMismatchError, match=r"the cache at .*cache_de was"):
+        _run(
+            tmp_path / "one",
+            teacher,
+            steps=2,
+            warmup_steps=1,
+            train_data=tuple(files),
+            teacher_cache=caches[0],
+        )
+
+
+def test_one_cache_folder_as_a_string_is_a_tuple_of_one():
+    # Configs written before caches composed hold one folder as a string (or null).
+    assert DistillConfig(**BASE, teacher_cache="c").teacher_cache == ("c",)
+    assert DistillConfig.from_dict({**BASE, "teacher_cache": None}).teacher_cache == ()
+
+
 def test_a_cache_with_hard_negatives_feeds_them_to_the_contrastive_term(teacher, tmp_path):
     from distill import data
     from lealla import corpus

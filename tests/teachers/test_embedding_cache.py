@@ -228,3 +228,34 @@ def test_cache_identity_includes_the_teachers_packed_length(hub_modules, sources
         embedding_cache.build_cache(
             loading.load_teacher(hub_modules["labse_v1"]), sources, out, config
         )
+
+
+def test_caches_compose_into_one_corpus(string_teacher, sources, tmp_path):
+    # Text added to a corpus needs a cache of only that text.
+    base, added = str(tmp_path / "base"), str(tmp_path / "added")
+    config = embedding_cache.CacheConfig(shard_size=10, dtype="float32")
+    embedding_cache.build_cache(string_teacher, sources[:1], base, config)
+    embedding_cache.build_cache(string_teacher, sources[1:], added, config)
+    both = list(embedding_cache.cached_dataset([base, added], ONE_PASS))
+    assert len(both) == 30 and sum(r["src_lang"].numpy() == b"fr" for r in both) == 7
+    texts = [r["src"].numpy().decode() for r in both]
+    np.testing.assert_allclose(
+        np.stack([r["src_emb"] for r in both]),
+        string_teacher.embed(tf.constant(texts)).numpy(), atol=1e-6,
+    )  # fmt: skip
+    embedding_cache.check_corpus([base, added], sources)
+    with pytest.raises(
+        embedding_cache.CacheMismatchError, match=r"the cache at .*base was built from \[de-en"
+    ):
+        embedding_cache.check_corpus([base], sources)
+    with pytest.raises(
+        embedding_cache.CacheMismatchError, match=r"the caches at .*base, .*added, .*added were"
+    ):
+        embedding_cache.check_corpus([base, added, added], sources)  # the French file twice
+    other = str(tmp_path / "float16")
+    embedding_cache.build_cache(string_teacher, sources[1:], other, embedding_cache.CacheConfig())
+    with pytest.raises(
+        embedding_cache.CacheMismatchError,
+        match=r"caches at .*base and .*float16 cannot be read together: dtype 'float32' vs 'float16'",
+    ):
+        embedding_cache.cached_dataset([base, other], ONE_PASS)
