@@ -183,6 +183,7 @@ def test_a_cache_of_other_sentences_is_refused_before_anything_is_written(teache
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.large  # two caches built with the real teacher, then a run
 def test_a_run_reads_several_caches_as_one_corpus(teacher, tmp_path):
     # Text added to the training data needs a cache of its own, not the corpus again.
     from lealla import corpus
