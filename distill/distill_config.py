@@ -51,6 +51,9 @@ class DistillConfig(ConfigMixin):
       vocab: "pruned" (the teacher's vocabulary pruned to the training data),
         "teacher" (unpruned), or a path to a vocab.txt / SentencePiece .model (the
         only choice without a teacher; `lealla vocab build` learns one).
+      init_from: a trained run's model_dir whose student (shape, tokenizer, best
+        checkpoint) and training heads this run starts from (its --student is checked
+        against it; the init from the teacher is skipped).
       init_from_teacher: start token embeddings from the teacher's (PCA to the
         student's width).
       token_init: "table" (a transformer student's token embeddings from the
@@ -139,6 +142,12 @@ class DistillConfig(ConfigMixin):
         "pruned | teacher (the teacher's, pruned to the data or whole) | path to a wordpiece "
         "vocab.txt (e.g. from `lealla vocab build`) or a SentencePiece .model (no teacher "
         "needed).",
+    )
+    init_from: str | None = setting(
+        None,
+        "A trained run's --model_dir to start from: its student (shape, tokenizer, best "
+        "weights) and training heads, then trained on this run's data, e.g. a few minutes "
+        "on text of the register or domain you will embed. First start only.",
     )
     init_from_teacher: bool = setting(True, "PCA-init token embeddings.")
     # Measured (benchmarks/RESULTS.md, "Levers stacked on the default recipe", 800 steps,

@@ -55,6 +55,8 @@ def prepare_vocabulary(
     pipeline.
     """
     path = os.path.join(model_dir, TOKENIZER_DIR)
+    if not os.path.isdir(path) and config.init_from:
+        _copy_dir(os.path.join(config.init_from, TOKENIZER_DIR), path)
     if os.path.isdir(path):
         tok, old_ids = run_layout.load_tokenizer(model_dir)
         return Vocabulary(tok, old_ids, _token_counts(training, tok) if with_counts else None)
@@ -95,6 +97,62 @@ def prepare_vocabulary(
     return Vocabulary(tok, None, _token_counts(training, tok) if with_counts else None)
 
 
+def check_init_from(config: DistillConfig) -> None:
+    """Refuses an --init_from that is no trained run, or a run of another student preset.
+
+    Raises:
+      ValueError: naming the folder and what is missing or different.
+    """
+    source = config.init_from
+    if not run_layout.is_model_dir(source):
+        raise ValueError(
+            f"--init_from={source} is not a training run's --model_dir (expected "
+            f"{run_layout.RUN_CONFIG}, {STUDENT_CONFIG} and {TOKENIZER_DIR}/ in it)"
+        )
+    run_layout.checkpoint_path(source, "best")  # raises naming the folder if untrained
+    preset = StudentConfig.from_json_file(os.path.join(source, STUDENT_CONFIG)).preset
+    wanted = student_config_for(config, vocabulary_size=1).preset
+    if preset != wanted:
+        raise ValueError(
+            f"--init_from={source} holds a {preset} student, but this run asks for "
+            f"--student={config.student}; pass --student={preset} (the shape comes from "
+            f"the run started from)"
+        )
+
+
+def restore_from_run(source: str, student, heads: dict) -> str:
+    """Loads the student and the heads the checkpoint has from `source`'s best checkpoint.
+
+    The student must match exactly; a head the source run did not train (another
+    objective) keeps its fresh weights. Returns the checkpoint read.
+
+    Raises:
+      ValueError: the checkpoint does not fit this student or a head's shape.
+    """
+    import tensorflow as tf
+
+    path = run_layout.checkpoint_path(source, "best")
+    try:
+        tf.train.Checkpoint(student=student).read(path).assert_existing_objects_matched()
+        for name, head in heads.items():
+            tf.train.Checkpoint(**{name: head}).read(path).expect_partial()
+    except (AssertionError, ValueError, tf.errors.OpError) as e:
+        message = str(e).strip().splitlines()[0]
+        raise ValueError(f"--init_from: {path} does not fit this run ({message})") from None
+    logging.info("started from %s", path)
+    return path
+
+
+def _copy_dir(source: str, target: str) -> None:
+    """Copies a folder atomically (temp folder, then rename)."""
+    import shutil
+
+    tmp = f"{target}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(source, tmp)
+    os.replace(tmp, target)
+
+
 def _token_counts(training: TrainingCorpus, tokenizer) -> np.ndarray:
     return training.count_tokens(tokenizer, max_sentences=STATIC_COUNT_SENTENCES).counts
 
@@ -110,11 +168,16 @@ def student_config_for(config: DistillConfig, vocabulary_size: int) -> StudentCo
 
 
 def student_config(config: DistillConfig, vocabulary_size: int, model_dir: str) -> StudentConfig:
-    """The student's shape: read from model_dir when resuming, else from the preset."""
+    """The student's shape: read from model_dir when resuming, else from the --init_from
+    run or the preset."""
     path = os.path.join(model_dir, STUDENT_CONFIG)
     if os.path.isfile(path):
         return StudentConfig.from_json_file(path)
-    student = student_config_for(config, vocabulary_size)
+    if config.init_from:
+        source = StudentConfig.from_json_file(os.path.join(config.init_from, STUDENT_CONFIG))
+        student = StudentConfig.from_dict({**source.to_dict(), "dtype_policy": config.dtype_policy})
+    else:
+        student = student_config_for(config, vocabulary_size)
     if student.max_sequence_length < config.seq_length:
         raise ValueError(
             f"seq_length={config.seq_length} exceeds the student's max_sequence_length="
@@ -124,7 +187,9 @@ def student_config(config: DistillConfig, vocabulary_size: int, model_dir: str) 
     return student
 
 
-def prepare_languages(model_dir: str, training: TrainingCorpus) -> tuple[str, ...]:
+def prepare_languages(
+    config: DistillConfig, model_dir: str, training: TrainingCorpus
+) -> tuple[str, ...]:
     """The run's language table (for the XTR language embedding), fixed in model_dir.
 
     Created once from the languages of the training data (sorted codes, both sides
@@ -132,6 +197,11 @@ def prepare_languages(model_dir: str, training: TrainingCorpus) -> tuple[str, ..
     `1 + index`; 0 is reserved for an unknown or empty language.
     """
     path = os.path.join(model_dir, LANGUAGES_FILE)
+    source = os.path.join(config.init_from or "", LANGUAGES_FILE)
+    if not os.path.isfile(path) and config.init_from and os.path.isfile(source):
+        # The restored language embedding's rows follow the source run's table.
+        with open(source, encoding="utf-8") as f:
+            configs.atomic_write_text(path, f.read())
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
             return tuple(json.load(f)["languages"])

@@ -128,7 +128,7 @@ class Distiller:
         )  # fmt: skip
         self.tokenizer = vocabulary.tokenizer
         self.languages = (
-            student_setup.prepare_languages(self.model_dir, self.training)
+            student_setup.prepare_languages(config, self.model_dir, self.training)
             if self.objective.needs_languages
             else None
         )
@@ -140,6 +140,7 @@ class Distiller:
         config = self.config
         return (
             config.init_from_teacher
+            and not config.init_from
             and self.teacher is not None
             and student_setup.student_config_for(config, vocabulary_size=1).kind == "static"
             and tf.train.latest_checkpoint(os.path.join(self.model_dir, "checkpoints")) is None
@@ -217,6 +218,8 @@ class Distiller:
             self.resumed_from = int(self.step.numpy())
             if not iterator_saved:
                 self.iterator = self._make_iterator(seed_offset=self.resumed_from)
+        elif config.init_from:
+            student_setup.restore_from_run(config.init_from, self.student, self.heads)
         elif config.init_from_teacher and teacher is not None:
             if self.student_config.kind == "static":
                 student_setup.init_static_from_teacher(
@@ -515,6 +518,8 @@ def _check_inputs(config: DistillConfig) -> None:
     cache that does not hold the run's training data is refused, since the vocabulary
     is pruned to --train_data and distill_config.json records it.
     """
+    if config.init_from:
+        student_setup.check_init_from(config)
     student = student_setup.student_config_for(config, vocabulary_size=1)
     if student.max_sequence_length < config.seq_length:
         raise ValueError(
@@ -543,6 +548,8 @@ def _needs_teacher(config: DistillConfig, model_dir: str) -> bool:
         return True
     if dev_agreement.needs_teacher(config.dev_mono_data, model_dir):
         return True
+    if config.init_from:
+        return False  # vocabulary and weights come from that run
     resuming = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints")) is not None
     if resuming and os.path.isdir(os.path.join(model_dir, run_layout.TOKENIZER_DIR)):
         return False

@@ -13,35 +13,18 @@ import os
 
 import tensorflow as tf
 
-from lealla.run_layout import CHECKPOINTS, RUN_CONFIG, STUDENT_CONFIG, TOKENIZER_DIR, load_tokenizer
+# is_model_dir and checkpoint_path live in run_layout (distill reads runs too); callers
+# of this module keep using them from here.
+from lealla.run_layout import (
+    RUN_CONFIG,
+    STUDENT_CONFIG,
+    TOKENIZER_DIR,
+    checkpoint_path,
+    is_model_dir,
+    load_tokenizer,
+)
 from students.sentence_encoder import SentenceEncoder
 from students.student_config import StudentConfig
-
-
-def is_model_dir(path: str) -> bool:
-    """Whether `path` looks like a training run's model_dir."""
-    return all(
-        os.path.exists(os.path.join(path, name))
-        for name in (RUN_CONFIG, STUDENT_CONFIG, TOKENIZER_DIR)
-    )
-
-
-def checkpoint_path(model_dir: str, checkpoint: str = "best") -> str:
-    """The checkpoint prefix to restore: `best` falls back to the latest one.
-
-    Raises:
-      ValueError: unknown choice, or the run has no checkpoint yet.
-    """
-    if checkpoint not in CHECKPOINTS:
-        raise ValueError(f"checkpoint must be one of {CHECKPOINTS}, got {checkpoint!r}")
-    path = None
-    if checkpoint == "best":
-        path = tf.train.latest_checkpoint(os.path.join(model_dir, "best"))
-    if path is None:
-        path = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
-    if path is None:
-        raise ValueError(f"{model_dir}: no checkpoint in best/ or checkpoints/ (train first)")
-    return path
 
 
 def read_run_config(model_dir: str) -> dict:

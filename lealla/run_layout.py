@@ -40,3 +40,31 @@ def load_tokenizer(model_dir: str):
         tok, pruned = vocab_pruning.load_pruned(path)
         return tok, np.asarray(pruned.old_ids)
     return tokenizer_lib.load_tokenizer(path), None
+
+
+def is_model_dir(path: str) -> bool:
+    """Whether `path` looks like a training run's model_dir."""
+    return all(
+        os.path.exists(os.path.join(path, name))
+        for name in (RUN_CONFIG, STUDENT_CONFIG, TOKENIZER_DIR)
+    )
+
+
+def checkpoint_path(model_dir: str, checkpoint: str = "best") -> str:
+    """The checkpoint prefix to restore: `best` falls back to the latest one.
+
+    Raises:
+      ValueError: unknown choice, or the run has no checkpoint yet.
+    """
+    import tensorflow as tf
+
+    if checkpoint not in CHECKPOINTS:
+        raise ValueError(f"checkpoint must be one of {CHECKPOINTS}, got {checkpoint!r}")
+    path = None
+    if checkpoint == "best":
+        path = tf.train.latest_checkpoint(os.path.join(model_dir, "best"))
+    if path is None:
+        path = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
+    if path is None:
+        raise ValueError(f"{model_dir}: no checkpoint in best/ or checkpoints/ (train first)")
+    return path

@@ -1,0 +1,53 @@
+"""--init_from: a run starts from another run's student and heads, then trains on its data."""
+
+import dataclasses
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from distill.trainer import Distiller
+from export import restore
+from lealla import run_layout
+
+TEXTS = ["Guten Morgen!", "Wo ist der Bahnhof?", "I would like a coffee, please."]
+
+
+@pytest.mark.large  # a second run of the shared fixture's student
+def test_a_run_starts_from_another_runs_student_and_heads(trained_run, tmp_path):
+    source_dir, source = trained_run
+    config = dataclasses.replace(
+        source.config, init_from=source_dir, steps=2, warmup_steps=1, checkpoint_every=2,
+        eval_every=0,
+    )  # fmt: skip
+    run = Distiller(config, str(tmp_path / "next"), tf.distribute.get_strategy())
+    best = restore.restore_sentence_encoder(source_dir, "best")
+    np.testing.assert_allclose(run.encoder.encode(TEXTS), best.encode(TEXTS), atol=1e-6)
+    # The projection head too: each of its variables is the source checkpoint's.
+    path = run_layout.checkpoint_path(source_dir, "best")
+    reader = tf.train.load_checkpoint(path)
+    stored = [reader.get_tensor(n) for n, _ in tf.train.list_variables(path)
+              if n.startswith("projection/")]  # fmt: skip
+    assert run.projection.weights and stored
+    for v in run.projection.weights:
+        assert any(np.array_equal(v.numpy(), t) for t in stored), v.name
+    # Tokenizer and shape are the source run's, kept in the new run's folder.
+    tok, _ = run_layout.load_tokenizer(str(tmp_path / "next"))
+    assert tok.vocabulary() == best.tokenizer.vocabulary()
+    assert np.isfinite(run.train()["losses"]["feature"])
+    assert int(run.step.numpy()) == 2
+
+
+def test_init_from_refusals_name_the_folder(trained_run, tmp_path):
+    source_dir, source = trained_run
+    base = dataclasses.replace(source.config, steps=2, warmup_steps=1)
+    not_a_run = tmp_path / "empty"
+    not_a_run.mkdir()
+    with pytest.raises(ValueError, match=r"--init_from=.*empty is not a training run"):
+        Distiller(dataclasses.replace(base, init_from=str(not_a_run)), str(tmp_path / "a"),
+                  tf.distribute.get_strategy())  # fmt: skip
+    with pytest.raises(ValueError, match=r"holds a tiny_test student.*--student=tiny_test"):
+        Distiller(dataclasses.replace(base, init_from=source_dir, student="demo_small"),
+                  str(tmp_path / "b"), tf.distribute.get_strategy())  # fmt: skip
+    assert not os.path.exists(tmp_path / "a") and not os.path.exists(tmp_path / "b")
