@@ -229,9 +229,8 @@ def register_note(data: qc.Data, rows: list[dict], teacher: dict) -> list[str]:
         f"{shares['news-parallel']:.1%} of news-parallel's Korean and "
         f"{shares['ud-mono']:.1%} of ud-mono's; on PUD test, the register it trains on, "
         f"{trained[0]['name']} keeps {pud_ko:.0%} of the teacher in Korean. No recipe "
-        f"lever closed that gap (language balance, augmentation, depth, 4x the time); "
-        f"text in the register users embed, added as monolingual data, is the remedy left "
-        f"to measure.",
+        f"lever closed that gap (language balance, augmentation, depth, 4x the time); text "
+        f"in that register lifts it: see 'Text in the register users embed'.",
         "",
     ]
 
