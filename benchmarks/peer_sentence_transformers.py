@@ -42,9 +42,20 @@ def _lines(path):
         return f.read().splitlines()
 
 
+def _student(bert_dir: str, hidden: int, width: int):
+    """The recipe's model: the BERT in `bert_dir`, mean pooling, Dense to the teacher's width."""
+    import torch
+    from sentence_transformers import SentenceTransformer, models
+
+    word = models.Transformer(bert_dir, max_seq_length=64)
+    pooling = models.Pooling(word.get_word_embedding_dimension(), "mean")
+    dense = models.Dense(hidden, width, activation_function=torch.nn.Identity())
+    return SentenceTransformer(modules=[word, pooling, dense], device="cpu")
+
+
 def main(job_path: str) -> None:
     import torch
-    from sentence_transformers import SentenceTransformer, losses, models
+    from sentence_transformers import losses
     from tokenizers import BertWordPieceTokenizer
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
@@ -80,10 +91,7 @@ def main(job_path: str) -> None:
     bert_dir = os.path.join(work, "bert")
     BertModel(config).save_pretrained(bert_dir)
     tokenizer.save_pretrained(bert_dir)
-    word = models.Transformer(bert_dir, max_seq_length=64)
-    pooling = models.Pooling(word.get_word_embedding_dimension(), "mean")
-    dense = models.Dense(job["hidden"], src_emb.shape[1], activation_function=torch.nn.Identity())
-    model = SentenceTransformer(modules=[word, pooling, dense], device="cpu")
+    model = _student(bert_dir, job["hidden"], src_emb.shape[1])
     mse, mnrl = losses.MSELoss(model), losses.MultipleNegativesRankingLoss(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=job["learning_rate"], weight_decay=0.01)
     budget, warmup = job["minutes"] * 60.0, 100
@@ -138,16 +146,12 @@ def main(job_path: str) -> None:
 
 def speed(job_path: str, texts_path: str, out_path: str) -> None:
     import torch
-    from sentence_transformers import SentenceTransformer, models
 
     with open(job_path, encoding="utf-8") as f:
         job = json.load(f)
     torch.set_num_threads(os.cpu_count() or 2)
-    word = models.Transformer(os.path.join(job["work"], "bert"), max_seq_length=64)
-    pooling = models.Pooling(word.get_word_embedding_dimension(), "mean")
     width = np.load(job["train"]["src_emb"], mmap_mode="r").shape[1]  # the teacher's
-    dense = models.Dense(job["hidden"], width, activation_function=torch.nn.Identity())
-    model = SentenceTransformer(modules=[word, pooling, dense], device="cpu").eval()
+    model = _student(os.path.join(job["work"], "bert"), job["hidden"], width).eval()
     texts = _lines(texts_path)
     model.encode(texts[:64], batch_size=64)
     times = []
