@@ -51,10 +51,13 @@ def train_dataset_fn(
         if cache_hard_negatives(config.teacher_cache):
             keep += (HARD_NEGATIVES,)
 
+        sources = corpus.resolve_sources(config.train_data)  # their shares, if any
+
         def examples(input_config):
             return embedding_cache.cached_dataset(
-                config.teacher_cache, input_config, expected_teacher=config.teacher
-            )
+                config.teacher_cache, input_config, expected_teacher=config.teacher,
+                sources=sources,
+            )  # fmt: skip
 
     else:
         texts = TEXT_FEATURES if config.uses_teacher_embeddings else ()
@@ -114,7 +117,9 @@ def teacher_bank(config: DistillConfig, size: int) -> np.ndarray:
         temperature=config.temperature, shuffle_buffer=max(4 * size, 1000),
         seed=config.seed + 7919, mono_share=config.mono_share,
     )  # fmt: skip
-    dataset = embedding_cache.cached_dataset(config.teacher_cache, input_config)
+    dataset = embedding_cache.cached_dataset(
+        config.teacher_cache, input_config, sources=corpus.resolve_sources(config.train_data)
+    )
     rows: list[np.ndarray] = []
     for example in dataset.take(size).as_numpy_iterator():
         rows.append(example["src_emb"])

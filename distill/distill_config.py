@@ -164,7 +164,13 @@ class DistillConfig(ConfigMixin):
         "the static tier's start; any vocabulary).",
         choices=TOKEN_INITS,
     )
-    train_data: tuple[str, ...] = setting((), "Training corpus files/globs (or demo:train).")
+    train_data: tuple[str, ...] = setting(
+        (),
+        "Training corpus files/globs (or demo:train). FILE@SHARE draws that share of the "
+        "training examples from FILE (or a glob's files together) whatever its size, e.g. "
+        "chat.ko.txt@0.05 for 300 sentences in the register you will embed; the other "
+        "files share the rest by --temperature, --mono_share and --min_share.",
+    )
     on_bad_line: str = setting(
         "error",
         "error: stop at the first bad corpus line (invalid UTF-8, empty, wrong field count, "

@@ -44,12 +44,19 @@ class CorpusSource:
         carry language columns.
       tgt_lang: canonical language of the target side; "" for monolingual text and
         None for a TSV with language columns.
+      share: the share of training examples drawn from this source's share group
+        (`--train_data=chat.ko.txt@0.05`), whatever its size; None: the source joins
+        its language groups.
+      share_group: the argument that gave the share (all files of `chat/*.txt@0.1`
+        share one group and its 0.1); "" without a share.
     """
 
     kind: str
     paths: tuple[str, ...]
     src_lang: str | None
     tgt_lang: str | None
+    share: float | None = None
+    share_group: str = ""
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -72,7 +79,8 @@ class CorpusSource:
             if self.has_language_columns
             else group_key(self.src_lang, self.tgt_lang)
         )
-        return f"{self.kind} {' + '.join(self.paths)} ({langs})"
+        share = f", share {self.share:g}" if self.share is not None else ""
+        return f"{self.kind} {' + '.join(self.paths)} ({langs}{share})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,6 +107,16 @@ def group_key(src_lang: str | None, tgt_lang: str | None) -> str:
     return f"{src_lang}-{tgt_lang}" if tgt_lang else str(src_lang)
 
 
+def share_group_key(source: CorpusSource) -> str:
+    """The sampling group of a source given a share ("@" + its spec); "" without one."""
+    return f"@{source.share_group}" if source.share is not None else ""
+
+
+def source_shares(sources: Sequence[CorpusSource]) -> dict[str, float]:
+    """Share group -> share, for the sources given one (`sampling.mixture_weights`'s fixed)."""
+    return {share_group_key(s): s.share for s in sources if s.share is not None}
+
+
 def resolve_sources(specs: str | Iterable[str]) -> list[CorpusSource]:
     """Turns user paths (comma-separated, globs allowed) into corpus sources.
 
@@ -108,30 +126,81 @@ def resolve_sources(specs: str | Iterable[str]) -> list[CorpusSource]:
     fields `src_lang<TAB>tgt_lang<TAB>src<TAB>tgt` needs no languages in its name.
     `demo:train`, `demo:dev`, `demo:test` name the shipped demo corpus's xx-en pairs.
 
+    A spec may end in `@SHARE` (`chat.ko.txt@0.05`, `chat/*.txt@0.1`): its files form a
+    sampling group of their own, drawn for that share of the training examples
+    whatever their size (see `sampling.mixture_weights`); the shares must add up to
+    less than 1 unless every spec has one (then they are relative).
+
     Raises:
       FileNotFoundError: a path or glob matches nothing.
-      ValueError: the languages of a file cannot be told or are unknown.
+      ValueError: the languages of a file cannot be told or are unknown; a share is
+        not a number in (0, 1), the shares add up to 1 or more, or a file is given
+        twice with different shares.
     """
     if isinstance(specs, str):
         specs = [specs]
     sources: list[CorpusSource] = []
-    seen: set[tuple[str, ...]] = set()
+    seen: dict[tuple[str, ...], CorpusSource] = {}
     for spec in itertools.chain.from_iterable(s.split(",") for s in specs):
-        spec = spec.strip()
+        spec, share = split_share(spec.strip())
         if not spec:
             continue
         if spec.startswith(DEMO_PREFIX):
-            sources.extend(_demo_sources(spec))
-            continue
-        for path in fileio.expand(spec, "corpus file"):
-            source = source_from_path(path)
+            found = _demo_sources(spec)
+        else:
+            found = [source_from_path(path) for path in fileio.expand(spec, "corpus file")]
+        for source in found:
+            if share is not None:
+                source = dataclasses.replace(source, share=share, share_group=spec)
             key = tuple(sorted(source.paths))
             if key not in seen:
-                seen.add(key)
+                seen[key] = source
                 sources.append(source)
+            elif seen[key].share_group != source.share_group:
+                raise ValueError(
+                    f"{' + '.join(source.paths)} is given twice with different shares "
+                    f"({_share_text(seen[key])} and {_share_text(source)}); give it once"
+                )
     if not sources:
         raise ValueError(f"no corpus files given (got {list(specs)!r})")
+    _check_share_total(sources)
     return sources
+
+
+def split_share(spec: str) -> tuple[str, float | None]:
+    """Splits a trailing share: `chat.ko.txt@0.05` -> ("chat.ko.txt", 0.05), else (spec, None).
+
+    Raises:
+      ValueError: the text after the last "@" is a number outside (0, 1).
+    """
+    path, sep, tail = spec.rpartition("@")
+    if not sep:
+        return spec, None
+    try:
+        share = float(tail)
+    except ValueError:
+        return spec, None  # an "@" in a file name
+    if not 0.0 < share < 1.0:
+        raise ValueError(
+            f"the share in {spec!r} must be a number in (0, 1): the part of the training "
+            f"examples drawn from {path}, e.g. {path}@0.05"
+        )
+    return path.strip(), share
+
+
+def _share_text(source: CorpusSource) -> str:
+    return f"{source.share_group}@{source.share:g}" if source.share is not None else "no share"
+
+
+def _check_share_total(sources: Sequence[CorpusSource]) -> None:
+    shares = {s.share_group: s.share for s in sources if s.share is not None}
+    total = sum(shares.values())
+    if shares and total >= 1.0 and any(s.share is None for s in sources):
+        given = ", ".join(f"{g}@{v:g}" for g, v in shares.items())
+        raise ValueError(
+            f"the shares of the training data ({given}) add up to {total:g}, leaving "
+            f"nothing for the files without one; they must add up to less than 1"
+        )
 
 
 def source_from_path(path: str) -> CorpusSource:

@@ -121,23 +121,32 @@ def make_example_dataset(index: CorpusIndex, config: InputConfig) -> tf.data.Dat
     """Mixes all language groups of a scanned corpus into one stream of examples.
 
     Each group (all files of "de-en", say) is sharded, shuffled and repeated on its
-    own, then groups are drawn with `sampling.temperature_weights`.
+    own, then groups are drawn with `sampling.mixture_weights`. The sources given a
+    share (`chat.ko.txt@0.05`) form groups of their own, drawn for that share.
 
     Returns:
       A dataset of dicts {"src", "tgt", "src_lang", "tgt_lang"}: scalar tf.string;
       "tgt" and "tgt_lang" are "" for monolingual text.
     """
-    datasets = {}
-    for group in index.group_counts:
-        parts = [
-            _source_dataset(scan, group) for scan in index.scans if scan.group_counts.get(group)
-        ]
-        datasets[group] = _concatenate(parts)
-    return mix_groups(datasets, index.group_counts, config)
+    parts: dict[str, list[tf.data.Dataset]] = {}
+    counts: dict[str, int] = {}
+    for scan in index.scans:
+        shared = corpus.share_group_key(scan.source)
+        for group, n in scan.group_counts.items():
+            if n:
+                key = shared or group
+                parts.setdefault(key, []).append(_source_dataset(scan, group))
+                counts[key] = counts.get(key, 0) + n
+    datasets = {group: _concatenate(parts[group]) for group in sorted(parts)}
+    shares = corpus.source_shares([scan.source for scan in index.scans])
+    return mix_groups(datasets, counts, config, shares=shares)
 
 
 def mix_groups(
-    datasets: dict[str, tf.data.Dataset], counts: dict[str, int], config: InputConfig
+    datasets: dict[str, tf.data.Dataset],
+    counts: dict[str, int],
+    config: InputConfig,
+    shares: dict[str, float] | None = None,
 ) -> tf.data.Dataset:
     """Shards, shuffles and repeats each group's dataset, then draws groups by temperature.
 
@@ -145,15 +154,18 @@ def mix_groups(
       datasets: group -> its examples (e.g. "de-en" -> all de-en files).
       counts: group -> number of examples (sets the temperature weights).
       config: sharding, shuffling, repetition and temperature.
+      shares: groups drawn with a share of their own (the sources given one,
+        `corpus.source_shares`); the others share the rest.
 
     Returns:
       One dataset; with `config.repeat=False`, every example exactly once.
     """
     groups = sorted(datasets)
+    shares = shares or {}
     weights = sampling.mixture_weights(
         {g: counts[g] for g in groups}, config.temperature,
-        monolingual={g for g in groups if "-" not in g}, mono_share=config.mono_share,
-        min_share=config.min_share,
+        monolingual={g for g in groups if "-" not in g and g not in shares},
+        mono_share=config.mono_share, min_share=config.min_share, fixed=shares,
     )  # fmt: skip
     prepared = []
     for group in groups:

@@ -57,12 +57,15 @@ def mixture_weights(
     monolingual: frozenset[str] | set[str] = frozenset(),
     mono_share: float | None = None,
     min_share: float = 0.0,
+    fixed: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
     """Sampling probabilities of parallel and monolingual groups, with language floors.
 
+        q_g = s_g for the groups given a fixed share (F = sum of s_g), and for the others
         q = temperature weights within each kind, scaled to (1 - m) for parallel
             groups and m for monolingual ones (m = mono_share), then
-        q_i <- max(q_i, min_share) and renormalized (repeated until the floors hold).
+        q_i <- max(q_i, min_share) and renormalized (repeated until the floors hold),
+        then scaled by (1 - F).
 
     Monolingual text feeds only the feature (teacher) terms, so its share is a
     recipe choice of its own rather than an accident of corpus sizes.
@@ -74,11 +77,40 @@ def mixture_weights(
       mono_share: the total probability of the monolingual groups, in [0, 1); None
         treats all groups as one pool (plain `temperature_weights`).
       min_share: a floor per group (e.g. 0.02 for languages with little data); at most
-        1 / number of groups.
+        1 / number of groups; before the scaling by (1 - F).
+      fixed: groups of `counts` drawn with a share of their own (`--train_data=f@0.05`),
+        whatever their size; F < 1 unless every group is fixed, in which case the shares
+        are normalized.
 
     Returns:
       Probabilities per group, summing to 1, in the order of `counts`.
     """
+    fixed = dict(fixed or {})
+    unknown = sorted(set(fixed) - set(counts))
+    if unknown:
+        raise ValueError(f"groups with a share but no examples: {', '.join(unknown)}")
+    if any(not 0.0 < s < 1.0 for s in fixed.values()):
+        raise ValueError(f"every fixed share must be in (0, 1), got {fixed}")
+    total = sum(fixed.values())
+    rest = {g: n for g, n in counts.items() if g not in fixed}
+    if not rest:
+        return {g: fixed[g] / total for g in counts}
+    if total >= 1.0:
+        raise ValueError(
+            f"the fixed shares add up to {total:g}, leaving nothing for the other groups; "
+            f"they must add up to less than 1"
+        )
+    free = _mixture(rest, temperature, monolingual, mono_share, min_share)
+    return {g: fixed[g] if g in fixed else (1.0 - total) * free[g] for g in counts}
+
+
+def _mixture(
+    counts: Mapping[str, int],
+    temperature: float,
+    monolingual: frozenset[str] | set[str],
+    mono_share: float | None,
+    min_share: float,
+) -> dict[str, float]:
     if not 0.0 <= min_share <= 1.0 / max(len(counts), 1):
         raise ValueError(f"min_share must be in [0, 1/{len(counts)}], got {min_share}")
     mono = {g: n for g, n in counts.items() if g in monolingual}

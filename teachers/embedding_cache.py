@@ -330,7 +330,7 @@ def check_corpus(cache_dirs: str | Sequence[str], sources: Sequence[corpus.Corpu
     given = [_source_fingerprint(s) for s in sources]
 
     def key(fingerprints):
-        return sorted(json.dumps(f, sort_keys=True) for f in fingerprints)
+        return sorted(_fingerprint_key(f) for f in fingerprints)
 
     if key(cached) != key(given):
         where = f"the cache at {dirs[0]}" if len(dirs) == 1 else f"the caches at {', '.join(dirs)}"
@@ -364,11 +364,15 @@ def cached_dataset(
     config: pipeline.InputConfig,
     *,
     expected_teacher: str | None = None,
+    sources: Sequence[corpus.CorpusSource] = (),
 ) -> tf.data.Dataset:
     """Examples with their teacher embeddings, mixed by language like the corpus pipeline.
 
     Args:
       cache_dirs: one cache folder, or several read as one corpus (`read_cache_set`).
+      sources: the training corpus (`--train_data`, already checked against the caches
+        by `check_corpus`); the shards of its sources given a share form that share's
+        group (with their augmented variants), as in `pipeline.make_example_dataset`.
 
     Returns:
       Dicts {"src", "tgt", "src_lang", "tgt_lang"} (tf.string) and "src_emb",
@@ -380,24 +384,34 @@ def cached_dataset(
     """
     dirs = cache_list(cache_dirs)
     manifests = read_cache_set(dirs)
+    shared = {_fingerprint_key(_source_fingerprint(s)): corpus.share_group_key(s)
+              for s in sources if s.share is not None}  # fmt: skip
     counts: dict[str, int] = {}
     files: dict[str, list[str]] = {}
     for cache_dir, manifest in zip(dirs, manifests, strict=True):
         _check_readable(cache_dir, manifest, expected_teacher)
+        corpus_fingerprints = manifest["identity"]["corpus"]
         for shard in manifest["shards"]:
+            key = shared and shared.get(_fingerprint_key(corpus_fingerprints[shard["source"]]))
+            path = os.path.join(cache_dir, shard["file"])
             for group, n in shard["groups"].items():
-                counts[group] = counts.get(group, 0) + n
-                files.setdefault(group, []).append(os.path.join(cache_dir, shard["file"]))
+                counts[key or group] = counts.get(key or group, 0) + n
+            for group in [key] if key else shard["groups"]:
+                files.setdefault(group, []).append(path)
     identity = manifests[0]["identity"]
     dim, dtype = identity["embedding_dim"], tf.as_dtype(identity["dtype"])
     hard = hard_negative_count(identity)
-    datasets = {
-        group: tf.data.TFRecordDataset(paths)
-        .map(_graph_only(lambda record: _parse(record, dim, dtype, hard)))
-        .filter(_graph_only(lambda ex, g=group: tf.equal(pipeline.group_of(ex), g)))
-        for group, paths in files.items()
-    }
-    return pipeline.mix_groups(datasets, counts, config)
+
+    def group_dataset(group: str, paths: list[str]) -> tf.data.Dataset:
+        ds = tf.data.TFRecordDataset(paths).map(
+            _graph_only(lambda record: _parse(record, dim, dtype, hard))
+        )
+        if group in shared.values():  # every example of these shards
+            return ds
+        return ds.filter(_graph_only(lambda ex: tf.equal(pipeline.group_of(ex), group)))
+
+    datasets = {group: group_dataset(group, paths) for group, paths in files.items()}
+    return pipeline.mix_groups(datasets, counts, config, shares=corpus.source_shares(sources))
 
 
 def _check_readable(cache_dir: str, manifest: dict, expected_teacher: str | None) -> None:
@@ -524,6 +538,10 @@ def _file_names(fingerprints: list[dict]) -> str:
     names = [f["name"] for fp in fingerprints for f in fp["files"]]
     shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
     return f"[{shown}]"
+
+
+def _fingerprint_key(fingerprint: dict) -> str:
+    return json.dumps(fingerprint, sort_keys=True)
 
 
 def _source_fingerprint(source: corpus.CorpusSource) -> dict:

@@ -221,6 +221,32 @@ def test_one_cache_folder_as_a_string_is_a_tuple_of_one():
     assert DistillConfig.from_dict({**BASE, "teacher_cache": None}).teacher_cache == ()
 
 
+def test_a_share_in_train_data_sets_that_files_part_of_the_batches(teacher, tmp_path):
+    from distill import data
+    from lealla import corpus
+    from teachers import embedding_cache
+
+    de, en = demo_corpus.read_split("train", "de")[:60], demo_corpus.read_split("train", "en")[:60]
+    tsv = tmp_path / "de-en.tsv"
+    tsv.write_text("".join(f"{a}\t{b}\n" for a, b in zip(de, en, strict=True)), encoding="utf-8")
+    ko = tmp_path / "chat.ko.txt"
+    ko.write_text("".join(f"{t}\n" for t in demo_corpus.read_split("train", "ko")[:10]),
+                  encoding="utf-8")  # fmt: skip
+    cache = str(tmp_path / "cache")
+    embedding_cache.build_cache(teacher, corpus.resolve_sources([str(tsv), str(ko)]), cache)
+    # The only monolingual text: by language it would get the whole --mono_share (0.5).
+    distiller = _run(
+        tmp_path / "run", teacher, steps=2, warmup_steps=1, teacher_cache=cache,
+        train_data=(str(tsv), f"{ko}@0.2"), checkpoint_every=2,
+    )  # fmt: skip
+    assert distiller.config.mono_share == 0.5
+    assert distiller.train()["step"] == 2
+    context = tf.distribute.InputContext()
+    batches = data.train_dataset_fn(distiller.config, distiller.packer)(context).take(40)
+    mono = np.mean([1 - b["is_parallel"].numpy().mean() for b in batches])
+    assert 0.15 < mono < 0.25
+
+
 def test_a_cache_with_hard_negatives_feeds_them_to_the_contrastive_term(teacher, tmp_path):
     from distill import data
     from lealla import corpus

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from lealla import corpus, textio
@@ -117,3 +119,23 @@ def test_distinct_sentences_of_any_sources_in_file_order(write):
     bad = write("bad.de.txt", "ok\n\n")
     with pytest.raises(textio.CorpusError, match="bad.de.txt:2"):
         corpus.distinct_sentences([bad])
+
+
+def test_shares_in_corpus_arguments(write):
+    a = write("mono/chat.ko.txt", "안녕하세요\n")
+    write("mono/chat.ja.txt", "こんにちは\n")
+    tsv = write("de-en.tsv", "a\tb\n")
+    sources = corpus.resolve_sources([f"{tsv},{os.path.dirname(a)}/*.txt@0.1"])
+    assert [s.share for s in sources] == [None, 0.1, 0.1]
+    assert {s.share_group for s in sources[1:]} == {f"{os.path.dirname(a)}/*.txt"}
+    assert corpus.source_shares(sources) == {f"@{os.path.dirname(a)}/*.txt": 0.1}
+    assert corpus.split_share("name@home.txt") == ("name@home.txt", None)  # "@" in a name
+    assert [s.share for s in corpus.resolve_sources("demo:dev@0.2")] == [0.2] * 13
+    with pytest.raises(
+        ValueError, match=r"share in '.*chat.ko.txt@1.5' must be a number in \(0, 1\)"
+    ):
+        corpus.resolve_sources(f"{a}@1.5")
+    with pytest.raises(ValueError, match=r"add up to 1.1, leaving nothing for the files"):
+        corpus.resolve_sources([tsv, f"{a}@0.6", f"{os.path.dirname(a)}/chat.ja.txt@0.5"])
+    with pytest.raises(ValueError, match=r"chat.ko.txt is given twice with different shares"):
+        corpus.resolve_sources([f"{os.path.dirname(a)}/*.txt", f"{a}@0.3"])

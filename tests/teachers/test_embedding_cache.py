@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import os
 import subprocess
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lealla import corpus, demo_corpus, pipeline, textio
+from lealla import corpus, demo_corpus, pipeline, sampling, textio
 from teachers import embedding_cache, loading
 
 ONE_PASS = pipeline.InputConfig(repeat=False, shuffle_buffer=0)
@@ -259,3 +260,45 @@ def test_caches_compose_into_one_corpus(string_teacher, sources, tmp_path):
         match=r"caches at .*base and .*float16 cannot be read together: dtype 'float32' vs 'float16'",
     ):
         embedding_cache.cached_dataset([base, other], ONE_PASS)
+
+
+def test_a_cached_source_given_a_share_is_drawn_for_that_share(string_teacher, write, tmp_path):
+    # The shares are a training choice: the cache of the plain files serves any of them.
+    de = demo_corpus.read_split("train", "de")[:40]
+    en = demo_corpus.read_split("train", "en")[:40]
+    tsv = write("de-en.tsv", "".join(f"{a}\t{b}\n" for a, b in zip(de, en, strict=True)))
+    fr = write("fr.txt", "".join(f"{t}\n" for t in demo_corpus.read_split("train", "fr")[:40]))
+    ko = write("chat.ko.txt", "".join(f"{t}\n" for t in demo_corpus.read_split("dev", "ko")[:4]))
+    base, added = str(tmp_path / "base"), str(tmp_path / "added")
+    config = embedding_cache.CacheConfig(shard_size=16, dtype="float32")
+    embedding_cache.build_cache(string_teacher, corpus.resolve_sources([tsv, fr]), base, config)
+    augmented = embedding_cache.build_cache(
+        string_teacher, corpus.resolve_sources(ko), added,
+        embedding_cache.CacheConfig(dtype="float32", augment=("punct",)),
+    )  # fmt: skip
+    assert augmented["num_examples"] > 4
+    sources = corpus.resolve_sources([tsv, fr, f"{ko}@0.3"])
+    embedding_cache.check_corpus([base, added], sources)
+    mix = pipeline.InputConfig(mono_share=0.5, shuffle_buffer=20, seed=5)
+    rows = list(
+        embedding_cache.cached_dataset([base, added], mix, sources=sources)
+        .take(3000).as_numpy_iterator()
+    )  # fmt: skip
+    ko_rows = [r for r in rows if r["src_lang"] == b"ko"]
+    assert 0.26 < len(ko_rows) / 3000 < 0.34  # under 10% by size
+    assert 0.31 < sum(r["src_lang"] == b"fr" for r in rows) / 3000 < 0.39  # 0.5 x 0.7
+    # The share's group holds the file's augmented variants too; embeddings are its own.
+    assert len({r["src"] for r in ko_rows}) == augmented["num_examples"]
+    row = ko_rows[0]
+    np.testing.assert_allclose(
+        row["src_emb"], string_teacher.embed(tf.constant([row["src"]]))[0], atol=1e-6
+    )
+    # Without the shares, the same caches mix by language as before.
+    unshared = [*sources[:2], dataclasses.replace(sources[2], share=None, share_group="")]
+    plain = embedding_cache.cached_dataset([base, added], mix, sources=unshared)
+    ko_plain = sum(r["src_lang"] == b"ko" for r in plain.take(3000).as_numpy_iterator())
+    by_language = sampling.mixture_weights(
+        {"de-en": 40, "fr": 40, "ko": augmented["num_examples"]}, mix.temperature,
+        monolingual={"fr", "ko"}, mono_share=0.5,
+    )  # fmt: skip
+    assert abs(ko_plain / 3000 - by_language["ko"]) < 0.04
