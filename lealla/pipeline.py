@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Callable, Generator, Sequence
 
 import tensorflow as tf
+from absl import logging
 
 from lealla import corpus, languages, sampling, textio
 from lealla.configs import ConfigMixin
@@ -167,6 +168,7 @@ def mix_groups(
         monolingual={g for g in groups if "-" not in g and g not in shares},
         mono_share=config.mono_share, min_share=config.min_share, fixed=shares,
     )  # fmt: skip
+    _log_mix(weights, shares, config)
     prepared = []
     for group in groups:
         ds = datasets[group].shard(config.num_shards, config.shard_index)
@@ -183,6 +185,23 @@ def mix_groups(
     return tf.data.Dataset.sample_from_datasets(
         prepared, weights=[weights[g] for g in groups], seed=config.seed
     )
+
+
+_logged_mixes: set[str] = set()
+
+
+def mix_summary(weights: dict[str, float], shares: dict[str, float]) -> str:
+    """One line for people: the groups given a share, then the others by weight."""
+    order = sorted(weights, key=lambda g: (g not in shares, -weights[g], g))
+    return ", ".join(f"{g} {weights[g]:.1%}" for g in order)
+
+
+def _log_mix(weights: dict[str, float], shares: dict[str, float], config: InputConfig) -> None:
+    # Once per process and mix: every input pipeline and the bank draw the same one.
+    line = mix_summary(weights, shares)
+    if config.repeat and line not in _logged_mixes:
+        _logged_mixes.add(line)
+        logging.info("sampling %d group(s): %s", len(weights), line)
 
 
 def group_of(example: dict) -> tf.Tensor:

@@ -93,3 +93,12 @@ def test_a_file_given_a_share_is_drawn_for_that_share_whatever_its_size(write):
     assert {r["src_lang"] for r in chat_rows} == {b"fr"}  # still French text
     other_fr = sum(r["src"].startswith(b"c") for r in rows) / 2000
     assert 0.11 < other_fr < 0.19  # the monolingual share of the rest: 0.2 x 0.75
+
+
+def test_the_mix_line_puts_the_shares_first():
+    from lealla import pipeline
+
+    line = pipeline.mix_summary(
+        {"de-en": 0.7, "fr": 0.25, "@chat.ko.txt": 0.05}, {"@chat.ko.txt": 0.05}
+    )
+    assert line == "@chat.ko.txt 5.0%, de-en 70.0%, fr 25.0%"
