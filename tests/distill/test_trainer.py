@@ -221,6 +221,7 @@ def test_one_cache_folder_as_a_string_is_a_tuple_of_one():
     assert DistillConfig.from_dict({**BASE, "teacher_cache": None}).teacher_cache == ()
 
 
+@pytest.mark.large  # a cache and a run with the real teacher; the mixing itself is tested fast
 def test_a_share_in_train_data_sets_that_files_part_of_the_batches(teacher, tmp_path):
     from distill import data
     from lealla import corpus
