@@ -392,6 +392,12 @@ def cached_dataset(
         _check_readable(cache_dir, manifest, expected_teacher)
         corpus_fingerprints = manifest["identity"]["corpus"]
         for shard in manifest["shards"]:
+            if shared and "source" not in shard:
+                raise CacheMismatchError(
+                    f"the cache at {cache_dir} predates per-source shard records, so a "
+                    f"--train_data share cannot find its files; rebuild it with `lealla "
+                    f"cache ... --overwrite`, or drop the @SHARE"
+                )
             key = shared and shared.get(_fingerprint_key(corpus_fingerprints[shard["source"]]))
             path = os.path.join(cache_dir, shard["file"])
             for group, n in shard["groups"].items():
