@@ -398,7 +398,11 @@ def cached_dataset(
                     f"--train_data share cannot find its files; rebuild it with `lealla "
                     f"cache ... --overwrite`, or drop the @SHARE"
                 )
-            key = shared and shared.get(_fingerprint_key(corpus_fingerprints[shard["source"]]))
+            key = (
+                shared.get(_fingerprint_key(corpus_fingerprints[shard["source"]]))
+                if shared
+                else None
+            )
             path = os.path.join(cache_dir, shard["file"])
             for group, n in shard["groups"].items():
                 counts[key or group] = counts.get(key or group, 0) + n
