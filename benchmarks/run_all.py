@@ -36,6 +36,7 @@ BENCHMARKS = (
     "realistic_distillation",
     "cache_throughput",
     "train_speed",
+    "step_cost",
     "length_order",
     "quality_levers",
     "quality_balance",

@@ -85,6 +85,8 @@ class DistillConfig(ConfigMixin):
       warmup_steps: linear warmup, then linear decay to 0 at `steps`.
       weight_decay: AdamW decoupled weight decay.
       clip_norm: global gradient-norm clipping (0 disables).
+      lazy_embeddings: the token table's AdamW update touches only the rows of the
+        batch (`distill.row_sparse_adamw`); False: Keras's AdamW on the whole table.
       ams_weight, ams_scale, ams_margin: additive-margin softmax term.
       feature_weight, feature_kind: feature distillation term.
       logit_weight, logit_scale: logit distillation term.
@@ -202,7 +204,10 @@ class DistillConfig(ConfigMixin):
     shuffle_buffer: int = setting(10_000, "Per-language shuffle buffer.")
     seed: int = setting(0, "Seed of data order and initialization.")
     seq_length: int = setting(64, "Student input length.")
-    bucket_lengths: tuple[int, ...] = setting((16, 32, 64), "Length buckets.")
+    bucket_lengths: tuple[int, ...] = setting(
+        (16, 24, 32, 40, 48, 56, 64),
+        "Length buckets: each batch is padded to the shortest that holds its longest pair.",
+    )
     batch_size: int = setting(128, "Global batch size.")
     steps: int = setting(10_000, "Training steps (with --train_minutes: a limit only if given).")
     train_minutes: float = setting(
@@ -215,6 +220,12 @@ class DistillConfig(ConfigMixin):
     warmup_steps: int = setting(500, "Linear warmup steps.")
     weight_decay: float = setting(0.01, "AdamW weight decay.")
     clip_norm: float = setting(1.0, "Global gradient-norm clipping (0: off).")
+    lazy_embeddings: bool = setting(
+        True,
+        "AdamW updates only the token-embedding rows a batch uses (lazy Adam): the other "
+        "rows keep their weights and moments, and a step skips four passes over the "
+        "table (benchmarks/RESULTS.md, training throughput).",
+    )
     # Defaults measured on the demo corpus (tiny student, 1000 CPU steps, dev
     # retrieval): feature only 0.383; + AMS 0.01 0.291; + AMS 0.1 (scale 20) 0.204;
     # + AMS 0.05 + logit 0.01 0.153; + logit 1 collapsed (0.020). Small students early

@@ -30,6 +30,7 @@ from absl import logging
 
 from distill import data, dev_agreement, objectives, student_setup
 from distill.distill_config import RESUMABLE_CHANGES, DistillConfig
+from distill.row_sparse_adamw import RowSparseAdamW
 from distill.schedule import WarmupLinearDecay
 from distill.training_corpus import TrainingCorpus
 from lealla import configs, corpus, run_layout
@@ -572,7 +573,8 @@ def _optimizer(config: DistillConfig, progress=None):
     schedule = WarmupLinearDecay(
         config.learning_rate, config.warmup_steps, config.steps, progress=progress
     )
-    optimizer = keras.optimizers.AdamW(
+    adamw = RowSparseAdamW if config.lazy_embeddings else keras.optimizers.AdamW
+    optimizer = adamw(
         learning_rate=schedule,
         weight_decay=config.weight_decay,
         global_clipnorm=config.clip_norm or None,
