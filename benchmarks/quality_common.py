@@ -257,8 +257,10 @@ def settings(
         dev_data=data.dev, dev_mono_data=data.mono_dev_files, teacher_cache=cache,
         batch_size=64, seq_length=64,
         # The step every quality row was measured with, before lazy token-table updates
-        # and buckets every 8 tokens (step_cost.py: 1.26x examples/s, no loss per step).
-        bucket_lengths=(16, 32, 64), lazy_embeddings=False, learning_rate=1e-3,
+        # and buckets every 8 tokens (step_cost.py: 1.26x examples/s, no loss per step),
+        # and before monolingual rows came in pairs (mono_pairs.py).
+        bucket_lengths=(16, 32, 64), lazy_embeddings=False, mono_pairs=False,
+        learning_rate=1e-3,
         warmup_steps=100,
         steps=10**9, train_minutes=minutes, eval_every=500, checkpoint_every=500,
         log_every=100, on_bad_line="skip",

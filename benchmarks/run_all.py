@@ -37,6 +37,7 @@ BENCHMARKS = (
     "cache_throughput",
     "train_speed",
     "step_cost",
+    "mono_pairs",
     "length_order",
     "quality_levers",
     "quality_balance",

@@ -52,10 +52,14 @@ def _distiller(name: str, data: qc.Data, files, cache: str, overrides: dict):
     return Distiller(DistillConfig(**values), model_dir, tf.distribute.get_strategy())
 
 
-def step_times(data: qc.Data, files, cache: str) -> list[dict]:
-    """Examples/s of each variant's train step, timed in alternating rounds."""
+def step_times(data: qc.Data, files, cache: str, variants: dict = VARIANTS) -> list[dict]:
+    """Examples/s of each variant's train step, timed in alternating rounds.
+
+    Also sentences/s: the sides of the rows that hold a sentence (a monolingual row's
+    target side is empty unless its rows are paired).
+    """
     runs = {}
-    for name, overrides in VARIANTS.items():
+    for name, overrides in variants.items():
         dist = _distiller(name, data, files, cache, overrides)
         for _ in range(_SKIP):
             next(dist.iterator)
@@ -76,17 +80,22 @@ def step_times(data: qc.Data, files, cache: str) -> list[dict]:
         rows = sum(int(b["src_ids"].shape[0]) for b in batches)
         real = sum(int(np.sum(b["src_length"]) + np.sum(b["tgt_length"])) for b in batches)
         padded = sum(2 * int(np.prod(b["src_ids"].shape)) for b in batches)
+        sentences = rows + sum(int(np.sum(b["has_target"])) for b in batches)
+        median = float(np.median(seconds[name]))
         out.append({
-            "name": name, "rate": rows / float(np.median(seconds[name])),
+            "name": name, "rate": rows / median, "sentences": sentences / median,
             "padding": 1.0 - real / padded,
         })  # fmt: skip
     return out
 
 
-def quality_rows(data: qc.Data, files, cache: str, teacher_mono) -> list[tuple[str, dict]]:
+def quality_rows(
+    data: qc.Data, files, cache: str, teacher_mono, arms=None, prefix: str = "step cost"
+) -> list[tuple[str, dict]]:
+    """Each arm (label, overrides) trained for the levers' steps, scored on dev and test."""
     rows = []
-    for label, overrides in (("before", BEFORE), ("after (the defaults)", AFTER)):
-        name = f"step cost: {label}"
+    for label, overrides in arms or (("before", BEFORE), ("after (the defaults)", AFTER)):
+        name = f"{prefix}: {label}"
         path = os.path.join(qc.WORK, "results", f"{qc.slug(name)}.json")
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as f:

@@ -12,7 +12,7 @@ from lealla import corpus, pipeline
 from lealla.tokenization import packing
 
 # Features the training step reads; string features stay on the host in cache mode.
-ID_FEATURES = ("src_ids", "tgt_ids", "src_length", "tgt_length", "is_parallel")
+ID_FEATURES = ("src_ids", "tgt_ids", "src_length", "tgt_length", "is_parallel", "has_target")
 EMBEDDING_FEATURES = ("src_emb", "tgt_emb")
 # Teacher embeddings of each example's mined hard negatives, in caches that store them.
 HARD_NEGATIVES = "hard_emb"
@@ -34,9 +34,11 @@ def train_dataset_fn(
     examples of similar length, padded to one of `config.bucket_lengths`.
 
     Batches hold "src_ids"/"tgt_ids" (int32 [b, L]), their lengths, "is_parallel"
-    (bool [b]) and either the cached "src_emb"/"tgt_emb" (float32 [b, d]; and
-    "hard_emb" [b, H, d] from a cache with hard negatives) or, with the teacher in
-    the loop, the texts "src"/"tgt" (neither for objective "ems").
+    (bool [b]), "has_target" (bool [b]: the target side holds a sentence, a
+    translation or, with `config.mono_pairs`, a second monolingual one) and either
+    the cached "src_emb"/"tgt_emb" (float32 [b, d]; and "hard_emb" [b, H, d] from a
+    cache with hard negatives) or, with the teacher in the loop, the texts
+    "src"/"tgt" (neither for objective "ems").
     Given `languages` (the run's language table), batches also hold
     "src_lang_id"/"tgt_lang_id" (int32 [b]): 1 + the index in `languages`, 0 for
     an unknown or empty language. `seed_offset` reseeds the data order (used when a
@@ -78,11 +80,12 @@ def train_dataset_fn(
             on_bad_line=config.on_bad_line,
             mono_share=config.mono_share,
             min_share=config.min_share,
+            pair_monolingual=config.mono_pairs,
             num_shards=context.num_input_pipelines,
             shard_index=context.input_pipeline_id,
         )
         ds = pipeline.tokenize_examples(examples(input_config), packer)
-        ds = ds.map(_add_is_parallel)
+        ds = ds.map(_add_row_kinds)
         if languages is not None:
             ds = ds.map(_language_ids_fn(languages))
         ds = pipeline.bucket_by_length(
@@ -128,8 +131,12 @@ def teacher_bank(config: DistillConfig, size: int) -> np.ndarray:
 
 
 @tf.autograph.experimental.do_not_convert
-def _add_is_parallel(example: dict) -> dict:
-    return {**example, "is_parallel": tf.not_equal(example["tgt_lang"], "")}
+def _add_row_kinds(example: dict) -> dict:
+    return {
+        **example,
+        "is_parallel": tf.not_equal(example["tgt_lang"], ""),
+        "has_target": tf.not_equal(example["tgt"], ""),
+    }
 
 
 def _language_ids_fn(languages: tuple[str, ...]) -> Callable[[dict], dict]:

@@ -10,7 +10,7 @@ from distill.losses.contrastive import DEFAULT_TEMPERATURE as DEFAULT_CONTRASTIV
 from distill.losses.feature_distillation import KINDS as FEATURE_KINDS
 from distill.losses.logit_distillation import DEFAULT_SCALE as DEFAULT_LOGIT_SCALE
 from distill.losses.teacher_contrastive import DEFAULT_TEMPERATURE as DEFAULT_BANK_TEMPERATURE
-from lealla import pipeline, sampling, textio
+from lealla import configs, pipeline, sampling, textio
 from lealla.config_flags import setting
 from lealla.configs import ConfigMixin
 from students import presets
@@ -26,6 +26,9 @@ RESUMABLE_CHANGES = (
     "steps", "train_minutes", "eval_every", "log_every", "checkpoint_every", "keep_checkpoints",
     "token_init",  # read at the first start only
 )  # fmt: skip
+# Settings added after runs were saved without them: their absence means the behaviour
+# those runs trained with (the new default differs), so resuming one is checked against it.
+ABSENT_IN_OLDER_RUNS = {"mono_pairs": False}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +74,10 @@ class DistillConfig(ConfigMixin):
       mono_share: share of monolingual examples in the mix when the data has both
         kinds (they feed the feature and bank terms only); None weighs monolingual
         groups by temperature like pairs. 0.5 measured best on dev at 30 minutes (RESULTS.md).
+      mono_pairs: each monolingual row holds two sentences of its language, one per
+        side (`pipeline.pair_monolingual_rows`), so the student's target-side work on
+        those rows is not padding; mono_share then counts rows. Absent from the
+        config of a run saved before it existed, it reads False (`from_saved`).
       min_share: sampling floor per language group (languages with little data).
       shuffle_buffer: examples per language group held for shuffling.
       seed: seeds data order and initialization.
@@ -199,6 +206,12 @@ class DistillConfig(ConfigMixin):
         0.5,
         "Share of monolingual examples in the mix when the data has monolingual files too "
         "(they feed the feature and bank terms only).",
+    )
+    mono_pairs: bool = setting(
+        True,
+        "Each monolingual row holds two sentences of its language, one per side, so no row "
+        "has an empty target side (the student encodes both sides of every row); "
+        "--mono_share then counts rows.",
     )
     min_share: float = setting(0.0, "Sampling floor per language group (little-data languages).")
     shuffle_buffer: int = setting(10_000, "Per-language shuffle buffer.")
@@ -409,6 +422,12 @@ class DistillConfig(ConfigMixin):
                 f"matryoshka_dims {too_wide} must be below the student's embedding width "
                 f"{width} (the full width is always trained)"
             )
+
+    @classmethod
+    def from_saved(cls, path: str) -> DistillConfig:
+        """A run's saved `distill_config.json`, with `ABSENT_IN_OLDER_RUNS` filled in."""
+        values = configs.read_json_object(path)
+        return cls.from_dict({**ABSENT_IN_OLDER_RUNS, **values})
 
     def changes_against(self, saved: DistillConfig) -> list[str]:
         """Fields that differ from a saved run's config and may not change on resume."""

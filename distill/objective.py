@@ -39,7 +39,8 @@ def lealla_losses(
     projection to the teacher's width, t the teacher's unit embeddings, CD the
     contrastive distillation term (`teacher_contrastive_loss`), h the example's mined
     hard negatives when the cache stores them ("hard_emb"). Monolingual rows
-    (is_parallel false) only feed the source-side feature and contrastive terms.
+    (is_parallel false) only feed the feature and contrastive terms: of their source
+    side, and of their target side when it holds a second sentence (has_target).
     Each term is this replica's share (replica values sum to the global loss).
 
     With Matryoshka prefixes m in config.matryoshka_dims (Kusupati et al. 2022):
@@ -172,6 +173,8 @@ def _distillation_terms(batch, src, tgt, projection, config, bank=None):
     teacher_tgt = tf.stop_gradient(tf.cast(batch["tgt_emb"], tf.float32))
     parallel = batch["is_parallel"]
     pair_weights = tf.cast(parallel, tf.float32)
+    # Target sides that hold a sentence: translations, and paired monolingual rows'.
+    target_weights = tf.cast(batch.get("has_target", parallel), tf.float32)
     zero = tf.constant(0.0)
     needs_projection = config.feature_weight or config.cross_weight or config.bank_weight
     proj_src = projection(src["pooled_output"]) if needs_projection else None
@@ -183,7 +186,7 @@ def _distillation_terms(batch, src, tgt, projection, config, bank=None):
         )
 
     feature = (
-        feature_loss(proj_src, teacher_src) + feature_loss(proj_tgt, teacher_tgt, pair_weights)
+        feature_loss(proj_src, teacher_src) + feature_loss(proj_tgt, teacher_tgt, target_weights)
         if config.feature_weight
         else zero
     )
@@ -202,7 +205,7 @@ def _distillation_terms(batch, src, tgt, projection, config, bank=None):
         )
         + teacher_contrastive_loss(
             proj_tgt, teacher_tgt, bank, temperature=config.bank_temperature,
-            weights=pair_weights, hard_negatives=hard,
+            weights=target_weights, hard_negatives=hard,
         )
         if config.bank_weight
         else zero

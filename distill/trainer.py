@@ -592,7 +592,7 @@ def _scale_loss(optimizer, loss):
 def _check_or_save_config(config: DistillConfig, model_dir: str) -> None:
     path = os.path.join(model_dir, CONFIG_FILE)
     if os.path.isfile(path):
-        saved = DistillConfig.from_json_file(path)
+        saved = DistillConfig.from_saved(path)
         changed = config.changes_against(saved)
         if changed and not tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints")):
             # A run that failed before its first checkpoint is not a run yet: start over

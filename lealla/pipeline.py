@@ -41,6 +41,10 @@ class InputConfig(ConfigMixin):
       mono_share: the share of monolingual examples in the mix (None: monolingual
         groups are weighted by temperature like language pairs).
       min_share: a sampling floor per group (languages with little data).
+      pair_monolingual: with `repeat`, each monolingual example holds two sentences
+        of its language, the second as "tgt" (with "tgt_lang" still ""), so a
+        training row never has an empty side; the monolingual share then counts
+        rows, each worth two sentences (`pair_monolingual_rows`).
     """
 
     temperature: float = DEFAULT_TEMPERATURE
@@ -52,6 +56,7 @@ class InputConfig(ConfigMixin):
     on_bad_line: str = "error"
     mono_share: float | None = None
     min_share: float = 0.0
+    pair_monolingual: bool = False
 
     def __post_init__(self):
         sampling.check_shares(self.mono_share, self.min_share)
@@ -163,9 +168,9 @@ def mix_groups(
     """
     groups = sorted(datasets)
     shares = shares or {}
+    monolingual = {g for g in groups if "-" not in g and g not in shares}
     weights = sampling.mixture_weights(
-        {g: counts[g] for g in groups}, config.temperature,
-        monolingual={g for g in groups if "-" not in g and g not in shares},
+        {g: counts[g] for g in groups}, config.temperature, monolingual=monolingual,
         mono_share=config.mono_share, min_share=config.min_share, fixed=shares,
     )  # fmt: skip
     _log_mix(weights, shares, config)
@@ -176,6 +181,8 @@ def mix_groups(
             ds = ds.shuffle(config.shuffle_buffer, seed=config.seed, reshuffle_each_iteration=True)
         if config.repeat:
             ds = ds.repeat()
+            if config.pair_monolingual and group in monolingual:
+                ds = pair_monolingual_rows(ds)
         prepared.append(ds)
     if len(prepared) == 1:
         return prepared[0]
@@ -185,6 +192,30 @@ def mix_groups(
     return tf.data.Dataset.sample_from_datasets(
         prepared, weights=[weights[g] for g in groups], seed=config.seed
     )
+
+
+def pair_monolingual_rows(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """Two monolingual examples of one group per row: the second's sentence as "tgt".
+
+    A monolingual row's target side is otherwise empty, yet the student encodes it
+    padded to the row's bucket like a real one: with half the rows monolingual, a
+    quarter of the student's positions teach nothing. Paired, both sides carry a
+    sentence and its teacher target ("src_emb" of the second as "tgt_emb" when the
+    examples have one); "tgt_lang" stays "", so the row is still monolingual for
+    every pair term (AMS, logit, cross-lingual targets, EMS) and only its feature and
+    contrastive terms read the target side. Other features are the first example's
+    (e.g. its mined hard negatives).
+    """
+
+    @_graph_only
+    def merge(two: dict) -> dict:
+        row = {key: value[0] for key, value in two.items()}
+        row["tgt"] = two["src"][1]
+        if "src_emb" in two:
+            row["tgt_emb"] = two["src_emb"][1]
+        return row
+
+    return dataset.batch(2, drop_remainder=True).map(merge)
 
 
 _logged_mixes: set[str] = set()

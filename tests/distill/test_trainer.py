@@ -143,6 +143,14 @@ def test_resume_with_other_settings_is_refused(teacher, tmp_path):
     _run(tmp_path / "run", teacher, steps=4, warmup_steps=1, checkpoint_every=2)  # more steps: fine
     with pytest.raises(ValueError, match=r"other settings \(batch_size: saved 32, now 16\)"):
         _run(tmp_path / "run", teacher, steps=4, warmup_steps=1, batch_size=16)
+    # A run saved before --mono_pairs existed trained with unpaired monolingual rows.
+    path = tmp_path / "run" / "distill_config.json"
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    del saved["mono_pairs"]
+    path.write_text(json.dumps(saved), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"other settings \(mono_pairs: saved False, now True\)"):
+        _run(tmp_path / "run", teacher, steps=4, warmup_steps=1)
+    _run(tmp_path / "run", teacher, steps=4, warmup_steps=1, checkpoint_every=2, mono_pairs=False)
 
 
 def test_a_cache_of_another_teacher_is_refused(teacher, tmp_path):

@@ -1,4 +1,5 @@
 import collections
+import dataclasses
 
 import pytest
 import tensorflow as tf
@@ -143,3 +144,33 @@ def test_empty_corpus_is_refused(write):
     path = write("de.txt", b"\n\n")
     with pytest.raises(ValueError, match="no usable example"):
         _index(path, on_bad_line="skip")
+
+
+def test_monolingual_rows_pair_two_sentences_of_their_language(write):
+    de = write("de.txt", "".join(f"de mono {i}\n" for i in range(40)))
+    fr = write("fr.txt", "".join(f"fr mono {i}\n" for i in range(40)))
+    pairs = write("de-en.tsv", "".join(f"de {i}\ten {i}\n" for i in range(40)))
+    index = _index([de, fr, pairs])
+    config = pipeline.InputConfig(seed=1, shuffle_buffer=40, mono_share=0.5, pair_monolingual=True)
+    rows = [
+        {k: v.numpy().decode() for k, v in ex.items()}
+        for ex in pipeline.make_example_dataset(index, config).take(600)
+    ]
+    mono = [r for r in rows if r["tgt_lang"] == ""]
+    assert 0.4 < len(mono) / 600 < 0.6  # the share counts rows
+    for r in mono:
+        prefix = f"{r['src_lang']} mono "
+        assert r["src"].startswith(prefix) and r["tgt"].startswith(prefix), r
+        assert r["src"] != r["tgt"]
+    for r in rows:
+        if r["tgt_lang"]:
+            assert r["tgt"] == r["src"].replace("de", "en"), r
+    # No sentence is lost to the pairing: each is some row's source or target.
+    seen = {r["src"] for r in mono} | {r["tgt"] for r in mono}
+    assert seen == {f"{lang} mono {i}" for lang in ("de", "fr") for i in range(40)}
+    # One pass (evaluation) keeps every example as it is.
+    once = dataclasses.replace(config, repeat=False)
+    texts = [
+        (e["src"].numpy(), e["tgt"].numpy()) for e in pipeline.make_example_dataset(index, once)
+    ]
+    assert len(texts) == 120 and sum(tgt == b"" for _, tgt in texts) == 80

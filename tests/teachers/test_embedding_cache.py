@@ -312,3 +312,20 @@ def test_a_cached_source_given_a_share_is_drawn_for_that_share(string_teacher, w
         json.dump(manifest, f)
     with pytest.raises(embedding_cache.CacheMismatchError, match=r"added predates per-source"):
         embedding_cache.cached_dataset([base, added], mix, sources=sources)
+
+
+def test_paired_monolingual_rows_carry_both_teacher_targets(string_teacher, sources, tmp_path):
+    out = str(tmp_path / "cache")
+    embedding_cache.build_cache(
+        string_teacher, sources, out, embedding_cache.CacheConfig(shard_size=8, dtype="float32")
+    )
+    config = pipeline.InputConfig(seed=1, shuffle_buffer=10, mono_share=0.5, pair_monolingual=True)
+    rows = list(embedding_cache.cached_dataset(out, config).take(60))
+    mono = [r for r in rows if r["tgt_lang"].numpy() == b""]
+    assert 15 < len(mono) < 45
+    for r in mono:
+        assert r["src_lang"].numpy() == b"fr" and r["tgt"].numpy() != b""
+        texts = tf.stack([r["src"], r["tgt"]])
+        np.testing.assert_allclose(
+            np.stack([r["src_emb"], r["tgt_emb"]]), string_teacher.embed(texts), atol=1e-6
+        )
