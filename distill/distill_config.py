@@ -71,7 +71,7 @@ class DistillConfig(ConfigMixin):
         (kNN@10 agreement, `lealla.evaluation.agreement`); with it the best checkpoint
         maximizes dev accuracy + agreement.
       temperature: language sampling temperature.
-      mono_share: share of monolingual examples in the mix when the data has both
+      mono_share: share of monolingual rows in the mix when the data has both
         kinds (they feed the feature and bank terms only); None weighs monolingual
         groups by temperature like pairs. 0.5 measured best on dev at 30 minutes (RESULTS.md).
       mono_pairs: each monolingual row holds two sentences of its language, one per
@@ -204,8 +204,9 @@ class DistillConfig(ConfigMixin):
     # PUD dev + ud-mono kNN agreement): share 0.5 0.9929 + 0.3737, share 0.3 0.9931 + 0.3714.
     mono_share: float | None = setting(
         0.5,
-        "Share of monolingual examples in the mix when the data has monolingual files too "
-        "(they feed the feature and bank terms only).",
+        "Share of monolingual rows in the mix when the data has monolingual files too "
+        "(they feed the feature and bank terms only; with --mono_pairs a row holds two "
+        "sentences).",
     )
     mono_pairs: bool = setting(
         True,
