@@ -44,6 +44,7 @@ BENCHMARKS = (
     "quality_stacked",
     "quality",
     "quality_120",
+    "quality_step",
     "quality_register",
 )
 
