@@ -32,16 +32,18 @@ def table(rows: list[dict], teacher: dict) -> list[str]:
     ]  # fmt: skip
     for r in [teacher, *rows]:
         pud, demo = qc.mean(r["pud_test"]), qc.mean(r["demo400"])
-        ratios = {
-            k: min(r["pud_test"][k] / teacher["pud_test"][k], v / teacher["demo400"][k])
+        ratios = {  # PUD has no Dutch: such a language has its demo-400 ratio only
+            k: min(v / teacher["demo400"][k],
+                   r["pud_test"].get(k, 1.0) / teacher["pud_test"].get(k, 1.0))
             for k, v in r["demo400"].items()
-        }
+        }  # fmt: skip
         worst = min(ratios, key=ratios.get)
         dev = (f"{qc.mean(r['pud_dev']):.3f} + {r['mono_agreement']:.3f}"
                if "mono_agreement" in r else f"{qc.mean(r['pud_dev']):.3f} + 1")  # fmt: skip
         lines.append(
             f"| {r['name']} | {r.get('steps', '-')} | {dev} | {pud:.3f} | {pud / t_pud:.1%} | "
-            f"{demo:.3f} | {demo / t_demo:.1%} | {worst} {ratios[worst]:.0%} | "
+            f"{demo:.3f} | {demo / t_demo:.1%} | "
+            f"{'-' if r is teacher else f'{worst} {ratios[worst]:.0%}'} | "
             + " | ".join(f"{r['demo400'][k]:.3f}" for k in WATCH) + " |"
         )  # fmt: skip
     return lines

@@ -155,9 +155,9 @@ class DistillConfig(ConfigMixin):
     init_from: str | None = setting(
         None,
         "A trained run's --model_dir to start from: its student (shape, tokenizer, best "
-        "weights; --student_overrides and --vocab do not apply) and training heads, then "
-        "trained on this run's data, e.g. a few minutes on text of the register or domain "
-        "you will embed. First start only.",
+        "weights; of --student_overrides only dropout applies, --vocab not at all) and "
+        "training heads, then trained on this run's data, e.g. a few minutes on text of "
+        "the register or domain you will embed. First start only.",
     )
     init_from_teacher: bool = setting(True, "PCA-init token embeddings.")
     # Measured (benchmarks/RESULTS.md, "Levers stacked on the default recipe", 800 steps,

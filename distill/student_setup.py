@@ -22,6 +22,9 @@ from students.student_config import StudentConfig
 STATIC_COUNT_SENTENCES = 2_000_000
 # Vocabulary pieces per teacher call when embedding each piece alone.
 _PIECE_BATCH = 512
+# Student fields a run started with --init_from may set (--student_overrides): the rest
+# are the shape its weights fix (check_init_from refuses a change).
+INIT_FROM_OVERRIDES = ("dropout",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,13 +113,30 @@ def check_init_from(config: DistillConfig) -> None:
             f"{run_layout.RUN_CONFIG}, {STUDENT_CONFIG} and {TOKENIZER_DIR}/ in it)"
         )
     run_layout.checkpoint_path(source, "best")  # raises naming the folder if untrained
-    preset = StudentConfig.from_json_file(os.path.join(source, STUDENT_CONFIG)).preset
+    student = StudentConfig.from_json_file(os.path.join(source, STUDENT_CONFIG))
     wanted = student_config_for(config, vocabulary_size=1).preset
-    if preset != wanted:
+    if student.preset != wanted:
         raise ValueError(
-            f"--init_from={source} holds a {preset} student, but this run asks for "
-            f"--student={config.student}; pass --student={preset} (the shape comes from "
-            f"the run started from)"
+            f"--init_from={source} holds a {student.preset} student, but this run asks for "
+            f"--student={config.student}; pass --student={student.preset} (the shape comes "
+            f"from the run started from)"
+        )
+    # The weights fix the shape: an override of it would be dropped without a word.
+    fixed = {k: v for k, v in config.student_overrides.items()
+             if k not in INIT_FROM_OVERRIDES and getattr(student, k, None) != v}  # fmt: skip
+    if fixed:
+        raise ValueError(
+            f"--init_from={source}: --student_overrides {fixed} would change the student "
+            f"it holds ({', '.join(f'{k}={getattr(student, k, None)}' for k in fixed)}); "
+            f"only {', '.join(INIT_FROM_OVERRIDES)} can change when starting from a run"
+        )
+    source_vocab = configs.read_json_object(os.path.join(source, run_layout.RUN_CONFIG)).get(
+        "vocab", DistillConfig.vocab
+    )
+    if config.vocab not in (source_vocab, DistillConfig.vocab):
+        raise ValueError(
+            f"--init_from={source}: --vocab={config.vocab} does not apply, the tokenizer is "
+            f"the run's (--vocab={source_vocab}); drop --vocab"
         )
 
 
@@ -175,7 +195,10 @@ def student_config(config: DistillConfig, vocabulary_size: int, model_dir: str) 
         return StudentConfig.from_json_file(path)
     if config.init_from:
         source = StudentConfig.from_json_file(os.path.join(config.init_from, STUDENT_CONFIG))
-        student = StudentConfig.from_dict({**source.to_dict(), "dtype_policy": config.dtype_policy})
+        kept = {k: v for k, v in config.student_overrides.items() if k in INIT_FROM_OVERRIDES}
+        student = StudentConfig.from_dict(
+            {**source.to_dict(), "dtype_policy": config.dtype_policy, **kept}
+        )
     else:
         student = student_config_for(config, vocabulary_size)
     if student.max_sequence_length < config.seq_length:

@@ -51,3 +51,27 @@ def test_init_from_refusals_name_the_folder(trained_run, tmp_path):
         Distiller(dataclasses.replace(base, init_from=source_dir, student="demo_small"),
                   str(tmp_path / "b"), tf.distribute.get_strategy())  # fmt: skip
     assert not os.path.exists(tmp_path / "a") and not os.path.exists(tmp_path / "b")
+
+
+def test_init_from_refuses_what_the_source_fixes_and_applies_dropout(trained_run, tmp_path):
+    from distill import student_setup
+
+    source_dir, source = trained_run
+    base = dataclasses.replace(source.config, init_from=source_dir, steps=2, warmup_steps=1)
+    shape = {**source.config.student_overrides, "num_layers": 7}
+    with pytest.raises(ValueError, match=r"--student_overrides \{'num_layers': 7\}.*num_layers="):
+        Distiller(dataclasses.replace(base, student_overrides=shape), str(tmp_path / "a"),
+                  tf.distribute.get_strategy())  # fmt: skip
+    with pytest.raises(ValueError, match=r"--vocab=teacher does not apply"):
+        Distiller(dataclasses.replace(base, vocab="teacher"), str(tmp_path / "b"),
+                  tf.distribute.get_strategy())  # fmt: skip
+    assert not os.path.exists(tmp_path / "a") and not os.path.exists(tmp_path / "b")
+    # Dropout is no shape: it applies on top of the source run's student.
+    kept = dataclasses.replace(
+        base, student_overrides={**source.config.student_overrides, "dropout": 0.25}
+    )
+    student_setup.check_init_from(kept)
+    os.makedirs(tmp_path / "c")
+    student = student_setup.student_config(kept, 1, str(tmp_path / "c"))
+    assert student.dropout == 0.25
+    assert student.num_layers == source.student_config.num_layers
