@@ -246,6 +246,17 @@ def training_data(data: qc.Data) -> tuple[list[str], str]:
     return files, cache
 
 
+def budget_setup() -> tuple[qc.Data, tuple[str, ...], str, qc.Embed, dict, np.ndarray]:
+    """What every time-budget table starts from: (data, training files, their teacher
+    cache, the teacher, its row of scores, its embeddings of the ud-mono dev lines)."""
+    data = qc.prepare()
+    files, cache = training_data(data)
+    teacher_embed = qc.teacher_embed()
+    teacher = {"name": "teacher: USE-m v3", **qc.evaluate(teacher_embed, data)}
+    mono = teacher_embed(qc.mono_dev_texts(data))  # the dev kNN agreement's reference
+    return data, tuple(files), cache, teacher_embed, teacher, mono
+
+
 def student_row(
     name: str, data: qc.Data, cache: str, files, minutes: float, teacher_mono=None, **overrides
 ):
@@ -371,11 +382,7 @@ def run() -> str:
     title = "## Quality per compute (news-parallel -> PUD, demo-400)"
     if not qc.available():
         return qc.skipped(title)
-    data = qc.prepare()
-    files, cache = training_data(data)
-    teacher_embed = qc.teacher_embed()
-    teacher = {"name": "teacher: USE-m v3", **qc.evaluate(teacher_embed, data)}
-    mono = teacher_embed(qc.mono_dev_texts(data))  # the dev kNN agreement's reference
+    data, files, cache, teacher_embed, teacher, mono = budget_setup()
     # Measured in this order (our rows first: a run cut short keeps what is new), shown
     # in table order; finished rows are read back, so an interrupted run resumes.
     ours = student_row("ours: default recipe, 4 x 128", data, cache, files, qc.MINUTES, mono,

@@ -21,11 +21,7 @@ def run() -> str:
     title = f"## Quality per compute at {MINUTES:g} minutes"
     if not qc.available():
         return qc.skipped(title)
-    data = qc.prepare()
-    files, cache = quality.training_data(data)
-    teacher_embed = qc.teacher_embed()
-    teacher = {"name": "teacher: USE-m v3", **qc.evaluate(teacher_embed, data)}
-    mono = teacher_embed(qc.mono_dev_texts(data))  # the dev kNN agreement's reference
+    data, files, cache, _, teacher, mono = quality.budget_setup()
     # The first row was measured when the token-table start and dropout 0.1 were the
     # defaults; pinned so a rerun reproduces it.
     rows, not_measured = quality.measured([

@@ -53,11 +53,7 @@ def run() -> str:
     title = f"## The cheaper step at the {qc.MINUTES:g}-minute budget (4 x 128 student)"
     if not qc.available():
         return qc.skipped(title)
-    data = qc.prepare()
-    files, cache = quality.training_data(data)
-    teacher_embed = qc.teacher_embed()
-    teacher = {"name": "teacher: USE-m v3", **qc.evaluate(teacher_embed, data)}
-    mono = teacher_embed(qc.mono_dev_texts(data))  # the dev kNN agreement's reference
+    data, files, cache, _, teacher, mono = quality.budget_setup()
     rows, not_measured = quality.measured([
         quality.student_row(BEFORE, data, cache, files, qc.MINUTES, mono, **quality.DEFAULT),
         quality.student_row(AFTER, data, cache, files, qc.MINUTES, mono, **quality.DEFAULT,
