@@ -50,7 +50,7 @@ def accuracy_by_dims(embed, data: qc.Data, rotation=None) -> dict[str, dict[str,
 
 def _row(name: str, overrides: dict, data: qc.Data, cache: str) -> dict:
     slug = f"matryoshka_{qc.slug(name)}_{STEPS}"
-    path = os.path.join(qc.WORK, "results", f"{slug}.json")
+    path = qc.result_path(slug)
     model_dir, metrics = qc.train(
         slug,
         train_data=data.news + data.mono,

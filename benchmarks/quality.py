@@ -147,7 +147,7 @@ def with_side_by_side_speeds(
     ratios between rows hold. Kept in results/encode_speed.json and measured again
     whenever a row is new to it.
     """
-    path = os.path.join(qc.WORK, "results", "encode_speed.json")
+    path = qc.result_path("encode_speed")
     names = [teacher["name"], *(r["name"] for r in rows)]
     speeds = {}
     if os.path.isfile(path):
@@ -260,7 +260,7 @@ def budget_setup() -> tuple[qc.Data, tuple[str, ...], str, qc.Embed, dict, np.nd
 def student_row(
     name: str, data: qc.Data, cache: str, files, minutes: float, teacher_mono=None, **overrides
 ):
-    path = os.path.join(qc.WORK, "results", f"{run_name(name, minutes)}.json")
+    path = qc.result_path(run_name(name, minutes))
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
             return json.load(f)
@@ -282,7 +282,7 @@ def student_row(
 
 def static_untrained_row(data: qc.Data, cache: str, files) -> dict:
     """The Model2Vec recipe: a static student straight from its initialization."""
-    path = os.path.join(qc.WORK, "results", "main_static_untrained.json")
+    path = qc.result_path("main_static_untrained")
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
             return json.load(f)

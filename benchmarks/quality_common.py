@@ -17,7 +17,8 @@ Evaluation (xx <-> en retrieval accuracy, mean of both directions, per language)
             sentences, out of domain, never trained on here)
 
 Work files (data subsets, caches, runs) live in $LEALLA_BENCH_DIR (default
-~/.cache/lealla/bench/quality) and are reused across runs.
+~/.cache/lealla/bench/quality) and are reused across runs; the measured rows' scores
+live in benchmarks/results/ ($LEALLA_BENCH_RESULTS), committed with the code.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ DATA = os.path.normpath(os.path.join(ROOT, "..", "shared", "data"))
 WORK = os.environ.get("LEALLA_BENCH_DIR") or os.path.join(
     os.path.expanduser("~"), ".cache", "lealla", "bench", "quality"
 )
+# Measured rows (small JSON: scores per language, steps, encode speed) are kept in the
+# repository, so a table regenerates on any machine and a finished row is not trained
+# again; the runs and caches they came from stay in WORK.
+RESULTS = os.environ.get("LEALLA_BENCH_RESULTS") or os.path.join(ROOT, "benchmarks", "results")
 DEV_LINES = 200
 MONO_DEV_LINES = 200
 PIVOT = "en"
@@ -276,6 +281,11 @@ DROPOUT_0_1 = {"student_overrides": {"dropout": 0.1}, **SHARE_0_3}
 
 def slug(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name).strip("_")[:60]
+
+
+def result_path(name: str) -> str:
+    """Where a measured row (or table-wide record) named `name` is kept: RESULTS."""
+    return os.path.join(RESULTS, f"{name}.json")
 
 
 def save_json(path: str, value: dict) -> None:

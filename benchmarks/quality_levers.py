@@ -55,7 +55,7 @@ def _slug(name: str) -> str:
 
 
 def _result_path(name: str) -> str:
-    return os.path.join(qc.WORK, "results", f"{_slug(name)}.json")
+    return qc.result_path(_slug(name))
 
 
 def row(name: str, sets: str, overrides: dict, data: qc.Data, caches: dict, teacher_mono):

@@ -70,7 +70,7 @@ def run() -> str:
     data = qc.prepare()
     files, cache = quality.training_data(data)
     base = os.path.join(qc.WORK, "runs", quality.run_name(DEFAULT_ROW, qc.MINUTES))
-    results = os.path.join(qc.WORK, "results", f"register_{STEPS}.json")
+    results = qc.result_path(f"register_{STEPS}")
     if os.path.isfile(results):
         with open(results, encoding="utf-8") as f:
             rows = json.load(f)

@@ -96,7 +96,7 @@ def quality_rows(
     rows = []
     for label, overrides in arms or (("before", BEFORE), ("after (the defaults)", AFTER)):
         name = f"{prefix}: {label}"
-        path = os.path.join(qc.WORK, "results", f"{qc.slug(name)}.json")
+        path = qc.result_path(qc.slug(name))
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as f:
                 rows.append((label, json.load(f)))
