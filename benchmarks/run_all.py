@@ -46,6 +46,7 @@ BENCHMARKS = (
     "quality_120",
     "quality_step",
     "quality_register",
+    "register_variants",
 )
 
 flags.DEFINE_bool("verbose", False, "Keep third-party (TensorFlow, Beam) log output.")

@@ -43,7 +43,7 @@ from lealla import (
     shard_runner,
     textio,
 )
-from teachers import augmentation, hard_negatives
+from teachers import augmentation, hard_negatives, register
 from teachers import teacher as teacher_lib
 
 MANIFEST = "manifest.json"
@@ -73,9 +73,10 @@ class CacheConfig(configs.ConfigMixin):
       dtype: "float16" halves the size; "float32" keeps the teacher's exact output.
       on_bad_line: "error" or "skip", as for the corpus readers.
       augment: kinds of variants (see `teachers.augmentation.KINDS`) to add to each
-        shard as monolingual examples, one per example: word spans, short prefixes,
-        case and punctuation variants, embedded by the teacher here so training stays
-        teacher-free.
+        shard, embedded by the teacher here so training stays teacher-free: as
+        monolingual examples, one per example, word spans, short prefixes, case and
+        punctuation variants; "register": each Korean sentence in the polite -요 style,
+        a pair kept a pair (`teachers.register`, needs `lealla[korean]`).
       hard_negatives: teacher embeddings of each example's nearest other sentences of
         its shard stored with it (`teachers.hard_negatives`), for the contrastive
         distillation term; 0 stores none.
@@ -149,6 +150,8 @@ def build_cache(
     """
     if runner.runner != shard_runner.INPROCESS and load_teacher is None:
         raise ValueError(f"the {runner.runner} runner needs load_teacher (a picklable loader)")
+    if "register" in config.augment:
+        register.check_available()  # before anything is written
     identity = cache_identity(teacher, sources, config)
     created = not fileio.exists(out_dir)
     manifest = _open_manifest(out_dir, identity, overwrite)
