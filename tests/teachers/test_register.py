@@ -34,8 +34,7 @@ def test_what_has_no_rewrite_gets_none():
     assert register.rewrite("벤치마킹 그룹의 비법을 분석하라.", "ko") is None  # an imperative
     assert register.rewrite("The train leaves at eight.", "en") is None
     # Everyday Korean is already in that style: the demo corpus has nothing to rewrite.
-    ko = demo_corpus.read_split("dev", "ko")
-    assert sum(register.rewrite(s, "ko") is not None for s in ko) <= 1
+    assert not [s for s in demo_corpus.read_split("dev", "ko") if register.rewrite(s, "ko")]
 
 
 def test_a_pair_keeps_its_translation_on_either_side():
