@@ -30,8 +30,9 @@ _POLITE, _POLITE_COPULA = "어요", "에요"
 _HANGUL_FIRST, _HANGUL_LAST, _FINALS = 0xAC00, 0xD7A3, 28
 
 
-class RegisterUnavailableError(ImportError):
-    """The analyser a language's register variants need is not installed."""
+class RegisterUnavailableError(RuntimeError):
+    """The analyser a language's register variants need is not installed (the CLI prints
+    it as one line, as every environment error)."""
 
 
 def check_available(languages: tuple[str, ...] = LANGUAGES) -> None:
