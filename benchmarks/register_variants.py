@@ -1,16 +1,18 @@
 """Korean in the register users write: register variants in the teacher cache.
 
-Command: `python -m benchmarks.run_all --only=register_variants`. Korean is the weakest
-demo-400 language of every trained row: 99% of its demo sentences are in the polite -요
-style, about 1% of the training text's Korean (`quality.polite_register_shares`). This
-section caches the same files again with `lealla cache --augment=register` (each Korean
-sentence also rewritten in that style by `teachers.register`; a pair stays a pair) and
-trains today's defaults (demo_small 4 x 128, batch 64, lazy token table, buckets of 8,
-monolingual rows in pairs) from each cache:
+Commands: `python -m benchmarks.run_all --only=register_variants` (equal steps, ~35
+minutes with the cache), then `--only=register_variants_30` (the time budget, ~80
+minutes). Korean is the weakest demo-400 language of every trained row: 99% of its
+demo sentences are in the polite -요 style, about 1% of the training text's Korean
+(`quality.polite_register_shares`). These sections cache the same files again with
+`lealla cache --augment=register` (each Korean sentence also rewritten in that style by
+`teachers.register`; a pair stays a pair) and train today's defaults (demo_small 4 x 128,
+batch 64, lazy token table, buckets of 8, monolingual rows in pairs) from each cache:
 
 1. equal steps (LEALLA_BENCH_LEVER_STEPS, default 800), dev and test as the levers table;
-2. the LEALLA_BENCH_MINUTES budget (default 30): the plain-cache row is quality_step's
-   "after" row (its result is shared), beside the same recipe from the register cache.
+2. the LEALLA_BENCH_MINUTES budget (default 30; register_variants_30.py): the plain-cache
+   row is quality_step's "after" row (its result is shared), beside the same recipe
+   from the register cache.
 
 Dev, besides PUD dev + ud-mono kNN agreement (which hold almost no polite Korean): PUD
 dev's Korean lines rewritten in the polite style by the same rewriter, retrieved against
@@ -24,10 +26,9 @@ from __future__ import annotations
 import json
 import os
 
-from benchmarks import mono_pairs, quality, quality_levers, quality_step
+from benchmarks import mono_pairs, quality, quality_levers
 from benchmarks import quality_common as qc
 
-REGISTER = "ours: default recipe + cheaper step, paired rows, register variants, 4 x 128"
 STEPS_ARMS = (
     ("today's defaults", "news_mono"),
     ("+ register variants (--augment=register)", "news_mono_register"),
@@ -47,7 +48,7 @@ def polite_dev(data: qc.Data) -> dict[str, list[str]]:
     }
 
 
-def _with_polite(result: dict, model_dir: str, sets: dict[str, list[str]]) -> dict:
+def with_polite(result: dict, model_dir: str, sets: dict[str, list[str]]) -> dict:
     if "dev_ko_polite" not in result:
         result["dev_ko_polite"] = qc.retrieval(qc.student_embed(model_dir), sets)["ko"]
     return result
@@ -72,60 +73,52 @@ def _equal_steps_rows(data, files, caches, teacher_mono, sets) -> list[tuple[str
             "name": name, "steps": metrics["step"],
             **qc.evaluate(qc.student_embed(model_dir), data, teacher_mono),
         }  # fmt: skip
-        result = _with_polite(result, model_dir, sets)
+        result = with_polite(result, model_dir, sets)
         qc.save_json(path, result)
         rows.append((label, result))
     return rows
 
 
-def _budget_row(name, data, cache, files, mono, sets) -> dict:
-    path = qc.result_path(quality.run_name(name, qc.MINUTES))
-    row = quality.student_row(
-        name, data, cache, files, qc.MINUTES, mono, **quality.DEFAULT, **mono_pairs.AFTER
-    )
-    if row.get("missing") or "dev_ko_polite" in row:
-        return row
-    model_dir = os.path.join(qc.WORK, "runs", quality.run_name(name, qc.MINUTES))
-    row = _with_polite(row, model_dir, sets)
-    qc.save_json(path, row)
-    return row
+RULE = (
+    "Rule, fixed before reading the test columns: the variants become the default if they "
+    "raise dev ko polite (PUD dev's Korean rewritten in the polite style, retrieved against "
+    "its English) without lowering PUD dev + ud-mono kNN."
+)
 
 
-def run() -> str:
-    title = "## Register variants: Korean in the polite -yo style (4 x 128 student)"
-    if not qc.available():
-        return qc.skipped(title)
+def setup():
+    """(data, files, {cache name: path}, teacher row with dev ko polite, dev kNN reference,
+    the dev ko polite sets); builds the register cache unless only reporting."""
     data, files, cache, teacher_embed, teacher, mono = quality.budget_setup()
     register_cache = os.path.join(qc.WORK, "caches", "news_mono_register")
     if not qc.DONE_ONLY:
         register_cache, _ = qc.build_cache("news_mono_register", files, augment=("register",))
-    caches = {"news_mono": cache, "news_mono_register": register_cache}
     sets = polite_dev(data)
     teacher = {**teacher, "dev_ko_polite": qc.retrieval(teacher_embed, sets)["ko"]}
-    steps_rows = _equal_steps_rows(data, files, caches, mono, sets)
-    budget_rows, not_measured = quality.measured([
-        _budget_row(quality_step.AFTER, data, cache, files, mono, sets),
-        _budget_row(REGISTER, data, register_cache, files, mono, sets),
-    ])  # fmt: skip
-    polite = "; ".join(
-        f"{r['name']} {r['dev_ko_polite']:.3f}"
-        for r in [teacher, *(r for _, r in steps_rows), *budget_rows]
+    caches = {"news_mono": cache, "news_mono_register": register_cache}
+    return data, files, caches, teacher, mono, sets
+
+
+def polite_line(rows: list[dict]) -> str:
+    return (
+        "Dev ko polite: " + "; ".join(f"{r['name']} {r['dev_ko_polite']:.3f}" for r in rows) + "."
     )
+
+
+def run() -> str:
+    title = "## Register variants: Korean in the polite -yo style, equal steps (4 x 128)"
+    if not qc.available():
+        return qc.skipped(title)
+    data, files, caches, teacher, mono, sets = setup()
+    rows = _equal_steps_rows(data, files, caches, mono, sets)
     return "\n".join([
         title, "",
         "Command: `python -m benchmarks.run_all --only=register_variants`. Today's defaults "
-        "(demo_small, batch 64, news-parallel + ud-mono), from the plain cache and from one "
-        "built with `--augment=register` (each Korean sentence also rewritten in the polite "
-        "-요 style; a pair keeps its English side). Rule, fixed before reading the test "
-        "columns: the variants become the default if they raise dev ko polite (PUD dev's "
-        "Korean rewritten, retrieved against its English) without lowering PUD dev + ud-mono "
-        "kNN.", "",
-        f"Equal steps ({quality_levers.STEPS}):", "",
-        *(quality_levers.watch_table("cache", steps_rows, teacher, WATCH) if steps_rows
+        f"(demo_small, batch 64, news-parallel + ud-mono), {quality_levers.STEPS} steps, from "
+        "the plain cache and from one built with `--augment=register` (each Korean sentence "
+        "also rewritten in the polite -요 style; a pair keeps its English side). Dev and test "
+        "as the levers table. " + RULE, "",
+        *(quality_levers.watch_table("cache", rows, teacher, WATCH) if rows
           else ["Not measured yet.", ""]),
-        f"{qc.MINUTES:g} minutes of training per row:", "",
-        *quality_step.table(budget_rows, teacher), "",
-        *quality.dev_choice(budget_rows),
-        f"Dev ko polite: {polite}.", "",
-        *not_measured,
+        polite_line([teacher, *(r for _, r in rows)]), "",
     ])  # fmt: skip

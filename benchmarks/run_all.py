@@ -47,6 +47,7 @@ BENCHMARKS = (
     "quality_step",
     "quality_register",
     "register_variants",
+    "register_variants_30",
 )
 
 flags.DEFINE_bool("verbose", False, "Keep third-party (TensorFlow, Beam) log output.")
