@@ -47,6 +47,7 @@ def _run(model_dir, loaded_teacher=None, **kwargs):
     return Distiller(config, str(model_dir), tf.distribute.get_strategy(), teacher=loaded_teacher)
 
 
+@pytest.mark.large  # end to end, 200 steps: ~30 s on 2 cores
 def test_ems_from_scratch_learns_without_a_teacher(sp_model, tmp_path):
     run = tmp_path / "run"
     distiller = _run(run, vocab=sp_model, steps=200, checkpoint_every=200)
@@ -89,7 +90,7 @@ def test_ems_plus_distill_runs(teacher, tmp_path, corpus_reads):
     distiller = _run(
         tmp_path / "run", teacher, objective="ems+distill", teacher="use-multilingual",
         vocab="pruned", steps=4, warmup_steps=2, checkpoint_every=4, xtr_sampled=64,
-        seq_length=16, bucket_lengths=(16,),
+        seq_length=16, bucket_lengths=(16,), token_init="table",
     )  # fmt: skip
     # Vocabulary pruning, the language table and the input pipeline share one read.
     assert train_file_reads(corpus_reads, "demo:train") == {1}
@@ -166,6 +167,7 @@ def test_a_new_objective_is_one_module_and_one_registry_line(trained_run, tmp_pa
     toy = DistillConfig(**{
         **config.to_dict(), "objective": toy_objective.TOY.name, "steps": 30,
         "checkpoint_every": 30, "eval_every": 0, "log_every": 10,
+        "token_init": "table",  # no teacher call: the pieces start is the shared run's
     })  # fmt: skip
     distiller = Distiller(toy, str(tmp_path / "toy"), tf.distribute.get_strategy())
     assert set(distiller.heads) == {"toy_projection"}

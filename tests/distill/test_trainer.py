@@ -50,6 +50,7 @@ def _run(model_dir, loaded_teacher, **kwargs):
     return Distiller(config, str(model_dir), tf.distribute.get_strategy(), teacher=loaded_teacher)
 
 
+@pytest.mark.large  # end to end, 300 steps with the teacher in the loop: ~30 s on 2 cores
 def test_default_recipe_learns_and_does_not_collapse(teacher, tmp_path):
     distiller = _run(tmp_path / "run", teacher, steps=300, checkpoint_every=300)
     metrics = distiller.train()
