@@ -23,16 +23,16 @@ dev + ud-mono kNN.
 
 from __future__ import annotations
 
-import json
 import os
 
-from benchmarks import mono_pairs, quality, quality_levers
+from benchmarks import mono_pairs, quality, quality_levers, step_cost
 from benchmarks import quality_common as qc
 
 STEPS_ARMS = (
     ("today's defaults", "news_mono"),
     ("+ register variants (--augment=register)", "news_mono_register"),
 )
+PREFIX = "register variants"
 WATCH = ("ko", "ar", "pl")
 
 
@@ -48,34 +48,26 @@ def polite_dev(data: qc.Data) -> dict[str, list[str]]:
     }
 
 
-def with_polite(result: dict, model_dir: str, sets: dict[str, list[str]]) -> dict:
+def with_polite(result: dict, model_dir: str, sets: dict[str, list[str]], path: str) -> dict:
+    """The row with its dev ko polite score, measured and saved to `path` once."""
     if "dev_ko_polite" not in result:
         result["dev_ko_polite"] = qc.retrieval(qc.student_embed(model_dir), sets)["ko"]
+        qc.save_json(path, result)
     return result
 
 
 def _equal_steps_rows(data, files, caches, teacher_mono, sets) -> list[tuple[str, dict]]:
+    """Each arm trained (or read back) by step_cost.quality_rows, plus dev ko polite."""
     rows = []
     for label, cache in STEPS_ARMS:
-        name = f"register variants: {label}"
-        path = qc.result_path(f"{qc.slug(name)}_{quality_levers.STEPS}")
-        if os.path.isfile(path):
-            with open(path, encoding="utf-8") as f:
-                rows.append((label, json.load(f)))
+        name = qc.slug(f"{PREFIX}: {label}")  # quality_rows' result and run names
+        if qc.DONE_ONLY and not os.path.isfile(qc.result_path(name)):
             continue
-        if qc.DONE_ONLY:
-            continue
-        model_dir, metrics = qc.train(
-            f"{qc.slug(name)}_{quality_levers.STEPS}", train_data=files, cache=caches[cache],
-            data=data, steps=quality_levers.STEPS, **mono_pairs.AFTER,
-        )  # fmt: skip
-        result = {
-            "name": name, "steps": metrics["step"],
-            **qc.evaluate(qc.student_embed(model_dir), data, teacher_mono),
-        }  # fmt: skip
-        result = with_polite(result, model_dir, sets)
-        qc.save_json(path, result)
-        rows.append((label, result))
+        [(_, result)] = step_cost.quality_rows(
+            data, files, caches[cache], teacher_mono, ((label, mono_pairs.AFTER),), PREFIX
+        )
+        model_dir = os.path.join(qc.WORK, "runs", name)
+        rows.append((label, with_polite(result, model_dir, sets, qc.result_path(name))))
     return rows
 
 

@@ -21,12 +21,10 @@ def _row(name: str, data, cache: str, files, mono, sets) -> dict:
     row = quality.student_row(
         name, data, cache, files, qc.MINUTES, mono, **quality.DEFAULT, **mono_pairs.AFTER
     )
-    if row.get("missing") or "dev_ko_polite" in row:
+    if row.get("missing"):
         return row
-    model_dir = os.path.join(qc.WORK, "runs", quality.run_name(name, qc.MINUTES))
-    row = rv.with_polite(row, model_dir, sets)
-    qc.save_json(qc.result_path(quality.run_name(name, qc.MINUTES)), row)
-    return row
+    run = quality.run_name(name, qc.MINUTES)
+    return rv.with_polite(row, os.path.join(qc.WORK, "runs", run), sets, qc.result_path(run))
 
 
 def run() -> str:
