@@ -48,6 +48,7 @@ BENCHMARKS = (
     "quality_register",
     "register_variants",
     "register_variants_30",
+    "token_table",
 )
 
 flags.DEFINE_bool("verbose", False, "Keep third-party (TensorFlow, Beam) log output.")

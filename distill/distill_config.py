@@ -94,6 +94,9 @@ class DistillConfig(ConfigMixin):
       clip_norm: global gradient-norm clipping (0 disables).
       lazy_embeddings: the token table's AdamW update touches only the rows of the
         batch (`distill.row_sparse_adamw`); False: Keras's AdamW on the whole table.
+      freeze_token_embeddings: a transformer student's token table stays at its
+        initialisation (with `init_from_teacher`, the teacher's geometry for every
+        piece, also those the training text rarely uses); the layers above train.
       ams_weight, ams_scale, ams_margin: additive-margin softmax term.
       feature_weight, feature_kind: feature distillation term.
       logit_weight, logit_scale: logit distillation term.
@@ -240,6 +243,12 @@ class DistillConfig(ConfigMixin):
         "rows keep their weights and moments, and a step skips four passes over the "
         "table (benchmarks/RESULTS.md, training throughput).",
     )
+    freeze_token_embeddings: bool = setting(
+        False,
+        "Keep a transformer student's token embeddings at their initialisation (the "
+        "teacher's pieces, PCA): only the layers above train, so pieces the training "
+        "text seldom uses keep the geometry the trained ones have.",
+    )
     # Defaults measured on the demo corpus (tiny student, 1000 CPU steps, dev
     # retrieval): feature only 0.383; + AMS 0.01 0.291; + AMS 0.1 (scale 20) 0.204;
     # + AMS 0.05 + logit 0.01 0.153; + logit 1 collapsed (0.020). Small students early
@@ -333,6 +342,11 @@ class DistillConfig(ConfigMixin):
             )
         textio.check_on_bad_line(self.on_bad_line)
         sampling.check_shares(self.mono_share, self.min_share)
+        if self.freeze_token_embeddings and _is_static(self.student, self.student_overrides):
+            raise ValueError(
+                f"freeze_token_embeddings does not apply to the static student "
+                f"{self.student!r}: its token table is the model"
+            )
         if self.dev_mono_data and not self.teacher:
             raise ValueError("dev_mono_data needs a teacher (--teacher) to agree with")
         if self.train_minutes < 0:
@@ -437,3 +451,8 @@ class DistillConfig(ConfigMixin):
             for f in dataclasses.fields(self)
             if f.name not in RESUMABLE_CHANGES and getattr(self, f.name) != getattr(saved, f.name)
         ]
+
+
+def _is_static(student: str, overrides: dict) -> bool:
+    kwargs = {**presets.PRESETS[student]["kwargs"], **overrides}
+    return kwargs.get("kind", "transformer") == "static"

@@ -166,9 +166,14 @@ class Distiller:
             )
             self.optimizer = _optimizer(config, self.progress if config.train_minutes else None)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
-            self.variables = self.student.trainable_variables + [
-                v for head in self.heads.values() for v in head.trainable_variables
-            ]
+            frozen = (
+                {id(self.student.token_embedding.embeddings)}
+                if config.freeze_token_embeddings
+                else set()
+            )
+            self.variables = [
+                v for v in self.student.trainable_variables if id(v) not in frozen
+            ] + [v for head in self.heads.values() for v in head.trainable_variables]
             self.optimizer.build(self.variables)
 
     def _make_checkpoints(self) -> bool:

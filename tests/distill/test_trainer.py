@@ -472,3 +472,19 @@ def test_token_init_pieces_starts_any_vocabulary_from_the_teachers_piece_embeddi
         assert w @ t > w @ o, (word, translation, other)
     with pytest.raises(ValueError, match="token_init must be one of"):
         DistillConfig(**{**BASE, "token_init": "rows"})
+
+
+def test_a_frozen_token_table_keeps_its_start_while_the_layers_train(teacher, tmp_path):
+    run = _run(tmp_path / "run", teacher, steps=4, warmup_steps=1, freeze_token_embeddings=True)
+    table = run.student.token_embedding.embeddings
+    start = table.numpy()
+    layers = [v for v in run.variables if "token_embedding" not in v.path]
+    before = [v.numpy() for v in layers]
+    assert all(v is not table for v in run.variables)
+    run.train()
+    np.testing.assert_array_equal(table.numpy(), start)
+    assert all(
+        not np.allclose(b, v.numpy()) for b, v in zip(before, layers, strict=True) if b.ndim == 2
+    )
+    with pytest.raises(ValueError, match="does not apply to the static student 'static_128'"):
+        DistillConfig(**{**BASE, "student": "static_128", "freeze_token_embeddings": True})
