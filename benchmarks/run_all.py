@@ -49,6 +49,7 @@ BENCHMARKS = (
     "register_variants",
     "register_variants_30",
     "token_table",
+    "lexicon",
 )
 
 flags.DEFINE_bool("verbose", False, "Keep third-party (TensorFlow, Beam) log output.")
