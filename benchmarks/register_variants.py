@@ -97,6 +97,17 @@ def polite_line(rows: list[dict]) -> str:
     )
 
 
+def verdict(plain: dict, variants: dict) -> str:
+    """The rule applied to the plain-cache row and the register-variants row."""
+    polite = (plain["dev_ko_polite"], variants["dev_ko_polite"])
+    dev = (quality_levers.dev_score(plain), quality_levers.dev_score(variants))
+    adopted = polite[1] > polite[0] and dev[1] >= dev[0]
+    return (
+        f"Under the rule: {'adopted' if adopted else 'not adopted'} (dev ko polite "
+        f"{polite[0]:.3f} -> {polite[1]:.3f}; PUD dev + kNN {dev[0]:.4f} -> {dev[1]:.4f})."
+    )
+
+
 def run() -> str:
     title = "## Register variants: Korean in the polite -yo style, equal steps (4 x 128)"
     if not qc.available():
@@ -113,4 +124,5 @@ def run() -> str:
         *(quality_levers.watch_table("cache", rows, teacher, WATCH) if rows
           else ["Not measured yet.", ""]),
         polite_line([teacher, *(r for _, r in rows)]), "",
+        *([verdict(rows[0][1], rows[1][1]), ""] if len(rows) == 2 else []),
     ])  # fmt: skip

@@ -45,5 +45,6 @@ def run() -> str:
         *quality_step.table(rows, teacher), "",
         *quality.dev_choice(rows),
         rv.polite_line([teacher, *rows]), "",
+        *([rv.verdict(*rows), ""] if len(rows) == 2 else []),
         *not_measured,
     ])  # fmt: skip
