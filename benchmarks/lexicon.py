@@ -28,6 +28,8 @@ from benchmarks import register_variants as rv
 
 WORDS = int(os.environ.get("LEXICON_WORDS", "30000"))
 SHARE = float(os.environ.get("LEXICON_SHARE", "0.2"))
+PHRASES = 20000
+PHRASE_SHARE = 0.1
 WATCH = ("ko", "ar", "pl", "it", "tr")
 
 
@@ -45,6 +47,26 @@ def write_lexicon(data: qc.Data, words: int = WORDS) -> tuple[str, ...]:
     return tuple(files)
 
 
+def write_phrases(words: tuple[str, ...], count: int = PHRASES, seed: int = 0) -> tuple[str, ...]:
+    """work/data/lexicon_phrases/phrases.xx.txt: `count` sequences of 4-10 words drawn
+    uniformly from each language's list (joined without spaces in ja and zh)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    files = []
+    for path in words:
+        lang = os.path.basename(path).split(".")[1]
+        vocab = qc.read_lines(path)
+        joiner = "" if lang in ("ja", "zh") else " "
+        lines = [
+            joiner.join(vocab[i] for i in rng.integers(0, len(vocab), size=rng.integers(4, 11)))
+            for _ in range(count)
+        ]
+        out = os.path.join(qc.WORK, "data", "lexicon_phrases", f"phrases.{lang}.txt")
+        files.append(qc._write(out, lines))
+    return tuple(files)
+
+
 def run() -> str:
     title = "## Everyday words from a frequency list, equal steps (4 x 128)"
     if not qc.available():
@@ -57,6 +79,9 @@ def run() -> str:
     words = write_lexicon(data)
     word_cache, _ = qc.build_cache(f"lexicon_{WORDS}", words)
     glob = os.path.join(os.path.dirname(words[0]), "words.*.txt")
+    phrases = write_phrases(words)
+    phrase_cache, _ = qc.build_cache(f"lexicon_phrases_{WORDS}", phrases)
+    phrase_glob = os.path.join(os.path.dirname(phrases[0]), "phrases.*.txt")
     arms = (
         # register_variants' plain-cache row: the same run, read back when measured.
         (rv.PREFIX, (rv.STEPS_ARMS[0][0], mono_pairs.AFTER), files, cache),
@@ -65,6 +90,12 @@ def run() -> str:
             ("+ everyday words", mono_pairs.AFTER),
             (*files, f"{glob}@{SHARE:g}"),
             (cache, word_cache),
+        ),
+        (
+            f"lexicon phrases {WORDS} at {PHRASE_SHARE:g}",
+            ("+ sequences of everyday words", mono_pairs.AFTER),
+            (*files, f"{phrase_glob}@{PHRASE_SHARE:g}"),
+            (cache, phrase_cache),
         ),
     )
     rows = []
@@ -78,7 +109,10 @@ def run() -> str:
         f"batch 64, news-parallel + ud-mono), {quality_levers.STEPS} steps, without and with "
         f"the {WORDS:,} most frequent words of each language (`wordfreq`; {len(words)} "
         f"languages, Thai has no list) at {SHARE:g} of the training examples, each word "
-        "embedded alone by the teacher. Dev and test as the levers table.", "",
+        "embedded alone by the teacher; then, instead, "
+        f"{PHRASES:,} sequences of 4-10 words per language drawn uniformly from the same "
+        f"lists (no grammar: everyday words in sentence-length inputs) at {PHRASE_SHARE:g}. "
+        "Dev and test as the levers table.", "",
         *(quality_levers.watch_table("training text", rows, teacher, WATCH) if rows
           else ["Not measured yet.", ""]),
     ])  # fmt: skip
