@@ -50,6 +50,7 @@ BENCHMARKS = (
     "register_variants_30",
     "token_table",
     "lexicon",
+    "seed_noise",
 )
 
 flags.DEFINE_bool("verbose", False, "Keep third-party (TensorFlow, Beam) log output.")
