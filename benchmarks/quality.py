@@ -21,6 +21,7 @@ recipes); test: PUD 200-998 (in domain) and the 400 demo sentences of each langu
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -246,6 +247,7 @@ def training_data(data: qc.Data) -> tuple[list[str], str]:
     return files, cache
 
 
+@functools.cache  # once per process: `--only=A,B` sections share the teacher's scores
 def budget_setup() -> tuple[qc.Data, tuple[str, ...], str, qc.Embed, dict, np.ndarray]:
     """What every time-budget table starts from: (data, training files, their teacher
     cache, the teacher, its row of scores, its embeddings of the ud-mono dev lines)."""
