@@ -246,8 +246,9 @@ class DistillConfig(ConfigMixin):
     freeze_token_embeddings: bool = setting(
         False,
         "Keep a transformer student's token embeddings at their initialisation (the "
-        "teacher's pieces, PCA): only the layers above train, so pieces the training "
-        "text seldom uses keep the geometry the trained ones have.",
+        "teacher's pieces, PCA): only the layers above train. Measured at 800 steps, it "
+        "lowers dev (benchmarks/RESULTS.md, frozen token table): the layers need the "
+        "pieces to move with them.",
     )
     # Defaults measured on the demo corpus (tiny student, 1000 CPU steps, dev
     # retrieval): feature only 0.383; + AMS 0.01 0.291; + AMS 0.1 (scale 20) 0.204;
