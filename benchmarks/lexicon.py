@@ -11,9 +11,10 @@ Why: the weakest demo-400 languages are those whose everyday words the training 
 lacks (the share of demo word tokens never seen in news-parallel + ud-mono: ko 45%,
 ar 24%, pl 20%, tr 17%; de 4%, es 5%). The teacher knows those words; a word list lets
 it teach them without any sentence that uses them. Fixed before measuring: the
-LEXICON_WORDS most frequent words of each training language that has a list (Thai has
-none), every token with a letter, at LEXICON_SHARE of the training examples (a
-`FILE@SHARE` group of the files together).
+LEALLA_BENCH_LEXICON_WORDS (30,000) most frequent words of each training language that
+has a list (Thai has none), every token with a letter, at LEALLA_BENCH_LEXICON_SHARE
+(0.2) of the training examples (a `FILE@SHARE` group of the files together); then
+sequences of 4-10 of those words at 0.1. Measured: neither raised dev (RESULTS.md).
 
 Dev as the levers table (PUD dev + ud-mono kNN agreement); test: PUD test, demo-400.
 """
@@ -26,8 +27,8 @@ from benchmarks import mono_pairs, quality, quality_levers, step_cost
 from benchmarks import quality_common as qc
 from benchmarks import register_variants as rv
 
-WORDS = int(os.environ.get("LEXICON_WORDS", "30000"))
-SHARE = float(os.environ.get("LEXICON_SHARE", "0.2"))
+WORDS = int(os.environ.get("LEALLA_BENCH_LEXICON_WORDS", "30000"))
+SHARE = float(os.environ.get("LEALLA_BENCH_LEXICON_SHARE", "0.2"))
 PHRASES = 20000
 PHRASE_SHARE = 0.1
 WATCH = ("ko", "ar", "pl", "it", "tr")
@@ -43,7 +44,8 @@ def write_lexicon(data: qc.Data, words: int = WORDS) -> tuple[str, ...]:
         if lang not in wordfreq.available_languages(wordlist="best"):
             continue
         top = [w for w in wordfreq.top_n_list(lang, words) if any(c.isalpha() for c in w)]
-        files.append(qc._write(os.path.join(qc.WORK, "data", "lexicon", f"words.{lang}.txt"), top))
+        out = os.path.join(qc.WORK, "data", "lexicon", f"words.{lang}.txt")
+        files.append(qc.write_lines(out, top))
     return tuple(files)
 
 
@@ -63,7 +65,7 @@ def write_phrases(words: tuple[str, ...], count: int = PHRASES, seed: int = 0) -
             for _ in range(count)
         ]
         out = os.path.join(qc.WORK, "data", "lexicon_phrases", f"phrases.{lang}.txt")
-        files.append(qc._write(out, lines))
+        files.append(qc.write_lines(out, lines))
     return tuple(files)
 
 

@@ -88,7 +88,8 @@ def read_lines(path: str) -> list[str]:
         return f.read().splitlines()
 
 
-def _write(path: str, lines: Sequence[str]) -> str:
+def write_lines(path: str, lines: Sequence[str]) -> str:
+    """`lines` to `path` once (an existing file is kept), atomically; returns `path`."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     if not os.path.isfile(path):
         tmp = path + ".tmp"
@@ -109,11 +110,11 @@ def prepare(work: str = WORK) -> Data:
     for name in sorted(os.listdir(mono_dir)):
         lang = name.split(".")[0]
         lines = read_lines(os.path.join(mono_dir, name))
-        mono.append(_write(os.path.join(work, "data", "mono", f"ud.{lang}.txt"),
+        mono.append(write_lines(os.path.join(work, "data", "mono", f"ud.{lang}.txt"),
                            lines[:-MONO_DEV_LINES]))  # fmt: skip
         mono_dev[lang] = lines[-MONO_DEV_LINES:]
         mono_dev_files.append(
-            _write(os.path.join(work, "data", "mono_dev", f"ud.{lang}.txt"), mono_dev[lang])
+            write_lines(os.path.join(work, "data", "mono_dev", f"ud.{lang}.txt"), mono_dev[lang])
         )
     pud_en = read_lines(os.path.join(pud_dir, f"{PIVOT}.txt"))
     dev, pud_test = [], {PIVOT: pud_en[DEV_LINES:]}
@@ -123,7 +124,7 @@ def prepare(work: str = WORK) -> Data:
             continue
         xx = read_lines(os.path.join(pud_dir, name))
         pairs = [f"{a}\t{b}" for a, b in zip(xx[:DEV_LINES], pud_en[:DEV_LINES], strict=True)]
-        dev.append(_write(os.path.join(work, "data", "pud_dev", f"{lang}-{PIVOT}.tsv"), pairs))
+        dev.append(write_lines(os.path.join(work, "data", "pud_dev", f"{lang}-{PIVOT}.tsv"), pairs))
         pud_test[lang] = xx[DEV_LINES:]
     demo400 = {
         lang: [s for split in demo_corpus.SPLITS for s in demo_corpus.read_split(split, lang)]
