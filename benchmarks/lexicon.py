@@ -86,7 +86,7 @@ def run() -> str:
     phrase_glob = os.path.join(os.path.dirname(phrases[0]), "phrases.*.txt")
     arms = (
         # register_variants' plain-cache row: the same run, read back when measured.
-        (rv.PREFIX, (rv.STEPS_ARMS[0][0], mono_pairs.AFTER), files, cache),
+        (*rv.PLAIN, files, cache),
         (
             f"lexicon {WORDS} at {SHARE:g}",
             ("+ everyday words", mono_pairs.AFTER),
@@ -102,9 +102,9 @@ def run() -> str:
     )
     rows = []
     for prefix, arm, train_files, caches in arms:
-        if qc.DONE_ONLY and not os.path.isfile(qc.result_path(qc.slug(f"{prefix}: {arm[0]}"))):
-            continue
-        rows += step_cost.quality_rows(data, train_files, caches, mono, (arm,), prefix)
+        result = step_cost.measured_row(data, train_files, caches, mono, prefix, arm)
+        if result is not None:
+            rows.append((arm[0], result))
     return "\n".join([
         title, "",
         "Command: `python -m benchmarks.run_all --only=lexicon`. Today's defaults (demo_small, "

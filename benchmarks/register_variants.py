@@ -33,6 +33,8 @@ STEPS_ARMS = (
     ("+ register variants (--augment=register)", "news_mono_register"),
 )
 PREFIX = "register variants"
+# (prefix, arm) of the plain-cache row; token_table, lexicon and seed_noise share it.
+PLAIN = (PREFIX, (STEPS_ARMS[0][0], mono_pairs.AFTER))
 WATCH = ("ko", "ar", "pl")
 
 
@@ -60,12 +62,11 @@ def _equal_steps_rows(data, files, caches, teacher_mono, sets) -> list[tuple[str
     """Each arm trained (or read back) by step_cost.quality_rows, plus dev ko polite."""
     rows = []
     for label, cache in STEPS_ARMS:
-        name = qc.slug(f"{PREFIX}: {label}")  # quality_rows' result and run names
-        if qc.DONE_ONLY and not os.path.isfile(qc.result_path(name)):
+        arm = (label, mono_pairs.AFTER)
+        result = step_cost.measured_row(data, files, caches[cache], teacher_mono, PREFIX, arm)
+        if result is None:
             continue
-        [(_, result)] = step_cost.quality_rows(
-            data, files, caches[cache], teacher_mono, ((label, mono_pairs.AFTER),), PREFIX
-        )
+        name = step_cost.row_name(PREFIX, label)
         model_dir = os.path.join(qc.WORK, "runs", name)
         rows.append((label, with_polite(result, model_dir, sets, qc.result_path(name))))
     return rows

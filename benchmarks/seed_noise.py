@@ -9,8 +9,6 @@ the bank) shows how large a difference has to be to mean anything.
 
 from __future__ import annotations
 
-import os
-
 from benchmarks import mono_pairs, quality, quality_levers, step_cost
 from benchmarks import quality_common as qc
 from benchmarks import register_variants as rv
@@ -41,17 +39,16 @@ def run() -> str:
         return qc.skipped(title)
     data, files, cache, _, teacher, mono = quality.budget_setup()
     # (shown as, result prefix, arm): seed 0 is register_variants' plain-cache row.
-    arms = [("seed 0", rv.PREFIX, (rv.STEPS_ARMS[0][0], mono_pairs.AFTER))] + [
+    arms = [("seed 0", *rv.PLAIN)] + [
         (f"seed {seed}", "seed noise",
          (f"today's defaults, seed {seed}", {**mono_pairs.AFTER, "seed": seed}))
         for seed in SEEDS
     ]  # fmt: skip
     rows = []
     for shown, prefix, arm in arms:
-        if qc.DONE_ONLY and not os.path.isfile(qc.result_path(qc.slug(f"{prefix}: {arm[0]}"))):
-            continue
-        [(_, result)] = step_cost.quality_rows(data, files, cache, mono, (arm,), prefix)
-        rows.append((shown, result))
+        result = step_cost.measured_row(data, files, cache, mono, prefix, arm)
+        if result is not None:
+            rows.append((shown, result))
     return "\n".join([
         title, "",
         "Command: `python -m benchmarks.run_all --only=seed_noise`. Today's defaults "

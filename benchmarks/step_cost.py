@@ -96,13 +96,13 @@ def quality_rows(
     rows = []
     for label, overrides in arms or (("before", BEFORE), ("after (the defaults)", AFTER)):
         name = f"{prefix}: {label}"
-        path = qc.result_path(qc.slug(name))
+        path = qc.result_path(row_name(prefix, label))
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as f:
                 rows.append((label, json.load(f)))
             continue
         model_dir, metrics = qc.train(
-            qc.slug(name), train_data=files, cache=cache, data=data,
+            row_name(prefix, label), train_data=files, cache=cache, data=data,
             steps=quality_levers.STEPS, **overrides,
         )  # fmt: skip
         result = {
@@ -112,6 +112,20 @@ def quality_rows(
         qc.save_json(path, result)
         rows.append((label, result))
     return rows
+
+
+def row_name(prefix: str, label: str) -> str:
+    """The result file and run folder name of a `quality_rows` arm."""
+    return qc.slug(f"{prefix}: {label}")
+
+
+def measured_row(data: qc.Data, files, cache, teacher_mono, prefix: str, arm) -> dict | None:
+    """One arm through `quality_rows`; None when only reporting (LEALLA_BENCH_DONE_ONLY)
+    and the arm has not been measured."""
+    if qc.DONE_ONLY and not os.path.isfile(qc.result_path(row_name(prefix, arm[0]))):
+        return None
+    [(_, result)] = quality_rows(data, files, cache, teacher_mono, (arm,), prefix)
+    return result
 
 
 def run() -> str:

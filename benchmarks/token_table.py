@@ -15,8 +15,6 @@ Dev as the levers table (PUD dev + ud-mono kNN agreement); test: PUD test, demo-
 
 from __future__ import annotations
 
-import os
-
 from benchmarks import mono_pairs, quality, quality_levers, step_cost
 from benchmarks import quality_common as qc
 from benchmarks import register_variants as rv
@@ -30,17 +28,13 @@ def run() -> str:
     if not qc.available():
         return qc.skipped(title)
     data, files, cache, _, teacher, mono = quality.budget_setup()
-    arms = (
-        # register_variants' plain-cache row: the same run, read back when measured.
-        (rv.PREFIX, (rv.STEPS_ARMS[0][0], mono_pairs.AFTER)),
-        ("token table", ("frozen (--freeze_token_embeddings)", FROZEN)),
-    )
+    # register_variants' plain-cache row: the same run, read back when measured.
+    arms = (rv.PLAIN, ("token table", ("frozen (--freeze_token_embeddings)", FROZEN)))
     rows = []
     for prefix, arm in arms:
-        name = qc.slug(f"{prefix}: {arm[0]}")
-        if qc.DONE_ONLY and not os.path.isfile(qc.result_path(name)):
-            continue
-        rows += step_cost.quality_rows(data, files, cache, mono, (arm,), prefix)
+        result = step_cost.measured_row(data, files, cache, mono, prefix, arm)
+        if result is not None:
+            rows.append((arm[0], result))
     return "\n".join([
         title, "",
         "Command: `python -m benchmarks.run_all --only=token_table`. Today's defaults "
