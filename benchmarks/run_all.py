@@ -46,6 +46,7 @@ BENCHMARKS = (
     "quality_120",
     "quality_step",
     "quality_register",
+    "quality_domain",
     "register_variants",
     "register_variants_30",
     "token_table",
