@@ -27,8 +27,6 @@ from __future__ import annotations
 import json
 import os
 
-import numpy as np
-
 from benchmarks import mono_pairs, quality, quality_step
 from benchmarks import quality_common as qc
 from lealla import demo_corpus
