@@ -50,7 +50,7 @@ def added_name(size: int, share: float) -> str:
 
 def added_files(size: int) -> list[str]:
     """The first `size` demo train lines of each non-pivot language, as `demo.xx.txt`."""
-    folder = os.path.join(qc.WORK, "data", "domain", f"n{size}")
+    folder = os.path.join(qc.WORK, "data", "domain", f"{len(LANGUAGES)}_n{size}")
     files = []
     for lang in LANGUAGES:
         path = os.path.join(folder, f"demo.{lang}.txt")
