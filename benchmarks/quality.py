@@ -230,8 +230,10 @@ def register_note(data: qc.Data, rows: list[dict], teacher: dict) -> list[str]:
         f"{shares['news-parallel']:.1%} of news-parallel's Korean and "
         f"{shares['ud-mono']:.1%} of ud-mono's; on PUD test, the register it trains on, "
         f"{trained[0]['name']} keeps {pud_ko:.0%} of the teacher in Korean. No recipe "
-        f"lever closed that gap (language balance, augmentation, depth, 4x the time); text "
-        f"in that register lifts it: see 'Text in the register users embed'.",
+        f"lever closed that gap (language balance, augmentation, depth, 4x the time), nor "
+        f"did a few hundred natural sentences in that register, which the student learns "
+        f"without generalising from them: see 'Text in the register users embed' and 'A "
+        f"few sentences of the text users embed'.",
         "",
     ]
 

@@ -60,6 +60,13 @@ def added_files(size: int) -> list[str]:
     return files
 
 
+def added_data(size: int, share: float) -> tuple[str, str]:
+    """(the `--train_data` spec of the added files at `share`, their own teacher cache)."""
+    extra = added_files(size)
+    extra_cache, _ = qc.build_cache(f"domain_{len(LANGUAGES)}_n{size}", extra)
+    return os.path.join(os.path.dirname(extra[0]), "demo.*.txt") + f"@{share:g}", extra_cache
+
+
 def demo_retrieval(embed: qc.Embed) -> dict:
     """Each xx sentence of the demo corpus finding its English among all 400 English
     sentences (xx -> en, one direction): accuracy per language of the dev and test
@@ -103,9 +110,7 @@ def measure(data: qc.Data, files, cache: str, base: str) -> dict:
     }
     for share in SHARES:
         for size in SIZES:
-            extra = added_files(size)
-            extra_cache, _ = qc.build_cache(f"domain_{len(LANGUAGES)}_n{size}", extra)
-            spec = os.path.join(os.path.dirname(extra[0]), "demo.*.txt") + f"@{share:g}"
+            spec, extra_cache = added_data(size, share)
             model_dir, _ = qc.train(
                 qc.slug(f"domain_{len(LANGUAGES)}_n{size}_at_{share:g}_{STEPS}"),
                 train_data=[*files, spec], cache=(cache, extra_cache), **continued,
@@ -134,9 +139,7 @@ def from_start_name(share: float) -> str:
 def from_start(data: qc.Data, files, cache: str, share: float) -> dict:
     """Today's defaults for the time budget with the largest added text at `share` from
     the first step: mixing the user's text in rather than continuing on it."""
-    extra = added_files(max(SIZES))
-    extra_cache, _ = qc.build_cache(f"domain_{len(LANGUAGES)}_n{max(SIZES)}", extra)
-    spec = os.path.join(os.path.dirname(extra[0]), "demo.*.txt") + f"@{share:g}"
+    spec, extra_cache = added_data(max(SIZES), share)
     model_dir, metrics = qc.train(
         qc.slug(f"domain_{len(LANGUAGES)}_from_start_at_{share:g}_{qc.MINUTES:g}min"),
         train_data=[*files, spec], cache=(cache, extra_cache), data=data, **mono_pairs.AFTER,
@@ -228,4 +231,21 @@ def run() -> str:
         "",
         *table(rows), "",
         dev_choice(rows), "",
+        *steps_line(rows),
     ])  # fmt: skip
+
+
+def steps_line(rows: dict) -> list[str]:
+    """The from-start row's steps beside quality_step's row's: one budget, two runs."""
+    started = [r for r in rows.values() if "steps" in r]
+    path = qc.result_path(quality.run_name(quality_step.AFTER, qc.MINUTES))
+    if not started or not os.path.isfile(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        base_steps = json.load(f)["steps"]
+    return [
+        f"The from-start row ran {started[0]['steps']:,} steps in its {qc.MINUTES:g} "
+        f"minutes, quality_step's row {base_steps:,} in its own (another run, another "
+        f"moment of a shared machine).",
+        "",
+    ]
