@@ -16,6 +16,8 @@ Rows, each continuing the 30-minute default student for STEPS steps at LEARNING_
   + N per language @SHARE   the same data plus the first N lines of the demo corpus's
                             train split in each of its 13 languages other than English,
                             as monolingual files `demo.xx.txt` under one share
+  from the start            the largest added text at the share chosen on dev, mixed in
+                            from the first step of a budget run (no `--init_from`)
 N and the shares were fixed before the run. Retrieval: each held-out xx sentence (the
 demo dev or test split: 50 per language, none of them added) finds its English among all
 400 of the demo corpus's English sentences (none of them added either: English is the

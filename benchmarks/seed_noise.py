@@ -1,6 +1,6 @@
 """How far apart the equal-steps rows land by chance: today's defaults with other seeds.
 
-Command: `python -m benchmarks.run_all --only=seed_noise` (~20 minutes with the cache;
+Command: `python -m benchmarks.run_all --only=seed_noise` (~40 minutes with the cache;
 run `--only=register_variants` first, whose plain-cache row is seed 0). Every lever
 table in this file compares single runs of 800 steps and picks on dev differences of
 a few thousandths; the same recipe with another seed (initial weights, sampling order,
