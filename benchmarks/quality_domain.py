@@ -20,7 +20,7 @@ Rows, each continuing the 30-minute default student for STEPS steps at LEARNING_
                             from the first step of a budget run (no `--init_from`)
 N and the shares were fixed before this design's run; a first design (share 0.1 only,
 English added too, 100-way retrieval both ways) had shown no change, and 0.3 was added
-after it for a dose five times larger per language. Retrieval: each held-out xx sentence (the
+after it, three times the dose per language. Retrieval: each held-out xx sentence (the
 demo dev or test split: 50 per language, none of them added) finds its English among all
 400 of the demo corpus's English sentences (none of them added either: English is the
 pivot every pair already has), as hard as demo-400. The share to recommend is read on
