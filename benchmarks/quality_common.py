@@ -289,6 +289,14 @@ def result_path(name: str) -> str:
     return os.path.join(RESULTS, f"{name}.json")
 
 
+def read_json(path: str) -> dict | None:
+    """A measured row or record saved by `save_json`; None when it is not measured yet."""
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
 def save_json(path: str, value: dict) -> None:
     from lealla import configs
 

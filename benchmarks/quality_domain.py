@@ -30,7 +30,7 @@ is kept.
 
 from __future__ import annotations
 
-import json
+import functools
 import os
 
 import numpy as np
@@ -198,26 +198,26 @@ def run() -> str:
         return qc.skipped(title)
     results = qc.result_path(f"domain_{len(LANGUAGES)}_{STEPS}")
     base = os.path.join(qc.WORK, "runs", quality.run_name(quality_step.AFTER, qc.MINUTES))
-    if os.path.isfile(results):
-        with open(results, encoding="utf-8") as f:
-            rows = json.load(f)
-    elif qc.DONE_ONLY or not os.path.isfile(os.path.join(base, "metrics.json")):
+    rows = qc.read_json(results)
+    if rows is None and (qc.DONE_ONLY or not os.path.isfile(os.path.join(base, "metrics.json"))):
         return f"{title}\n\nNot measured yet: run `--only=quality_step`, then this section.\n"
-    else:
+
+    @functools.cache  # the data and cache both trained parts need, once
+    def training() -> tuple:
         data = qc.prepare()
-        files, cache = quality.training_data(data)
-        rows = measure(data, files, cache, base)
+        return (data, *quality.training_data(data))
+
+    if rows is None:
+        rows = measure(*training(), base)
         qc.save_json(results, rows)
     share = best_share(rows)
     start_path = qc.result_path(qc.slug(f"domain_{len(LANGUAGES)}_from_start_at_{share:g}"))
-    if os.path.isfile(start_path):
-        with open(start_path, encoding="utf-8") as f:
-            rows[from_start_name(share)] = json.load(f)
-    elif not qc.DONE_ONLY:
-        data = qc.prepare()
-        files, cache = quality.training_data(data)
-        rows[from_start_name(share)] = from_start(data, files, cache, share)
-        qc.save_json(start_path, rows[from_start_name(share)])
+    started = qc.read_json(start_path)
+    if started is None and not qc.DONE_ONLY:
+        started = from_start(*training(), share)
+        qc.save_json(start_path, started)
+    if started is not None:
+        rows[from_start_name(share)] = started
     queries = sum(len(demo_corpus.read_split("test", k)) for k in LANGUAGES)
     return "\n".join([
         title, "",
@@ -242,11 +242,10 @@ def run() -> str:
 def steps_line(rows: dict) -> list[str]:
     """The from-start row's steps beside quality_step's row's: one budget, two runs."""
     started = [r for r in rows.values() if "steps" in r]
-    path = qc.result_path(quality.run_name(quality_step.AFTER, qc.MINUTES))
-    if not started or not os.path.isfile(path):
+    base = qc.read_json(qc.result_path(quality.run_name(quality_step.AFTER, qc.MINUTES)))
+    if not started or base is None:
         return []
-    with open(path, encoding="utf-8") as f:
-        base_steps = json.load(f)["steps"]
+    base_steps = base["steps"]
     return [
         f"The from-start row ran {started[0]['steps']:,} steps in its {qc.MINUTES:g} "
         f"minutes, quality_step's row {base_steps:,} in its own (another run, another "

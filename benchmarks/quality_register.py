@@ -22,7 +22,6 @@ control for what the added text costs.
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
@@ -71,12 +70,10 @@ def run() -> str:
     files, cache = quality.training_data(data)
     base = os.path.join(qc.WORK, "runs", quality.run_name(DEFAULT_ROW, qc.MINUTES))
     results = qc.result_path(f"register_{STEPS}")
-    if os.path.isfile(results):
-        with open(results, encoding="utf-8") as f:
-            rows = json.load(f)
-    elif qc.DONE_ONLY or not os.path.isfile(os.path.join(base, "metrics.json")):
+    rows = qc.read_json(results)
+    if rows is None and (qc.DONE_ONLY or not os.path.isfile(os.path.join(base, "metrics.json"))):
         return f"{title}\n\nNot measured yet: run `--only=quality`, then this section.\n"
-    else:
+    if rows is None:
         extra = added_file()
         extra_cache, _ = qc.build_cache(f"register_{ADDED}_x{REPEATS}", [extra])
         continued = dict(init_from=base, steps=STEPS, learning_rate=LEARNING_RATE,
