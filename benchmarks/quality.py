@@ -1,26 +1,26 @@
-"""Quality per compute: our default student against its teacher and the peers, one run.
+"""Quality per compute: our student against its teacher and the peers, at a time budget.
 
-Command: `python -m benchmarks.run_all --only=quality` (LEALLA_BENCH_MINUTES sets the
-budget of every trained row; 30 by default; the 120-minute row is the separate
-section `quality_120`). Rows, all on the same data (news-parallel + ud-mono: the default
-recipe uses it), teacher (USE-m) and machine:
+Commands: `python -m benchmarks.run_all --only=quality` (LEALLA_BENCH_MINUTES, 30 by
+default) and `--only=quality_120` (LEALLA_BENCH_MINUTES_LONG, 120 by default). Every
+trained row is one recipe of RECIPES: a name, DistillConfig overrides of today's
+defaults (`quality_common.settings`: demo_small 4 x 128, batch 64, learning rate 1e-3)
+and a budget, all on the same data (news-parallel + ud-mono), teacher (USE-m) and
+machine. Besides them:
   teacher            USE-m v3
-  ours (default)     `lealla distill` defaults, demo_small (4 x 128), from the cache
-  candidates         one change each to the default (CANDIDATES); dev picks
   peer               sentence-transformers' multilingual distillation (MSE + MNRL),
                      same shape, its own WordPiece vocabulary, same budget
                      (benchmarks/peer_sentence_transformers.py, own environment)
   static, untrained  each vocabulary piece embedded by the teacher, PCA to 128,
                      SIF-weighted mean (the Model2Vec recipe)
-  static, trained    the same, then trained with our default recipe for the budget
-  8 / 24 layers      our recipe at other depths (the frontier)
-Dev: PUD lines 0-199 + kNN agreement on held-out ud-mono lines (chooses checkpoints and
-recipes); test: PUD 200-998 (in domain) and the 400 demo sentences of each language
-(out of domain). See quality_common.py.
+Dev: PUD lines 0-199 + kNN agreement on held-out ud-mono lines (chooses checkpoints and,
+between rows of one table, the recipe); test: PUD 200-998 (in domain) and the 400 demo
+sentences of each language (out of domain). See quality_common.py. The levers measured
+once and decided are in benchmarks/RESULTS.md, "Ablations and decisions".
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -30,7 +30,7 @@ import sys
 import numpy as np
 from absl import logging
 
-from benchmarks import common, quality_levers
+from benchmarks import common
 from benchmarks import quality_common as qc
 
 PEER_ENV = os.path.join(os.path.dirname(qc.WORK), "peer-venv")
@@ -38,39 +38,30 @@ PEER_PACKAGES = ("torch==2.13.0", "sentence-transformers==6.2.0")  # 2.13.0: the
 PEER_NAME = "peer: sentence-transformers (MSE + MNRL)"
 STATIC_UNTRAINED = "static, untrained (Model2Vec recipe)"
 STATIC_TRAINED = "static, trained"
-# The default recipe before `--token_init=pieces` (the token-table start), side by side;
-# measured with dropout 0.1 (the default then), as every pinned row below.
-PREVIOUS = "ours: previous default (token table start), 4 x 128"
-PREVIOUS_PIN = {"token_init": "table", **qc.DROPOUT_0_1}
-# Our default recipe on this data: the DistillConfig defaults plus the benchmark's shape.
-DEFAULT = {}
-# Candidate recipes at the same budget, beside the default; the dev split (PUD dev + ud-mono
-# kNN agreement) decides. No dropout won here (the default since): a 30-minute run sees
-# ~300k examples of a 520k-sentence cache, under one epoch, and dropout only slows
-# learning; then the monolingual share 0.5 won over 0.3 (the default since). Flatter
-# language sampling was the strongest lever for the little-data languages at 800 steps
-# (demo-400 Korean 0.605 -> 0.649) but lost there on dev (PUD dev 0.973 -> 0.966).
-CANDIDATES = {
-    "ours: monolingual share 0.3 (previous default), 4 x 128": qc.SHARE_0_3,
-    "ours: previous default (dropout 0.1), 4 x 128": qc.DROPOUT_0_1,
-    "ours: dropout 0.1, flatter language sampling (temperature 10)": {
-        **qc.DROPOUT_0_1, "temperature": 10.0},
-    "ours: dropout 0.1, more monolingual text (share 0.5)": {**qc.DROPOUT_0_1, "mono_share": 0.5},
-    # Depth at equal wall time from the default start (the frontier's 8-layer row starts
-    # from the teacher's token table, with dropout).
-    "ours: 8 layers x 128, default start": {"student_overrides": {"num_layers": 8},
-                                            **qc.SHARE_0_3},
-}  # fmt: skip
-# The deeper rows were measured from the teacher's token table with dropout 0.1 and
-# share 0.3 (the defaults then); the pin keeps a rerun reproducing them.
-FRONTIER = {
-    "8 layers": {
-        "student_overrides": {"num_layers": 8, "dropout": 0.1},
-        "token_init": "table",
-        **qc.SHARE_0_3,
-    },
-    "24 layers": {"student": "lealla_small", **PREVIOUS_PIN},
-}
+DEFAULT = "ours: default recipe, 4 x 128"
+LONG_MINUTES = float(os.environ.get("LEALLA_BENCH_MINUTES_LONG", "120"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """One trained row: its name, DistillConfig overrides of today's defaults, its budget."""
+
+    name: str
+    overrides: dict
+    minutes: float
+
+
+_EIGHT_LAYERS = {"student_overrides": {"num_layers": 8}}
+# Every trained row of both tables. A row's scores are kept in benchmarks/results/ under
+# its name and budget; change a recipe and rename it, so the old row is trained again.
+RECIPES = (
+    Recipe(DEFAULT, {}, qc.MINUTES),
+    Recipe("ours: 8 layers x 128", _EIGHT_LAYERS, qc.MINUTES),
+    Recipe("ours: 24 layers x 128", {"student": "lealla_small"}, qc.MINUTES),
+    Recipe(STATIC_TRAINED, {"student": "static_128"}, qc.MINUTES),
+    Recipe(DEFAULT, {}, LONG_MINUTES),
+    Recipe("ours: default recipe, 8 x 128", _EIGHT_LAYERS, LONG_MINUTES),
+)
 
 
 def _peer_python() -> str:
@@ -119,7 +110,7 @@ def peer_row(data: qc.Data, cache: str, minutes: float) -> dict:
             "work": work, "minutes": minutes, "layers": 4, "hidden": 128, "heads": 8,
             "vocab_size": 64_000, "batch_size": 64, "learning_rate": 5e-4, "seed": 0,
             "train": {**paths, **{f"{k}_emb": os.path.join(work, f"{k}_emb.npy") for k in paths}},
-            "mono_share": qc.SHARE_0_3["mono_share"],  # what its stored row was measured with
+            "mono_share": _default_mono_share(),  # the share our rows train with
             "encode": encode,
         }  # fmt: skip
         job_file = os.path.join(work, "job.json")
@@ -135,6 +126,12 @@ def peer_row(data: qc.Data, cache: str, minutes: float) -> dict:
         emb = {lang: np.load(os.path.join(work, f"{set_name}.{lang}.npy")) for lang in by_lang}
         out[set_name] = qc.retrieval_from_embeddings(emb)
     return out
+
+
+def _default_mono_share() -> float:
+    from distill.distill_config import DistillConfig
+
+    return DistillConfig.mono_share
 
 
 def with_side_by_side_speeds(
@@ -196,11 +193,8 @@ def run_name(name: str, minutes: float) -> str:
 
 
 def polite_register_shares(data: qc.Data) -> dict[str, float]:
-    """Share of Korean sentences in the polite -yo register (ending in 요), per text set.
-
-    Why Korean lags on demo-400: its everyday sentences are nearly all in this register,
-    which the training text (news, encyclopedia) hardly has.
-    """
+    """Share of Korean sentences in the polite -yo register (ending in 요), per text set:
+    demo-400's everyday Korean is nearly all in it, the training text hardly."""
     punctuation = " .?!\"'”…~"
 
     def share(lines: list[str]) -> float:
@@ -215,25 +209,19 @@ def polite_register_shares(data: qc.Data) -> dict[str, float]:
 
 
 def register_note(data: qc.Data, rows: list[dict], teacher: dict) -> list[str]:
-    """Why Korean lags on demo-400, from the text itself (see `polite_register_shares`)."""
+    """Why Korean lags on demo-400, from the text itself (`polite_register_shares`)."""
     trained = [r for r in rows if r.get("steps") and r["name"] != PEER_NAME]
     if not trained:
         return []
     worst = [min(r["demo400"], key=lambda k, r=r: r["demo400"][k] / teacher["demo400"][k])
              for r in trained]  # fmt: skip
     shares = polite_register_shares(data)
-    pud_ko = trained[0]["pud_test"]["ko"] / teacher["pud_test"]["ko"]
     return [
         f"Korean is the weakest demo-400 language of {worst.count('ko')} of the "
-        f"{len(trained)} trained rows. {shares['demo-400']:.1%} of its demo-400 sentences "
-        f"are in the polite -yo register (ending in 요), against "
-        f"{shares['news-parallel']:.1%} of news-parallel's Korean and "
-        f"{shares['ud-mono']:.1%} of ud-mono's; on PUD test, the register it trains on, "
-        f"{trained[0]['name']} keeps {pud_ko:.0%} of the teacher in Korean. No recipe "
-        f"lever closed that gap (language balance, augmentation, depth, 4x the time), nor "
-        f"did a few hundred natural sentences in that register, which the student learns "
-        f"without generalising from them: see 'Text in the register users embed' and 'A "
-        f"few sentences of the text users embed'.",
+        f"{len(trained)} trained rows: {shares['demo-400']:.0%} of its demo-400 sentences "
+        f"are in the polite -yo register, {shares['news-parallel']:.0%} of news-parallel's "
+        f'and {shares["ud-mono"]:.0%} of ud-mono\'s (see "Ablations and decisions": '
+        f"register and domain text).",
         "",
     ]
 
@@ -261,26 +249,27 @@ def budget_setup() -> tuple[qc.Data, tuple[str, ...], str, qc.Embed, dict, np.nd
     return data, tuple(files), cache, teacher_embed, teacher, mono
 
 
-def student_row(
-    name: str, data: qc.Data, cache: str, files, minutes: float, teacher_mono=None, **overrides
-):
-    path = qc.result_path(run_name(name, minutes))
+def student_row(recipe: Recipe, data: qc.Data, cache: str, files, teacher_mono) -> dict:
+    """The scores of a recipe's run: read from benchmarks/results/, else trained now."""
+    path = qc.result_path(run_name(recipe.name, recipe.minutes))
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
             return json.load(f)
     if qc.DONE_ONLY:
-        return {"name": name, "missing": True}
+        return {"name": recipe.name, "missing": True}
     model_dir, metrics = qc.train(
-        run_name(name, minutes), train_data=files, cache=cache, data=data,
-        minutes=minutes, **overrides,
+        run_name(recipe.name, recipe.minutes), train_data=files, cache=cache, data=data,
+        minutes=recipe.minutes, **recipe.overrides,
     )  # fmt: skip
     result = {
-        "name": name,
+        "name": recipe.name,
         "steps": metrics["step"],
         **qc.evaluate(qc.student_embed(model_dir), data, teacher_mono),
     }
     qc.save_json(path, result)
-    logging.info("%s: %s", name, {k: v for k, v in result.items() if not isinstance(v, dict)})
+    logging.info(
+        "%s: %s", recipe.name, {k: v for k, v in result.items() if not isinstance(v, dict)}
+    )
     return result
 
 
@@ -333,12 +322,12 @@ def measured(rows: list[dict]) -> tuple[list[dict], list[str]]:
 
 
 def dev_choice(rows: list[dict]) -> list[str]:
-    """The dev comparison of the default and the candidates (PUD dev + ud-mono kNN)."""
+    """The dev comparison of the rows scored on both dev signals (PUD dev + ud-mono kNN)."""
     scored = [r for r in rows if "mono_agreement" in r and "pud_dev" in r]
     if len(scored) < 2:
         return []
     parts = [f"{r['name']} {qc.mean(r['pud_dev']):.4f} + {r['mono_agreement']:.4f}" for r in scored]
-    best = max(scored, key=quality_levers.dev_score)
+    best = max(scored, key=lambda r: qc.mean(r["pud_dev"]) + r["mono_agreement"])
     return [f"Dev (PUD dev + ud-mono kNN agreement): {'; '.join(parts)}. Chosen: "
             f"{best['name']}.", ""]  # fmt: skip
 
@@ -355,9 +344,7 @@ def frontier_png(rows: list[dict], teacher: dict, path: str) -> None:
     slots = (("demo400", (8, -16), "left"), ("pud_test", (8, 16), "left"),
              ("pud_test", (-8, 16), "right"), ("demo400", (-8, -16), "right"))  # fmt: skip
     labelled: list[float] = []
-    # The previous default and the candidates sit at the default's speed: the table has them.
-    shown = [r for r in rows if r["name"] != PREVIOUS and r["name"] not in CANDIDATES]
-    for r in [teacher, *shown]:
+    for r in [teacher, *rows]:
         speed = r["sentences_per_second"]
         ax.scatter(speed, qc.mean(r["demo400"]), marker="o", color="tab:blue")
         ax.scatter(speed, qc.mean(r["pud_test"]), marker="s", color="tab:orange")
@@ -383,37 +370,25 @@ def frontier_png(rows: list[dict], teacher: dict, path: str) -> None:
 
 
 def run() -> str:
+    """The main table: the recipes at qc.MINUTES, the peer and the static tier."""
     title = "## Quality per compute (news-parallel -> PUD, demo-400)"
     if not qc.available():
         return qc.skipped(title)
     data, files, cache, teacher_embed, teacher, mono = budget_setup()
-    # Measured in this order (our rows first: a run cut short keeps what is new), shown
-    # in table order; finished rows are read back, so an interrupted run resumes.
-    ours = student_row("ours: default recipe, 4 x 128", data, cache, files, qc.MINUTES, mono,
-                       **DEFAULT)  # fmt: skip
-    candidates = [
-        student_row(name, data, cache, files, qc.MINUTES, mono, **DEFAULT, **extra)
-        for name, extra in CANDIDATES.items()
-    ]
-    previous = student_row(PREVIOUS, data, cache, files, qc.MINUTES, **PREVIOUS_PIN)
-    frontier = [
-        student_row(f"ours: {name} x 128", data, cache, files, qc.MINUTES, **DEFAULT, **extra)
-        for name, extra in FRONTIER.items()
-    ]
+    # Finished rows are read back, so an interrupted run resumes.
+    ours = [student_row(r, data, cache, files, mono) for r in RECIPES if r.minutes == qc.MINUTES]
     static_untrained = static_untrained_row(data, cache, files)
-    static_trained = student_row(STATIC_TRAINED, data, cache, files, qc.MINUTES,
-                                 student="static_128", **DEFAULT, **qc.SHARE_0_3)  # fmt: skip
     peer = peer_row(data, cache, qc.MINUTES)
-    rows, not_measured = measured([ours, *candidates, previous, peer, static_untrained,
-                                   static_trained, *frontier])  # fmt: skip
+    rows, not_measured = measured([*ours, peer, static_untrained])
     rows, teacher = with_side_by_side_speeds(rows, teacher, teacher_embed, data, qc.MINUTES)
     png = os.path.join(os.path.dirname(os.path.abspath(__file__)), "quality_frontier.png")
     frontier_png(rows, teacher, png)
     lines = [
         title,
         "",
-        f"Command: `python -m benchmarks.run_all --only=quality`. Budget of every trained "
-        f"row: {qc.MINUTES:g} minutes of training on this machine. Accuracy: xx <-> en "
+        f"Command: `python -m benchmarks.run_all --only=quality`. Rows: "
+        f"`benchmarks/quality.py` RECIPES, each {qc.MINUTES:g} minutes of training on this "
+        f"machine. Accuracy: xx <-> en "
         f"retrieval, mean of both directions and of 13 languages; PUD test = lines 200-998 "
         f"(799-way), demo-400 = all 400 demo sentences per language (400-way, never "
         f"trained on). Sentences/s: every model timed again after training, one after "
@@ -426,16 +401,25 @@ def run() -> str:
         "",
         *dev_choice(rows),
         *register_note(data, rows, teacher),
-        'Rows named "dropout 0.1", the previous defaults and the frontier\'s 8- and 24-layer '
-        "rows train with dropout 0.1 (the default when they were measured; none since). "
-        "Every row but the default mixes monolingual text at share 0.3 (the default "
-        "before 0.5), unless its name says otherwise. "
-        "The 8- and 24-layer frontier rows start from the teacher's token table "
-        "(`--token_init=table`, the default then), as the token-table previous default; the "
-        "other rows from `--token_init=pieces`. The default and candidate rows keep the "
-        "checkpoint with the best PUD dev accuracy + ud-mono kNN agreement "
-        "(`--dev_mono_data`); the rows measured before that kept the best on PUD dev alone.",
-        "",
         *not_measured,
     ]
     return "\n".join(lines)
+
+
+def run_120() -> str:
+    """The recipes at LONG_MINUTES: does more time, or depth, close the gap?"""
+    title = f"## Quality per compute at {LONG_MINUTES:g} minutes"
+    if not qc.available():
+        return qc.skipped(title)
+    data, files, cache, _, teacher, mono = budget_setup()
+    rows, not_measured = measured(
+        [student_row(r, data, cache, files, mono) for r in RECIPES if r.minutes == LONG_MINUTES]
+    )
+    return "\n".join([
+        title, "",
+        f"Command: `python -m benchmarks.run_all --only=quality_120`. As the main table, "
+        f"{LONG_MINUTES:g} minutes of training.", "",
+        *table(rows, teacher), "",
+        *dev_choice(rows),
+        *not_measured,
+    ])  # fmt: skip

@@ -229,7 +229,7 @@ def train(
     name: str,
     *,
     train_data: Sequence[str],
-    cache: str | Sequence[str],
+    cache: str,
     data: Data,
     minutes: float = MINUTES,
     steps: int = 10**9,
@@ -254,30 +254,17 @@ def train(
     return model_dir, metrics
 
 
-def settings(
-    train_data: Sequence[str], cache: str | Sequence[str], data: Data, minutes: float
-) -> dict:
-    """The DistillConfig fields every benchmark row shares (the demo preset's shape)."""
+def settings(train_data: Sequence[str], cache: str, data: Data, minutes: float) -> dict:
+    """The DistillConfig fields every benchmark row shares (the demo preset's shape); the
+    rest are today's defaults."""
     return dict(
         teacher=TEACHER, student="demo_small", train_data=tuple(train_data),
-        dev_data=data.dev, dev_mono_data=data.mono_dev_files, teacher_cache=cache,
-        batch_size=64, seq_length=64,
-        # The step every quality row was measured with, before lazy token-table updates
-        # and buckets every 8 tokens (step_cost.py: 1.26x examples/s, no loss per step),
-        # and before monolingual rows came in pairs (mono_pairs.py).
-        bucket_lengths=(16, 32, 64), lazy_embeddings=False, mono_pairs=False,
-        learning_rate=1e-3,
+        dev_data=data.dev, dev_mono_data=data.mono_dev_files, teacher_cache=(cache,),
+        batch_size=64, seq_length=64, learning_rate=1e-3,
         warmup_steps=100,
         steps=10**9, train_minutes=minutes, eval_every=500, checkpoint_every=500,
         log_every=100, on_bad_line="skip",
     )  # fmt: skip
-
-
-# Rows measured under older defaults pin them, so a rerun reproduces the stored rows: the
-# monolingual share before 0.5 (distill_config.py), and with it the dropout before none
-# (students/student_config.py).
-SHARE_0_3 = {"mono_share": 0.3}
-DROPOUT_0_1 = {"student_overrides": {"dropout": 0.1}, **SHARE_0_3}
 
 
 def slug(name: str) -> str:

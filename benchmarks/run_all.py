@@ -9,6 +9,7 @@ import datetime
 import importlib
 import os
 import sys
+from collections.abc import Callable
 
 from lealla import cli
 
@@ -20,39 +21,29 @@ from absl import app, flags, logging  # noqa: E402
 from benchmarks import common  # noqa: E402
 from lealla import configs  # noqa: E402
 
-# name -> module with run() -> markdown section. Each ratio is taken within one run.
-BENCHMARKS = (
-    "input_pipeline",
-    "teacher",
-    "students",
-    "export",
-    "tflite",
-    "matryoshka",
-    "distillation",
-    "mining",
-    "mining_scale",
-    "quantized_search",
-    "ems",
-    "realistic_distillation",
-    "cache_throughput",
-    "train_speed",
-    "step_cost",
-    "mono_pairs",
-    "length_order",
-    "quality_levers",
-    "quality_balance",
-    "quality_stacked",
-    "quality",
-    "quality_120",
-    "quality_step",
-    "quality_register",
-    "quality_domain",
-    "register_variants",
-    "register_variants_30",
-    "token_table",
-    "lexicon",
-    "seed_noise",
-)
+# Section name -> "module" (its run()) or "module:function"; each returns the markdown
+# section. Each ratio is taken within one run.
+BENCHMARKS = {
+    "input_pipeline": "input_pipeline",
+    "teacher": "teacher",
+    "students": "students",
+    "export": "students:run_export",
+    "tflite": "tflite",
+    "matryoshka": "matryoshka",
+    "distillation": "distillation",
+    "mining": "mining",
+    "mining_scale": "mining_scale",
+    "quantized_search": "quantized_search",
+    "ems": "ems",
+    "cache_throughput": "teacher:run_cache_throughput",
+    "train_speed": "train_speed",
+    "length_order": "length_order",
+    "quality": "quality",
+    "quality_120": "quality:run_120",
+}
+# Hand-written sections kept as they are by a rerun (the verdicts of experiments whose
+# code is gone), placed before the measured ones.
+KEPT = ("ablations",)
 
 flags.DEFINE_bool("verbose", False, "Keep third-party (TensorFlow, Beam) log output.")
 flags.DEFINE_list("only", None, f"Run only these benchmarks (of {', '.join(BENCHMARKS)}).")
@@ -71,7 +62,7 @@ def main(argv: list[str]) -> None:
     measured = {}
     for name in names:
         logging.info("running benchmark %s", name)
-        measured[name] = importlib.import_module(f"benchmarks.{name}").run().rstrip("\n") + "\n\n"
+        measured[name] = section_function(name)().rstrip("\n") + "\n\n"
     # Read only now: another `--only` run may have rewritten the file meanwhile.
     sections = {**_previous_sections(), **measured}
     header = [
@@ -82,9 +73,15 @@ def main(argv: list[str]) -> None:
         "Every speed-up is a ratio measured in the same run on the same machine.",
         "",
     ]
-    body = [f"{_MARKER.format(n)}\n{sections[n]}" for n in BENCHMARKS if n in sections]
+    body = [f"{_MARKER.format(n)}\n{sections[n]}" for n in (*KEPT, *BENCHMARKS) if n in sections]
     configs.atomic_write_text(RESULTS, "\n".join(header + body))
     print("\n".join(header + body))
+
+
+def section_function(name: str) -> Callable[[], str]:
+    """The function that measures section `name` (its module imported now)."""
+    module, _, function = BENCHMARKS[name].partition(":")
+    return getattr(importlib.import_module(f"benchmarks.{module}"), function or "run")
 
 
 def _previous_sections() -> dict[str, str]:
@@ -94,7 +91,7 @@ def _previous_sections() -> dict[str, str]:
     with open(RESULTS, encoding="utf-8") as f:
         text = f.read()
     sections = {}
-    for name in BENCHMARKS:
+    for name in (*KEPT, *BENCHMARKS):
         marker = _MARKER.format(name)
         if marker in text:
             rest = text.split(marker + "\n", 1)[1]

@@ -1,8 +1,8 @@
 """Training throughput of the default student by numeric precision and XLA, one run.
 
 Command: `python -m benchmarks.run_all --only=train_speed`. The quality benchmark's
-setting (demo_small 4 x 128, batch 64, length buckets 16/32/64, the news + ud-mono
-teacher cache, the default recipe), each variant trained for the same wall time in its
+setting (demo_small 4 x 128, batch 64, the news + ud-mono teacher cache, the default
+recipe), each variant trained for the same wall time in its
 own folder; throughput = median of the trainer's own examples/s log over the steps
 after the first 100 (tracing and XLA compilation excluded, reported apart as the steps
 the variant completed in the budget). More steps in a fixed budget is the cheapest
@@ -76,9 +76,9 @@ def run() -> str:
         title,
         "",
         f"Command: `python -m benchmarks.run_all --only=train_speed`. The quality section's "
-        f"setting (demo_small, batch 64, buckets 16/32/64, news + ud-mono cache, default "
-        f"recipe); each variant {MINUTES:g} minutes of training in one run; examples/s: "
-        f"median of the trainer's log after step {_WARM_STEPS}.",
+        f"setting (demo_small, batch 64, news + ud-mono cache, default recipe); each variant "
+        f"{MINUTES:g} minutes of training in one run; examples/s: median of the trainer's "
+        f"log after step {_WARM_STEPS}.",
         "",
         "| variant | examples/s | vs float32 | steps in the budget |",
         "| --- | ---: | ---: | ---: |",

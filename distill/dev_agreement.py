@@ -44,11 +44,8 @@ def dev_score(scores: dict) -> float:
 
 
 def beats(scores: dict, best: dict | None) -> bool:
-    """Whether `scores` (with "dev_score") beat the saved best.json record; records of
-    runs from before the agreement signal hold the accuracy only."""
-    if best is None:
-        return True
-    return scores["dev_score"] > best.get("dev_score", best.get("dev_accuracy", -1.0))
+    """Whether `scores` (with "dev_score") beat the saved best.json record (None: none yet)."""
+    return best is None or scores["dev_score"] > best["dev_score"]
 
 
 def needs_teacher(specs: Sequence[str], model_dir: str) -> bool:

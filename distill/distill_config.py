@@ -10,7 +10,7 @@ from distill.losses.contrastive import DEFAULT_TEMPERATURE as DEFAULT_CONTRASTIV
 from distill.losses.feature_distillation import KINDS as FEATURE_KINDS
 from distill.losses.logit_distillation import DEFAULT_SCALE as DEFAULT_LOGIT_SCALE
 from distill.losses.teacher_contrastive import DEFAULT_TEMPERATURE as DEFAULT_BANK_TEMPERATURE
-from lealla import configs, pipeline, sampling, textio
+from lealla import pipeline, sampling, textio
 from lealla.config_flags import setting
 from lealla.configs import ConfigMixin
 from students import presets
@@ -26,9 +26,6 @@ RESUMABLE_CHANGES = (
     "steps", "train_minutes", "eval_every", "log_every", "checkpoint_every", "keep_checkpoints",
     "token_init",  # read at the first start only
 )  # fmt: skip
-# Settings added after runs were saved without them: their absence means the behaviour
-# those runs trained with (the new default differs), so resuming one is checked against it.
-ABSENT_IN_OLDER_RUNS = {"mono_pairs": False}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +45,7 @@ class DistillConfig(ConfigMixin):
       teacher_seq_length: packed length for LaBSE-format teachers.
       teacher_cache: `lealla cache` folders to read teacher embeddings from (the
         fast path; together their corpora are train_data), or () to run the teacher
-        in the training step. One folder as a string is accepted.
+        in the training step.
       student: student preset name.
       student_overrides: preset fields to replace, e.g. {"num_layers": 4}.
       vocab: "pruned" (the teacher's vocabulary pruned to the training data),
@@ -76,8 +73,7 @@ class DistillConfig(ConfigMixin):
         groups by temperature like pairs. 0.5 measured best on dev at 30 minutes (RESULTS.md).
       mono_pairs: each monolingual row holds two sentences of its language, one per
         side (`pipeline.pair_monolingual_rows`), so the student's target-side work on
-        those rows is not padding; mono_share then counts rows. Absent from the
-        config of a run saved before it existed, it reads False (`from_saved`).
+        those rows is not padding; mono_share then counts rows.
       min_share: sampling floor per language group (languages with little data).
       shuffle_buffer: examples per language group held for shuffling.
       seed: seeds data order and initialization.
@@ -94,9 +90,6 @@ class DistillConfig(ConfigMixin):
       clip_norm: global gradient-norm clipping (0 disables).
       lazy_embeddings: the token table's AdamW update touches only the rows of the
         batch (`distill.row_sparse_adamw`); False: Keras's AdamW on the whole table.
-      freeze_token_embeddings: a transformer student's token table stays at its
-        initialisation (with `init_from_teacher`, the teacher's geometry for every
-        piece, also those the training text rarely uses); the layers above train.
       ams_weight, ams_scale, ams_margin: additive-margin softmax term.
       feature_weight, feature_kind: feature distillation term.
       logit_weight, logit_scale: logit distillation term.
@@ -243,13 +236,6 @@ class DistillConfig(ConfigMixin):
         "rows keep their weights and moments, and a step skips four passes over the "
         "table (benchmarks/RESULTS.md, training throughput).",
     )
-    freeze_token_embeddings: bool = setting(
-        False,
-        "Keep a transformer student's token embeddings at their initialisation (the "
-        "teacher's pieces, PCA): only the layers above train. Measured at 800 steps, it "
-        "lowers dev (benchmarks/RESULTS.md, frozen token table): the layers need the "
-        "pieces to move with them.",
-    )
     # Defaults measured on the demo corpus (tiny student, 1000 CPU steps, dev
     # retrieval): feature only 0.383; + AMS 0.01 0.291; + AMS 0.1 (scale 20) 0.204;
     # + AMS 0.05 + logit 0.01 0.153; + logit 1 collapsed (0.020). Small students early
@@ -313,10 +299,10 @@ class DistillConfig(ConfigMixin):
     log_every: int = setting(100, "Steps between log lines/summaries.")
 
     def __post_init__(self):
-        if isinstance(self.teacher_cache, str) or self.teacher_cache is None:
-            # One folder (configs written before caches composed, or given in code).
-            cache = (self.teacher_cache,) if self.teacher_cache else ()
-            object.__setattr__(self, "teacher_cache", cache)
+        if isinstance(self.teacher_cache, str):
+            raise ValueError(
+                f"teacher_cache must be a tuple of folders, got the string {self.teacher_cache!r}"
+            )
         objectives.get(self.objective)  # a registered objective
         if not self.train_data:
             raise ValueError("train_data is empty: give corpus files (--train_data)")
@@ -343,11 +329,6 @@ class DistillConfig(ConfigMixin):
             )
         textio.check_on_bad_line(self.on_bad_line)
         sampling.check_shares(self.mono_share, self.min_share)
-        if self.freeze_token_embeddings and _is_static(self.student, self.student_overrides):
-            raise ValueError(
-                f"freeze_token_embeddings does not apply to the static student "
-                f"{self.student!r}: its token table is the model"
-            )
         if self.dev_mono_data and not self.teacher:
             raise ValueError("dev_mono_data needs a teacher (--teacher) to agree with")
         if self.train_minutes < 0:
@@ -439,12 +420,6 @@ class DistillConfig(ConfigMixin):
                 f"{width} (the full width is always trained)"
             )
 
-    @classmethod
-    def from_saved(cls, path: str) -> DistillConfig:
-        """A run's saved `distill_config.json`, with `ABSENT_IN_OLDER_RUNS` filled in."""
-        values = configs.read_json_object(path)
-        return cls.from_dict({**ABSENT_IN_OLDER_RUNS, **values})
-
     def changes_against(self, saved: DistillConfig) -> list[str]:
         """Fields that differ from a saved run's config and may not change on resume."""
         return [
@@ -453,7 +428,3 @@ class DistillConfig(ConfigMixin):
             if f.name not in RESUMABLE_CHANGES and getattr(self, f.name) != getattr(saved, f.name)
         ]
 
-
-def _is_static(student: str, overrides: dict) -> bool:
-    kwargs = {**presets.PRESETS[student]["kwargs"], **overrides}
-    return kwargs.get("kind", "transformer") == "static"

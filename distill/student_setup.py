@@ -130,7 +130,7 @@ def check_init_from(config: DistillConfig) -> None:
             f"it holds ({', '.join(f'{k}={getattr(student, k, None)}' for k in fixed)}); "
             f"only {', '.join(INIT_FROM_OVERRIDES)} can change when starting from a run"
         )
-    source_vocab = DistillConfig.from_saved(os.path.join(source, run_layout.RUN_CONFIG)).vocab
+    source_vocab = DistillConfig.from_json_file(os.path.join(source, run_layout.RUN_CONFIG)).vocab
     if config.vocab not in (source_vocab, DistillConfig.vocab):
         raise ValueError(
             f"--init_from={source}: --vocab={config.vocab} does not apply, the tokenizer is "

@@ -166,14 +166,9 @@ class Distiller:
             )
             self.optimizer = _optimizer(config, self.progress if config.train_minutes else None)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
-            frozen = (
-                {id(self.student.token_embedding.embeddings)}
-                if config.freeze_token_embeddings
-                else set()
-            )
-            self.variables = [
-                v for v in self.student.trainable_variables if id(v) not in frozen
-            ] + [v for head in self.heads.values() for v in head.trainable_variables]
+            self.variables = list(self.student.trainable_variables) + [
+                v for head in self.heads.values() for v in head.trainable_variables
+            ]
             self.optimizer.build(self.variables)
 
     def _make_checkpoints(self) -> bool:
@@ -597,7 +592,7 @@ def _scale_loss(optimizer, loss):
 def _check_or_save_config(config: DistillConfig, model_dir: str) -> None:
     path = os.path.join(model_dir, CONFIG_FILE)
     if os.path.isfile(path):
-        saved = DistillConfig.from_saved(path)
+        saved = DistillConfig.from_json_file(path)
         changed = config.changes_against(saved)
         if changed and not tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints")):
             # A run that failed before its first checkpoint is not a run yet: start over

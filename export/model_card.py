@@ -60,8 +60,7 @@ def render(metadata: dict) -> str:
             'embeddings = encoder(preprocessor(tf.constant(["Hello world"])))["default"]',
             "```",
         ]
-    cache = training.get("teacher_cache")  # a list (one folder as a string in older runs)
-    cache = ", ".join(cache) if isinstance(cache, list) else cache
+    cache = ", ".join(training.get("teacher_cache") or ())
     lines += [
         "",
         "## Model",

@@ -5,9 +5,7 @@ domain (long news sentences); users embed short everyday text. Every sentence th
 teacher embeds is a training example for the feature terms, so the cache adds
 variants of the corpus's own sentences, embedded once at cache time (training stays
 teacher-free): word spans, short prefixes, case and punctuation variants, stored as
-monolingual examples of the sentence's language; and register variants
-(`teachers.register`: Korean rewritten in the everyday polite -요 style), which keep
-the example's translation.
+monolingual examples of the sentence's language.
 
 Deterministic: the variants of a shard depend only on its examples and its seed.
 """
@@ -20,9 +18,8 @@ import unicodedata
 from collections.abc import Sequence
 
 from lealla import corpus
-from teachers import register
 
-KINDS = ("span", "prefix", "case", "punct", "register")
+KINDS = ("span", "prefix", "case", "punct")
 # Languages written without spaces between words: spans and prefixes cut characters.
 _UNSPACED = {"zh", "ja", "th", "lo", "km", "my", "bo"}
 _TRAILING_PUNCT = re.compile(r"[\s\.\!\?\u3002\uff01\uff1f\u061f\u0964,;:]+$")
@@ -75,8 +72,7 @@ _MAKERS = {"span": span, "prefix": prefix, "case": case, "punct": punct}
 def augment(
     examples: Sequence[corpus.Example], kinds: Sequence[str], seed: int
 ) -> list[corpus.Example]:
-    """One variant per example (of a randomly chosen side and kind), as monolingual examples,
-    and with "register", each example's register variant besides.
+    """One variant per example (of a randomly chosen side and kind), as monolingual examples.
 
     Args:
       examples: a shard's examples.
@@ -84,23 +80,19 @@ def augment(
       seed: e.g. derived from the shard's name; same seed, same variants.
 
     Returns:
-      Monolingual examples (tgt and tgt_lang ""), then for "register" the examples with
-      a side in a language `teachers.register` rewrites, both sides kept (a pair stays
-      a pair); an example whose variant would be empty or unchanged contributes none.
+      Monolingual examples (tgt and tgt_lang ""); an example whose variant would be
+      empty contributes none.
     """
     unknown = sorted(set(kinds) - set(KINDS))
     if unknown:
         raise ValueError(f"unknown augmentation(s) {unknown}; expected some of {list(KINDS)}")
-    drawn = [k for k in kinds if k != "register"]
     rng = random.Random(seed)
     out = []
     for ex in examples:
-        if drawn:
+        if kinds:
             side = ex.tgt_lang and rng.random() < 0.5
             text, lang = (ex.tgt, ex.tgt_lang) if side else (ex.src, ex.src_lang)
-            variant = _MAKERS[rng.choice(drawn)](text, lang, rng)
+            variant = _MAKERS[rng.choice(list(kinds))](text, lang, rng)
             if variant and variant.strip():
                 out.append(corpus.Example(variant.strip(), "", lang, ""))
-    if "register" in kinds:
-        out.extend(v for ex in examples if (v := register.variant(ex)) is not None)
     return out

@@ -43,7 +43,7 @@ from lealla import (
     shard_runner,
     textio,
 )
-from teachers import augmentation, hard_negatives, register
+from teachers import augmentation, hard_negatives
 from teachers import teacher as teacher_lib
 
 MANIFEST = "manifest.json"
@@ -75,8 +75,7 @@ class CacheConfig(configs.ConfigMixin):
       augment: kinds of variants (see `teachers.augmentation.KINDS`) to add to each
         shard, embedded by the teacher here so training stays teacher-free: as
         monolingual examples, one per example, word spans, short prefixes, case and
-        punctuation variants; "register": each Korean sentence in the polite -요 style,
-        a pair kept a pair (`teachers.register`, needs `lealla[korean]`).
+        punctuation variants.
       hard_negatives: teacher embeddings of each example's nearest other sentences of
         its shard stored with it (`teachers.hard_negatives`), for the contrastive
         distillation term; 0 stores none.
@@ -150,8 +149,6 @@ def build_cache(
     """
     if runner.runner != shard_runner.INPROCESS and load_teacher is None:
         raise ValueError(f"the {runner.runner} runner needs load_teacher (a picklable loader)")
-    if "register" in config.augment:
-        register.check_available()  # before anything is written
     identity = cache_identity(teacher, sources, config)
     created = not fileio.exists(out_dir)
     manifest = _open_manifest(out_dir, identity, overwrite)
@@ -353,8 +350,6 @@ def check_shards(cache_dir: str, manifest: dict, *, checksums: bool) -> list[str
         path = fileio.join(cache_dir, shard["file"])
         if not fileio.exists(path):
             return False
-        if "bytes" not in shard:  # a cache written before sizes were recorded
-            return True
         if fileio.size(path) != shard["bytes"]:
             return False
         return not checksums or fileio.sha256(path)[1] == shard.get("sha256")

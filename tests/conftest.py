@@ -133,7 +133,7 @@ def trained_run(use_m_module, tmp_path_factory):
         student="tiny_test", student_overrides={"max_sequence_length": 64},
         train_data=("demo:train",), dev_data=("demo:dev",), batch_size=16, seq_length=32,
         bucket_lengths=(32,), warmup_steps=5, steps=40, checkpoint_every=40, eval_every=20,
-        log_every=20, teacher_cache=cache,
+        log_every=20, teacher_cache=(cache,),
         dev_mono_data=tuple(demo_corpus.split_path("dev", lang) for lang in ("de", "ja", "ko")),
     )  # fmt: skip
     model_dir = str(tmp_path_factory.mktemp("run") / "model")

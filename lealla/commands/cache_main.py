@@ -29,9 +29,7 @@ flags.DEFINE_list(
     "augment", [],
     "Also embed one variant of each example as monolingual text: span (3-8 words), prefix "
     "(2-6 words), case (lower/sentence case), punct (punctuation dropped). Short, noisy "
-    "variants teach the student the teacher beyond the corpus's own domain. register: "
-    "also each Korean sentence rewritten in the everyday polite -yo style, a pair kept a "
-    "pair (needs pip install 'lealla[korean]').",
+    "variants teach the student the teacher beyond the corpus's own domain.",
 )  # fmt: skip
 flags.DEFINE_integer(
     "hard_negatives", 0,

@@ -54,7 +54,7 @@ def test_local_runner_writes_the_inprocess_cache_and_training_reads_it(
         student="tiny_test", student_overrides={"max_sequence_length": 32},
         train_data=("demo:train",), dev_data=("demo:dev",), batch_size=16, seq_length=32,
         bucket_lengths=(32,), warmup_steps=1, steps=3, checkpoint_every=3, eval_every=3,
-        log_every=3, teacher_cache=out,
+        log_every=3, teacher_cache=(out,),
     )  # fmt: skip
     metrics = Distiller(config, str(tmp_path / "run"), tf.distribute.get_strategy()).train()
     assert metrics["step"] == 3
