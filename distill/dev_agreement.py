@@ -38,8 +38,8 @@ class DevAgreement:
 
 def dev_score(scores: dict) -> float:
     """What the best checkpoint maximizes: dev retrieval accuracy + teacher agreement
-    (each when measured). The in-domain pairs saturate early in a run (PUD dev ~0.99);
-    the agreement keeps telling checkpoints apart out of domain."""
+    (each when measured). In-domain pairs saturate early in a run; the agreement keeps
+    telling checkpoints apart out of domain."""
     return scores.get("dev_accuracy", 0.0) + scores.get("dev_agreement", 0.0)
 
 

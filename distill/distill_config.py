@@ -70,7 +70,7 @@ class DistillConfig(ConfigMixin):
       temperature: language sampling temperature.
       mono_share: share of monolingual rows in the mix when the data has both
         kinds (they feed the feature and bank terms only); None weighs monolingual
-        groups by temperature like pairs. 0.5 measured best on dev at 30 minutes (RESULTS.md).
+        groups by temperature like pairs (benchmarks/RESULTS.md#ablations-and-decisions).
       mono_pairs: each monolingual row holds two sentences of its language, one per
         side (`pipeline.pair_monolingual_rows`), so the student's target-side work on
         those rows is not padding; mono_share then counts rows.
@@ -110,8 +110,8 @@ class DistillConfig(ConfigMixin):
       dtype_policy: "float32", "mixed_bfloat16" or "mixed_float16".
       jit_compile: compile the loss and gradient computation with XLA (single
         replica; multi-replica runs leave it off for the cross-replica gathers).
-        Off by default: on CPU it compiled LEALLA-small's 24-layer backward pass for
-        minutes per bucket shape for no measured gain on a tiny student.
+        Off by default: on CPU it compiles every bucket shape's backward pass first
+        and trains no faster (benchmarks/RESULTS.md#ablations-and-decisions).
       checkpoint_every, keep_checkpoints: checkpoint cadence and retention.
       eval_every: steps between dev evaluations (0: only at the end).
       log_every: steps between log lines and summaries.
@@ -156,11 +156,8 @@ class DistillConfig(ConfigMixin):
         "the register or domain you will embed. First start only.",
     )
     init_from_teacher: bool = setting(True, "PCA-init token embeddings.")
-    # Measured (benchmarks/RESULTS.md, "Levers stacked on the default recipe", 800 steps,
-    # chosen on dev = PUD dev + ud-mono kNN agreement): table 0.973 + 0.231, pieces
-    # 0.969 + 0.240 (the pieces start the student with the teacher's cross-lingual
-    # meaning of each piece, not only its input geometry). At 30 minutes the two are
-    # level (dev 0.992 + 0.351 vs 0.993 + 0.351, "Quality per compute").
+    # pieces: the student starts with the teacher's cross-lingual meaning of each piece,
+    # not only its input geometry (benchmarks/RESULTS.md#ablations-and-decisions).
     token_init: str = setting(
         "pieces",
         "With --init_from_teacher, what a transformer student's token embeddings start "
@@ -183,9 +180,8 @@ class DistillConfig(ConfigMixin):
         choices=textio.ON_BAD_LINE_CHOICES,
     )
     dev_data: tuple[str, ...] = setting((), "Parallel dev files/globs (or demo:dev).")
-    # A saturated in-domain dev set (PUD dev ~0.99 from mid-run on) picks checkpoints by
-    # noise: a 120-minute run kept step 9,000 of 22,976, whose ud-mono kNN agreement was
-    # 0.348 against the last one's 0.373 (demo-400 0.942 vs 0.945).
+    # A saturated in-domain dev set picks checkpoints by noise; agreement on text of the
+    # target domains keeps telling them apart (benchmarks/RESULTS.md#ablations-and-decisions).
     dev_mono_data: tuple[str, ...] = setting(
         (),
         "Dev text of the domains the student is for (any corpus files, e.g. "
@@ -196,8 +192,7 @@ class DistillConfig(ConfigMixin):
     temperature: float = setting(
         pipeline.DEFAULT_TEMPERATURE, "Language sampling temperature (>= 1)."
     )
-    # Measured (benchmarks/RESULTS.md, "Quality per compute", 30 minutes, chosen on dev =
-    # PUD dev + ud-mono kNN agreement): share 0.5 0.9929 + 0.3737, share 0.3 0.9931 + 0.3714.
+    # 0.5: chosen on dev at the 30-minute budget (benchmarks/RESULTS.md#ablations-and-decisions).
     mono_share: float | None = setting(
         0.5,
         "Share of monolingual rows in the mix when the data has monolingual files too "
@@ -234,13 +229,11 @@ class DistillConfig(ConfigMixin):
         True,
         "AdamW updates only the token-embedding rows a batch uses (lazy Adam): the other "
         "rows keep their weights and moments, and a step skips four passes over the "
-        "table (benchmarks/RESULTS.md, training throughput).",
+        "table (benchmarks/RESULTS.md#ablations-and-decisions).",
     )
-    # Defaults measured on the demo corpus (tiny student, 1000 CPU steps, dev
-    # retrieval): feature only 0.383; + AMS 0.01 0.291; + AMS 0.1 (scale 20) 0.204;
-    # + AMS 0.05 + logit 0.01 0.153; + logit 1 collapsed (0.020). Small students early
-    # in training learn most from the features; the small AMS term keeps a contrastive
-    # signal. The LaBSE flagfiles use the paper's 1/1/1 for long accelerator runs.
+    # Small students early in training learn most from the features; the small AMS term
+    # keeps a contrastive signal (benchmarks/RESULTS.md#ablations-and-decisions). The
+    # LaBSE flagfiles use the paper's 1/1/1 for long accelerator runs.
     ams_weight: float = setting(0.01, "Additive-margin softmax weight.")
     ams_scale: float = setting(DEFAULT_SCALE, "AMS logit scale (LaBSE: 100).")
     ams_margin: float = setting(DEFAULT_MARGIN, "AMS margin (LaBSE: 0.3).")
@@ -248,12 +241,8 @@ class DistillConfig(ConfigMixin):
     feature_kind: str = setting("squared_error", "Feature loss.", choices=FEATURE_KINDS)
     logit_weight: float = setting(0.0, "Logit distillation weight.")
     logit_scale: float = setting(DEFAULT_LOGIT_SCALE, "Logit distillation scale.")
-    # Measured (benchmarks/RESULTS.md, "Quality levers": news-parallel, demo_small, 800
-    # steps, chosen on dev = PUD dev retrieval / held-out ud-mono kNN agreement): baseline
-    # 0.905 / 0.152; contrastive distillation against a bank of cached teacher embeddings
-    # 0.965 / 0.208; cross-lingual targets alone 0.925 / 0.160. Stacked on the bank, a
-    # bank of 16384 + ud-mono (share 0.3) + cross-lingual targets was best (0.972 / 0.230):
-    # these defaults. (ud-mono without the bank lowered both.)
+    # The bank, its size and the cross-lingual targets were each chosen on dev
+    # (benchmarks/RESULTS.md#ablations-and-decisions).
     cross_weight: float = setting(
         1.0,
         "Cross-lingual feature targets: each side of a pair also regressed onto the teacher's "
@@ -273,9 +262,8 @@ class DistillConfig(ConfigMixin):
         "Embedding prefixes trained to work alone, e.g. 32,64,96 (export --dims=64 then ships "
         "a 64-dimensional model).",
     )
-    # Measured (RESULTS.md, "Truncatable", 800 steps, PUD dev): weight 1 / 0.25 / 0.1 lose
-    # 3.2 / 1.7 / 0.6 points at full width for +5 at 32 dims; the PCA rotation of
-    # `export --dims` beats all of them without training.
+    # A small weight costs the full width least; the PCA rotation of `export --dims`
+    # needs no training at all (benchmarks/RESULTS.md#ablations-and-decisions).
     matryoshka_weight: float = setting(
         0.1, "Weight of each prefix's loss terms relative to the full width's."
     )
@@ -289,8 +277,8 @@ class DistillConfig(ConfigMixin):
     contrastive_temperature: float = setting(
         DEFAULT_CONTRASTIVE_TEMPERATURE, "InfoNCE temperature."
     )
-    # On 2 CPU cores (AVX512_BF16) neither bfloat16 nor XLA trains the 4 x 128 student
-    # faster: 200 and 212 vs 210 examples/s (benchmarks/RESULTS.md, "Training throughput").
+    # For accelerators: on CPU neither bfloat16 nor XLA trains a small student faster
+    # (benchmarks/RESULTS.md#ablations-and-decisions).
     dtype_policy: str = setting("float32", "Mixed precision policy.", choices=DTYPE_POLICIES)
     jit_compile: bool = setting(False, "XLA-compile the loss/gradient step.")
     checkpoint_every: int = setting(1000, "Steps between checkpoints.")

@@ -183,9 +183,8 @@ class Distiller:
         iterator_saved = False
         if config.teacher_cache:
             # The iterator's state holds its shuffle buffers: with cached teacher
-            # embeddings that is gigabytes per checkpoint (measured: 640 MB of an 839 MB
-            # checkpoint of a 16M-parameter student), so it is not saved; a resumed run
-            # reshuffles with seed + step.
+            # embeddings that is most of a checkpoint, several times the weights, so it
+            # is not saved; a resumed run reshuffles with seed + step.
             self.checkpoint = tf.train.Checkpoint(**state)
         else:
             try:

@@ -82,8 +82,8 @@ class ExportConfig(configs.ConfigMixin):
         None for the full width.
       pca_rotation: with `dims`, rotate the pooled output first by the PCA of the
         model's embeddings of its training text (`truncation.pca_rotation`: cosines
-        unchanged, the leading dimensions carry the most; measured better than
-        Matryoshka training, benchmarks/RESULTS.md). Any width may then be exported.
+        unchanged, the leading dimensions carry the most; see
+        benchmarks/RESULTS.md#ablations-and-decisions). Any width may then be exported.
       force_dims: without the rotation, allow a `dims` the run did not train as a
         Matryoshka prefix.
     """

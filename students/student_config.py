@@ -41,9 +41,9 @@ class StudentConfig(ConfigMixin):
     max_sequence_length: int = 512
     pooling: str = "cls"
     output_dim: int | None = None
-    # Distillation learns faster without dropout: a 30-minute 4 x 128 run (under one epoch
-    # of its cache) reached demo-400 0.948 with none vs 0.936 at 0.1 (benchmarks/RESULTS.md,
-    # "Quality per compute"). The EMS presets, trained from scratch, keep 0.1.
+    # Distillation learns faster without dropout: a budget run sees its cache less than
+    # once (benchmarks/RESULTS.md#ablations-and-decisions). The EMS presets, trained from
+    # scratch, keep 0.1.
     dropout: float = 0.0
     dtype_policy: str = "float32"
     kind: str = "transformer"

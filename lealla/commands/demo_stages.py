@@ -25,7 +25,8 @@ LANGUAGES = tuple(lang for lang in demo_corpus.DEMO_LANGUAGES if lang != PIVOT)
 
 
 # The demo's TFLite model: int8 weights, activations quantized at run time (the
-# calibrated full-int8 variant loses too much on these students; see RESULTS.md).
+# calibrated full-int8 variant fails its checks on these students; see
+# benchmarks/RESULTS.md#tflite-size-speed-and-accuracy-of-each-variant).
 INT8 = "dynamic_int8"
 
 

@@ -30,8 +30,9 @@ flags.DEFINE_enum(
     "dtype", "float16", ["float16", "float32", "int8", "binary"],
     "Stored precision: float16 halves float32; int8 (per-dimension scales per shard) and "
     "binary (sign bits; searched by Hamming distance) are 4x and 32x smaller, with the "
-    "recall they keep against float32 measured on every shard. Mining from int8 loses "
-    "almost nothing; from binary a lot (no float re-scoring): use it for coarse search.",
+    "recall they keep against float32 measured on every shard. Binary has no float "
+    "re-scoring: use it for coarse search (benchmarks/RESULTS.md#quantized-embeddings-"
+    "in-mining-int8-and-binary-vs-float32).",
 )  # fmt: skip
 flags.DEFINE_enum(
     "embedding_dtype", None, ["float16", "float32", "int8", "binary"],

@@ -29,8 +29,7 @@ class PairFilter(configs.ConfigMixin):
     Attributes:
       max_chars: drop a pair with a side longer than this (characters); 0 keeps all.
       max_length_ratio: drop a pair whose longer side is more than this many times the
-        shorter one, in script-weighted length (`weighted_length`); 0 keeps all. On
-        news-parallel's 14 languages the 99.5% of real pairs lie within 1.9.
+        shorter one, in script-weighted length (`weighted_length`); 0 keeps all.
       drop_identical: drop pairs whose sides are equal once case, spaces and
         punctuation are ignored (a sentence found in both corpora is not a translation).
       drop_no_letters: drop pairs with a side without any letter (numbers, symbols).

@@ -11,11 +11,12 @@ from lealla import configs, quiet
 from lealla.progress import Progress
 
 # Below this many points (unless num_leaves is set) every point is scored with AH and
-# no tree is built: it is fast at this size, and on 5k real cross-lingual queries
-# searching 8 of 141 leaves found the true nearest neighbour only 82% of the time.
+# no tree is built: it is fast at this size, and a tree this small, searched in few
+# leaves, misses many true nearest neighbours.
 MIN_POINTS_FOR_TREE = 20_000
 # About 2 * sqrt(n) leaves and 1/50 of them searched (at least 32): the configuration
-# tuned by benchmarks/mining.py (1M x 128-d: 2,000 leaves, 40 searched).
+# tuned by benchmarks/mining.py
+# (benchmarks/RESULTS.md#mining-scann-vs-exact-nearest-neighbour-search).
 LEAVES_PER_SQRT_N = 2.0
 LEAVES_SEARCHED_FRACTION = 1 / 50
 MIN_LEAVES_TO_SEARCH = 32
@@ -36,8 +37,8 @@ class ScannConfig(configs.ConfigMixin):
         arXiv 1908.10396); 0.2 is its recommendation for unit vectors.
       reorder: candidates re-scored exactly (float32) before the final top k.
       training_sample_size: points sampled to train the tree and the quantizer. About
-        125 per leaf at 1M points: with 100k (ScaNN's default) recall@1 at 40 of 2,000
-        leaves fell from 0.99 to 0.95 in benchmarks/mining.py.
+        125 per leaf at 1M points: fewer (ScaNN's default is 100k) lower recall
+        (benchmarks/mining.py).
       num_threads: search threads (0 = all cores).
     """
 
