@@ -138,7 +138,6 @@ def build_cache(
     files: Sequence[str],
     work: str = WORK,
     augment: Sequence[str] = (),
-    hard_negatives: int = 0,
 ) -> tuple[str, float]:
     """A teacher cache of `files` in work/caches/name (resumed/reused); (path, seconds)."""
     from lealla import corpus
@@ -153,7 +152,7 @@ def build_cache(
     embedding_cache.build_cache(
         loading.load_teacher(TEACHER), corpus.resolve_sources(list(files)), path,
         embedding_cache.CacheConfig(
-            augment=tuple(augment), on_bad_line="skip", hard_negatives=hard_negatives
+            augment=tuple(augment), on_bad_line="skip"
         ),
     )  # fmt: skip
     return path, time.perf_counter() - start

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -14,8 +14,6 @@ from lealla.tokenization import packing
 # Features the training step reads; string features stay on the host in cache mode.
 ID_FEATURES = ("src_ids", "tgt_ids", "src_length", "tgt_length", "is_parallel", "has_target")
 EMBEDDING_FEATURES = ("src_emb", "tgt_emb")
-# Teacher embeddings of each example's mined hard negatives, in caches that store them.
-HARD_NEGATIVES = "hard_emb"
 TEXT_FEATURES = ("src", "tgt")
 # Ids into the run's language table (EMS objectives); 0 = unknown or none.
 LANGUAGE_FEATURES = ("src_lang_id", "tgt_lang_id")
@@ -36,8 +34,7 @@ def train_dataset_fn(
     Batches hold "src_ids"/"tgt_ids" (int32 [b, L]), their lengths, "is_parallel"
     (bool [b]), "has_target" (bool [b]: the target side holds a sentence, a
     translation or, with `config.mono_pairs`, a second monolingual one) and either
-    the cached "src_emb"/"tgt_emb" (float32 [b, d]; and "hard_emb" [b, H, d] from a
-    cache with hard negatives) or, with the teacher in the loop, the texts
+    the cached "src_emb"/"tgt_emb" (float32 [b, d]) or, with the teacher in the loop, the texts
     "src"/"tgt" (neither for objective "ems").
     Given `languages` (the run's language table), batches also hold
     "src_lang_id"/"tgt_lang_id" (int32 [b]): 1 + the index in `languages`, 0 for
@@ -50,8 +47,6 @@ def train_dataset_fn(
         from teachers import embedding_cache  # distill may use teachers
 
         keep = ID_FEATURES + EMBEDDING_FEATURES + extra
-        if cache_hard_negatives(config.teacher_cache):
-            keep += (HARD_NEGATIVES,)
 
         sources = corpus.resolve_sources(config.train_data)  # their shares, if any
 
@@ -96,14 +91,6 @@ def train_dataset_fn(
         return ds.map(lambda batch: {k: batch[k] for k in keep}).prefetch(tf.data.AUTOTUNE)
 
     return dataset_fn
-
-
-def cache_hard_negatives(cache_dirs: Sequence[str]) -> int:
-    """Hard negatives the teacher caches store per example (0: none; the same in all)."""
-    from teachers import embedding_cache
-
-    manifest = embedding_cache.read_cache_set(cache_dirs)[0]
-    return embedding_cache.hard_negative_count(manifest["identity"])
 
 
 def teacher_bank(config: DistillConfig, size: int) -> np.ndarray:

@@ -37,8 +37,7 @@ def lealla_losses(
 
     s are the student's unit embeddings, p its pooled outputs, P the trainable
     projection to the teacher's width, t the teacher's unit embeddings, CD the
-    contrastive distillation term (`teacher_contrastive_loss`), h the example's mined
-    hard negatives when the cache stores them ("hard_emb"). Monolingual rows
+    contrastive distillation term (`teacher_contrastive_loss`). Monolingual rows
     (is_parallel false) only feed the feature and contrastive terms: of their source
     side, and of their target side when it holds a second sentence (has_target).
     Each term is this replica's share (replica values sum to the global loss).
@@ -53,8 +52,7 @@ def lealla_losses(
 
     Args:
       batch: features from `distill.data` (ids, lengths, is_parallel) with the
-        teacher's src_emb/tgt_emb (from the cache, or computed by the training step)
-        and, from a cache with hard negatives, hard_emb [b, H, d_t].
+        teacher's src_emb/tgt_emb (from the cache, or computed by the training step).
       student: a ThinDeepBackbone.
       projection: Dense layer to the teacher's width.
       config: loss weights and settings.
@@ -196,16 +194,11 @@ def _distillation_terms(batch, src, tgt, projection, config, bank=None):
         if config.cross_weight
         else zero
     )
-    # Mined neighbours of the example (a cache with hard negatives): both sides' too.
-    hard = batch.get("hard_emb")
     contrastive = (
-        teacher_contrastive_loss(
-            proj_src, teacher_src, bank, temperature=config.bank_temperature,
-            hard_negatives=hard,
-        )
+        teacher_contrastive_loss(proj_src, teacher_src, bank, temperature=config.bank_temperature)
         + teacher_contrastive_loss(
             proj_tgt, teacher_tgt, bank, temperature=config.bank_temperature,
-            weights=target_weights, hard_negatives=hard,
+            weights=target_weights,
         )
         if config.bank_weight
         else zero

@@ -240,13 +240,6 @@ class Distiller:
             if config.bank_weight and config.bank_size and config.teacher_cache
             else None
         )
-        hard = data.cache_hard_negatives(config.teacher_cache) if config.teacher_cache else 0
-        if hard:
-            logging.info(
-                "the cache stores %d hard negatives per example: %s", hard,
-                "the contrastive term uses them" if config.bank_weight
-                else "unused (--bank_weight=0)",
-            )  # fmt: skip
         self._dev = corpus.parallel_groups(config.dev_data, config.on_bad_line)
         self._dev_mono = dev_agreement.prepare(
             config.dev_mono_data, config.on_bad_line, self.model_dir, self.teacher

@@ -203,8 +203,7 @@ def pair_monolingual_rows(dataset: tf.data.Dataset) -> tf.data.Dataset:
     sentence and its teacher target ("src_emb" of the second as "tgt_emb" when the
     examples have one); "tgt_lang" stays "", so the row is still monolingual for
     every pair term (AMS, logit, cross-lingual targets, EMS) and only its feature and
-    contrastive terms read the target side. Other features are the first example's
-    (e.g. its mined hard negatives).
+    contrastive terms read the target side. Other features are the first example's.
     """
 
     @_graph_only

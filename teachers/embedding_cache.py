@@ -43,7 +43,7 @@ from lealla import (
     shard_runner,
     textio,
 )
-from teachers import augmentation, hard_negatives
+from teachers import augmentation
 from teachers import teacher as teacher_lib
 
 MANIFEST = "manifest.json"
@@ -59,7 +59,6 @@ class CacheMismatchError(ValueError):
 # teacher's function, width, precision) and which features their examples have.
 SHARED_IDENTITY = (
     "teacher", "teacher_format", "embedding_dim", "tokenizer", "teacher_seq_length", "dtype",
-    "hard_negatives",
 )  # fmt: skip
 
 
@@ -76,11 +75,6 @@ class CacheConfig(configs.ConfigMixin):
         shard, embedded by the teacher here so training stays teacher-free: as
         monolingual examples, one per example, word spans, short prefixes, case and
         punctuation variants.
-      hard_negatives: teacher embeddings of each example's nearest other sentences of
-        its shard stored with it (`teachers.hard_negatives`), for the contrastive
-        distillation term; 0 stores none.
-      hard_negative_max_similarity: neighbours at least this similar to the example
-        (duplicates, paraphrases, translations) are not its negatives.
     """
 
     shard_size: int = 10_000
@@ -88,8 +82,6 @@ class CacheConfig(configs.ConfigMixin):
     dtype: str = "float16"
     on_bad_line: str = "error"
     augment: tuple[str, ...] = ()
-    hard_negatives: int = 0
-    hard_negative_max_similarity: float = 0.9
 
     def __post_init__(self):
         embedding_shards.check_settings(
@@ -99,13 +91,6 @@ class CacheConfig(configs.ConfigMixin):
         if unknown:
             raise ValueError(
                 f"unknown augmentation(s) {unknown}; expected some of {list(augmentation.KINDS)}"
-            )
-        if self.hard_negatives < 0:
-            raise ValueError(f"hard_negatives must be >= 0, got {self.hard_negatives}")
-        if not 0 < self.hard_negative_max_similarity <= 1:
-            raise ValueError(
-                f"hard_negative_max_similarity must be in (0, 1], got "
-                f"{self.hard_negative_max_similarity}"
             )
 
 
@@ -221,7 +206,7 @@ class _CacheShards:
         rows = [*examples, *augmentation.augment(examples, self.config.augment, seed)]
         path = self.shard_path(shard)
         tmp = fileio.local_temp_for(path)
-        groups = _write_shard(tmp, rows, embed, self.config, num_examples=len(examples))
+        groups = _write_shard(tmp, rows, embed, self.config)
         size, sha256 = fileio.sha256(tmp)
         record = {"file": name, "source": shard.source, "count": len(rows), "groups": groups,
                   "bytes": size, "sha256": sha256, "skipped": dict(report.counts)}  # fmt: skip
@@ -250,9 +235,6 @@ def cache_identity(
         "shards_by": "lines",
         "on_bad_line": config.on_bad_line,
         **({"augment": sorted(config.augment)} if config.augment else {}),
-        **({"hard_negatives": config.hard_negatives,
-            "hard_negative_max_similarity": config.hard_negative_max_similarity}
-           if config.hard_negatives else {}),
     }  # fmt: skip
 
 
@@ -261,11 +243,6 @@ def _embedding_settings(teacher: teacher_lib.Teacher) -> dict:
     LaBSE-format teachers); absent for teachers without any, so older caches still match."""
     seq_length = getattr(teacher, "seq_length", None)
     return {"teacher_seq_length": int(seq_length)} if seq_length is not None else {}
-
-
-def hard_negative_count(identity: dict) -> int:
-    """Hard negatives stored per example in a cache of this identity (0: none)."""
-    return int(identity.get("hard_negatives", 0))
 
 
 def read_manifest(cache_dir: str) -> dict:
@@ -312,7 +289,7 @@ def read_cache_set(cache_dirs: str | Sequence[str]) -> list[dict]:
                 raise CacheMismatchError(
                     f"the caches at {dirs[0]} and {cache_dir} cannot be read together: "
                     f"{key} {first.get(key)!r} vs {identity.get(key)!r}; build {cache_dir} "
-                    f"with the same teacher and --dtype/--hard_negatives as {dirs[0]}"
+                    f"with the same teacher and --dtype as {dirs[0]}"
                 )
     return manifests
 
@@ -374,8 +351,7 @@ def cached_dataset(
 
     Returns:
       Dicts {"src", "tgt", "src_lang", "tgt_lang"} (tf.string) and "src_emb",
-      "tgt_emb" (float32 [d]; zeros for monolingual examples); with hard negatives in
-      the caches also "hard_emb" (float32 [H, d]; zero rows where fewer were found).
+      "tgt_emb" (float32 [d]; zeros for monolingual examples).
 
     Raises:
       ValueError: a cache is unfinished, built with another teacher, or damaged.
@@ -390,12 +366,6 @@ def cached_dataset(
         _check_readable(cache_dir, manifest, expected_teacher)
         corpus_fingerprints = manifest["identity"]["corpus"]
         for shard in manifest["shards"]:
-            if shared and "source" not in shard:
-                raise CacheMismatchError(
-                    f"the cache at {cache_dir} predates per-source shard records, so a "
-                    f"--train_data share cannot find its files; rebuild it with `lealla "
-                    f"cache ... --overwrite`, or drop the @SHARE"
-                )
             key = (
                 shared.get(_fingerprint_key(corpus_fingerprints[shard["source"]]))
                 if shared
@@ -408,11 +378,10 @@ def cached_dataset(
                 files.setdefault(group, []).append(path)
     identity = manifests[0]["identity"]
     dim, dtype = identity["embedding_dim"], tf.as_dtype(identity["dtype"])
-    hard = hard_negative_count(identity)
 
     def group_dataset(group: str, paths: list[str]) -> tf.data.Dataset:
         ds = tf.data.TFRecordDataset(paths).map(
-            _graph_only(lambda record: _parse(record, dim, dtype, hard))
+            _graph_only(lambda record: _parse(record, dim, dtype))
         )
         if group in shared.values():  # every example of these shards
             return ds
@@ -448,9 +417,8 @@ def iter_cache(cache_dir: str) -> Iterator[dict]:
     manifest = read_manifest(cache_dir)
     identity = manifest["identity"]
     dim, dtype = identity["embedding_dim"], tf.as_dtype(identity["dtype"])
-    hard = hard_negative_count(identity)
     paths = [os.path.join(cache_dir, s["file"]) for s in manifest["shards"]]
-    dataset = tf.data.TFRecordDataset(paths).map(_graph_only(lambda r: _parse(r, dim, dtype, hard)))
+    dataset = tf.data.TFRecordDataset(paths).map(_graph_only(lambda r: _parse(r, dim, dtype)))
     for ex in dataset.as_numpy_iterator():
         yield {
             **{k: ex[k].decode() for k in ("src", "tgt", "src_lang", "tgt_lang")},
@@ -458,36 +426,21 @@ def iter_cache(cache_dir: str) -> Iterator[dict]:
         }
 
 
-def _write_shard(
-    path: str, examples: list[corpus.Example], embed, config: CacheConfig, num_examples: int
-) -> dict:
+def _write_shard(path: str, examples: list[corpus.Example], embed, config: CacheConfig) -> dict:
     """Embeds and writes `examples` (the shard's corpus examples first, then their
-    `num_examples`.. augmented variants); returns the count per language group."""
+    augmented variants); returns the count per language group."""
     groups: dict[str, int] = {}
     np_dtype = np.dtype(config.dtype)
     src_emb = embed_all(embed, [e.src for e in examples], config.batch_size)
     parallel = [i for i, e in enumerate(examples) if e.tgt_lang]
     tgt_emb = embed_all(embed, [examples[i].tgt for i in parallel], config.batch_size)
     tgt_rows = dict(zip(parallel, tgt_emb, strict=True))
-    hard = None
-    if config.hard_negatives:
-        # Mined on the stored precision, so the negatives are the cache's own values.
-        stored = src_emb.astype(np_dtype).astype(np.float32)
-        ids = hard_negatives.mine(
-            stored, config.hard_negatives, num_queries=num_examples,
-            max_similarity=config.hard_negative_max_similarity,
-        )  # fmt: skip
-        hard = hard_negatives.gather(src_emb.astype(np_dtype), ids)
-        empty = np.zeros((config.hard_negatives, src_emb.shape[1]), np_dtype).tobytes()
     with tf.io.TFRecordWriter(path) as writer:
         for i, ex in enumerate(examples):
             key = corpus.group_key(ex.src_lang, ex.tgt_lang)
             groups[key] = groups.get(key, 0) + 1
             tgt = tgt_rows[i].astype(np_dtype).tobytes() if i in tgt_rows else b""
-            extra = None
-            if hard is not None:
-                extra = hard[i].tobytes() if i < num_examples else empty
-            writer.write(_example_proto(ex, src_emb[i].astype(np_dtype).tobytes(), tgt, extra))
+            writer.write(_example_proto(ex, src_emb[i].astype(np_dtype).tobytes(), tgt))
     return groups
 
 
@@ -498,9 +451,7 @@ def embed_all(embed, texts: list[str], batch_size: int) -> np.ndarray:
     )
 
 
-def _example_proto(
-    ex: corpus.Example, src_emb: bytes, tgt_emb: bytes, hard_emb: bytes | None = None
-) -> bytes:
+def _example_proto(ex: corpus.Example, src_emb: bytes, tgt_emb: bytes) -> bytes:
     def feature(value: bytes) -> tf.train.Feature:
         return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
 
@@ -512,8 +463,6 @@ def _example_proto(
         "src_emb": feature(src_emb),
         "tgt_emb": feature(tgt_emb),
     }
-    if hard_emb is not None:
-        features["hard_emb"] = feature(hard_emb)
     example = tf.train.Example(features=tf.train.Features(feature=features))
     return example.SerializeToString(deterministic=True)  # same bytes in every process
 
@@ -524,21 +473,14 @@ _FEATURES = {
 }
 
 
-def _parse(record: tf.Tensor, dim: int, dtype: tf.DType, hard: int = 0) -> dict:
-    features = dict(_FEATURES)
-    if hard:
-        features["hard_emb"] = tf.io.FixedLenFeature([], tf.string)
-    ex = tf.io.parse_single_example(record, features)
+def _parse(record: tf.Tensor, dim: int, dtype: tf.DType) -> dict:
+    ex = tf.io.parse_single_example(record, _FEATURES)
     out = {k: ex[k] for k in ("src", "tgt", "src_lang", "tgt_lang")}
     out["src_emb"] = tf.reshape(tf.cast(tf.io.decode_raw(ex["src_emb"], dtype), tf.float32), [dim])
     tgt = tf.cast(tf.io.decode_raw(ex["tgt_emb"], dtype), tf.float32)
     out["tgt_emb"] = tf.reshape(
         tf.cond(tf.size(tgt) > 0, lambda: tgt, lambda: tf.zeros([dim], tf.float32)), [dim]
     )
-    if hard:
-        out["hard_emb"] = tf.reshape(
-            tf.cast(tf.io.decode_raw(ex["hard_emb"], dtype), tf.float32), [hard, dim]
-        )
     return out
 
 

@@ -17,13 +17,11 @@ def teacher_contrastive_loss(
     *,
     temperature: float = DEFAULT_TEMPERATURE,
     weights: tf.Tensor | None = None,
-    hard_negatives: tf.Tensor | None = None,
 ) -> tf.Tensor:
     """InfoNCE of student embeddings against teacher embeddings of the batch and a bank.
 
         z_i = s_i / |s_i|,   C = [t_1 .. t_N (global batch, valid rows); b_1 .. b_K]
-        C_i = C + [h_i1 .. h_iH]   (row i's own hard negatives, zero rows left out)
-        L   = sum_i w_i * -log( exp(z_i . t_i / tau) / sum_{c in C_i} exp(z_i . c / tau) )
+        L   = sum_i w_i * -log( exp(z_i . t_i / tau) / sum_{c in C} exp(z_i . c / tau) )
               / sum_i w_i          (i over the global batch)
 
     The feature term pulls each student embedding to its teacher target; this term
@@ -39,16 +37,12 @@ def teacher_contrastive_loss(
       temperature: tau > 0.
       weights: optional float [local_batch]; rows with weight 0 are neither queries
         nor candidates (e.g. the empty target side of monolingual rows).
-      hard_negatives: optional float [local_batch, H, d], unit teacher embeddings of
-        sentences near row i's (mined from the cache, `teachers.hard_negatives`),
-        candidates of row i only; all-zero rows (fewer than H found) are left out.
 
     Returns:
       float32 scalar: this replica's share of L (replica values sum to L).
 
     Reference: Tian et al. 2020 (contrastive representation distillation, arXiv
-      1910.10699); He et al. 2020 (MoCo) for the bank of negatives; Xiong et al. 2021
-      (ANCE, arXiv 2007.00808) for negatives mined by nearest-neighbour search.
+      1910.10699); He et al. 2020 (MoCo) for the bank of negatives.
     Relations: `feature_distillation_loss` is the regression on the same pairs.
     """
     if temperature <= 0:
@@ -66,10 +60,5 @@ def teacher_contrastive_loss(
     if bank is not None:
         bank_logits = tf.matmul(z, tf.cast(bank, tf.float32), transpose_b=True) / temperature
         logits = tf.concat([logits, bank_logits], axis=1)
-    if hard_negatives is not None:
-        hard = tf.cast(hard_negatives, tf.float32)
-        hard_logits = tf.einsum("bd,bhd->bh", z, hard) / temperature
-        present = tf.reduce_sum(tf.abs(hard), axis=-1) > 0
-        logits = tf.concat([logits, tf.where(present, hard_logits, _NEG_INF)], axis=1)
     per_row = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=positives, logits=logits)
     return tf.reduce_sum(per_row * weights) / tf.maximum(tf.reduce_sum(all_weights), 1e-9)

@@ -29,19 +29,8 @@ flags.DEFINE_list(
     "augment", [],
     "Also embed one variant of each example as monolingual text: span (3-8 words), prefix "
     "(2-6 words), case (lower/sentence case), punct (punctuation dropped). Short, noisy "
-    "variants teach the student the teacher beyond the corpus's own domain.",
-)  # fmt: skip
-flags.DEFINE_integer(
-    "hard_negatives", 0,
-    "Also store with each example the teacher embeddings of its N nearest other sentences "
-    "of its shard (mined with ScaNN; exact search on small shards): the hard negatives of "
-    "the contrastive distillation term (`lealla distill --bank_weight`).",
-    lower_bound=0,
-)  # fmt: skip
-flags.DEFINE_float(
-    "hard_negative_max_similarity", 0.9,
-    "Neighbours at least this similar to an example (duplicates, paraphrases, "
-    "translations) are not its hard negatives.",
+    "variants are stored as monolingual examples (off by default: "
+    "benchmarks/RESULTS.md#ablations-and-decisions).",
 )  # fmt: skip
 FLAGS = flags.FLAGS
 # Flags this command does not know are a Beam runner's pipeline options (see lealla.cli).
@@ -65,8 +54,6 @@ def main(argv: list[str]) -> None:
         dtype=FLAGS.dtype,
         on_bad_line=FLAGS.on_bad_line,
         augment=tuple(FLAGS.augment),
-        hard_negatives=FLAGS.hard_negatives,
-        hard_negative_max_similarity=FLAGS.hard_negative_max_similarity,
     )
     load_teacher = functools.partial(
         loading.load_teacher,

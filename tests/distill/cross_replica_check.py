@@ -32,10 +32,6 @@ XTR_BIAS = _RNG.normal(size=13).astype(np.float32)
 BANK = _RNG.normal(size=(5, 8)).astype(np.float32)
 BANK /= np.linalg.norm(BANK, axis=1, keepdims=True)
 WEIGHTS = np.array([1, 1, 0, 1, 1, 0], np.float32)
-# Mined hard negatives: each row's own (split across replicas like the rows), one missing.
-HARD = _RNG.normal(size=(6, 2, 8)).astype(np.float32)
-HARD /= np.linalg.norm(HARD, axis=-1, keepdims=True)
-HARD[4, 1] = 0.0
 
 
 def _xtr(hs, ht, ids, lengths):
@@ -57,13 +53,6 @@ LOSSES = {
         lambda s, t, w: teacher_contrastive_loss(s, t, BANK, temperature=0.1, weights=w),
         (8, 8),
         (WEIGHTS,),
-    ),
-    "teacher_contrastive_hard": (
-        lambda s, t, w, h: teacher_contrastive_loss(
-            s, t, BANK, temperature=0.1, weights=w, hard_negatives=h
-        ),
-        (8, 8),
-        (WEIGHTS, HARD),
     ),
 }
 

@@ -243,39 +243,6 @@ def test_a_share_in_train_data_sets_that_files_part_of_the_batches(teacher, tmp_
     assert 0.15 < mono < 0.25
 
 
-def test_a_cache_with_hard_negatives_feeds_them_to_the_contrastive_term(teacher, tmp_path):
-    from distill import data
-    from lealla import corpus
-    from teachers import embedding_cache
-
-    de, en = demo_corpus.read_split("train", "de")[:80], demo_corpus.read_split("train", "en")[:80]
-    tsv = tmp_path / "de-en.tsv"
-    tsv.write_text("".join(f"{a}\t{b}\n" for a, b in zip(de, en, strict=True)), encoding="utf-8")
-    cache = str(tmp_path / "cache")
-    embedding_cache.build_cache(
-        teacher, corpus.resolve_sources(str(tsv)), cache,
-        embedding_cache.CacheConfig(hard_negatives=3),
-    )  # fmt: skip
-    distiller = _run(
-        tmp_path / "run", teacher, steps=3, warmup_steps=1, teacher_cache=(cache,),
-        train_data=(str(tsv),), bank_size=64, checkpoint_every=3,
-    )  # fmt: skip
-    assert np.isfinite(distiller.train()["losses"]["bank"])
-    context = tf.distribute.InputContext()
-    batch = next(iter(data.train_dataset_fn(distiller.config, distiller.packer)(context)))
-    assert batch["hard_emb"].shape == (32, 3, 512)
-    assert np.count_nonzero(np.linalg.norm(batch["hard_emb"], axis=-1)) == 32 * 3
-    # The term sees them: each row's nearest other sentences are harder negatives than
-    # the batch's and the bank's, so the loss grows.
-    heads, config = distiller.heads, distiller.config
-    with_hard = objective.lealla_losses(batch, distiller.student, heads["projection"], config,
-                                        training=False, bank=distiller.bank)  # fmt: skip
-    plain = {k: v for k, v in batch.items() if k != "hard_emb"}
-    without = objective.lealla_losses(plain, distiller.student, heads["projection"], config,
-                                      training=False, bank=distiller.bank)  # fmt: skip
-    assert float(with_hard["bank"]) > float(without["bank"]) + 1e-3
-
-
 def test_cached_run_learns(trained_run):
     # The shared run (conftest.trained_run) distils 40 steps from a teacher cache.
     with open(os.path.join(trained_run[0], "metrics.json"), encoding="utf-8") as f:

@@ -302,16 +302,6 @@ def test_a_cached_source_given_a_share_is_drawn_for_that_share(string_teacher, w
         monolingual={"fr", "ko"}, mono_share=0.5,
     )  # fmt: skip
     assert abs(ko_plain / 3000 - by_language["ko"]) < 0.04
-    # A cache from before per-source shard records cannot place a share: said, not a KeyError.
-    manifest_path = os.path.join(added, embedding_cache.MANIFEST)
-    with open(manifest_path, encoding="utf-8") as f:
-        manifest = json.load(f)
-    for shard in manifest["shards"]:
-        del shard["source"]
-    with open(manifest_path, "w", encoding="utf-8") as f:
-        json.dump(manifest, f)
-    with pytest.raises(embedding_cache.CacheMismatchError, match=r"added predates per-source"):
-        embedding_cache.cached_dataset([base, added], mix, sources=sources)
 
 
 def test_paired_monolingual_rows_carry_both_teacher_targets(string_teacher, sources, tmp_path):
