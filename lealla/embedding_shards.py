@@ -328,7 +328,7 @@ def _remove_unrecorded(out_dir: str) -> None:
 def load_embeddings(folder: str, record: dict, identity: dict) -> np.ndarray:
     """One shard's embeddings: float16/float32 as stored; int8/binary decoded to float32."""
     stored = load_npy(fileio.join(folder, record["file"]), record["bytes"])
-    dtype = identity.get("dtype", "float32")
+    dtype = identity["dtype"]
     if dtype not in embedding_codec.QUANTIZED:
         return stored
     scales = (

@@ -240,7 +240,7 @@ def cache_identity(
 
 def _embedding_settings(teacher: teacher_lib.Teacher) -> dict:
     """Teacher settings besides its handle that change its embeddings (packed length of
-    LaBSE-format teachers); absent for teachers without any, so older caches still match."""
+    LaBSE-format teachers); absent for teachers without any."""
     seq_length = getattr(teacher, "seq_length", None)
     return {"teacher_seq_length": int(seq_length)} if seq_length is not None else {}
 
@@ -510,10 +510,7 @@ def _open_manifest(out_dir: str, identity: dict, overwrite: bool) -> dict:
     if fileio.exists(path) and not overwrite:
         manifest = read_manifest(out_dir)
         old = manifest["identity"]
-        complete_before_plans = manifest.get("complete") and "shards_by" not in old
-        if old != identity and not (
-            complete_before_plans and old == {k: v for k, v in identity.items() if k != "shards_by"}
-        ):
+        if old != identity:
             raise CacheMismatchError(
                 f"the cache at {out_dir} was built differently: {_differences(old, identity)}; "
                 f"use another --out or pass --overwrite"
@@ -524,11 +521,6 @@ def _open_manifest(out_dir: str, identity: dict, overwrite: bool) -> dict:
             logging.info("cache at %s is complete; nothing to do", out_dir)
             return manifest
         if damaged:
-            if complete_before_plans:
-                raise CacheMismatchError(
-                    f"the cache at {out_dir} is damaged (shard(s) {', '.join(sorted(damaged))}) "
-                    f"and was built by an older version; rebuild it with --overwrite"
-                )
             logging.warning(
                 "cache at %s: shard(s) %s missing, truncated or altered: rebuilding them",
                 out_dir, ", ".join(sorted(damaged)),

@@ -28,9 +28,8 @@ flags.DEFINE_boolean("overwrite", False, "Replace a cache built with other setti
 flags.DEFINE_list(
     "augment", [],
     "Also embed one variant of each example as monolingual text: span (3-8 words), prefix "
-    "(2-6 words), case (lower/sentence case), punct (punctuation dropped). Short, noisy "
-    "variants are stored as monolingual examples (off by default: "
-    "benchmarks/RESULTS.md#ablations-and-decisions).",
+    "(2-6 words), case (lower/sentence case), punct (punctuation dropped). Off by default "
+    "(benchmarks/RESULTS.md#ablations-and-decisions).",
 )  # fmt: skip
 FLAGS = flags.FLAGS
 # Flags this command does not know are a Beam runner's pipeline options (see lealla.cli).

@@ -232,4 +232,4 @@ def _load_embeddings(folder: str, shard: int, records: tuple, identity: dict) ->
     """One shard's float32 embeddings (decoded when stored as int8 or binary), cached."""
     r = records[shard]
     return _decoded(folder, r["file"], r["bytes"], r.get("scales"), r.get("scales_bytes"),
-                    identity.get("dtype", "float32"), int(identity["embedding_dim"]))  # fmt: skip
+                    identity["dtype"], int(identity["embedding_dim"]))  # fmt: skip
