@@ -170,12 +170,13 @@ def _truncation_lines(truncation: dict, dims: int) -> list[str]:
 
 
 def _usage_lines(dim: int, hub: Hub | None) -> list[str]:
-    download = {
-        "kaggle": ["import kagglehub", "",
-                   f'path = kagglehub.model_download("{hub.handle}")  # PATH below'],
-        "hf": ["from huggingface_hub import snapshot_download", "",
-               f'path = snapshot_download("{hub.handle}")  # PATH below'],
-    }.get(hub.kind if hub else "", [])  # fmt: skip
+    download = []
+    if hub and hub.kind == "kaggle":
+        download = ["import kagglehub", "",
+                    f'path = kagglehub.model_download("{hub.handle}")  # PATH below']  # fmt: skip
+    elif hub:
+        download = ["from huggingface_hub import snapshot_download", "",
+                    f'path = snapshot_download("{hub.handle}")  # PATH below']  # fmt: skip
     return [
         "```python",
         "import tensorflow as tf",
