@@ -294,3 +294,14 @@ def test_staged_files_are_the_exports(exported, tmp_path):
     for rel in ("saved_model.pb", os.path.join("labse_format", "encoder", "saved_model.pb")):
         with open(os.path.join(out, rel), "rb") as a, open(os.path.join(result.staged, rel), "rb") as b:
             assert a.read() == b.read()
+
+
+def test_without_the_extra_the_answer_says_how_to_install_it(exported, monkeypatch):
+    monkeypatch.setitem(sys.modules, "huggingface_hub", None)  # import fails as if absent
+    with pytest.raises(validation.PublishError, match=r"pip install 'lealla\[publish\]'"):
+        publisher.publish(exported[0], HF_TO, check_loading=False, report=lambda _: None)
+    # A dry run needs no client.
+    result = publisher.publish(exported[0], HF_TO, dry_run=True, check_loading=False,
+                               report=lambda _: None)  # fmt: skip
+    assert not result.uploaded
+    shutil.rmtree(os.path.dirname(result.staged))
