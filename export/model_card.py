@@ -50,7 +50,7 @@ def render(metadata: dict, hub: Hub | None = None, folder_bytes: int | None = No
         "",
         "A language-agnostic sentence encoder: strings in, L2-normalized "
         f"{metadata['embedding_dim']}-d embeddings out; translations land close together. "
-        f"Distilled with the LEALLA toolkit (objective `{metadata['objective']}`)"
+        f"Trained with the LEALLA toolkit (objective `{metadata['objective']}`)"
         + (f" from the teacher `{metadata['teacher']}`." if metadata.get("teacher") else "."),
         "",
         "Languages: " + (", ".join(f"`{lang}`" for lang in languages) if languages

@@ -101,9 +101,9 @@ def test_hugging_face_front_matter_and_card(exported, tmp_path):
     result, printed = _dry_run(out, HF_TO, tmp_path, "hf", license="mit")
     with open(os.path.join(result.staged, "README.md"), encoding="utf-8") as f:
         readme = f.read()
-    front = hub_metadata.parse_front_matter(readme)
+    front = hub_metadata.parse_front_matter(readme)  # no base_model: USE-m has no Hub copy
     assert list(front) == ["library_name", "license", "language", "tags", "pipeline_tag",
-                           "model-index"]  # fmt: skip  (the teacher has no Hub copy)
+                           "model-index"]  # fmt: skip
     assert front["license"] == "mit" and front["language"] == metadata["languages"]
     assert front["tags"] == ["sentence-similarity", "tensorflow", "tflite", "lealla"]
     results = {r["dataset"]["split"]: r for r in front["model-index"][0]["results"]}
