@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shlex
 
 from distill import objectives
 from distill.losses.additive_margin import DEFAULT_MARGIN, DEFAULT_SCALE
@@ -407,6 +408,30 @@ class DistillConfig(ConfigMixin):
                 f"matryoshka_dims {too_wide} must be below the student's embedding width "
                 f"{width} (the full width is always trained)"
             )
+
+    def command_line(self, model_dir: str) -> str:
+        """The `lealla distill` command that trains this config: every setting that differs
+        from its default, as the flag that sets it (the run record export and the model
+        card quote)."""
+        args = ["lealla", "distill", f"--model_dir={model_dir}"]
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "student_overrides":
+                if value:
+                    pairs = ",".join(f"{k}={v}" for k, v in value.items())
+                    args.append(f"--student_overrides={pairs}")
+                continue
+            # Without a --teacher, ems trains with none: a teacher it borrows is always named.
+            named = f.name == "teacher" and self.objective == "ems"
+            if value is None or (value == f.default and not named):
+                continue
+            if isinstance(value, bool):
+                args.append(f"--{f.name}" if value else f"--no{f.name}")
+            elif isinstance(value, tuple):
+                args.append(f"--{f.name}=" + ",".join(map(str, value)))
+            else:
+                args.append(f"--{f.name}={value}")
+        return shlex.join(args)
 
     def changes_against(self, saved: DistillConfig) -> list[str]:
         """Fields that differ from a saved run's config and may not change on resume."""

@@ -4,6 +4,7 @@ One loop for every objective (LEALLA distillation, EMS, EMS + distillation).
 
 model_dir layout:
   distill_config.json, student_config.json, tokenizer/   the run's definition
+  distill_command.txt the `lealla distill` command of those settings (export records it)
   languages.json      the language table of the XTR head (EMS objectives)
   checkpoints/        latest checkpoints: `student` (the encoder export restores), the
                       heads `projection` / `xtr_head` / `contrastive_head` (training
@@ -611,3 +612,8 @@ def _check_or_save_config(config: DistillConfig, model_dir: str) -> None:
                 f"{', '.join(RESUMABLE_CHANGES)} may change)"
             )
     config.to_json_file(path)
+    # Rewritten on every start: a resumed run may change RESUMABLE_CHANGES (--steps).
+    name = os.path.basename(os.path.normpath(model_dir))
+    configs.atomic_write_text(
+        os.path.join(model_dir, run_layout.RUN_COMMAND), config.command_line(name) + "\n"
+    )

@@ -59,6 +59,11 @@ flags.DEFINE_boolean(
     "With --dims: rotate the embedding by the PCA of the model's embeddings of its training "
     "text first (cosines unchanged; the leading dimensions carry the most).",
 )  # fmt: skip
+flags.DEFINE_list(
+    "test_data", [],
+    "Parallel files (xx<TAB>en, or demo:test) the exported model is scored on per language "
+    "pair besides the run's dev data; recorded in lealla_export.json and the model card.",
+)  # fmt: skip
 flags.DEFINE_boolean(
     "force", False,
     "With --dims and --nopca_rotation: allow a width the run did not train as a prefix.",
@@ -84,6 +89,7 @@ def main(argv: list[str]) -> None:
             tflite_variants=tuple(FLAGS.tflite_variants) if FLAGS.tflite else (),
             representative_data=tuple(FLAGS.representative_data),
             dims=FLAGS.dims, pca_rotation=FLAGS.pca_rotation, force_dims=FLAGS.force,
+            test_data=tuple(FLAGS.test_data),
         )  # fmt: skip
     except ValueError as e:  # a flag value
         raise app.UsageError(str(e)) from None

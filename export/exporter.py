@@ -33,7 +33,7 @@ from absl import logging
 from export import model_card, modules, restore, tflite_export
 from lealla import configs, corpus, demo_corpus, module_metadata, plots, run_layout
 from lealla import truncation as truncation_lib
-from lealla.evaluation.retrieval import pair_accuracies_by_width
+from lealla.evaluation.retrieval import pair_accuracies, pair_accuracies_by_width
 from lealla.tokenization import coverage
 from students.sentence_encoder import SentenceEncoder
 from students.truncated import TruncatedBackbone
@@ -86,6 +86,8 @@ class ExportConfig(configs.ConfigMixin):
         benchmarks/RESULTS.md#ablations-and-decisions). Any width may then be exported.
       force_dims: without the rotation, allow a `dims` the run did not train as a
         Matryoshka prefix.
+      test_data: parallel files (xx<TAB>en) the exported model is scored on besides the
+        run's dev data, per language pair, into the metadata and the model card.
     """
 
     checkpoint: str = "best"
@@ -98,6 +100,7 @@ class ExportConfig(configs.ConfigMixin):
     dims: int | None = None
     pca_rotation: bool = True
     force_dims: bool = False
+    test_data: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.dims is not None and self.dims < 1:
@@ -392,6 +395,7 @@ def _metadata(model_dir: str, encoder, checkpoint: str, config: ExportConfig, ch
         "teacher": run.get("teacher"),
         "objective": run.get("objective", "lealla"),
         "training": {key: run.get(key) for key in _TRAINING_KEYS},
+        "languages": _languages(run, config),
         "checkpoint": {
             "which": config.checkpoint,
             "step": int(step.group(1)) if step else None,
@@ -399,19 +403,60 @@ def _metadata(model_dir: str, encoder, checkpoint: str, config: ExportConfig, ch
         "evaluation": {
             "best": _read_json(os.path.join(model_dir, "best", "best.json")),
             "final": _read_json(os.path.join(model_dir, "metrics.json")),
+            # The exported model itself, per language pair (what the model card reports).
+            "dev": _run_dev_scores(encoder, run),
+            "test": _scores(encoder, config.test_data, run.get("on_bad_line", "error")),
         },
-        "verification": checks,
+        "verification": {**checks, "tolerance": config.tolerance},
         "labse_format": {"preprocessor": PREPROCESSOR_DIR, "encoder": ENCODER_DIR}
         if config.labse_format
         else None,
         "exported_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "tensorflow": tf.__version__,
     }
+    command = os.path.join(model_dir, run_layout.RUN_COMMAND)
+    if os.path.isfile(command):  # runs trained before the command was recorded lack it
+        with open(command, encoding="utf-8") as f:
+            metadata["training"]["command"] = f.read().strip()
     if tok.kind == "sentencepiece":
         metadata["sentencepiece_model"] = tokenizer["asset"]
     else:
         metadata["vocab_file"] = tokenizer["asset"]
     return metadata
+
+
+def _scores(encoder, specs, on_bad_line: str) -> dict | None:
+    """Bidirectional retrieval accuracy of `encoder` on parallel `specs`, per pair; None
+    without data."""
+    if not specs:
+        return None
+    per_pair = pair_accuracies(encoder.encode, corpus.parallel_groups(specs, on_bad_line))
+    return {"data": list(specs), "accuracy": float(np.mean(list(per_pair.values()))),
+            "per_pair": {pair: float(value) for pair, value in per_pair.items()}}  # fmt: skip
+
+
+def _run_dev_scores(encoder, run: dict) -> dict | None:
+    """`_scores` on the run's dev data; None (and a warning) when it is no longer there: a
+    run exported on another machine still exports."""
+    try:
+        return _scores(encoder, run.get("dev_data"), run.get("on_bad_line", "error"))
+    except (OSError, ValueError) as e:
+        logging.warning("dev accuracy of the exported model not recorded: %s", e)
+        return None
+
+
+def _languages(run: dict, config: ExportConfig) -> list[str]:
+    """The languages the run trained on, as far as the file names say, and those scored
+    (files that are gone, or carry their languages in columns, name none)."""
+    found: set[str] = set()
+    for spec in (*(run.get("train_data") or ()), *(run.get("dev_data") or ()), *config.test_data):
+        try:
+            sources = corpus.resolve_sources([spec])
+        except (OSError, ValueError):
+            continue
+        for source in sources:
+            found.update(lang for lang in (source.src_lang, source.tgt_lang) if lang)
+    return sorted(found)
 
 
 def _read_json(path: str) -> dict | None:

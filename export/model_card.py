@@ -1,36 +1,64 @@
-"""The export's README.md: what the model is, how to load it, how it was made and scored."""
+"""The model card: ONE template, filled from `lealla_export.json`.
+
+The export writes it as its README.md; `lealla publish` renders it again for a hub
+(`Hub`: the load snippet downloads from that hub) into the staged folder. Every number
+comes from the metadata the export recorded; what it did not record is said so.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 
-def render(metadata: dict) -> str:
-    """Markdown model card from the export metadata (see exporter._metadata)."""
+# Where the toolkit measures what the card can only point to (in the LEALLA repository).
+RESULTS = "benchmarks/RESULTS.md"
+REGISTER_SECTION = "Text in the register users embed"
+# A language pair is named a weak one when its dev accuracy is this far under the mean.
+WEAK_MARGIN = 0.05
+
+
+@dataclasses.dataclass(frozen=True)
+class Hub:
+    """Where the card is published.
+
+    Attributes:
+      kind: "kaggle" or "hf".
+      handle: `OWNER/MODEL/tensorFlow2/VARIATION` (Kaggle) or `OWNER/NAME` (Hugging Face).
+    """
+
+    kind: str
+    handle: str
+
+
+def render(metadata: dict, hub: Hub | None = None, folder_bytes: int | None = None) -> str:
+    """Markdown model card from the export metadata (see exporter._metadata).
+
+    Args:
+      metadata: the export's `lealla_export.json`.
+      hub: where it is published (the load snippet downloads from there); None: the
+        export folder itself (`PATH`).
+      folder_bytes: the size of the model folder, when known.
+    """
     student, tok = metadata["student"], metadata["tokenizer"]
     training, evaluation = metadata["training"], metadata["evaluation"]
     name = student.get("preset") or "custom"
     vocab = f"{tok['kind']}, {tok['vocab_size']:,} tokens"
     if tok.get("pruned_from"):
         vocab += f" (the teacher's {tok['pruned_from']:,} pruned to the training data)"
+    languages = metadata.get("languages") or []
     lines = [
         f"# LEALLA student: {name}, {metadata['embedding_dim']} dims",
         "",
         "A language-agnostic sentence encoder: strings in, L2-normalized "
         f"{metadata['embedding_dim']}-d embeddings out; translations land close together. "
-        f"Objective `{metadata['objective']}`"
-        + (f", teacher `{metadata['teacher']}`." if metadata.get("teacher") else "."),
+        f"Trained with the LEALLA toolkit (objective `{metadata['objective']}`)"
+        + (f" from the teacher `{metadata['teacher']}`." if metadata.get("teacher") else "."),
+        "",
+        "Languages: " + (", ".join(f"`{lang}`" for lang in languages) if languages
+                         else "not recorded by this export") + ".",
         "",
         "## Usage",
         "",
-        "```python",
-        "import tensorflow as tf",
-        "import tensorflow_hub as hub",
-        "import tensorflow_text  # registers the tokenizer ops; import it before loading",
-        "",
-        'encoder = hub.KerasLayer("PATH_OR_HANDLE")',
-        'embeddings = encoder(tf.constant(["Hello world", "Hallo Welt"]))  # [2, '
-        f"{metadata['embedding_dim']}], unit length",
-        "similarity = tf.matmul(embeddings, embeddings, transpose_b=True)",
-        "```",
+        *_usage_lines(metadata["embedding_dim"], hub),
         "",
         "Also: `hub.load(PATH)(strings)`, `tf.saved_model.load(PATH)(strings)`, and in Keras 3 "
         '`keras.layers.TFSMLayer(PATH, call_endpoint="serving_default")(strings)["default"]`. '
@@ -72,6 +100,7 @@ def render(metadata: dict) -> str:
         f"{student['pooling']} pooling |",
         f"| embedding | {metadata['embedding_dim']} dims, L2-normalized |",
         f"| parameters | {metadata['parameters']:,} |",
+        *([f"| size | {folder_bytes / 1e6:.1f} MB (this folder) |"] if folder_bytes else []),
         f"| vocabulary | {vocab} |",
         f"| max length | {metadata['seq_length']} tokens |",
         f"| teacher | {metadata.get('teacher') or 'none'} |",
@@ -84,12 +113,16 @@ def render(metadata: dict) -> str:
         f"learning rate {training.get('learning_rate')}",
         f"- exported checkpoint: {metadata['checkpoint']['which']} "
         f"(step {metadata['checkpoint']['step']})",
+        "",
+        *_command_lines(training.get("command")),
     ]
     if metadata.get("truncation"):
         lines += _truncation_lines(metadata["truncation"], metadata["embedding_dim"])
     if metadata.get("tflite"):
         lines += _tflite_lines(metadata["tflite"])
     lines += ["", "## Evaluation", "", *_evaluation_lines(evaluation, training)]
+    lines += ["", *_frontier_lines(metadata)]
+    lines += ["", "## Limits", "", *_limit_lines(evaluation)]
     checks = metadata["verification"]
     lines += [
         "",
@@ -135,10 +168,43 @@ def _truncation_lines(truncation: dict, dims: int) -> list[str]:
     return lines
 
 
+def _usage_lines(dim: int, hub: Hub | None) -> list[str]:
+    download = []
+    if hub and hub.kind == "kaggle":
+        download = ["import kagglehub", "",
+                    f'path = kagglehub.model_download("{hub.handle}")  # PATH below']  # fmt: skip
+    elif hub:
+        download = ["from huggingface_hub import snapshot_download", "",
+                    f'path = snapshot_download("{hub.handle}")  # PATH below']  # fmt: skip
+    return [
+        "```python",
+        "import tensorflow as tf",
+        "import tensorflow_hub as hub",
+        "import tensorflow_text  # registers the tokenizer ops; import it before loading",
+        *(download[:1] if download else []),
+        *download[1:],
+        "",
+        "encoder = hub.KerasLayer(path)" if download else 'encoder = hub.KerasLayer("PATH")',
+        'embeddings = encoder(tf.constant(["Hello world", "Hallo Welt"]))  # [2, '
+        f"{dim}], unit length",
+        "similarity = tf.matmul(embeddings, embeddings, transpose_b=True)",
+        "```",
+    ]
+
+
+def _command_lines(command: str | None) -> list[str]:
+    if not command:
+        return ["The training command was not recorded (the run predates the run record's "
+                "`distill_command.txt`)."]  # fmt: skip
+    return ["Trained with (the run record's command; `demo:` names the toolkit's shipped "
+            "corpus):", "", "```bash", command, "```"]  # fmt: skip
+
+
 def _evaluation_lines(evaluation: dict, training: dict) -> list[str]:
     final, best = evaluation.get("final") or {}, evaluation.get("best") or {}
+    dev_scores, test_scores = evaluation.get("dev"), evaluation.get("test")
     per_group = final.get("dev_per_group") or {}
-    if not per_group and not best:
+    if not per_group and not best and not dev_scores:
         return ["No evaluation was recorded for this run."]
     dev = ", ".join(training.get("dev_data") or []) or "the dev set"
     lines = [f"Bidirectional retrieval accuracy on {dev}:", ""]
@@ -146,10 +212,82 @@ def _evaluation_lines(evaluation: dict, training: dict) -> list[str]:
         lines.append(f"- best checkpoint: {best['dev_accuracy']:.3f} (step {best['step']})")
     if "dev_accuracy" in final:
         lines.append(f"- final step: {final['dev_accuracy']:.3f}")
-    if per_group:
+    if dev_scores:
+        lines.append(f"- this model: {dev_scores['accuracy']:.3f}")
+        test = test_scores or {}
+        lines += [
+            "",
+            "Per language pair, this model (test: "
+            + (", ".join(test["data"]) if test else "not recorded by this export; "
+               "`lealla export --test_data=FILES` measures it") + "):",
+            "",
+            "| pair | dev | test |",
+            "| --- | ---: | ---: |",
+        ]  # fmt: skip
+        pairs = [*dev_scores["per_pair"], *(p for p in test.get("per_pair", {})
+                                             if p not in dev_scores["per_pair"])]  # fmt: skip
+        lines += [
+            f"| {pair} | {_score(dev_scores['per_pair'].get(pair))} | "
+            f"{_score(test.get('per_pair', {}).get(pair))} |"
+            for pair in pairs
+        ]
+        if test:
+            lines.append(f"| mean | {dev_scores['accuracy']:.3f} | {test['accuracy']:.3f} |")
+    elif per_group:
         lines += ["", "| pair | accuracy (final step) |", "| --- | ---: |"]
         lines += [f"| {group} | {acc:.3f} |" for group, acc in per_group.items()]
     return lines
+
+
+def _score(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _dev_accuracy(evaluation: dict) -> float | None:
+    """This model's dev accuracy: measured at export, else the run's record of it."""
+    if evaluation.get("dev"):
+        return evaluation["dev"]["accuracy"]
+    return (evaluation.get("best") or evaluation.get("final") or {}).get("dev_accuracy")
+
+
+def _frontier_lines(metadata: dict) -> list[str]:
+    accuracy = _dev_accuracy(metadata["evaluation"])
+    saved = (metadata.get("tflite") or {}).get("saved_model")
+    head = "Frontier point (accuracy against speed and size, the toolkit's frontier chart): "
+    if accuracy is None:
+        return [head + "not recorded (no dev data)."]
+    if saved:
+        speed = saved["sentences_per_second"]
+        return [head + f"dev accuracy {accuracy:.3f} at {speed['batch_64']:,.0f} sentences/s "
+                f"(batch 64; {speed['batch_1']:,.0f} at batch 1) on the exporting machine, "
+                f"SavedModel {saved['bytes'] / 1e6:.1f} MB."]  # fmt: skip
+    return [head + f"dev accuracy {accuracy:.3f} with {metadata['parameters']:,} parameters; "
+            "this export recorded no speed (`lealla export --tflite` measures it)."]  # fmt: skip
+
+
+def _limit_lines(evaluation: dict) -> list[str]:
+    dev = evaluation.get("dev")
+    if dev:
+        weak = {p: a for p, a in dev["per_pair"].items() if a < dev["accuracy"] - WEAK_MARGIN}
+        weak_line = (
+            "Weakest language pairs (dev accuracy more than "
+            f"{WEAK_MARGIN:.2f} under the mean {dev['accuracy']:.3f}): "
+            + ", ".join(f"{p} {a:.3f}" for p, a in sorted(weak.items(), key=lambda kv: kv[1]))
+            + "."
+            if weak
+            else f"No language pair is more than {WEAK_MARGIN:.2f} under the mean dev accuracy "
+            f"({dev['accuracy']:.3f})."
+        )
+    else:
+        weak_line = "Per-language accuracy was not recorded by this export."
+    return [
+        f"- {weak_line}",
+        "- The scores above are on the dev/test sentences named there. Text in the register "
+        "people actually type (chat, the everyday polite register of Korean) can score "
+        "lower; the toolkit measures that gap, see "
+        f'{RESULTS}, "{REGISTER_SECTION}", in the LEALLA repository.',
+        "- Languages the training data did not hold are not supported.",
+    ]
 
 
 def _tflite_lines(tflite: dict) -> list[str]:

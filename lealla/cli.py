@@ -45,6 +45,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "lealla.commands.mine_main",
         "bitext mining of corpora of any size as Beam pipelines (sharded kNN, margin, TSV)",
     ),
+    "publish": (
+        "lealla.commands.publish_main",
+        "publish an export to Kaggle Models or the Hugging Face Hub (validated offline first)",
+    ),
     "demo": (
         "lealla.commands.demo_main",
         "the offline demo on the shipped 14-language corpus (what `make demo` runs)",

@@ -1,6 +1,7 @@
 """The files of a training run's model_dir: written by distill/, read by export/ and the CLI.
 
 distill_config.json   the run's settings (DistillConfig)
+distill_command.txt   the `lealla distill` command with those settings (the model card quotes it)
 student_config.json   the student's shape (StudentConfig)
 tokenizer/            the student's tokenizer (+ pruning.json and old_ids.npy when it
                       is the teacher's vocabulary pruned to the data)
@@ -15,6 +16,7 @@ import os
 import numpy as np
 
 RUN_CONFIG = "distill_config.json"
+RUN_COMMAND = "distill_command.txt"
 STUDENT_CONFIG = "student_config.json"
 TOKENIZER_DIR = "tokenizer"
 LANGUAGES_FILE = "languages.json"

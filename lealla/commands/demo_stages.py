@@ -78,7 +78,8 @@ def distill(
 
 def export(model_dir: str, out: str) -> dict:
     """Exports the best checkpoint with its int8 TFLite model (`lealla export --tflite
-    --tflite_variants=dynamic_int8`); an export of that checkpoint is kept."""
+    --tflite_variants=dynamic_int8 --test_data=demo:test`: the card then holds the held-out
+    split's scores too); an export of that checkpoint is kept."""
     from export import exporter, restore
 
     metadata_file = os.path.join(out, exporter.METADATA_FILE)
@@ -90,7 +91,9 @@ def export(model_dir: str, out: str) -> dict:
             print(f"export: reusing {out} (checkpoint {wanted})")
             return metadata
     # A student too weak for int8 (a very short run) is exported without it, and says so.
-    config = exporter.ExportConfig(tflite_variants=(INT8,), skip_refused_tflite=True)
+    config = exporter.ExportConfig(
+        tflite_variants=(INT8,), skip_refused_tflite=True, test_data=("demo:test",)
+    )
     return exporter.export_model(model_dir, out, config, overwrite=True)
 
 
