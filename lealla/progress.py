@@ -1,4 +1,10 @@
-"""Progress for long work: a live bar on a terminal, periodic log lines otherwise."""
+"""Progress for long work: a tqdm bar on a terminal (or with --progress), a few lines otherwise.
+
+tqdm draws the live bar. Off a terminal (CI, a log file, `make demo > log`) a redrawn
+bar would be noise, so `Progress` writes plain lines instead, at doubling intervals
+(30 s, 60 s, 120 s, ... after the start): a long job leaves a handful of lines, a
+short one only its final line when it ran long enough to matter.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +12,28 @@ import sys
 import time
 from typing import TextIO
 
-from absl import logging
+from lealla import console
 
 _LOG_EVERY_SECONDS = 30.0
-_REDRAW_EVERY_SECONDS = 0.2
+# A finished bar shorter than this is cleared (on a terminal) or not reported.
+_KEEP_AFTER_SECONDS = 1.0
 
 
 class Progress:
     """Counts work done and shows rate and ETA.
 
-    On a TTY it redraws one line (`\\r`); elsewhere (CI, log files) it logs a line
-    every `log_every` seconds and once at the end. Never call it inside tf.function.
+    On a terminal, or with `--progress`, a tqdm bar redraws one line; elsewhere a plain
+    line goes to the stream after `log_every` seconds, then after doubling intervals,
+    and once at the end when the work took at least `log_every`. Never call it inside
+    tf.function.
 
     Args:
       description: what is being counted, e.g. "caching de-en".
       total: expected units, or None when unknown (no ETA then).
       unit: the unit's name, e.g. "sentences".
       stream: where the bar goes (default stderr).
-      log_every: seconds between log lines when not on a TTY.
+      log_every: seconds to the first plain line when the bar is not live.
+      clock: seconds, monotonic (tests pass a fake one).
 
     Example:
       >>> with Progress("embedding", total=1000, unit="sentences") as bar:
@@ -45,13 +55,21 @@ class Progress:
         self.total = total
         self.unit = unit
         self.count = 0
+        self.postfix = ""
         self._stream = stream if stream is not None else sys.stderr
-        self._tty = bool(getattr(self._stream, "isatty", lambda: False)())
-        self._log_every = log_every
         self._clock = clock
         self._start = clock()
-        self._last_shown = self._start
-        self.postfix = ""
+        self._log_every = log_every
+        self._next_line = self._start + log_every
+        self._closed = False
+        self._bar = None
+        if console.live_bars(self._stream):
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=total, desc=description, unit=f" {unit}", file=self._stream,
+                dynamic_ncols=True, mininterval=0.2, leave=True,
+            )  # fmt: skip
 
     def __enter__(self) -> Progress:
         return self
@@ -63,14 +81,28 @@ class Progress:
         """Adds `n` units; `postfix` (e.g. "loss 1.23") is shown after the rate."""
         if postfix is not None:
             self.postfix = postfix
+            if self._bar is not None:
+                self._bar.set_postfix_str(postfix, refresh=False)
         self.count += n
+        if self._bar is not None:
+            self._bar.update(n)
+            return
         now = self._clock()
-        interval = _REDRAW_EVERY_SECONDS if self._tty else self._log_every
-        if now - self._last_shown >= interval:
-            self._show(now)
+        if now >= self._next_line:
+            self._write(now)
+            self._next_line = now + 2 * (now - self._start)
 
     def close(self) -> None:
-        self._show(self._clock(), final=True)
+        if self._closed:
+            return
+        self._closed = True
+        now = self._clock()
+        kept = now - self._start >= _KEEP_AFTER_SECONDS
+        if self._bar is not None:
+            self._bar.leave = kept
+            self._bar.close()
+        elif now - self._start >= self._log_every:
+            self._write(now)
 
     @property
     def rate(self) -> float:
@@ -93,13 +125,9 @@ class Progress:
             text += f" elapsed {format_seconds(elapsed)}"
         return f"{text} {self.postfix}" if self.postfix else text
 
-    def _show(self, now: float, final: bool = False) -> None:
-        self._last_shown = now
-        if self._tty:
-            self._stream.write("\r" + self.line(now) + ("\n" if final else ""))
-            self._stream.flush()
-        else:
-            logging.info("%s", self.line(now))
+    def _write(self, now: float) -> None:
+        self._stream.write(self.line(now) + "\n")
+        self._stream.flush()
 
 
 def format_seconds(seconds: float) -> str:

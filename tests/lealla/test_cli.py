@@ -50,8 +50,9 @@ def test_corpus_check_json(write):
     bad = run("corpus", f"--corpus={path}", "--json", check=False)
     assert bad.returncode != 0 and "de-en.tsv:2: empty line" in bad.stderr
     ok = run("corpus", f"--corpus={path}", "--on_bad_line=skip", "--json")
-    summary = json.loads(ok.stdout.strip().splitlines()[-1])
+    summary = json.loads(ok.stdout)  # the JSON object alone on stdout
     assert summary == {"examples": 2, "groups": {"de-en": 2}, "skipped": {"empty line": 1}}
+    assert "total 2 examples" in ok.stderr  # the human lines go to stderr
 
 
 @pytest.fixture
