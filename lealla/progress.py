@@ -1,9 +1,9 @@
 """Progress for long work: a tqdm bar on a terminal (or with --progress), a few lines otherwise.
 
 tqdm draws the live bar. Off a terminal (CI, a log file, `make demo > log`) a redrawn
-bar would be noise, so `Progress` writes plain lines instead, at doubling intervals
-(30 s, 60 s, 120 s, ... after the start): a long job leaves a handful of lines, a
-short one only its final line when it ran long enough to matter.
+bar would be noise, so `Progress` writes plain lines instead, each after twice the time
+spent so far (30 s, 90 s, 270 s, ... after the start): an hour's job leaves six lines,
+work shorter than 30 s none.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ class Progress:
     """Counts work done and shows rate and ETA.
 
     On a terminal, or with `--progress`, a tqdm bar redraws one line; elsewhere a plain
-    line goes to the stream after `log_every` seconds, then after doubling intervals,
-    and once at the end when the work took at least `log_every`. Never call it inside
-    tf.function.
+    line goes to the stream after `log_every` seconds, then each time after twice the time
+    spent so far, and once at the end when the work took at least `log_every`. Never
+    call it inside tf.function.
 
     Args:
       description: what is being counted, e.g. "caching de-en".
@@ -90,7 +90,7 @@ class Progress:
         now = self._clock()
         if now >= self._next_line:
             self._write(now)
-            self._next_line = now + 2 * (now - self._start)
+            self._next_line = now + 2 * (now - self._start)  # few lines, however long
 
     def close(self) -> None:
         if self._closed:
