@@ -68,7 +68,8 @@ LANGUAGES: dict[str, tuple[str, str]] = {
 # Our table keeps the LASER Tatoeba codes, and wins where the two differ: "kzj" stays
 # a language of its own (Tatoeba scores it apart from "dtp"), "tgl"/"fil" -> "tl".
 # Our own rule for tags (full key, else the primary subtag) stays too: the tf.data
-# lookup in `pipeline` applies the same table in graph, which langcodes cannot run in.
+# lookup in `pipeline` applies the same rule and table in the graph, where langcodes
+# cannot run, and the two must agree.
 _EXTRA_ALIASES = {
     "fil": "tl",
     # Chinese as file names spell it ("news.zh-hant.txt"), matched whole.
