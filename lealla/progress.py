@@ -61,6 +61,9 @@ class Progress:
         self._start = clock()
         self._log_every = log_every
         self._next_line = self._start + log_every
+        # (time, count) at the first update: the rate of a periodic line leaves out the
+        # start-up before it (a first training step also traces the graph).
+        self._first: tuple[float, int] | None = None
         self._closed = False
         self._bar = None
         if console.live_bars(self._stream):
@@ -88,8 +91,11 @@ class Progress:
             self._bar.update(n)
             return
         now = self._clock()
-        if now >= self._next_line:
-            self._write(now)
+        if self._first is None:
+            self._first = (now, self.count)
+        since, done_then = self._first
+        if now >= self._next_line and self.count > done_then and now > since:
+            self._write(self.line(now, rate=(self.count - done_then) / (now - since)))
             self._next_line = now + 2 * (now - self._start)  # few lines, however long
 
     def close(self) -> None:
@@ -102,18 +108,20 @@ class Progress:
             self._bar.leave = kept
             self._bar.close()
         elif now - self._start >= self._log_every:
-            self._write(now)
+            self._write(self.line(now))
 
     @property
     def rate(self) -> float:
         elapsed = self._clock() - self._start
         return self.count / elapsed if elapsed > 0 else 0.0
 
-    def line(self, now: float | None = None) -> str:
-        """The status text, e.g. "caching: 500/1000 sentences (50.0%) 120.0 sentences/s ETA 4s"."""
+    def line(self, now: float | None = None, rate: float | None = None) -> str:
+        """The status text, e.g. "caching: 500/1000 sentences (50.0%) 120.0 sentences/s ETA 4s".
+
+        rate: units per second (default: the count over the time since the start)."""
         now = self._clock() if now is None else now
         elapsed = max(now - self._start, 1e-9)
-        rate = self.count / elapsed
+        rate = self.count / elapsed if rate is None else rate
         done = f"{self.count}/{self.total}" if self.total else f"{self.count}"
         text = f"{self.description}: {done} {self.unit}"
         if self.total:
@@ -125,8 +133,8 @@ class Progress:
             text += f" elapsed {format_seconds(elapsed)}"
         return f"{text} {self.postfix}" if self.postfix else text
 
-    def _write(self, now: float) -> None:
-        self._stream.write(self.line(now) + "\n")
+    def _write(self, text: str) -> None:
+        self._stream.write(text + "\n")
         self._stream.flush()
 
 

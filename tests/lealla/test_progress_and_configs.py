@@ -106,3 +106,16 @@ def test_progress_flag_draws_a_live_bar_off_a_terminal(monkeypatch):
     out = stream.getvalue()
     assert out.startswith("\rembedding:") and out.endswith("\n")
     assert "4/4" in out and "sentences/s" in out and "loss 1.5" in out
+
+
+def test_progress_lines_leave_out_the_start_up_before_the_first_update(monkeypatch):
+    # A first training step that traces for 40 s: no line claims 0.0 steps/s and a day's ETA.
+    monkeypatch.delenv("LEALLA_PROGRESS", raising=False)
+    clock, stream = FakeClock(), io.StringIO()
+    bar = progress.Progress("training", total=100, unit="steps", stream=stream, clock=clock)
+    clock.now = 40.0
+    bar.update(1)  # the slow first step: no rate to report yet
+    assert stream.getvalue() == ""
+    clock.now = 50.0
+    bar.update(20)  # 20 steps in the 10 s since
+    assert stream.getvalue() == "training: 21/100 steps (21.0%) 2.0 steps/s ETA 40s\n"
