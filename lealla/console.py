@@ -4,6 +4,7 @@ Every `lealla` command follows one rule set:
 - results (tables, "wrote N pairs to ...") on stdout; with `--json` stdout holds the
   JSON object alone and the human lines go to stderr;
 - stage lines and progress bars on stderr (bars on a terminal, or with `--progress`);
+  `lealla demo`, which has no `--json`, prints its eight stages with its results;
 - INFO lines of our own modules only with `--verbose`; warnings always.
 
 `--verbose` and `--progress` are read by `lealla.cli` and kept in the environment, so
