@@ -34,7 +34,7 @@ from distill.distill_config import RESUMABLE_CHANGES, DistillConfig
 from distill.row_sparse_adamw import RowSparseAdamW
 from distill.schedule import WarmupLinearDecay
 from distill.training_corpus import TrainingCorpus
-from lealla import configs, corpus, run_layout
+from lealla import configs, console, corpus, run_layout
 from lealla.evaluation.retrieval import pair_accuracies_by_width
 from lealla.progress import Progress, format_seconds
 from lealla.tokenization import packing
@@ -275,16 +275,15 @@ class Distiller:
                 message += f" ({format_seconds(float(self.elapsed.numpy()))} of the budget spent)"
             logging.info(message)
             print(message, flush=True)
-        logging.info(
-            "training (objective %s, teacher %s) -> %s: global batch %d on %d replica(s), "
-            "%s, student %s (%s params), vocab %d",
-            config.objective, config.teacher or "none", self.model_dir,
-            config.batch_size, self.strategy.num_replicas_in_sync,
-            f"budget {format_seconds(budget)} (at most {config.steps} steps)" if budget
-            else f"steps {start}..{config.steps}",
-            self.student_config.preset, f"{self.student.count_params():,}",
-            self.tokenizer.vocab_size,
-        )  # fmt: skip
+        steps = (f"budget {format_seconds(budget)} (at most {config.steps} steps)" if budget
+                 else f"steps {start}..{config.steps}")  # fmt: skip
+        console.stage(
+            f"training (objective {config.objective}, teacher {config.teacher or 'none'}) -> "
+            f"{self.model_dir}: global batch {config.batch_size} on "
+            f"{self.strategy.num_replicas_in_sync} replica(s), {steps}, student "
+            f"{self.student_config.preset} ({self.student.count_params():,} params), vocab "
+            f"{self.tokenizer.vocab_size}"
+        )
         writer = tf.summary.create_file_writer(os.path.join(self.model_dir, "summaries", "train"))
         self._losses: dict[str, float] = {}
         clock = _BudgetClock(float(self.elapsed.numpy()), budget)

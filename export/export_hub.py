@@ -14,7 +14,7 @@ import time
 
 from absl import app, flags, logging
 
-from lealla import run_layout
+from lealla import console, run_layout
 
 flags.DEFINE_string("model_dir", None, "The training run to export (lealla distill --model_dir).")
 flags.DEFINE_string("out", None, "The export folder (must not exist unless --overwrite).")
@@ -94,6 +94,10 @@ def main(argv: list[str]) -> None:
     except ValueError as e:  # a flag value
         raise app.UsageError(str(e)) from None
     start = time.perf_counter()
+    console.stage(
+        f"exporting {FLAGS.model_dir} (checkpoint {FLAGS.checkpoint}) -> {FLAGS.out}"
+        + (f" with TFLite {', '.join(config.tflite_variants)}" if config.tflite_variants else "")
+    )
     try:
         metadata = exporter.export_model(FLAGS.model_dir, FLAGS.out, config, FLAGS.overwrite)
     except exporter.DimsError as e:  # --dims against this run
@@ -102,6 +106,7 @@ def main(argv: list[str]) -> None:
         raise app.UsageError(str(e)) from None
     logging.info("exported in %.1f s: %s", time.perf_counter() - start, metadata["verification"])
     if FLAGS.check_loaders:
+        console.stage("loading the export in a fresh process, every way it can be loaded")
         encoder, _ = exporter.exported_encoder(FLAGS.model_dir, config, measure=False)
         texts = exporter.probe_sentences()
         expected = encoder.encode(texts)

@@ -6,6 +6,8 @@ import importlib
 import os
 import sys
 
+from lealla import console
+
 # name -> (entry-point module with `main(argv)`, one-line description). Each module
 # defines its own absl flags, so only the chosen one is imported.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -69,6 +71,7 @@ def usage() -> str:
 
 # Flags every command takes, read here before the command's own parsing.
 VERBOSE_FLAGS = ("--verbose", "--debug")
+PROGRESS_FLAG = "--progress"
 USAGE_EXIT, DATA_EXIT, INTERRUPT_EXIT = 2, 1, 130
 
 
@@ -78,7 +81,9 @@ def run(argv: list[str] | None = None) -> None:
     Usage errors (a bad or missing flag) print one line and exit 2; data errors (a bad
     corpus line, a mismatched cache, an unreadable file, a teacher that cannot be
     loaded, ...) print one line naming the file/flag and exit 1; Ctrl-C exits 130.
-    `--verbose` (or `--debug`) shows third-party logging and full tracebacks.
+    `--verbose` (or `--debug`) shows INFO lines, third-party logging and full
+    tracebacks; `--progress` draws live progress bars even when stderr is not a
+    terminal. Both are inherited by the processes a command starts (`lealla.console`).
     """
     argv = list(sys.argv if argv is None else argv)
     if len(argv) < 2 or argv[1] in ("-h", "--help", "help", "--helpfull"):
@@ -89,8 +94,10 @@ def run(argv: list[str] | None = None) -> None:
         message = f"lealla: unknown command {name!r} (lealla --help lists the commands)"
         print(message, file=sys.stderr)
         sys.exit(USAGE_EXIT)
-    args = [a for a in argv[2:] if a not in VERBOSE_FLAGS]
-    verbose = len(args) < len(argv) - 2
+    args = [a for a in argv[2:] if a not in (*VERBOSE_FLAGS, PROGRESS_FLAG)]
+    # A parent `lealla` process (the demo's `lealla distill`) passes its modes down.
+    verbose = any(a in VERBOSE_FLAGS for a in argv[2:]) or console.verbose()
+    console.set_modes(progress=PROGRESS_FLAG in argv[2:] or console.progress_forced())
     set_verbosity(verbose)
     from absl import app, flags
 
@@ -107,6 +114,7 @@ def run(argv: list[str] | None = None) -> None:
         _fail(prog, f"usage error: {e} ({prog} --help lists its flags)", USAGE_EXIT)
 
     def main(command_argv: list[str]) -> None:
+        console.show_our_info_lines(verbose)  # after absl's own set-up in app.run
         try:
             module.main(command_argv)
         except app.UsageError as e:
@@ -153,7 +161,8 @@ def command_help(name: str, module) -> str:
         text = flags.FLAGS.module_help(owner)
         if text.strip():
             parts.append(text.split("\n", 1)[1] if text.startswith(owner) else text)
-    parts.append("  --verbose: show third-party logging and full tracebacks")
+    parts.append("  --verbose: show INFO lines, third-party logging and full tracebacks")
+    parts.append("  --progress: live progress bars even when stderr is not a terminal")
     return "\n".join(parts)
 
 
@@ -180,7 +189,7 @@ def _ours_or_warning(record) -> bool:
 def set_verbosity(verbose: bool) -> None:
     """Keeps third-party logs (--verbose) or silences them; call before TensorFlow loads."""
     if verbose:
-        os.environ["LEALLA_VERBOSE"] = "1"  # read by lealla.quiet in this process
+        console.set_modes(verbose=True)  # read by lealla.quiet, here and in child processes
     else:
         quiet_third_party_logging()
 

@@ -63,46 +63,36 @@ LANGUAGES: dict[str, tuple[str, str]] = {
 }
 # fmt: on
 
-# Extra spellings seen in real corpora that name a language above.
+# Alias data (ISO 639-2/B and /T codes, retired codes such as "iw", the individual
+# languages CLDR folds into their macrolanguage such as "cmn") comes from `langcodes`.
+# Our table keeps the LASER Tatoeba codes, and wins where the two differ: "kzj" stays
+# a language of its own (Tatoeba scores it apart from "dtp"), "tgl"/"fil" -> "tl".
+# Our own rule for tags (full key, else the primary subtag) stays too: the tf.data
+# lookup in `pipeline` applies the same rule and table in the graph, where langcodes
+# cannot run, and the two must agree.
 _EXTRA_ALIASES = {
-    "zho": "zh",
-    "chi": "zh",
+    "fil": "tl",
+    # Chinese as file names spell it ("news.zh-hant.txt"), matched whole.
     "zh-cn": "zh",
     "zh-hans": "zh",
     "zh-tw": "zh",
     "zh-hant": "zh",
-    "fas": "fa",
-    "per": "fa",
-    "ger": "de",
-    "fre": "fr",
-    "dut": "nl",
-    "msa": "ms",
-    "may": "ms",
-    "lav": "lv",
-    "swa": "sw",
-    "ara": "ar",
-    "nor": "no",
-    "sqi": "sq",
-    "alb": "sq",
-    "est": "et",
-    "ekk": "et",
-    "uzn": "uz",
-    "azj": "az",
-    "tgl": "tl",
-    "fil": "tl",
-    "iw": "he",
-    "in": "id",
-    "ji": "yi",
-    "jw": "jv",
 }
 
 
 def _build_aliases() -> dict[str, str]:
+    from langcodes import data_dicts
+
     aliases = {code: code for code in LANGUAGES}
-    for code, (iso3, _) in LANGUAGES.items():
-        aliases.setdefault(iso3, code)
+    for code, (iso3_code, _) in LANGUAGES.items():
+        aliases.setdefault(iso3_code, code)
     for alias, code in _EXTRA_ALIASES.items():
         aliases.setdefault(alias, code)
+    for table in (data_dicts.LANGUAGE_REPLACEMENTS, data_dicts.NORMALIZED_MACROLANGUAGES):
+        for alias, replacement in table.items():
+            code = replacement.lower().split("-", 1)[0]  # "sh" -> "sr-Latn": Serbian
+            if code in aliases and "-" not in alias:
+                aliases.setdefault(alias.lower(), aliases[code])
     return aliases
 
 
@@ -127,12 +117,36 @@ def normalize_language(code: str, *, context: str = "language code") -> str:
         return ALIASES[key]
     if primary_subtag(key) in ALIASES:
         return ALIASES[primary_subtag(key)]
+    known = _other_language(key)
+    if known:
+        raise ValueError(
+            f"Language code {code!r} in {context} is {known}, not one of the toolkit's "
+            f"languages (LaBSE's and Tatoeba's, listed in lealla.languages.LANGUAGES)"
+        )
     close = difflib.get_close_matches(key, list(ALIASES), n=3)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise ValueError(
         f"Unknown language code {code!r} in {context}: expected an ISO 639-1 or 639-3 "
         f"code such as 'de' or 'deu'.{hint}"
     )
+
+
+def _other_language(key: str) -> str | None:
+    """The English name of a valid BCP-47 language outside our table, e.g. "tlh" ->
+    "Klingon", or None."""
+    import langcodes
+
+    try:
+        tag = langcodes.Language.get(key)
+    except (ValueError, LookupError):
+        return None
+    if not tag.language or tag.language == "und" or not tag.is_valid():
+        return None
+    try:
+        name = tag.language_name()
+    except (ImportError, LookupError):  # names need the language_data package
+        return None
+    return None if name.lower().startswith("unknown") else name
 
 
 def language_key(code: str) -> str:

@@ -1,4 +1,10 @@
-"""Progress for long work: a live bar on a terminal, periodic log lines otherwise."""
+"""Progress for long work: a tqdm bar on a terminal (or with --progress), a few lines otherwise.
+
+tqdm draws the live bar. Off a terminal (CI, a log file, `make demo > log`) a redrawn
+bar would be noise, so `Progress` writes plain lines instead, each after twice the time
+spent so far (30 s, 90 s, 270 s, ... after the start): an hour's job leaves six lines,
+work shorter than 30 s none.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +12,28 @@ import sys
 import time
 from typing import TextIO
 
-from absl import logging
+from lealla import console
 
 _LOG_EVERY_SECONDS = 30.0
-_REDRAW_EVERY_SECONDS = 0.2
+# A finished bar shorter than this is cleared (on a terminal) or not reported.
+_KEEP_AFTER_SECONDS = 1.0
 
 
 class Progress:
     """Counts work done and shows rate and ETA.
 
-    On a TTY it redraws one line (`\\r`); elsewhere (CI, log files) it logs a line
-    every `log_every` seconds and once at the end. Never call it inside tf.function.
+    On a terminal, or with `--progress`, a tqdm bar redraws one line; elsewhere a plain
+    line goes to the stream after `log_every` seconds, then each time after twice the time
+    spent so far, and once at the end when the work took at least `log_every`. Never
+    call it inside tf.function.
 
     Args:
       description: what is being counted, e.g. "caching de-en".
       total: expected units, or None when unknown (no ETA then).
       unit: the unit's name, e.g. "sentences".
       stream: where the bar goes (default stderr).
-      log_every: seconds between log lines when not on a TTY.
+      log_every: seconds to the first plain line when the bar is not live.
+      clock: seconds, monotonic (tests pass a fake one).
 
     Example:
       >>> with Progress("embedding", total=1000, unit="sentences") as bar:
@@ -45,13 +55,24 @@ class Progress:
         self.total = total
         self.unit = unit
         self.count = 0
+        self.postfix = ""
         self._stream = stream if stream is not None else sys.stderr
-        self._tty = bool(getattr(self._stream, "isatty", lambda: False)())
-        self._log_every = log_every
         self._clock = clock
         self._start = clock()
-        self._last_shown = self._start
-        self.postfix = ""
+        self._log_every = log_every
+        self._next_line = self._start + log_every
+        # (time, count) at the first update: the rate of a periodic line leaves out the
+        # start-up before it (a first training step also traces the graph).
+        self._first: tuple[float, int] | None = None
+        self._closed = False
+        self._bar = None
+        if console.live_bars(self._stream):
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=total, desc=description, unit=f" {unit}", file=self._stream,
+                dynamic_ncols=True, mininterval=0.2, leave=True,
+            )  # fmt: skip
 
     def __enter__(self) -> Progress:
         return self
@@ -63,25 +84,44 @@ class Progress:
         """Adds `n` units; `postfix` (e.g. "loss 1.23") is shown after the rate."""
         if postfix is not None:
             self.postfix = postfix
+            if self._bar is not None:
+                self._bar.set_postfix_str(postfix, refresh=False)
         self.count += n
+        if self._bar is not None:
+            self._bar.update(n)
+            return
         now = self._clock()
-        interval = _REDRAW_EVERY_SECONDS if self._tty else self._log_every
-        if now - self._last_shown >= interval:
-            self._show(now)
+        if self._first is None:
+            self._first = (now, self.count)
+        since, done_then = self._first
+        if now >= self._next_line and self.count > done_then and now > since:
+            self._write(self.line(now, rate=(self.count - done_then) / (now - since)))
+            self._next_line = now + 2 * (now - self._start)  # few lines, however long
 
     def close(self) -> None:
-        self._show(self._clock(), final=True)
+        if self._closed:
+            return
+        self._closed = True
+        now = self._clock()
+        kept = now - self._start >= _KEEP_AFTER_SECONDS
+        if self._bar is not None:
+            self._bar.leave = kept
+            self._bar.close()
+        elif now - self._start >= self._log_every:
+            self._write(self.line(now))
 
     @property
     def rate(self) -> float:
         elapsed = self._clock() - self._start
         return self.count / elapsed if elapsed > 0 else 0.0
 
-    def line(self, now: float | None = None) -> str:
-        """The status text, e.g. "caching: 500/1000 sentences (50.0%) 120.0 sentences/s ETA 4s"."""
+    def line(self, now: float | None = None, rate: float | None = None) -> str:
+        """The status text, e.g. "caching: 500/1000 sentences (50.0%) 120.0 sentences/s ETA 4s".
+
+        rate: units per second (default: the count over the time since the start)."""
         now = self._clock() if now is None else now
         elapsed = max(now - self._start, 1e-9)
-        rate = self.count / elapsed
+        rate = self.count / elapsed if rate is None else rate
         done = f"{self.count}/{self.total}" if self.total else f"{self.count}"
         text = f"{self.description}: {done} {self.unit}"
         if self.total:
@@ -93,13 +133,9 @@ class Progress:
             text += f" elapsed {format_seconds(elapsed)}"
         return f"{text} {self.postfix}" if self.postfix else text
 
-    def _show(self, now: float, final: bool = False) -> None:
-        self._last_shown = now
-        if self._tty:
-            self._stream.write("\r" + self.line(now) + ("\n" if final else ""))
-            self._stream.flush()
-        else:
-            logging.info("%s", self.line(now))
+    def _write(self, text: str) -> None:
+        self._stream.write(text + "\n")
+        self._stream.flush()
 
 
 def format_seconds(seconds: float) -> str:

@@ -6,11 +6,7 @@ import contextlib
 import os
 import sys
 
-VERBOSE_ENV = "LEALLA_VERBOSE"
-
-
-def verbose() -> bool:
-    return os.environ.get(VERBOSE_ENV, "") not in ("", "0")
+from lealla.console import VERBOSE_ENV, verbose  # noqa: F401 (read here and by callers)
 
 
 @contextlib.contextmanager

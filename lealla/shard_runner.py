@@ -28,9 +28,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from absl import logging
-
-from lealla import fileio, quiet, textio
+from lealla import console, fileio, quiet, textio
 from lealla.line_shards import LineShard
 from lealla.progress import Progress
 
@@ -100,8 +98,8 @@ def run(job: ShardJob, shards: Sequence[LineShard], config: RunnerConfig, *, lab
     todo = [s for s in shards if not job.is_done(s)]
     if not todo:
         return
-    logging.info("%s: %d of %d shard(s) to do on the %s runner", label, len(todo),
-                 len(shards), config.runner)  # fmt: skip
+    console.stage(f"{label}: {len(todo)} of {len(shards)} shard(s) to do on the "
+                  f"{config.runner} runner")  # fmt: skip
     if config.runner == INPROCESS:
         state = job.setup()
         with Progress(label, total=len(todo), unit="shards") as bar:
@@ -150,11 +148,12 @@ def run_pipeline(
       RuntimeError: the pipeline failed otherwise (innermost error + log path).
     """
     _clear_failures(out_dir)
+    console.stage(f"{label} ({config.runner} runner)")
     log = os.path.join(tempfile.gettempdir(), f"lealla-beam-{os.getpid()}.log")
     stop = threading.Event()
-    with quiet.worker_output_to(log) as console:
+    with quiet.worker_output_to(log) as console_stream:
         watcher = threading.Thread(
-            target=_watch, args=(list(parts_done), label, unit, stop, console), daemon=True
+            target=_watch, args=(list(parts_done), label, unit, stop, console_stream), daemon=True
         )
         watcher.start()
         try:

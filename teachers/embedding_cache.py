@@ -34,6 +34,7 @@ from absl import logging
 
 from lealla import (
     configs,
+    console,
     corpus,
     embedding_shards,
     fileio,
@@ -146,8 +147,8 @@ def build_cache(
     shards: list[line_shards.LineShard] = []
     try:
         shards = line_shards.plan([s.paths for s in sources], config.shard_size)
-        logging.info("caching %d shard(s) of %d source(s) with %s into %s", len(shards),
-                     len(sources), teacher.describe(), out_dir)  # fmt: skip
+        console.stage(f"caching {len(shards)} shard(s) of {len(sources)} source(s) with "
+                      f"{teacher.describe()} into {out_dir}")  # fmt: skip
         shard_runner.run(job, shards, runner, label="caching teacher embeddings")
     except textio.CorpusError:
         if created and not any(job.is_done(s) for s in shards):
@@ -518,7 +519,7 @@ def _open_manifest(out_dir: str, identity: dict, overwrite: bool) -> dict:
         listed = manifest["shards"] if manifest.get("complete") else _shard_records(out_dir)
         damaged = set(check_shards(out_dir, {"shards": listed}, checksums=True))
         if not damaged and manifest.get("complete"):
-            logging.info("cache at %s is complete; nothing to do", out_dir)
+            console.stage(f"cache at {out_dir} is complete; nothing to do")
             return manifest
         if damaged:
             logging.warning(

@@ -9,14 +9,13 @@ lealla align --encoder=use-multilingual --src=news.de --tgt=news.en --out=pairs.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections import Counter
 
-from absl import app, flags, logging
+from absl import app, flags
 
-from lealla import configs, run_layout, textio
+from lealla import configs, console, run_layout, textio
 from lealla.commands import flags as shared_flags
 from lealla.mining import embed_stream, mine, neighbors, pairs_tsv, quantized_search
 from lealla.mining.line_file import LineFile
@@ -68,7 +67,9 @@ shared_flags.define_pair_filter_flags()
 flags.DEFINE_boolean(
     "dedupe", True, "Leave out repeated sentences (the first of each is kept) before search."
 )
-flags.DEFINE_boolean("json", False, "Print one JSON summary object last.")
+flags.DEFINE_boolean(
+    "json", False, "Print one JSON summary object alone on stdout (the rest goes to stderr)."
+)
 FLAGS = flags.FLAGS
 
 
@@ -84,10 +85,10 @@ def main(argv: list[str]) -> None:
     report = textio.BadLineReport()
     src, tgt = (LineFile(path, on_bad_line=FLAGS.on_bad_line, report=report,
                          dedupe=FLAGS.dedupe) for path in (FLAGS.src, FLAGS.tgt))  # fmt: skip
-    logging.info(
-        "align: %d source and %d target sentences (%d and %d duplicates left out); %s",
-        len(src), len(tgt), src.duplicates, tgt.duplicates, report.summary(),
-    )  # fmt: skip
+    console.stage(
+        f"align: {len(src)} source and {len(tgt)} target sentences ({src.duplicates} and "
+        f"{tgt.duplicates} duplicates left out); {report.summary()}"
+    )
     from lealla.commands import encoders
 
     encoder = encoders.load_encoder(FLAGS.encoder, checkpoint=FLAGS.checkpoint)
@@ -117,33 +118,32 @@ def main(argv: list[str]) -> None:
         )
     dropped = Counter()
     written = pairs_tsv.write_pairs_tsv(FLAGS.out, pairs, src, tgt, filters, dropped)
-    print(
+    console.say(
         f"wrote {written} pairs to {FLAGS.out} ({len(src)} x {len(tgt)} sentences"
         + (f"; filtered out {sum(dropped.values())}: "
            + ", ".join(f"{k} {v}" for k, v in sorted(dropped.items())) if dropped else "")
-        + ")"
+        + ")", json_output=FLAGS.json,
     )  # fmt: skip
     if quantized:
-        print(
+        console.say(
             f"{FLAGS.embedding_dtype} search: {quantized['index_bytes'] / 1e6:.2f} MB held vs "
             f"{quantized['float32_bytes'] / 1e6:.2f} MB as float32 "
             f"({quantized['float32_bytes'] / quantized['index_bytes']:.1f}x less); recall@"
             f"{FLAGS.k} against float32 on {quantized['recall_queries']} queries "
-            f"{quantized['recall_against_float32']:.4f}"
+            f"{quantized['recall_against_float32']:.4f}",
+            json_output=FLAGS.json,
         )
     if FLAGS.json:
-        print(
-            json.dumps(
-                {
-                    "pairs": written,
-                    "src_sentences": len(src),
-                    "tgt_sentences": len(tgt),
-                    "skipped": dict(report.counts),
-                    "dropped_by_filters": dict(dropped),
-                    "duplicates": {"src": src.duplicates, "tgt": tgt.duplicates},
-                    **({"quantized_search": quantized} if quantized else {}),
-                }
-            )
+        console.print_json(
+            {
+                "pairs": written,
+                "src_sentences": len(src),
+                "tgt_sentences": len(tgt),
+                "skipped": dict(report.counts),
+                "dropped_by_filters": dict(dropped),
+                "duplicates": {"src": src.duplicates, "tgt": tgt.duplicates},
+                **({"quantized_search": quantized} if quantized else {}),
+            }
         )
 
 

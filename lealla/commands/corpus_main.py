@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
+from absl import app, flags
 
-from absl import app, flags, logging
-
-from lealla import corpus, pipeline
+from lealla import console, corpus, pipeline
 from lealla.commands import flags as shared_flags
 
 shared_flags.define_corpus_flags()
-flags.DEFINE_boolean("json", False, "Print one JSON object as the last line.")
+flags.DEFINE_boolean(
+    "json", False, "Print one JSON object alone on stdout (the human lines go to stderr)."
+)
 FLAGS = flags.FLAGS
 
 
@@ -20,25 +20,26 @@ def main(argv: list[str]) -> None:
     if not FLAGS.corpus:
         raise app.UsageError("--corpus is required (comma-separated files or globs)")
     sources = corpus.resolve_sources(FLAGS.corpus)
-    logging.info("scanning %d source(s)", len(sources))
+    console.stage(f"scanning {len(sources)} source(s)")
     index = pipeline.scan_corpus(sources, on_bad_line=FLAGS.on_bad_line)
     for scan in index.scans:
-        print(
+        console.say(
             f"{scan.source.describe()}: {scan.num_lines} lines, "
-            f"{sum(scan.group_counts.values())} examples"
+            f"{sum(scan.group_counts.values())} examples",
+            json_output=FLAGS.json,
         )
     for group, n in index.group_counts.items():
-        print(f"  {group}\t{n}")
-    print(f"total {index.num_examples} examples; {index.report.summary()}")
+        console.say(f"  {group}\t{n}", json_output=FLAGS.json)
+    console.say(
+        f"total {index.num_examples} examples; {index.report.summary()}", json_output=FLAGS.json
+    )
     if FLAGS.json:
-        print(
-            json.dumps(
-                {
-                    "examples": index.num_examples,
-                    "groups": index.group_counts,
-                    "skipped": dict(index.report.counts),
-                }
-            )
+        console.print_json(
+            {
+                "examples": index.num_examples,
+                "groups": index.group_counts,
+                "skipped": dict(index.report.counts),
+            }
         )
 
 

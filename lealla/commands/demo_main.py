@@ -46,8 +46,12 @@ STAGES = 8
 
 
 def _stage(number: int, text: str) -> float:
-    print(f"\n[{number}/{STAGES}] {text}", flush=True)
+    print(f"[{number}/{STAGES}] {text}", flush=True)
     return time.perf_counter()
+
+
+def _mean(values: dict) -> float:
+    return sum(values.values()) / len(values)
 
 
 def main(argv: list[str]) -> None:
@@ -117,6 +121,9 @@ def main(argv: list[str]) -> None:
         accuracy[name] = demo_stages.retrieval(embeddings[name])
     sample = [t for lang in texts for t in texts[lang][:10]]  # 140 sentences, 14 languages
     labse_speed = demo_stages.labse_shape_speed(paths["model"], sample)
+    print("evaluate: test retrieval accuracy " + ", ".join(
+        f"{name} {_mean(accuracy[name]):.3f}" for name, _ in models
+    ))  # fmt: skip
     timings["evaluate"] = time.perf_counter() - t
 
     t = _stage(8, "mining the test split against an English pool (ScaNN, ratio margin)")
@@ -124,6 +131,10 @@ def main(argv: list[str]) -> None:
         "teacher": demo_stages.mine(teacher_encoder, embeddings["teacher"]),
         "student": demo_stages.mine(student, embeddings["student"], paths["mined"]),
     }
+    print("mine: F1 " + ", ".join(
+        f"{name} {sum(m['f1'] for m in found.values()) / len(found):.3f}"
+        for name, found in mining.items()
+    ) + f"; the student's pairs in {paths['mined']}")  # fmt: skip
     timings["mine"] = time.perf_counter() - t
 
     summary = {

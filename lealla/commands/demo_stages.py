@@ -66,11 +66,13 @@ def distill(
         if metrics.get("step", 0) >= steps and not overrides:
             print(f"distillation: reusing the finished run in {model_dir} ({steps} steps)")
             return metrics
+    # Through the `lealla` dispatcher, so the child follows the same console rules (and
+    # inherits --verbose / --progress through the environment).
     args = [
-        sys.executable, "-m", "distill.train", "--config=demo", f"--model_dir={model_dir}",
-        f"--teacher_cache={cache_dir}", *settings, *overrides,
+        sys.executable, "-m", "lealla.cli", "distill", "--config=demo",
+        f"--model_dir={model_dir}", f"--teacher_cache={cache_dir}", *settings, *overrides,
     ]  # fmt: skip
-    print("$ lealla distill " + " ".join(args[3:]), flush=True)
+    print("$ lealla distill " + " ".join(args[4:]), flush=True)
     subprocess.run(args, check=True)
     with open(metrics_file, encoding="utf-8") as f:
         return json.load(f)

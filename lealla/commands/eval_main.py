@@ -10,13 +10,12 @@ lealla eval un --encoder=... --data=DIR [--exact]
 
 from __future__ import annotations
 
-import json
 import sys
 
 import numpy as np
-from absl import app, flags, logging
+from absl import app, flags
 
-from lealla import run_layout
+from lealla import console, run_layout
 from lealla.evaluation import bucc, datasets, report, tatoeba, un
 from lealla.mining import mine
 from lealla.mining.neighbors import knn_search
@@ -35,7 +34,8 @@ flags.DEFINE_boolean("download", False, "Download the public set into the cache 
 flags.DEFINE_list("languages", None, "Languages to evaluate (deu or de); default: all found.")
 flags.DEFINE_boolean(
     "json", False,
-    "Print one JSON object (average, per_language; reference; by_dims with --dims) last.",
+    "Print one JSON object (average, per_language; reference; by_dims with --dims) alone on "
+    "stdout; the table goes to stderr.",
 )  # fmt: skip
 flags.DEFINE_string("chart", None, "Write a PNG bar chart per language here.")
 flags.DEFINE_integer("batch_size", 256, "Sentences per encoder call.")
@@ -83,16 +83,16 @@ def main(argv: list[str]) -> None:
         for m in dims:
             by_dims[str(m)] = _evaluate(task, _Prefix(encoder, m), data)
             reports.append(by_dims[str(m)])
-    print(report.format_table(reports))
+    console.say(report.format_table(reports), json_output=FLAGS.json)
     if FLAGS.chart:
         report.write_chart(FLAGS.chart, reports)
-        print(f"wrote {FLAGS.chart}")
+        console.say(f"wrote {FLAGS.chart}", json_output=FLAGS.json)
     if FLAGS.json:
         reference = reports[-1:] if FLAGS.reference_encoder else []
         combined = report.combined_dict([reports[0], *reference])
         if by_dims:  # the top level is the first width's
             combined["by_dims"] = {m: r.to_dict() for m, r in by_dims.items()}
-        print(json.dumps(combined))
+        console.print_json(combined)
 
 
 class _LazyEncoder:
@@ -140,7 +140,7 @@ def _evaluate(task: str, encoder: _LazyEncoder | _Prefix, data: str) -> report.E
     def embed(texts):
         return encoder.embed(texts, progress=f"embedding ({encoder.name})")
 
-    logging.info("evaluating %s on %s (%s)", encoder.name, task, data)
+    console.stage(f"evaluating {encoder.name} on {task} ({data})")
     method = "exact" if FLAGS.exact else "scann"
     if task == "tatoeba":
         return tatoeba.evaluate_tatoeba(embed, data, FLAGS.languages, encoder=encoder.name)

@@ -12,10 +12,10 @@ lealla mine --encoder=use-multilingual --src='web.de.*' --tgt='web.en.*' --out=m
 from __future__ import annotations
 
 import functools
-import json
 
-from absl import app, flags, logging
+from absl import app, flags
 
+from lealla import console
 from lealla.commands import flags as shared_flags
 
 flags.DEFINE_string(
@@ -77,7 +77,9 @@ shared_flags.define_pair_filter_flags()
 flags.DEFINE_boolean(
     "dedupe", True, "Leave out repeated sentences (the first of each is kept) before search."
 )
-flags.DEFINE_boolean("json", False, "Print the summary as one JSON object last.")
+flags.DEFINE_boolean(
+    "json", False, "Print the summary as one JSON object alone on stdout (the rest to stderr)."
+)
 shared_flags.define_runner_flags()
 FLAGS = flags.FLAGS
 # Flags this command does not know are a Beam runner's pipeline options (see lealla.cli).
@@ -124,8 +126,8 @@ def main(argv: list[str]) -> None:
         )  # fmt: skip
         for side in missing:
             folders[side] = fileio.join(work, f"{side}_embeddings")
-            logging.info("embedding the %s side (%d file(s)) into %s", side, len(files[side]),
-                         folders[side])  # fmt: skip
+            console.stage(f"embedding the {side} side ({len(files[side])} file(s)) into "
+                          f"{folders[side]}")  # fmt: skip
             embedding_shards.embed_files(
                 encoder.name, encoder.embedding_dim, load, files[side], folders[side], config,
                 runner=runner, replace_mismatch=True,
@@ -145,17 +147,18 @@ def main(argv: list[str]) -> None:
     )
     repeats = summary["duplicates_left_out"] or {}
     dropped = summary["dropped_by_filters"]
-    print(
+    console.say(
         f"wrote {summary['pairs']} pairs to {FLAGS.out} ({len(summary['files'])} shard(s); "
         f"{summary['src_sentences']} x {summary['tgt_sentences']} sentences"
         + (f" after leaving out {repeats['src']} + {repeats['tgt']} repeated"
            if any(repeats.values()) else "")
         + (f"; filtered out {sum(dropped.values())}: "
            + ", ".join(f"{k} {v}" for k, v in dropped.items()) if dropped else "")
-        + f"); embeddings and neighbour lists kept in {work}"
+        + f"); embeddings and neighbour lists kept in {work}",
+        json_output=FLAGS.json,
     )  # fmt: skip
     if FLAGS.json:
-        print(json.dumps(summary))
+        console.print_json(summary)
 
 
 def _threshold() -> float | None:

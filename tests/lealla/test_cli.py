@@ -50,8 +50,9 @@ def test_corpus_check_json(write):
     bad = run("corpus", f"--corpus={path}", "--json", check=False)
     assert bad.returncode != 0 and "de-en.tsv:2: empty line" in bad.stderr
     ok = run("corpus", f"--corpus={path}", "--on_bad_line=skip", "--json")
-    summary = json.loads(ok.stdout.strip().splitlines()[-1])
+    summary = json.loads(ok.stdout)  # the JSON object alone on stdout
     assert summary == {"examples": 2, "groups": {"de-en": 2}, "skipped": {"empty line": 1}}
+    assert "total 2 examples" in ok.stderr  # the human lines go to stderr
 
 
 @pytest.fixture
@@ -116,3 +117,14 @@ def test_third_party_info_through_absl_is_dropped_ours_and_warnings_kept():
         absl.setLevel(old_level)
     assert records == ["warning from /env/site-packages/tensorflow/python/saver.py",
                        "info from /env/site-packages/lealla/mining/mine.py"]  # fmt: skip
+
+
+def test_info_lines_only_with_verbose(small_corpus, tmp_path):
+    import re
+
+    args = ["vocab", "build", f"--corpus={small_corpus}", "--vocab_size=600"]
+    quiet = run(*args, f"--out={tmp_path / 'a.txt'}")
+    assert "wrote" in quiet.stdout  # the result
+    assert not re.search(r"^I\d{4} ", quiet.stderr, re.M), quiet.stderr  # no INFO line
+    verbose = run(*args, f"--out={tmp_path / 'b.txt'}", "--verbose")
+    assert re.search(r"^I\d{4} .*vocab_main.py:\d+\] wrote \d+ tokens", verbose.stderr, re.M)

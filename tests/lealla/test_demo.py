@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -120,6 +121,13 @@ def test_whole_demo_offline_and_rerun_reuses_everything(tmp_path):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     first = subprocess.run(args, capture_output=True, text=True, env=env)
     assert first.returncode == 0, first.stderr[-3000:]
+    # A console for people: stage lines, results, the table; off a terminal (here: pipes)
+    # no progress redraws and no INFO lines, from the demo or its `lealla distill` children.
+    shown = first.stdout.splitlines() + first.stderr.splitlines()
+    assert len(shown) <= 60, "\n".join(shown)
+    assert sum(line.startswith("[") and "/8] " in line for line in first.stdout.splitlines()) == 8
+    assert not re.search(r"^I\d{4} ", first.stderr, re.M) and "\r" not in first.stderr
+    assert "mining: kept" not in first.stderr and "report: " in first.stdout
     summary = json.loads((out / "report" / "summary.json").read_text())
     assert summary["training"]["steps"] == 20
     reload = summary["reload_max_abs_diff"]

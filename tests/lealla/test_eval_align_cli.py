@@ -27,6 +27,13 @@ def run(env, *args, check=True):
     return result
 
 
+def _table(stderr: str) -> str:
+    """The result table of `lealla eval` in its stderr (from its header line on)."""
+    lines = stderr.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("language "))
+    return "\n".join(lines[start:])
+
+
 @pytest.fixture
 def tatoeba_dir(tmp_path):
     en = demo_corpus.read_split("test", "en")
@@ -40,9 +47,10 @@ def tatoeba_dir(tmp_path):
 
 def test_eval_tatoeba_json_and_chart(env, tatoeba_dir, tmp_path):
     chart = tmp_path / "out" / "tatoeba.png"
-    out = run(env, "eval", "tatoeba", "--encoder=use-multilingual", f"--data={tatoeba_dir}",
-              "--languages=deu,fr", "--json", f"--chart={chart}").stdout  # fmt: skip
-    result = json.loads(out.strip().splitlines()[-1])
+    done = run(env, "eval", "tatoeba", "--encoder=use-multilingual", f"--data={tatoeba_dir}",
+               "--languages=deu,fr", "--json", f"--chart={chart}")  # fmt: skip
+    result = json.loads(done.stdout)  # the JSON object alone on stdout
+    out = _table(done.stderr)  # the human table goes to stderr
     assert set(result["per_language"]) == {"deu", "fra"}
     assert result["average"] >= 0.9
     assert result["average"] == pytest.approx(
@@ -52,9 +60,10 @@ def test_eval_tatoeba_json_and_chart(env, tatoeba_dir, tmp_path):
 
 
 def test_eval_tatoeba_by_embedding_width(env, tatoeba_dir):
-    out = run(env, "eval", "tatoeba", "--encoder=use-multilingual", f"--data={tatoeba_dir}",
-              "--languages=deu", "--dims=16,512", "--json").stdout  # fmt: skip
-    result = json.loads(out.strip().splitlines()[-1])
+    done = run(env, "eval", "tatoeba", "--encoder=use-multilingual", f"--data={tatoeba_dir}",
+               "--languages=deu", "--dims=16,512", "--json")  # fmt: skip
+    result = json.loads(done.stdout)
+    out = done.stderr
     assert set(result["by_dims"]) == {"16", "512"}
     assert "use-multilingual (16 d)" in out and "use-multilingual (512 d)" in out
     narrow, full = (result["by_dims"][m]["average"] for m in ("16", "512"))
@@ -107,7 +116,7 @@ def test_eval_bucc_on_demo_split(env, tmp_path):
     out = run(
         env, "eval", "bucc", "--encoder=use-multilingual", f"--data={tmp_path}", "--json"
     ).stdout
-    result = json.loads(out.strip().splitlines()[-1])
+    result = json.loads(out)
     # 40 of the 50 true pairs are gold here, so the F1-optimal cut has F1 >= 0.8.
     assert result["task"] == "bucc" and result["per_language"]["de"] >= 0.8
 
@@ -121,8 +130,9 @@ def test_align_demo_split(env, tmp_path):
     tgt.write_text("\n".join(en[i] for i in perm) + "\n", encoding="utf-8")
     out_tsv = tmp_path / "pairs.tsv"
     out = run(env, "align", "--encoder=use-multilingual", f"--src={src}", f"--tgt={tgt}",
-              f"--out={out_tsv}", "--json").stdout  # fmt: skip
-    assert json.loads(out.strip().splitlines()[-1])["pairs"] >= 48
+              f"--out={out_tsv}", "--json")  # fmt: skip
+    assert json.loads(out.stdout)["pairs"] >= 48
+    assert f"wrote {json.loads(out.stdout)['pairs']} pairs to {out_tsv}" in out.stderr
     rows = [line.split("\t") for line in out_tsv.read_text(encoding="utf-8").splitlines()]
     assert all(len(r) == 3 for r in rows)
     scores = [float(r[0]) for r in rows]
@@ -140,10 +150,11 @@ def test_align_with_int8_and_binary_embeddings(env, tmp_path):
     gold = dict(zip(de, en, strict=True))
     for dtype, ratio in (("int8", 3.5), ("binary", 30)):  # + the int8 scales (512 dims)
         out_tsv = tmp_path / f"{dtype}.tsv"
-        out = run(env, "align", "--encoder=use-multilingual", f"--src={src}", f"--tgt={tgt}",
-                  f"--out={out_tsv}", f"--embedding_dtype={dtype}", "--rescore=10",
-                  "--json").stdout  # fmt: skip
-        summary = json.loads(out.strip().splitlines()[-1])["quantized_search"]
+        done = run(env, "align", "--encoder=use-multilingual", f"--src={src}", f"--tgt={tgt}",
+                   f"--out={out_tsv}", f"--embedding_dtype={dtype}", "--rescore=10",
+                   "--json")  # fmt: skip
+        summary = json.loads(done.stdout)["quantized_search"]
+        out = done.stderr
         assert summary["float32_bytes"] / summary["index_bytes"] >= ratio
         assert summary["recall_queries"] == 50 and summary["recall_against_float32"] >= 0.8
         assert f"{dtype} search:" in out and "against float32 on 50 queries" in out
@@ -193,8 +204,9 @@ def test_mine_on_the_local_runner_equals_align(env, tmp_path):
     mine_args = ["mine", "--encoder=use-multilingual", f"--src={files['web.de']},{files['web.fr']}",
                  f"--tgt={files['web.en']}", "--shard_size=7", "--index_shard_size=12",
                  "--dtype=float32", "--num_workers=2", "--runner=local"]  # fmt: skip
-    summary = json.loads(run(env, *mine_args, f"--out={out}", "--exact", "--json")
-                         .stdout.strip().splitlines()[-1])  # fmt: skip
+    done = run(env, *mine_args, f"--out={out}", "--exact", "--json")
+    summary = json.loads(done.stdout)  # the JSON object alone on stdout
+    assert f"wrote {summary['pairs']} pairs to {out}" in done.stderr
     assert (summary["src_sentences"], summary["tgt_sentences"]) == (100, 100)
     assert len(summary["files"]) == 9  # 100 targets in blocks of 12
     run(env, "align", "--encoder=use-multilingual", f"--src={both}", f"--tgt={files['web.en']}",

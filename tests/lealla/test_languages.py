@@ -169,3 +169,20 @@ def test_file_names_take_exact_tags_only(write):
     assert corpus.resolve_sources(write("news.pt.txt", "x\n"))[0].src_lang == "pt"
     with pytest.raises(ValueError, match="cannot tell the language"):
         corpus.resolve_sources(write("de-en.txt", "x\n"))
+
+
+@pytest.mark.parametrize(
+    "code, expected",
+    [("ger", "de"), ("cze", "cs"), ("iw", "he"), ("mo", "ro"), ("sh", "sr"), ("arb", "ar"),
+     ("kzj", "kzj"), ("dtp", "dtp"), ("tgl", "tl"), ("fil", "tl")],
+)  # fmt: skip
+def test_aliases_from_langcodes_keep_the_tatoeba_codes(code, expected):
+    # ISO 639-2/B codes, retired codes and macrolanguage members come from langcodes;
+    # the Tatoeba codes keep their own language (kzj is scored apart from dtp).
+    assert languages.normalize_language(code) == expected
+    assert languages.ALIASES[code] == expected  # the table the tf.data lookup uses too
+
+
+def test_a_valid_language_outside_the_table_is_named():
+    with pytest.raises(ValueError, match=r"'tlh' in --languages is Klingon, not one of"):
+        languages.normalize_language("tlh", context="--languages")
