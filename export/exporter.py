@@ -86,6 +86,12 @@ class ExportConfig(configs.ConfigMixin):
         Matryoshka training, benchmarks/RESULTS.md). Any width may then be exported.
       force_dims: without the rotation, allow a `dims` the run did not train as a
         Matryoshka prefix.
+
+    Example:
+      >>> import lealla
+      >>> config = lealla.ExportConfig(tflite_variants=("float32", "dynamic_int8"), dims=64)
+      >>> config.checkpoint, config.labse_format
+      ('best', True)
     """
 
     checkpoint: str = "best"

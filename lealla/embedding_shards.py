@@ -61,6 +61,11 @@ class EmbedConfig(configs.ConfigMixin):
         binary (sign bits) are 4x and 32x smaller than float32, and the manifest records
         the recall they keep (`embedding_codec`).
       on_bad_line: "error" or "skip" (invalid UTF-8, control characters, empty lines).
+
+    Example:
+      >>> import lealla
+      >>> lealla.EmbedConfig(dtype="int8", shard_size=10_000).batch_size
+      256
     """
 
     shard_size: int = 100_000

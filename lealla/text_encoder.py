@@ -29,6 +29,16 @@ class TextEncoder(Protocol):
     Attributes:
       name: what it was loaded from (for reports, tables and manifests).
       dim: the embedding width d.
+
+    Example:
+      >>> import numpy as np
+      >>> import lealla
+      >>> class Constant:  # any object with name, dim and encode is a TextEncoder
+      ...     name, dim = "constant", 2
+      ...     def encode(self, texts, batch_size=64, progress=False):
+      ...         return np.full((len(list(texts)), 2), 0.5**0.5, np.float32)
+      >>> isinstance(Constant(), lealla.TextEncoder)
+      True
     """
 
     name: str
@@ -60,8 +70,9 @@ class BatchEncoder:
       >>> import numpy as np
       >>> from lealla.text_encoder import BatchEncoder
       >>> lengths = BatchEncoder("lengths", 2, lambda b: [[len(t), 1.0] for t in b])
-      >>> lengths.encode(["abc", ""]).round(3).tolist()
-      [[0.949, 0.316], [0.0, 1.0]]
+      >>> print(lengths.encode(["abc", ""]).round(3))  # unit rows, input order
+      [[0.949 0.316]
+       [0.    1.   ]]
     """
 
     name: str

@@ -111,7 +111,7 @@ def main(argv: list[str]) -> None:
             on_bad_line=FLAGS.on_bad_line),
         filters=filters, dedupe=FLAGS.dedupe,
     )  # fmt: skip
-    summary = mine_run.mine_corpora(
+    summary = mine_run.mine(
         FLAGS.out, encoder=FLAGS.encoder, src=FLAGS.src or (), tgt=FLAGS.tgt or (),
         src_embeddings=FLAGS.src_embeddings, tgt_embeddings=FLAGS.tgt_embeddings,
         config=config, work_dir=FLAGS.work_dir, overwrite=FLAGS.overwrite, runner=runner,

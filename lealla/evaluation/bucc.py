@@ -215,6 +215,12 @@ def evaluate_bucc(
       search: the kNN function (default exact).
       batch_size: sentences per encoder batch.
       progress: show a progress bar (a str names it).
+
+    Example:
+      >>> import lealla
+      >>> report = lealla.evaluate_bucc("use-multilingual", "bucc")  # bucc/de-en.sample.*
+      >>> report.results[0].language, report.average > 0.8
+      ('de', True)
     """
     found = find_language_pairs(data_dir, split)
     chosen = languages_lib.select_available(

@@ -105,6 +105,13 @@ def evaluate_tatoeba(
 
     Returns:
       EvalReport with score = mean of the two directions' accuracies.
+
+    Example:
+      >>> import lealla
+      >>> report = lealla.evaluate_tatoeba(  # tatoeba/ holds tatoeba.deu-eng.{deu,eng}, ...
+      ...     "use-multilingual", "tatoeba", languages=["deu", "fra"])
+      >>> [r.language for r in report.results], report.average > 0.9
+      (['deu', 'fra'], True)
     """
     pairs = find_languages(data_dir)
     chosen = select_languages(list(pairs), languages)

@@ -165,6 +165,13 @@ def evaluate_un(
       languages: codes to evaluate, or None for every language found.
       **kwargs: passed on to `evaluate_un_files` (method, scann_config, batch_size,
         work_dir).
+
+    Example:
+      >>> import lealla
+      >>> report = lealla.evaluate_un(  # un/ holds UNv1.0.testset.{en,es,...}
+      ...     "use-multilingual", "un", ["es"], method="exact")
+      >>> report.metric, report.average > 0.9
+      ('P@1', True)
     """
     found = find_un_languages(data_dir)
     chosen = languages_lib.select_available(

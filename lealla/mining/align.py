@@ -42,6 +42,12 @@ class AlignConfig:
       on_bad_line: error (stop naming file and line) or skip.
       dedupe: leave out repeated sentences (the first of each is kept) before search.
       filters: the junk filters applied to each mined pair.
+
+    Example:
+      >>> import lealla
+      >>> config = lealla.AlignConfig(threshold=1.05, filters=lealla.PairFilter(max_chars=300))
+      >>> config.mode, config.filters.max_chars
+      ('mutual', 300)
     """
 
     k: int = mine.DEFAULT_K
@@ -99,8 +105,13 @@ def align(
 
     Example:
       >>> import lealla
-      >>> summary = lealla.align("use-multilingual", "news.de", "news.en", "pairs.tsv")
-      ... # doctest: +SKIP
+      >>> from lealla import demo_corpus
+      >>> de, en = demo_corpus.split_path("test", "de"), demo_corpus.split_path("test", "en")
+      >>> summary = lealla.align("use-multilingual", de, en, "pairs.tsv")
+      >>> summary["pairs"] > 40  # of the 50 German-English translations
+      True
+      >>> len(open("pairs.tsv", encoding="utf-8").readlines()) == summary["pairs"]
+      True
     """
     configs.check_writable(out)
     report = textio.BadLineReport()

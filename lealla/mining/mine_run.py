@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from absl import logging
 
 from lealla import configs, embedding_shards, fileio, shard_runner
-from lealla.mining import mine, mine_corpus, mine_job, pair_filters
+from lealla.mining import mine as mine_lib
+from lealla.mining import mine_corpus, mine_job, pair_filters
 from lealla.mining.embedding_blocks import EmbeddingSet
 from lealla.mining.scann_search import ScannConfig
 
@@ -34,9 +35,15 @@ class MineConfig:
       embed: how each side is embedded (shard size, batch size, dtype, bad lines).
       filters: junk filters applied to each mined pair.
       dedupe: leave out repeated sentences (the first of each is kept) before search.
+
+    Example:
+      >>> import lealla
+      >>> config = lealla.MineConfig(mode="union", threshold=1.05, exact=True)
+      >>> config.k, config.embed.dtype
+      (4, 'float16')
     """
 
-    k: int = mine.DEFAULT_K
+    k: int = mine_lib.DEFAULT_K
     mode: str = "mutual"
     threshold: float | None = None
     calibration: tuple[tuple[str, str], ...] = ()
@@ -44,7 +51,7 @@ class MineConfig:
     scann: ScannConfig = dataclasses.field(default_factory=ScannConfig)
     index_shard_size: int = 1_000_000
     embed: embedding_shards.EmbedConfig = dataclasses.field(
-        default_factory=lambda: embedding_shards.EmbedConfig(dtype="float16")
+        default_factory=embedding_shards.EmbedConfig
     )
     filters: pair_filters.PairFilter = dataclasses.field(default_factory=pair_filters.PairFilter)
     dedupe: bool = True
@@ -52,11 +59,11 @@ class MineConfig:
     def __post_init__(self):
         if self.k < 1 or self.index_shard_size < 1:
             raise ValueError("k and index_shard_size must be >= 1")
-        if self.mode not in mine.MINING_MODES:
-            raise ValueError(f"mode must be one of {', '.join(mine.MINING_MODES)}")
+        if self.mode not in mine_lib.MINING_MODES:
+            raise ValueError(f"mode must be one of {', '.join(mine_lib.MINING_MODES)}")
 
 
-def mine_corpora(
+def mine(
     out: str,
     *,
     encoder: str | None = None,
