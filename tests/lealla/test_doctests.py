@@ -52,13 +52,29 @@ def scratch(tmp_path_factory):
     return root
 
 
+_TEACHERS: dict = {}
+
+
 @pytest.fixture
 def in_scratch(scratch, use_m_module, monkeypatch, tmp_path):
-    """A fresh working folder per example (its outputs do not meet), the sets linked in."""
+    """A fresh working folder per example (its outputs do not meet), the sets linked in;
+    each teacher module is loaded once for all examples (the loading is not what they show)."""
+    from teachers import loading
+
     for name in ("tatoeba", "bucc", "un"):
         os.symlink(scratch / name, tmp_path / name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LEALLA_CACHE_DIR", os.path.dirname(os.path.dirname(use_m_module)))
+    real = loading.load_teacher
+
+    def load_once(spec, *args, **kwargs):
+        if args or kwargs:
+            return real(spec, *args, **kwargs)
+        if spec not in _TEACHERS:
+            _TEACHERS[spec] = real(spec)
+        return _TEACHERS[spec]
+
+    monkeypatch.setattr(loading, "load_teacher", load_once)
     return tmp_path
 
 
