@@ -67,6 +67,12 @@ class ExportVerificationError(RuntimeError):
 class ExportConfig(configs.ConfigMixin):
     """How to export.
 
+    Example:
+      >>> import lealla
+      >>> config = lealla.ExportConfig(tflite_variants=("float32", "dynamic_int8"), dims=64)
+      >>> config.checkpoint, config.labse_format
+      ('best', True)
+
     Attributes:
       checkpoint: `best` (best dev retrieval, else latest) or `latest`.
       seq_length: longest input in tokens; default: the run's training seq_length.
@@ -86,12 +92,6 @@ class ExportConfig(configs.ConfigMixin):
         Matryoshka training, benchmarks/RESULTS.md). Any width may then be exported.
       force_dims: without the rotation, allow a `dims` the run did not train as a
         Matryoshka prefix.
-
-    Example:
-      >>> import lealla
-      >>> config = lealla.ExportConfig(tflite_variants=("float32", "dynamic_int8"), dims=64)
-      >>> config.checkpoint, config.labse_format
-      ('best', True)
     """
 
     checkpoint: str = "best"
