@@ -126,11 +126,11 @@ def _sentence_vectors(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray 
             ),
         )
     pairs = _unique_pairs(NEWS, NUM_SENTENCES)
-    from lealla.commands import encoders
+    from lealla import encoders
 
     encoder = encoders.load_encoder("use-multilingual")
-    en = encoder.embed([p[1] for p in pairs], progress="embedding English")
-    de = encoder.embed([p[0] for p in pairs[:NUM_QUERIES]], progress="embedding German")
+    en = encoder.encode([p[1] for p in pairs], 256, progress="embedding English")
+    de = encoder.encode([p[0] for p in pairs[:NUM_QUERIES]], 256, progress="embedding German")
     both = np.concatenate([en, de])
     mean = both.mean(0)
     _, _, vt = np.linalg.svd(both - mean, full_matrices=False)

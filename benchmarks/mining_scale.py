@@ -46,9 +46,9 @@ class LookupEncoder:
 
     def __init__(self, path: str):
         self.rows = np.load(path, mmap_mode="r")
-        self.name, self.embedding_dim = f"lookup:{os.path.basename(path)}", self.rows.shape[1]
+        self.name, self.dim = f"lookup:{os.path.basename(path)}", self.rows.shape[1]
 
-    def embed(self, texts, batch_size=256):
+    def encode(self, texts, batch_size=256, progress=False):
         return np.asarray(self.rows[[int(t.rsplit(" ", 1)[1]) for t in texts]], np.float32)
 
 
@@ -60,12 +60,12 @@ def _prepare() -> dict[str, str]:
     os.makedirs(WORK, exist_ok=True)
     paths = {side: os.path.join(WORK, f"{side}.npy") for side in ("src", "tgt")}
     if not all(os.path.isfile(p) for p in paths.values()):
-        from lealla.commands import encoders
+        from lealla import encoders
 
         pairs = mining._unique_pairs(mining.NEWS, NUM_SENTENCES)
         encoder = encoders.load_encoder("use-multilingual")
-        en = encoder.embed([p[1] for p in pairs], progress="embedding English")
-        de = encoder.embed([p[0] for p in pairs], progress="embedding German")
+        en = encoder.encode([p[1] for p in pairs], 256, progress="embedding English")
+        de = encoder.encode([p[0] for p in pairs], 256, progress="embedding German")
         both = np.concatenate([en, de])
         mean = both.mean(0)
         _, _, vt = np.linalg.svd(both - mean, full_matrices=False)

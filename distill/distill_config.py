@@ -116,6 +116,14 @@ class DistillConfig(ConfigMixin):
       checkpoint_every, keep_checkpoints: checkpoint cadence and retention.
       eval_every: steps between dev evaluations (0: only at the end).
       log_every: steps between log lines and summaries.
+
+    Example:
+      >>> import lealla
+      >>> config = lealla.DistillConfig(
+      ...     train_data=("data/*.tsv",), dev_data=("data/dev.de-en.tsv",),
+      ...     teacher_cache=("cache/labse",), student="lealla_small", train_minutes=30)
+      >>> config.objective, config.teacher_cache
+      ('lealla', ('cache/labse',))
     """
 
     objective: str = setting(

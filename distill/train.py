@@ -22,7 +22,7 @@ from absl import app, flags, logging
 
 from distill import objectives
 from distill.distill_config import DistillConfig
-from lealla import config_flags
+from lealla import config_flags, runs
 from lealla.commands import flags as shared_flags
 
 FLAGFILE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flagfiles")
@@ -58,10 +58,9 @@ def main(argv: list[str]) -> None:
     except ValueError as e:
         raise app.UsageError(str(e)) from None
     from distill.strategy import make_strategy
-    from distill.trainer import Distiller
 
     strategy = make_strategy(tpu=FLAGS.tpu, cpu_replicas=FLAGS.cpu_replicas)
-    metrics = Distiller(config, FLAGS.model_dir, strategy).train()
+    metrics = runs.distill(config, FLAGS.model_dir, strategy=strategy)
     logging.info("done: %s", metrics)
     accuracy = metrics.get("dev_accuracy")
     summary = f"step {metrics['step']}: loss {metrics['losses'].get('total', float('nan')):.4f}"

@@ -67,6 +67,12 @@ class ExportVerificationError(RuntimeError):
 class ExportConfig(configs.ConfigMixin):
     """How to export.
 
+    Example:
+      >>> import lealla
+      >>> config = lealla.ExportConfig(tflite_variants=("float32", "dynamic_int8"), dims=64)
+      >>> config.checkpoint, config.labse_format
+      ('best', True)
+
     Attributes:
       checkpoint: `best` (best dev retrieval, else latest) or `latest`.
       seq_length: longest input in tokens; default: the run's training seq_length.

@@ -1,7 +1,14 @@
 """LEALLA: distil multilingual sentence encoders into lightweight language-agnostic students.
 
-The public API, imported lazily so that `import lealla` stays fast (TensorFlow is
-loaded only when a name that needs it is first used).
+What a user calls, imported lazily so that `import lealla` stays fast (TensorFlow is
+loaded only when a name that needs it is first used). Internal helpers are imported
+from their modules (`lealla.corpus`, `lealla.mining.mine`, ...).
+
+Example:
+  >>> import lealla
+  >>> encoder = lealla.load_encoder("use-multilingual")
+  >>> encoder.encode(["Hello world", "Hallo Welt"]).shape == (2, encoder.dim)
+  True
 """
 
 from __future__ import annotations
@@ -13,45 +20,28 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS = {
-    "CorpusError": "lealla.textio",
-    "BadLineReport": "lealla.textio",
-    "CorpusSource": "lealla.corpus",
-    "Example": "lealla.corpus",
-    "resolve_sources": "lealla.corpus",
-    "read_examples": "lealla.corpus",
-    "iter_sentences": "lealla.corpus",
-    "normalize_language": "lealla.languages",
-    "temperature_weights": "lealla.sampling",
-    "InputConfig": "lealla.pipeline",
-    "CorpusIndex": "lealla.pipeline",
-    "scan_corpus": "lealla.pipeline",
-    "make_example_dataset": "lealla.pipeline",
-    "tokenize_examples": "lealla.pipeline",
-    "bucket_by_length": "lealla.pipeline",
-    "Tokenizer": "lealla.tokenization.tokenizer",
-    "SpecialIds": "lealla.tokenization.tokenizer",
-    "load_tokenizer": "lealla.tokenization.tokenizer",
-    "tokenizer_from_files": "lealla.tokenization.tokenizer",
-    "WordpieceTokenizer": "lealla.tokenization.wordpiece",
-    "SentencepieceTokenizer": "lealla.tokenization.sentencepiece",
-    "Packer": "lealla.tokenization.packing",
-    "pad_to_length": "lealla.tokenization.packing",
-    "build_wordpiece_vocab": "lealla.tokenization.vocab_builder",
-    "prune_tokenizer": "lealla.tokenization.vocab_pruning",
-    "PrunedVocab": "lealla.tokenization.vocab_pruning",
-    "measure_coverage": "lealla.tokenization.coverage",
-    "Progress": "lealla.progress",
-    "retrieval_accuracy": "lealla.evaluation.retrieval",
+    # encoders
+    "load_encoder": "lealla.encoders",
+    "TextEncoder": "lealla.text_encoder",
+    "BatchEncoder": "lealla.text_encoder",
+    # training and export
+    "distill": "lealla.runs",
+    "DistillConfig": "distill.distill_config",
+    "export": "lealla.runs",
+    "ExportConfig": "export.exporter",
+    # evaluation
     "evaluate_tatoeba": "lealla.evaluation.tatoeba",
     "evaluate_bucc": "lealla.evaluation.bucc",
     "evaluate_un": "lealla.evaluation.un",
     "EvalReport": "lealla.evaluation.report",
-    "mine_pairs": "lealla.mining.mine",
-    "MinedPairs": "lealla.mining.mine",
-    "knn_search": "lealla.mining.neighbors",
-    "ScannConfig": "lealla.mining.scann_search",
-    "ScannIndex": "lealla.mining.scann_search",
-    "ratio_margin": "lealla.mining.margin",
+    # embedding and mining
+    "embed": "lealla.embedding_shards",
+    "EmbedConfig": "lealla.embedding_shards",
+    "align": "lealla.mining.align",
+    "AlignConfig": "lealla.mining.align",
+    "mine": "lealla.mining.mine_run",
+    "MineConfig": "lealla.mining.mine_run",
+    "PairFilter": "lealla.mining.pair_filters",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -22,6 +22,7 @@ mining at scale and of users' own pipelines.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import json
 import os
@@ -34,7 +35,6 @@ from lealla import (
     configs,
     embedding_codec,
     fileio,
-    length_batches,
     line_shards,
     shard_runner,
     textio,
@@ -61,6 +61,11 @@ class EmbedConfig(configs.ConfigMixin):
         binary (sign bits) are 4x and 32x smaller than float32, and the manifest records
         the recall they keep (`embedding_codec`).
       on_bad_line: "error" or "skip" (invalid UTF-8, control characters, empty lines).
+
+    Example:
+      >>> import lealla
+      >>> lealla.EmbedConfig(dtype="int8", shard_size=10_000).batch_size
+      256
     """
 
     shard_size: int = 100_000
@@ -118,9 +123,8 @@ def embed_files(
     Args:
       encoder_name: what the encoder was loaded from (the identity of the output).
       embedding_dim: its output width.
-      load_encoder: a picklable function returning an object with
-        `embed(texts, batch_size) -> float32 [n, d]` (`lealla.commands.encoders`);
-        called once per worker.
+      load_encoder: a picklable function returning a `lealla.text_encoder.TextEncoder`
+        (e.g. `functools.partial(lealla.load_encoder, spec)`); called once per worker.
       inputs: text files, one sentence per line.
       out_dir: the output folder.
       config: shard size, batch size, dtype, bad-line policy.
@@ -180,6 +184,49 @@ def embed_files(
     for shard in shards:
         fileio.remove(job.record_path(shard))
     return manifest
+
+
+def embed(
+    encoder: str,
+    inputs: Sequence[str],
+    out: str,
+    config: EmbedConfig = EmbedConfig(),
+    *,
+    checkpoint: str = "best",
+    runner: shard_runner.RunnerConfig = shard_runner.IN_THIS_PROCESS,
+    overwrite: bool = False,
+) -> dict:
+    """`lealla embed`: every line of the `inputs` files (or globs) into the folder `out`.
+
+    Args:
+      encoder: an encoder spec (see `lealla.load_encoder`); each worker loads it once.
+      inputs: text files or globs, one sentence per line.
+      out: the output folder (resumed if it holds the same identity).
+      config: shard size, batch size, dtype, bad-line policy.
+      checkpoint: for a training `--model_dir` spec: best or latest.
+      runner: where shards are embedded.
+      overwrite: start over, whatever `out` holds.
+
+    Returns:
+      The manifest: identity, shards, num_sentences, storage (bytes vs float32).
+
+    Example:
+      >>> import lealla
+      >>> from lealla import demo_corpus
+      >>> manifest = lealla.embed("use-multilingual", [demo_corpus.split_path("test", "de")],
+      ...                         "embeddings_de")
+      >>> manifest["num_sentences"], manifest["identity"]["embedding_dim"]
+      (50, 512)
+    """
+    from lealla.encoders import load_encoder
+
+    configs.check_writable(out)
+    files = [path for spec in inputs for path in fileio.expand(spec, "--input file")]
+    load = functools.partial(load_encoder, encoder, checkpoint)  # picklable, for workers
+    loaded = load()
+    return embed_files(
+        loaded.name, loaded.dim, load, files, out, config, runner=runner, overwrite=overwrite
+    )
 
 
 def read_manifest(folder: str) -> dict:
@@ -254,12 +301,12 @@ class _EmbedShards:
                 texts.append(text)
                 index.append((line_no, offset))
             offset += len(raw) + 1
-        embeddings = length_batches.embed_in_length_order(
-            lambda batch: encoder.embed(batch, batch_size=len(batch)), texts,
-            self.config.batch_size,
-        )  # fmt: skip
-        if not texts:
-            embeddings = np.zeros((0, encoder.embedding_dim), np.float32)  # [0, d], not [0, 0]
+        # Length-ordered batches of the shard's texts: the same on every runner and worker.
+        embeddings = (
+            encoder.encode(texts, batch_size=self.config.batch_size)
+            if texts
+            else np.zeros((0, encoder.dim), np.float32)  # a shard of bad lines only
+        )
         files = {"file": f"{shard.name}.npy", "index": f"{shard.name}.index.npy"}
         stored, scales = embedding_codec.encode(embeddings, self.config.dtype)
         arrays = {"file": stored, "index": np.asarray(index, np.int64).reshape(-1, 2)}

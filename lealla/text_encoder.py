@@ -1,38 +1,155 @@
-"""The one text-encoder protocol: strings in, unit-length float32 numpy [n, d] out.
+"""The one text-encoder protocol: strings in, unit-length float32 numpy [n, dim] out.
 
 Every kind of encoder (a teacher, a training run's student, an exported SavedModel, a
 .tflite file) reaches the evaluation, alignment, mining and embedding code through this
-protocol; `lealla.commands.encoders.load_encoder` builds the adapter for a spec. Code
-that only needs a function takes an `EmbedFn`.
+protocol; `lealla.encoders.load_encoder` builds one for a spec. `BatchEncoder` turns a
+function that embeds one batch into a `TextEncoder`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-# strings [n] -> float32 [n, d], unit-length rows
-EmbedFn = Callable[[Sequence[str]], np.ndarray]
+from lealla import length_batches
+
+DEFAULT_BATCH_SIZE = 64
+
+# strings [n] -> float [n, d] (one batch)
+EmbedFn = Callable[[list[str]], np.ndarray]
 
 
 @runtime_checkable
 class TextEncoder(Protocol):
-    """What every encoder adapter offers."""
+    """What every encoder offers.
+
+    Attributes:
+      name: what it was loaded from (for reports, tables and manifests).
+      dim: the embedding width d.
+
+    Example:
+      >>> import numpy as np
+      >>> import lealla
+      >>> class Constant:  # any object with name, dim and encode is a TextEncoder
+      ...     name, dim = "constant", 2
+      ...     def encode(self, texts, batch_size=64, progress=False):
+      ...         return np.full((len(list(texts)), 2), 0.5**0.5, np.float32)
+      >>> isinstance(Constant(), lealla.TextEncoder)
+      True
+    """
 
     name: str
-    embedding_dim: int
+    dim: int
 
-    def embed(
-        self, texts: Sequence[str], batch_size: int = 256, progress: str | None = None
-    ) -> np.ndarray:
-        """float32 [len(texts), embedding_dim], unit-length rows; `progress` names a bar."""
+    def encode(
+        self, texts: Iterable[str], batch_size: int = DEFAULT_BATCH_SIZE,
+        progress: bool | str = False,
+    ) -> np.ndarray:  # fmt: skip
+        """float32 [n, dim], unit-length rows in the order of `texts`.
+
+        `texts` is any iterable of str (a list, a tuple, a generator). Batches are cut
+        from the texts sorted by length (each batch is padded to its longest row).
+        `progress`: True shows a bar named after the encoder, a str names the bar.
+        """
         ...
 
-    def embed_batches(
+
+@dataclass(frozen=True)
+class BatchEncoder:
+    """A `TextEncoder` from a function that embeds one batch of strings.
+
+    Args:
+      name: what the encoder is (for reports).
+      dim: the width `fn` returns.
+      fn: list of str [b] -> float [b, dim] (numpy or anything `np.asarray` takes).
+
+    Example:
+      >>> import numpy as np
+      >>> from lealla.text_encoder import BatchEncoder
+      >>> lengths = BatchEncoder("lengths", 2, lambda b: [[len(t), 1.0] for t in b])
+      >>> print(lengths.encode(["abc", ""]).round(3))  # unit rows, input order
+      [[0.949 0.316]
+       [0.    1.   ]]
+    """
+
+    name: str
+    dim: int
+    fn: EmbedFn
+
+    def encode(
+        self, texts: Iterable[str], batch_size: int = DEFAULT_BATCH_SIZE,
+        progress: bool | str = False,
+    ) -> np.ndarray:  # fmt: skip
+        """float32 [n, dim], unit-length rows in input order, computed in length order."""
+        texts = checked_texts(texts)
+        _check_batch_size(batch_size)
+        order = length_batches.length_order(texts)
+        batches = (
+            [texts[i] for i in order[start : start + batch_size]]
+            for start in range(0, len(order), batch_size)
+        )
+        out = np.zeros((len(texts), self.dim), np.float32)
+        if texts:
+            out[order] = np.concatenate(list(self.encode_batches(batches, len(texts), progress)))
+        return out
+
+    def encode_batches(
         self, batches: Iterable[Sequence[str]], total: int | None = None,
-        progress: str | None = None,
-    ) -> Iterable[np.ndarray]:  # fmt: skip
-        """The embeddings of each batch in turn (inputs larger than memory)."""
-        ...
+        progress: bool | str = False,
+    ) -> Iterator[np.ndarray]:  # fmt: skip
+        """float32 [len(batch), dim] unit rows for each batch in turn; `total` sizes the bar."""
+        from lealla.progress import Progress
+
+        label = progress if isinstance(progress, str) else f"embedding ({self.name})"
+        bar = Progress(label, total=total, unit="sentences") if progress else None
+        try:
+            for batch in batches:
+                batch = list(batch)
+                yield self._encode_one(batch) if batch else np.zeros((0, self.dim), np.float32)
+                if bar is not None:
+                    bar.update(len(batch))
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _encode_one(self, batch: list[str]) -> np.ndarray:
+        out = self.fn(batch)
+        if isinstance(out, dict):  # string-in hub modules may return {"default": ...}
+            out = out["default"]
+        out = np.asarray(out, np.float32)
+        if out.shape != (len(batch), self.dim):
+            raise ValueError(
+                f"encoder {self.name} returned {out.shape} for {len(batch)} strings, "
+                f"expected ({len(batch)}, {self.dim})"
+            )
+        return unit_rows(out)
+
+
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (a zero row stays zero): the protocol promises unit rows
+    for every encoder, including modules that do not normalize their output. Rows that
+    already are unit length are returned bit for bit."""
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    if np.all(np.abs(norms - 1.0) <= 1e-5):
+        return x
+    return (x / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+
+
+def checked_texts(texts: Iterable[str]) -> list[str]:
+    """`texts` as a list, or TypeError naming the first item that is not a str."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError("encode takes a list (or any iterable) of strings, not one string: "
+                        "pass [text]")  # fmt: skip
+    texts = list(texts)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"texts[{i}] is {type(text).__name__}, not str")
+    return texts
+
+
+def _check_batch_size(batch_size: int) -> None:
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")

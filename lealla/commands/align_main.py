@@ -9,16 +9,11 @@ lealla align --encoder=use-multilingual --src=news.de --tgt=news.en --out=pairs.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections import Counter
-
 from absl import app, flags
 
-from lealla import configs, console, run_layout, textio
+from lealla import console, run_layout, textio
 from lealla.commands import flags as shared_flags
-from lealla.mining import embed_stream, mine, neighbors, pairs_tsv, quantized_search
-from lealla.mining.line_file import LineFile
+from lealla.mining import mine, quantized_search
 from lealla.mining.scann_search import ScannConfig
 
 flags.DEFINE_string("encoder", None, "Registry name, hub handle, exported SavedModel or model_dir.")
@@ -79,47 +74,27 @@ def main(argv: list[str]) -> None:
     for name in ("encoder", "src", "tgt", "out"):
         if not getattr(FLAGS, name):
             raise app.UsageError(f"--{name} is required")
-    filters = shared_flags.pair_filter()
-    configs.check_writable(FLAGS.out)
-    # Validate both files before loading the encoder (fast failure, names the file).
-    report = textio.BadLineReport()
-    src, tgt = (LineFile(path, on_bad_line=FLAGS.on_bad_line, report=report,
-                         dedupe=FLAGS.dedupe) for path in (FLAGS.src, FLAGS.tgt))  # fmt: skip
-    console.stage(
-        f"align: {len(src)} source and {len(tgt)} target sentences ({src.duplicates} and "
-        f"{tgt.duplicates} duplicates left out); {report.summary()}"
-    )
-    from lealla.commands import encoders
+    from lealla.mining import align
 
-    encoder = encoders.load_encoder(FLAGS.encoder, checkpoint=FLAGS.checkpoint)
-    if FLAGS.work_dir:
-        os.makedirs(FLAGS.work_dir, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=FLAGS.work_dir) as scratch:
-        work = scratch if FLAGS.work_dir else None
-        emb = [
-            embed_stream.embed_lines(
-                lines,
-                lambda texts: encoder.embed(texts, batch_size=FLAGS.batch_size),
-                batch_size=FLAGS.batch_size,
-                dtype=FLAGS.dtype,
-                out_path=os.path.join(work, f"{side}.npy") if work else None,
-                progress=f"embedding {lines.path}",
-            )
-            for side, lines in (("src", src), ("tgt", tgt))
-        ]
-        quantized: dict = {}
-        pairs = mine.mine_pairs(
-            emb[0],
-            emb[1],
-            k=FLAGS.k,
-            mode=FLAGS.mode,
-            threshold=FLAGS.threshold,
-            search=_search_fn(quantized),
-        )
-    dropped = Counter()
-    written = pairs_tsv.write_pairs_tsv(FLAGS.out, pairs, src, tgt, filters, dropped)
+    config = align.AlignConfig(
+        k=FLAGS.k, mode=FLAGS.mode, threshold=FLAGS.threshold, exact=FLAGS.exact,
+        scann=ScannConfig(num_leaves=FLAGS.num_leaves, leaves_to_search=FLAGS.leaves_to_search,
+                          reorder=FLAGS.reorder),
+        embedding_dtype=FLAGS.embedding_dtype, rescore=FLAGS.rescore,
+        batch_size=FLAGS.batch_size, dtype=FLAGS.dtype, work_dir=FLAGS.work_dir,
+        on_bad_line=FLAGS.on_bad_line, dedupe=FLAGS.dedupe, filters=shared_flags.pair_filter(),
+    )  # fmt: skip
+    from lealla.encoders import load_encoder
+
+    # The files are validated before the encoder is loaded (a bad line fails fast).
+    summary = align.align(
+        lambda: load_encoder(FLAGS.encoder, checkpoint=FLAGS.checkpoint),
+        FLAGS.src, FLAGS.tgt, FLAGS.out, config,
+    )  # fmt: skip
+    dropped, quantized = summary["dropped_by_filters"], summary.get("quantized_search")
     console.say(
-        f"wrote {written} pairs to {FLAGS.out} ({len(src)} x {len(tgt)} sentences"
+        f"wrote {summary['pairs']} pairs to {FLAGS.out} ({summary['src_sentences']} x "
+        f"{summary['tgt_sentences']} sentences"
         + (f"; filtered out {sum(dropped.values())}: "
            + ", ".join(f"{k} {v}" for k, v in sorted(dropped.items())) if dropped else "")
         + ")", json_output=FLAGS.json,
@@ -134,55 +109,7 @@ def main(argv: list[str]) -> None:
             json_output=FLAGS.json,
         )
     if FLAGS.json:
-        console.print_json(
-            {
-                "pairs": written,
-                "src_sentences": len(src),
-                "tgt_sentences": len(tgt),
-                "skipped": dict(report.counts),
-                "dropped_by_filters": dict(dropped),
-                "duplicates": {"src": src.duplicates, "tgt": tgt.duplicates},
-                **({"quantized_search": quantized} if quantized else {}),
-            }
-        )
-
-
-# Queries sampled to measure the recall of a quantized search against float32.
-RECALL_QUERIES = 1000
-
-
-def _search_fn(quantized: dict) -> mine.SearchFn:
-    """The kNN search of align; with a quantized --embedding_dtype, fills `quantized`
-    with the memory held and the recall against float32 (measured on the forward
-    direction, on up to RECALL_QUERIES queries)."""
-    if FLAGS.embedding_dtype != "float32":
-        dtype = FLAGS.embedding_dtype
-
-        def search_codes(queries, base, k):
-            index = quantized_search.QuantizedIndex.build(base, dtype)
-            if not quantized:
-                sample = queries[:: max(1, len(queries) // RECALL_QUERIES)][:RECALL_QUERIES]
-                quantized.update(
-                    embedding_dtype=dtype, index_bytes=index.nbytes,
-                    float32_bytes=int(base.shape[0] * base.shape[1] * 4),
-                    recall_queries=len(sample),
-                    recall_against_float32=quantized_search.recall_against_float(
-                        sample, base, index, k, FLAGS.rescore),
-                )  # fmt: skip
-            return index.search(queries, k, FLAGS.rescore, progress=f"{dtype} search")
-
-        return search_codes
-    method = "exact" if FLAGS.exact else "scann"
-    config = ScannConfig(
-        num_leaves=FLAGS.num_leaves, leaves_to_search=FLAGS.leaves_to_search, reorder=FLAGS.reorder
-    )
-
-    def search(queries, base, k):
-        return neighbors.knn_search(
-            queries, base, k, method=method, scann_config=config, progress=f"{method} search"
-        )
-
-    return search
+        console.print_json(summary)
 
 
 if __name__ == "__main__":

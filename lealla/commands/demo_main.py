@@ -104,11 +104,11 @@ def main(argv: list[str]) -> None:
     timings["reload"] = time.perf_counter() - t
 
     t = _stage(7, "evaluating teacher, student and static tier on the held-out test split")
-    from lealla.commands import encoders
+    from lealla import encoders
 
     student = encoders.load_encoder(paths["export"])
     static = encoders.load_encoder(paths["static"])
-    teacher_encoder = encoders.Encoder("use-multilingual", teacher.embedding_dim, teacher.embed)
+    teacher_encoder = encoders.teacher_encoder(teacher, "use-multilingual")
     texts = demo_stages.test_split()
     embeddings, speed, accuracy = {}, {}, {}
     models = [("teacher", teacher_encoder), ("student", student), ("static", static)]
@@ -168,7 +168,7 @@ def main(argv: list[str]) -> None:
         else {"refused": metadata["tflite"]["refused"].get(demo_stages.INT8)},
         "static": {
             "name": "static_128",
-            "dims": static.embedding_dim,
+            "dims": static.dim,
             "sentences_per_second": speed["static"],
             "accuracy": accuracy["static"],
             "steps": static_metrics.get("step"),

@@ -124,11 +124,11 @@ def test_split() -> dict[str, list[str]]:
 def embed_all(encoder, texts: dict[str, list[str]]) -> tuple[dict[str, np.ndarray], float]:
     """Embeds every language's sentences; returns them and the best-of-2 sentences/s."""
     flat = [t for lang in texts for t in texts[lang]]
-    encoder.embed(flat[:64])  # warm-up: tracing is not throughput
+    encoder.encode(flat[:64])  # warm-up: tracing is not throughput
     best = np.inf
     for _ in range(2):
         start = time.perf_counter()
-        vectors = encoder.embed(flat, batch_size=64)
+        vectors = encoder.encode(flat, batch_size=64)
         best = min(best, time.perf_counter() - start)
     out, row = {}, 0
     for lang, sentences in texts.items():
@@ -201,7 +201,7 @@ def mine(
     from lealla.mining.line_file import LineFile
 
     pool = mining_pool()
-    pool_emb = encoder.embed(pool, batch_size=64)
+    pool_emb = encoder.encode(pool, batch_size=64)
     if out_dir is not None:  # the pool as a file, so pairs are written as `lealla align` does
         pool_path = os.path.join(out_dir, f"{PIVOT}_pool.txt")
         os.makedirs(out_dir, exist_ok=True)

@@ -9,8 +9,6 @@ NNN-SSSSS.index.npy (line number and byte offset of each row) plus manifest.json
 
 from __future__ import annotations
 
-import functools
-
 from absl import app, flags
 
 from lealla.commands import flags as shared_flags
@@ -55,11 +53,8 @@ def main(argv: list[str]) -> None:
     for name in ("encoder", "input", "out"):
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
-    from lealla import configs, embedding_shards, fileio
-    from lealla.commands import encoders
+    from lealla import embedding_shards
 
-    configs.check_writable(FLAGS.out)
-    inputs = [path for spec in FLAGS.input for path in fileio.expand(spec, "--input file")]
     if FLAGS.embedding_dtype and FLAGS["dtype"].present and FLAGS.dtype != FLAGS.embedding_dtype:
         raise app.UsageError("give --dtype or --embedding_dtype, not both")
     dtype = FLAGS.embedding_dtype or FLAGS.dtype
@@ -67,17 +62,16 @@ def main(argv: list[str]) -> None:
         shard_size=FLAGS.shard_size, batch_size=FLAGS.batch_size, dtype=dtype,
         on_bad_line=FLAGS.on_bad_line,
     )  # fmt: skip
-    load = functools.partial(encoders.load_encoder, FLAGS.encoder)
-    encoder = load()
-    manifest = embedding_shards.embed_files(
-        encoder.name, encoder.embedding_dim, load, inputs, FLAGS.out, config, runner=runner,
-        overwrite=FLAGS.overwrite,
-    )  # fmt: skip
+    manifest = embedding_shards.embed(
+        FLAGS.encoder, FLAGS.input, FLAGS.out, config, runner=runner, overwrite=FLAGS.overwrite
+    )
+    identity = manifest["identity"]
+    inputs = identity["inputs"]
     skipped = manifest.get("skipped_lines") or {}
     print(
         f"embeddings {FLAGS.out}: {manifest['num_sentences']} sentences of {len(inputs)} "
-        f"file(s) in {len(manifest['shards'])} shard(s), {encoder.embedding_dim} dims "
-        f"{dtype}, encoder {encoder.name}"
+        f"file(s) in {len(manifest['shards'])} shard(s), {identity['embedding_dim']} dims "
+        f"{dtype}, encoder {identity['encoder']}"
         + (f"; skipped {sum(skipped.values())} bad line(s): "
            + ", ".join(f"{k} {v}" for k, v in skipped.items()) if skipped else "")
     )  # fmt: skip

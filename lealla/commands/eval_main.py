@@ -96,7 +96,8 @@ def main(argv: list[str]) -> None:
 
 
 class _LazyEncoder:
-    """Loads the encoder at the first embedding, so bad data files fail fast."""
+    """A `TextEncoder` loaded at its first use, so bad data files fail fast; with `memo`,
+    each list of texts is encoded once (and cut to every --dims width)."""
 
     def __init__(self, spec: str, checkpoint: str, memo: bool = False):
         self.name = spec
@@ -104,18 +105,24 @@ class _LazyEncoder:
         self._encoder = None
         self._memo: dict[tuple[str, ...], np.ndarray] | None = {} if memo else None
 
-    def embed(self, texts, progress: str | None = None):
-        if self._encoder is None:
-            from lealla.commands import encoders
+    @property
+    def dim(self) -> int:
+        return self._loaded().dim
 
-            self._encoder = encoders.load_encoder(self.name, checkpoint=self._checkpoint)
+    def _loaded(self):
+        if self._encoder is None:
+            from lealla.encoders import load_encoder
+
+            self._encoder = load_encoder(self.name, checkpoint=self._checkpoint)
+        return self._encoder
+
+    def encode(self, texts, batch_size: int = 64, progress: bool | str = False) -> np.ndarray:
+        texts = list(texts)
         if self._memo is None:
-            return self._encoder.embed(texts, batch_size=FLAGS.batch_size, progress=progress)
+            return self._loaded().encode(texts, batch_size, progress)
         key = tuple(texts)
         if key not in self._memo:
-            self._memo[key] = self._encoder.embed(
-                texts, batch_size=FLAGS.batch_size, progress=progress
-            )
+            self._memo[key] = self._loaded().encode(texts, batch_size, progress)
         return self._memo[key]
 
 
@@ -124,42 +131,43 @@ class _Prefix:
 
     def __init__(self, encoder: _LazyEncoder, dims: int):
         self.name = f"{encoder.name} ({dims} d)"
-        self._encoder, self._dims = encoder, dims
+        self.dim = dims
+        self._encoder = encoder
 
-    def embed(self, texts, progress: str | None = None):
-        embeddings = self._encoder.embed(texts, progress=progress)
-        if self._dims > embeddings.shape[1]:
+    def encode(self, texts, batch_size: int = 64, progress: bool | str = False) -> np.ndarray:
+        embeddings = self._encoder.encode(texts, batch_size, progress)
+        if self.dim > embeddings.shape[1]:
             raise app.UsageError(
-                f"--dims={self._dims} exceeds the {embeddings.shape[1]} dimensions of "
+                f"--dims={self.dim} exceeds the {embeddings.shape[1]} dimensions of "
                 f"{self._encoder.name}"
             )
-        return truncate_embeddings(embeddings, self._dims)
+        return truncate_embeddings(embeddings, self.dim)
 
 
 def _evaluate(task: str, encoder: _LazyEncoder | _Prefix, data: str) -> report.EvalReport:
-    def embed(texts):
-        return encoder.embed(texts, progress=f"embedding ({encoder.name})")
-
     console.stage(f"evaluating {encoder.name} on {task} ({data})")
     method = "exact" if FLAGS.exact else "scann"
+    progress = f"embedding ({encoder.name})"
     if task == "tatoeba":
-        return tatoeba.evaluate_tatoeba(embed, data, FLAGS.languages, encoder=encoder.name)
+        return tatoeba.evaluate_tatoeba(
+            encoder, data, FLAGS.languages, batch_size=FLAGS.batch_size, progress=progress
+        )
     if task == "bucc":
         return bucc.evaluate_bucc(
-            embed,
+            encoder,
             data,
             split=FLAGS.split,
             languages=FLAGS.languages,
             threshold=FLAGS.threshold,
             k=FLAGS.k,
             search=lambda q, b, k: knn_search(q, b, k, method=method),
-            encoder=encoder.name,
+            batch_size=FLAGS.batch_size,
+            progress=progress,
         )
     return un.evaluate_un(
-        encoder.embed,
+        encoder,
         data,
         FLAGS.languages,
-        encoder=encoder.name,
         method=method,
         scann_config=ScannConfig(),
         batch_size=FLAGS.batch_size,

@@ -11,8 +11,6 @@ lealla mine --encoder=use-multilingual --src='web.de.*' --tgt='web.en.*' --out=m
 
 from __future__ import annotations
 
-import functools
-
 from absl import app, flags
 
 from lealla import console
@@ -98,53 +96,28 @@ def main(argv: list[str]) -> None:
         raise app.UsageError("--encoder is required to embed --src/--tgt")
     filters = shared_flags.pair_filter()
     threshold = _threshold()
-    from lealla import configs, embedding_shards, fileio
-    from lealla.mining import mine_corpus, mine_job
-    from lealla.mining.embedding_blocks import EmbeddingSet
+    from lealla import embedding_shards
+    from lealla.mining import mine_corpus, mine_run
     from lealla.mining.scann_search import ScannConfig
 
-    mine_corpus.check_output(FLAGS.out, FLAGS.overwrite)
     calibration = mine_corpus.read_calibration(FLAGS.calibration) if FLAGS.calibration else ()
-    configs.check_writable(FLAGS.out)
-    work = FLAGS.work_dir or FLAGS.out.rstrip("/") + ".work"
-    configs.check_writable(work, "--work_dir")
-    files = {side: [p for spec in (FLAGS[side].value or [])
-                    for p in fileio.expand(spec, f"--{side} file")]
-             for side in ("src", "tgt")}  # fmt: skip
-    scann = ScannConfig(num_leaves=FLAGS.num_leaves, leaves_to_search=FLAGS.leaves_to_search,
-                        reorder=FLAGS.reorder)  # fmt: skip
-    folders = {side: FLAGS[f"{side}_embeddings"].value for side in ("src", "tgt")}
-    missing = [side for side in ("src", "tgt") if not folders[side]]
-    if missing:
-        from lealla.commands import encoders
-
-        load = functools.partial(encoders.load_encoder, FLAGS.encoder)
-        encoder = load()
-        config = embedding_shards.EmbedConfig(
+    config = mine_run.MineConfig(
+        k=FLAGS.k, mode=FLAGS.mode, threshold=threshold, calibration=calibration,
+        exact=FLAGS.exact,
+        scann=ScannConfig(num_leaves=FLAGS.num_leaves, leaves_to_search=FLAGS.leaves_to_search,
+                          reorder=FLAGS.reorder),
+        index_shard_size=FLAGS.index_shard_size,
+        embed=embedding_shards.EmbedConfig(
             shard_size=FLAGS.shard_size, batch_size=FLAGS.batch_size, dtype=FLAGS.dtype,
-            on_bad_line=FLAGS.on_bad_line,
-        )  # fmt: skip
-        for side in missing:
-            folders[side] = fileio.join(work, f"{side}_embeddings")
-            console.stage(f"embedding the {side} side ({len(files[side])} file(s)) into "
-                          f"{folders[side]}")  # fmt: skip
-            embedding_shards.embed_files(
-                encoder.name, encoder.embedding_dim, load, files[side], folders[side], config,
-                runner=runner, replace_mismatch=True,
-            )  # fmt: skip
-    sides = {side: EmbeddingSet.open(folders[side], FLAGS.index_shard_size)
-             for side in ("src", "tgt")}  # fmt: skip
-    for side, embedded in sides.items():
-        embedded.check_text(files[side] or None)
-    _check_same_encoder(sides["src"], sides["tgt"])
-    job = mine_job.MineJob(
-        sides["src"], sides["tgt"], work, k=FLAGS.k, method="exact" if FLAGS.exact else "scann",
-        scann=scann, mode=FLAGS.mode, threshold=threshold, filters=filters,
-        calibration=calibration,
+            on_bad_line=FLAGS.on_bad_line),
+        filters=filters, dedupe=FLAGS.dedupe,
     )  # fmt: skip
-    summary = mine_corpus.mine_to_folder(
-        job, FLAGS.out, runner, overwrite=FLAGS.overwrite, dedupe=FLAGS.dedupe
-    )
+    summary = mine_run.mine(
+        FLAGS.out, encoder=FLAGS.encoder, src=FLAGS.src or (), tgt=FLAGS.tgt or (),
+        src_embeddings=FLAGS.src_embeddings, tgt_embeddings=FLAGS.tgt_embeddings,
+        config=config, work_dir=FLAGS.work_dir, overwrite=FLAGS.overwrite, runner=runner,
+    )  # fmt: skip
+    work = FLAGS.work_dir or FLAGS.out.rstrip("/") + ".work"
     repeats = summary["duplicates_left_out"] or {}
     dropped = summary["dropped_by_filters"]
     console.say(
@@ -176,16 +149,6 @@ def _threshold() -> float | None:
         return float(value)
     except ValueError:
         raise app.UsageError(f"--threshold must be a number or auto, got {value!r}") from None
-
-
-def _check_same_encoder(src, tgt) -> None:
-    a, b = src.identity, tgt.identity
-    if (a["encoder"], a["embedding_dim"]) != (b["encoder"], b["embedding_dim"]):
-        raise ValueError(
-            f"the two sides were embedded differently: {src.folder} by {a['encoder']} "
-            f"({a['embedding_dim']} dims), {tgt.folder} by {b['encoder']} "
-            f"({b['embedding_dim']} dims); embed both with the same encoder"
-        )
 
 
 if __name__ == "__main__":

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 import numpy as np
 from absl import logging
 
+from lealla import encoders, textio
 from lealla import languages as languages_lib
-from lealla import textio
 from lealla.evaluation.report import EvalReport, LanguageResult
 from lealla.mining import mine
-from lealla.text_encoder import EmbedFn
+from lealla.text_encoder import DEFAULT_BATCH_SIZE, TextEncoder
 
 PIVOT = "en"
 SPLITS = ("sample", "training", "test")
@@ -190,7 +190,7 @@ def mine_and_score(
 
 
 def evaluate_bucc(
-    embed: EmbedFn,
+    encoder: TextEncoder | str,
     data_dir: str,
     *,
     split: str = "sample",
@@ -198,12 +198,14 @@ def evaluate_bucc(
     threshold: float | None = None,
     k: int = mine.DEFAULT_K,
     search: mine.SearchFn | None = None,
-    encoder: str = "",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool | str = False,
 ) -> EvalReport:
     """BUCC mining F1 per language pair found in `data_dir` (all files validated first).
 
     Args:
-      embed: strings -> float [n, d] embeddings.
+      encoder: a `TextEncoder`, or a spec for `lealla.load_encoder` (loaded once the
+        files are valid).
       data_dir: folder with xx-en.{split}.xx / .en / .gold files.
       split: which files ("sample" or "training" have gold pairs).
       languages: codes to evaluate, or None for every pair found.
@@ -211,7 +213,14 @@ def evaluate_bucc(
         choose the F1-optimal one on this split's gold, as LASER and LaBSE do.
       k: margin neighbourhood size.
       search: the kNN function (default exact).
-      encoder: a name for the report.
+      batch_size: sentences per encoder batch.
+      progress: show a progress bar (a str names it).
+
+    Example:
+      >>> import lealla
+      >>> report = lealla.evaluate_bucc("use-multilingual", "bucc")  # bucc/de-en.sample.*
+      >>> report.results[0].language, report.average > 0.8
+      ('de', True)
     """
     found = find_language_pairs(data_dir, split)
     chosen = languages_lib.select_available(
@@ -224,6 +233,7 @@ def evaluate_bucc(
         src_ids, src = read_sentences(xx_path)
         tgt_ids, tgt = read_sentences(en_path)
         data[lang] = (src, tgt, read_gold(gold_path, src_ids, tgt_ids))
+    encoder = encoders.resolve(encoder)
     results = []
     for lang in chosen:
         src, tgt, gold = data[lang]
@@ -231,8 +241,8 @@ def evaluate_bucc(
             "bucc %s-en: %d x %d sentences, %d gold pairs", lang, len(src), len(tgt), len(gold)
         )
         r = mine_and_score(
-            np.asarray(embed(src)),
-            np.asarray(embed(tgt)),
+            encoder.encode(src, batch_size, progress),
+            encoder.encode(tgt, batch_size, progress),
             gold,
             k=k,
             threshold=threshold,
@@ -246,4 +256,4 @@ def evaluate_bucc(
             "gold": len(gold),
         }
         results.append(LanguageResult(lang, r.f1, details))
-    return EvalReport("bucc", "F1", encoder, tuple(results))
+    return EvalReport("bucc", "F1", encoder.name, tuple(results))

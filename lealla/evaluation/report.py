@@ -34,6 +34,14 @@ class EvalReport:
       metric: what `LanguageResult.score` is, e.g. "accuracy", "F1", "P@1".
       encoder: the encoder's name.
       results: per-language results, in evaluation order.
+
+    Example:
+      >>> import lealla
+      >>> from lealla.evaluation.report import LanguageResult
+      >>> report = lealla.EvalReport("tatoeba", "accuracy", "my-encoder", (
+      ...     LanguageResult("deu", 0.9, {}), LanguageResult("fra", 0.8, {})))
+      >>> round(report.average, 2), report.to_dict()["per_language"]
+      (0.85, {'deu': 0.9, 'fra': 0.8})
     """
 
     task: str

@@ -6,14 +6,13 @@ import os
 import re
 from collections.abc import Sequence
 
-import numpy as np
 from absl import logging
 
+from lealla import encoders, textio
 from lealla import languages as languages_lib
-from lealla import textio
 from lealla.evaluation.report import EvalReport, LanguageResult
 from lealla.evaluation.retrieval import retrieval_accuracy
-from lealla.text_encoder import EmbedFn
+from lealla.text_encoder import DEFAULT_BATCH_SIZE, TextEncoder
 
 PIVOT = "eng"
 # tatoeba.deu-eng.deu / tatoeba.deu-eng.eng
@@ -88,36 +87,49 @@ def read_pairs(xx_path: str, en_path: str) -> tuple[list[str], list[str]]:
 
 
 def evaluate_tatoeba(
-    embed: EmbedFn, data_dir: str, languages: Sequence[str] | None = None, *, encoder: str = ""
-) -> EvalReport:
+    encoder: TextEncoder | str, data_dir: str, languages: Sequence[str] | None = None, *,
+    batch_size: int = DEFAULT_BATCH_SIZE, progress: bool | str = False,
+) -> EvalReport:  # fmt: skip
     """Accuracy of retrieving each sentence's translation among all of its language's
     sentences, xx -> eng and eng -> xx (`retrieval_accuracy`), per language.
 
     Every requested file is validated before anything is embedded.
 
     Args:
-      embed: strings -> float [n, d] embeddings.
+      encoder: a `TextEncoder`, or a spec for `lealla.load_encoder` (loaded once the
+        files are valid).
       data_dir: a folder with tatoeba.xxx-eng.xxx / tatoeba.xxx-eng.eng files.
       languages: codes to evaluate ("deu" or "de"); None for every pair found.
-      encoder: a name for the report.
+      batch_size: sentences per encoder batch.
+      progress: show a progress bar (a str names it).
 
     Returns:
       EvalReport with score = mean of the two directions' accuracies.
+
+    Example:
+      >>> import lealla
+      >>> report = lealla.evaluate_tatoeba(  # tatoeba/ holds tatoeba.deu-eng.{deu,eng}, ...
+      ...     "use-multilingual", "tatoeba", languages=["deu", "fra"])
+      >>> [r.language for r in report.results], report.average > 0.9
+      (['deu', 'fra'], True)
     """
     pairs = find_languages(data_dir)
     chosen = select_languages(list(pairs), languages)
     texts = {code: read_pairs(*pairs[code]) for code in chosen}
+    encoder = encoders.resolve(encoder)
     results = []
     for code in chosen:
         xx, en = texts[code]
         logging.info("tatoeba %s: %d pairs", code, len(xx))
-        x2e, e2x = retrieval_accuracy(np.asarray(embed(xx)), np.asarray(embed(en)))
+        x2e, e2x = retrieval_accuracy(
+            encoder.encode(xx, batch_size, progress), encoder.encode(en, batch_size, progress)
+        )
         results.append(
             LanguageResult(
                 code, (x2e + e2x) / 2, {"xx_to_en": x2e, "en_to_xx": e2x, "pairs": len(xx)}
             )
         )
-    return EvalReport("tatoeba", "accuracy", encoder, tuple(results))
+    return EvalReport("tatoeba", "accuracy", encoder.name, tuple(results))
 
 
 def _paths(data_dir: str, code: str) -> tuple[str, str]:

@@ -14,13 +14,13 @@ from collections.abc import Sequence
 import numpy as np
 from absl import logging
 
+from lealla import encoders, textio
 from lealla import languages as languages_lib
-from lealla import textio
 from lealla.evaluation.report import EvalReport, LanguageResult
 from lealla.mining import embed_stream, neighbors
 from lealla.mining.line_file import LineFile
 from lealla.mining.scann_search import ScannConfig
-from lealla.text_encoder import EmbedFn
+from lealla.text_encoder import TextEncoder
 
 PIVOT = "en"
 # The UN Parallel Corpus v1.0 test sets: UNv1.0.testset.{ar,en,es,fr,ru,zh}, aligned.
@@ -94,7 +94,7 @@ def pool_precision_at_1(
 
 
 def evaluate_un_files(
-    embed: EmbedFn,
+    encoder: TextEncoder,
     xx_path: str,
     en_path: str,
     language: str,
@@ -123,7 +123,11 @@ def evaluate_un_files(
     for name, lines in (("xx", xx), ("en", en)):
         out = os.path.join(work_dir, f"un.{language}.{name}.npy") if work_dir else None
         emb[name] = embed_stream.embed_lines(
-            lines, embed, batch_size=batch_size, out_path=out, progress=f"embedding {lines.path}"
+            lines,
+            encoder,
+            batch_size=batch_size,
+            out_path=out,
+            progress=f"embedding {lines.path}",
         )
     x2e = pool_precision_at_1(
         emb["xx"],
@@ -147,21 +151,33 @@ def evaluate_un_files(
 
 
 def evaluate_un(
-    embed: EmbedFn,
+    encoder: TextEncoder | str,
     data_dir: str,
     languages: Sequence[str] | None = None,
-    *,
-    encoder: str = "",
     **kwargs,
 ) -> EvalReport:
     """`evaluate_un_files` for every (or each requested) language of a UN test-set folder.
 
-    Keyword arguments are passed on to `evaluate_un_files`.
+    Args:
+      encoder: a `TextEncoder`, or a spec for `lealla.load_encoder` (loaded once the
+        folder's files are found).
+      data_dir: the folder of UNv1.0.testset.* files.
+      languages: codes to evaluate, or None for every language found.
+      **kwargs: passed on to `evaluate_un_files` (method, scann_config, batch_size,
+        work_dir).
+
+    Example:
+      >>> import lealla
+      >>> report = lealla.evaluate_un(  # un/ holds UNv1.0.testset.{en,es,...}
+      ...     "use-multilingual", "un", ["es"], method="exact")
+      >>> report.metric, report.average > 0.9
+      ('P@1', True)
     """
     found = find_un_languages(data_dir)
     chosen = languages_lib.select_available(
         list(found), languages,
         lambda code, _: f"no UN test file for {code!r}; found: {', '.join(found)}",
     )  # fmt: skip
-    results = tuple(evaluate_un_files(embed, *found[lang], lang, **kwargs) for lang in chosen)
-    return EvalReport("un", "P@1", encoder, results)
+    encoder = encoders.resolve(encoder)
+    results = tuple(evaluate_un_files(encoder, *found[lang], lang, **kwargs) for lang in chosen)
+    return EvalReport("un", "P@1", encoder.name, results)

@@ -6,14 +6,14 @@ import numpy as np
 
 from lealla.mining.line_file import LineFile
 from lealla.progress import Progress
-from lealla.text_encoder import EmbedFn
+from lealla.text_encoder import TextEncoder
 
 DEFAULT_BATCH_SIZE = 256
 
 
 def embed_lines(
     lines: LineFile,
-    embed: EmbedFn,
+    encoder: TextEncoder,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     dtype: str = "float32",
@@ -28,8 +28,8 @@ def embed_lines(
 
     Args:
       lines: the scanned file.
-      embed: strings -> float [b, d] embeddings.
-      batch_size: sentences per call of `embed`.
+      encoder: the text encoder.
+      batch_size: sentences per batch (each batch is encoded in length order).
       dtype: "float32" or "float16" storage.
       out_path: a .npy file for a memory-mapped result, or None for RAM.
       progress: a description for the progress display, or None.
@@ -38,7 +38,7 @@ def embed_lines(
       float [len(lines), d] (np.memmap with out_path), row i = usable line i.
 
     Raises:
-      ValueError: `embed` returned the wrong number of rows or inconsistent widths.
+      ValueError: `encoder` returned the wrong number of rows or inconsistent widths.
     """
     if dtype not in ("float32", "float16"):
         raise ValueError(f"dtype must be float32 or float16, got {dtype!r}")
@@ -46,7 +46,7 @@ def embed_lines(
     row = 0
     bar = Progress(progress, total=len(lines), unit="sentences") if progress else None
     for batch in lines.batches(batch_size):
-        vectors = np.asarray(embed(batch))
+        vectors = np.asarray(encoder.encode(batch, batch_size=batch_size))
         if vectors.ndim != 2 or len(vectors) != len(batch):
             raise ValueError(
                 f"embedding {lines.path}: got shape {vectors.shape} for {len(batch)} sentences"

@@ -34,6 +34,11 @@ class PairFilter(configs.ConfigMixin):
         punctuation are ignored (a sentence found in both corpora is not a translation).
       drop_no_letters: drop pairs with a side without any letter (numbers, symbols).
       drop_urls: drop pairs with a side that is mostly URLs or e-mail addresses.
+
+    Example:
+      >>> import lealla
+      >>> lealla.PairFilter(max_length_ratio=2.0, drop_urls=False).max_chars
+      1000
     """
 
     max_chars: int = 1000

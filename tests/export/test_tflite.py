@@ -111,11 +111,11 @@ def test_each_variant_in_a_fresh_process_batch_of_one_and_many(tflite_exported, 
 
 @pytest.mark.large
 def test_a_tflite_file_is_an_encoder_spec(tflite_exported):
-    from lealla.commands import encoders
+    from lealla import encoders
 
     _, out, metadata = tflite_exported
     encoder = encoders.load_encoder(os.path.join(out, "model.tflite"))
-    got = encoder.embed(_texts(), batch_size=7)
+    got = encoder.encode(_texts(), batch_size=7)
     assert got.shape == (len(_texts()), metadata["embedding_dim"])
 
 

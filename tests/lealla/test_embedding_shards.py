@@ -7,9 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from lealla import demo_corpus, embedding_shards, shard_runner, textio
-from lealla.commands import encoders
-from lealla.text_encoder import TextEncoder
+from lealla import demo_corpus, embedding_shards, encoders, shard_runner, textio
+from lealla.text_encoder import BatchEncoder, TextEncoder
 
 CONFIG = embedding_shards.EmbedConfig(shard_size=10, batch_size=4, dtype="float32")
 
@@ -25,7 +24,7 @@ def _embed(spec, inputs, out, config=CONFIG, **kwargs):
     load = functools.partial(encoders.load_encoder, spec)
     encoder = load()
     return embedding_shards.embed_files(
-        encoder.name, encoder.embedding_dim, load, inputs, out, config, **kwargs
+        encoder.name, encoder.dim, load, inputs, out, config, **kwargs
     )
 
 
@@ -46,27 +45,27 @@ def test_shards_hold_every_line_with_its_offset(hub_modules, inputs, tmp_path):
             text = data[offset:].split(b"\n", 1)[0].decode()
             assert text == data.split(b"\n")[line_no - 1].decode()
             texts.append(text)
-        np.testing.assert_allclose(shard.embeddings, encoder.embed(texts), atol=1e-6)
+        np.testing.assert_allclose(shard.embeddings, encoder.encode(texts), atol=1e-6)
 
 
 def test_resume_and_identity(hub_modules, inputs, tmp_path, monkeypatch):
     out = str(tmp_path / "emb")
     calls = []
-    real = embedding_shards.length_batches.embed_in_length_order
+    real = BatchEncoder.encode  # one call per shard
 
-    def dying(embed_batch, texts, batch_size):
+    def dying(self, texts, batch_size=64, progress=False):
         if len(calls) == 2:
             raise KeyboardInterrupt("killed")
         calls.append(len(texts))
-        return real(embed_batch, texts, batch_size)
+        return real(self, texts, batch_size, progress)
 
-    monkeypatch.setattr(embedding_shards.length_batches, "embed_in_length_order", dying)
+    monkeypatch.setattr(BatchEncoder, "encode", dying)
     with pytest.raises(KeyboardInterrupt):
         _embed(hub_modules["string"], inputs, out)
     assert sorted(n for n in os.listdir(out) if n.endswith(".json")) == [
         "000-00000.json", "000-00001.json", "manifest.json"
     ]  # fmt: skip
-    monkeypatch.setattr(embedding_shards.length_batches, "embed_in_length_order", real)
+    monkeypatch.setattr(BatchEncoder, "encode", real)
     with pytest.raises(ValueError, match="unfinished"):
         list(embedding_shards.iter_shards(out))
     _embed(hub_modules["string"], inputs, out)

@@ -5,6 +5,7 @@ import pytest
 
 from lealla import textio
 from lealla.evaluation import bucc
+from lealla.text_encoder import BatchEncoder
 
 
 def test_optimize_threshold_hand_case():
@@ -50,13 +51,16 @@ def fake_embed(texts):
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
+FAKE = BatchEncoder("fake", 4, fake_embed)
+
+
 def test_evaluate_bucc_finds_the_gold_pairs(bucc_dir):
-    report = bucc.evaluate_bucc(fake_embed, bucc_dir, k=2, encoder="fake")
+    report = bucc.evaluate_bucc(FAKE, bucc_dir, k=2)
     (result,) = report.results
     assert result.language == "de" and report.metric == "F1"
     assert result.score == pytest.approx(1.0)
     assert result.details["extracted"] == 2 and result.details["gold"] == 2
-    fixed = bucc.evaluate_bucc(fake_embed, bucc_dir, k=2, threshold=0.0).results[0]
+    fixed = bucc.evaluate_bucc(FAKE, bucc_dir, k=2, threshold=0.0).results[0]
     assert fixed.details["extracted"] > 2 and fixed.details["precision"] < 1
 
 

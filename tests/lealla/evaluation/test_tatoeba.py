@@ -5,6 +5,7 @@ import pytest
 
 from lealla import textio
 from lealla.evaluation import tatoeba
+from lealla.text_encoder import BatchEncoder
 
 # Embeddings keyed by sentence: "b" (deu) is closest to "x" (eng), not its own pair "y".
 VECTORS = {
@@ -18,6 +19,9 @@ def fake_embed(texts):
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
+FAKE = BatchEncoder("fake", 3, fake_embed)
+
+
 @pytest.fixture
 def data(write, tmp_path):
     write("tatoeba.deu-eng.deu", "a\nb\nc\n")
@@ -27,7 +31,7 @@ def data(write, tmp_path):
 
 
 def test_hand_checked_accuracy(data):
-    report = tatoeba.evaluate_tatoeba(fake_embed, data, encoder="fake")
+    report = tatoeba.evaluate_tatoeba(FAKE, data)
     (result,) = report.results
     # deu->eng: a->x ok, b->x wrong, c->z ok = 2/3; eng->deu: x->a ok, y->b ok, z->c ok.
     assert result.language == "deu"
@@ -43,7 +47,7 @@ def test_languages_by_any_code(data):
     with pytest.raises(ValueError, match="Unknown language code 'xx1' in --languages"):
         tatoeba.select_languages(["deu"], ["xx1"])
     with pytest.raises(FileNotFoundError, match=r"no Tatoeba files for 'ita' \(ita\); found: deu"):
-        tatoeba.evaluate_tatoeba(fake_embed, data, ["ita"])
+        tatoeba.evaluate_tatoeba(FAKE, data, ["ita"])
 
 
 def test_mismatched_line_counts(write, tmp_path):
@@ -52,7 +56,7 @@ def test_mismatched_line_counts(write, tmp_path):
     with pytest.raises(
         textio.CorpusError, match=r"tatoeba.fra-eng.fra: has 2 lines but .*eng has 3"
     ):
-        tatoeba.evaluate_tatoeba(fake_embed, str(tmp_path))
+        tatoeba.evaluate_tatoeba(FAKE, str(tmp_path))
 
 
 def test_missing_side_and_empty_folder(write, tmp_path):
@@ -73,7 +77,7 @@ def test_bad_utf8_and_empty_line_name_file_and_line(write, tmp_path):
     write("tatoeba.deu-eng.deu", b"a\n\xc3\x28\n")
     write("tatoeba.deu-eng.eng", "x\ny\n")
     with pytest.raises(textio.CorpusError, match=r"tatoeba.deu-eng.deu:2: invalid UTF-8"):
-        tatoeba.evaluate_tatoeba(fake_embed, str(tmp_path))
+        tatoeba.evaluate_tatoeba(FAKE, str(tmp_path))
     write("tatoeba.deu-eng.deu", "a\n\n")
     with pytest.raises(textio.CorpusError, match=r"tatoeba.deu-eng.deu:2: empty line"):
-        tatoeba.evaluate_tatoeba(fake_embed, str(tmp_path))
+        tatoeba.evaluate_tatoeba(FAKE, str(tmp_path))

@@ -6,6 +6,7 @@ import pytest
 from lealla import textio
 from lealla.evaluation import un
 from lealla.mining import line_file
+from lealla.text_encoder import BatchEncoder
 
 VECTORS = {
     "uno": [1, 0, 0], "dos": [0, 1, 0], "tres": [0.1, 0.1, 1], "tres bis": [0, 0, 1],
@@ -16,6 +17,9 @@ VECTORS = {
 def fake_embed(texts):
     v = np.array([VECTORS[t] for t in texts], np.float32)
     return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+FAKE = BatchEncoder("fake", 3, fake_embed)
 
 
 def test_precision_at_1_counts_text_duplicates(write):
@@ -32,7 +36,7 @@ def test_precision_at_1_counts_text_duplicates(write):
 def test_evaluate_un_folder(write, tmp_path, method):
     write("UNv1.0.testset.es", "uno\ndos\ntres\n")
     write("UNv1.0.testset.en", "one\ntwo\nthree.\n")
-    report = un.evaluate_un(fake_embed, str(tmp_path), ["es"], method=method, encoder="fake")
+    report = un.evaluate_un(FAKE, str(tmp_path), ["es"], method=method)
     (r,) = report.results
     # es->en: uno->one, dos->two, tres->three. = 1; en->es: one->uno, two->uno (wrong), three.->tres.
     assert r.details["xx_to_en"] == pytest.approx(1.0)
@@ -46,6 +50,6 @@ def test_un_errors(write, tmp_path):
         un.find_un_languages(str(tmp_path))
     write("UNv1.0.testset.en", "one\ntwo\n")
     with pytest.raises(textio.CorpusError, match=r"testset.fr: has 1 lines but .*en has 2"):
-        un.evaluate_un(fake_embed, str(tmp_path), method="exact")
+        un.evaluate_un(FAKE, str(tmp_path), method="exact")
     with pytest.raises(FileNotFoundError, match="no UN test file for 'ru'; found: fr"):
-        un.evaluate_un(fake_embed, str(tmp_path), ["ru"])
+        un.evaluate_un(FAKE, str(tmp_path), ["ru"])

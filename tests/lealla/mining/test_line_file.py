@@ -33,11 +33,14 @@ def test_embed_lines_streams_in_batches(write, tmp_path):
     lines = line_file.LineFile(write("d.txt", "".join(f"s{i}\n" for i in range(10))))
     seen = []
 
-    def embed(texts):
-        seen.append(len(texts))
-        return np.array([[float(t[1:]), 1.0] for t in texts], np.float32)
+    class Raw:  # a TextEncoder whose rows are easy to check (not unit length)
+        name, dim = "raw", 2
 
-    out = embed_stream.embed_lines(lines, embed, batch_size=4, dtype="float16",
+        def encode(self, texts, batch_size=64, progress=False):
+            seen.append(len(texts))
+            return np.array([[float(t[1:]), 1.0] for t in texts], np.float32)
+
+    out = embed_stream.embed_lines(lines, Raw(), batch_size=4, dtype="float16",
                                    out_path=str(tmp_path / "e.npy"))  # fmt: skip
     assert seen == [4, 4, 2]
     assert out.dtype == np.float16 and out.shape == (10, 2)

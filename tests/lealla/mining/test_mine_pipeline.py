@@ -23,9 +23,9 @@ CONFIG = embedding_shards.EmbedConfig(shard_size=25, batch_size=8, dtype="float3
 class FakeEncoder:
     """'m<id> words' -> the meaning's vector plus noise seeded by the whole text."""
 
-    name, embedding_dim = "fake", DIM
+    name, dim = "fake", DIM
 
-    def embed(self, texts, batch_size=64):
+    def encode(self, texts, batch_size=64, progress=False):
         out = []
         for text in texts:
             meaning = int(text.split()[0][1:])
