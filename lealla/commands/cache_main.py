@@ -12,7 +12,7 @@ import functools
 
 from absl import app, flags
 
-from lealla import corpus
+from lealla import corpus, flag_bounds
 from lealla.commands import flags as shared_flags
 
 shared_flags.define_corpus_flags()
@@ -40,10 +40,11 @@ flags.DEFINE_integer(
     "the contrastive distillation term (`lealla distill --bank_weight`).",
     lower_bound=0,
 )  # fmt: skip
-flags.DEFINE_float(
+flag_bounds.define_float(
     "hard_negative_max_similarity", 0.9,
     "Neighbours at least this similar to an example (duplicates, paraphrases, "
     "translations) are not its hard negatives.",
+    at_least=-1, at_most=1,
 )  # fmt: skip
 FLAGS = flags.FLAGS
 # Flags this command does not know are a Beam runner's pipeline options (see lealla.cli).
