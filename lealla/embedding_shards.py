@@ -349,5 +349,5 @@ def load_npy(path: str, expected_bytes: int | None) -> np.ndarray:
 
 
 def _fingerprint(path: str) -> dict:
-    size, sha256 = fileio.head_tail_sha256(path)
+    size, sha256 = fileio.sha256(path)
     return {"path": path, "bytes": size, "sha256": sha256}

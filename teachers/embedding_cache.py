@@ -560,7 +560,7 @@ def _fingerprint_key(fingerprint: dict) -> str:
 def _source_fingerprint(source: corpus.CorpusSource) -> dict:
     files = []
     for path in source.paths:
-        size, sha256 = fileio.head_tail_sha256(path)
+        size, sha256 = fileio.sha256(path)
         files.append({"name": os.path.basename(path), "bytes": size, "sha256": sha256})
     return {"kind": source.kind, "src_lang": source.src_lang, "tgt_lang": source.tgt_lang,
             "files": files}  # fmt: skip
