@@ -34,6 +34,7 @@ from lealla import (
     configs,
     embedding_codec,
     fileio,
+    json_shape,
     length_batches,
     line_shards,
     shard_runner,
@@ -41,6 +42,19 @@ from lealla import (
 )
 
 MANIFEST = "manifest.json"
+# What the readers use (lealla.json_shape): a damaged manifest is named, not a TypeError.
+MANIFEST_SHAPE = {
+    "schema_version?": int,
+    "identity": {
+        "encoder": str, "embedding_dim": int, "dtype": str,
+        "inputs": [{"path": str, "bytes": int, "sha256": str}],
+    },
+    "shards": [{
+        "file": str, "index": str, "input": int, "first_line": int, "count": int, "bytes": int,
+        "scales?": str, "scales_bytes?": int,
+    }],
+    "complete?": bool,
+}  # fmt: skip
 FORMAT = "lealla-embeddings"
 SCHEMA_VERSION = 1
 DTYPES = ("float16", "float32")  # what the teacher cache stores; embed also quantizes
@@ -194,6 +208,8 @@ def read_manifest(folder: str) -> dict:
                          f"flags and --overwrite") from None  # fmt: skip
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ValueError(f"{path}: not a `lealla embed` manifest")
+    json_shape.check(path, manifest, MANIFEST_SHAPE, advice="; the folder is damaged: rerun "
+                     "`lealla embed` with the same flags and --overwrite")  # fmt: skip
     if manifest.get("schema_version", 0) > SCHEMA_VERSION:
         raise ValueError(
             f"{path}: written by a newer version (schema {manifest['schema_version']}, this "

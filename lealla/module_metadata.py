@@ -48,10 +48,32 @@ class ModuleMetadata:
 
 
 def write(path: str, values: dict[str, Any]) -> None:
-    """Writes a metadata file (atomically), stamped with the schema version."""
-    configs.atomic_write_text(
-        path, json.dumps({"schema_version": SCHEMA_VERSION, **values}, indent=2) + "\n"
-    )
+    """Writes a metadata file (atomically), stamped with the schema version, with no
+    local path in it (`without_local_paths`)."""
+    values = without_local_paths({"schema_version": SCHEMA_VERSION, **values})
+    configs.atomic_write_text(path, json.dumps(values, indent=2) + "\n")
+
+
+def without_local_paths(value: Any) -> Any:
+    """`value` (nested dicts, lists, strings) with every local path cut to its last part.
+
+    Metadata and model cards travel with a published model: the folders it was made in
+    (home and user names) stay behind. A local path is absolute, from the home folder
+    (~) or climbs out (..); `/data/chat.ko.txt@0.05` becomes `chat.ko.txt@0.05`,
+    `/data/*.tsv` `*.tsv`. Handles and URLs (`https://...`, `gs://...`), registry names
+    and paths inside the export (`assets/vocab.txt`) are kept.
+    """
+    if isinstance(value, dict):
+        return {key: without_local_paths(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [without_local_paths(item) for item in value]
+    if isinstance(value, str) and _is_local_path(value):
+        return os.path.basename(value.rstrip("/")) or value
+    return value
+
+
+def _is_local_path(text: str) -> bool:
+    return text.startswith(("/", "~")) or ".." in text.split("/")
 
 
 def read_raw(folder: str) -> dict[str, Any] | None:

@@ -37,6 +37,7 @@ from lealla import (
     corpus,
     embedding_shards,
     fileio,
+    json_shape,
     length_batches,
     line_shards,
     pipeline,
@@ -47,6 +48,15 @@ from teachers import augmentation, hard_negatives, register
 from teachers import teacher as teacher_lib
 
 MANIFEST = "manifest.json"
+# What the readers use (lealla.json_shape): a damaged manifest is named, not a TypeError.
+MANIFEST_SHAPE = {
+    "identity": {
+        "teacher": str, "embedding_dim": int, "dtype": str,
+        "corpus": [{"kind": str, "files": [{"name": str, "bytes": int, "sha256": str}]}],
+    },
+    "shards": [{"file": str, "source": int, "count": int, "groups": dict, "bytes": int}],
+    "complete?": bool,
+}  # fmt: skip
 DTYPES = embedding_shards.DTYPES
 _graph_only = tf.autograph.experimental.do_not_convert
 
@@ -285,6 +295,7 @@ def read_manifest(cache_dir: str) -> dict:
         manifest = configs.read_json_object(path, advice=advice)
     if "identity" not in manifest or "shards" not in manifest:
         raise ValueError(f"{path}: not a teacher-cache manifest (no identity or shards)")
+    json_shape.check(path, manifest, MANIFEST_SHAPE, advice)
     return manifest
 
 
