@@ -148,10 +148,14 @@ def embed_files(
 
     Raises:
       EmbeddingsMismatchError: `out_dir` holds embeddings of another identity.
-      CorpusError: a bad line with on_bad_line="error", naming file and line.
+      CorpusError: a bad line with on_bad_line="error", naming file and line; an
+        empty input file (0 bytes: a wrong path or a failed export upstream, more
+        likely than a wish for no embeddings).
     """
     for path in inputs:
         textio.require_file(path, "input file")
+        if fileio.size(path) == 0:
+            raise textio.CorpusError(path, None, "empty file, nothing to embed; leave it out")
     shards = line_shards.plan([(p,) for p in inputs], config.shard_size)
     identity = {
         "encoder": encoder_name,

@@ -100,3 +100,4 @@ def test_cache_refuses_a_corpus_edited_since(hub_modules, write, tmp_path):
         embedding_cache.build_cache(teacher, sources, out, config)
     with pytest.raises(ValueError, match="corpus"):
         embedding_cache.check_corpus([out], sources)
+
