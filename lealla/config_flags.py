@@ -130,7 +130,7 @@ def values_from_flags(
             bad = [v for v in value if bounds is not None and not bounds.contains(v)]
             if bad:
                 raise ValueError(
-                    f"--{f.name}: each item must be {bounds.describe(integer=True)}, got "
+                    f"--{f.name}: each item must be {bounds.describe()}, got "
                     f"{','.join(map(str, bad))}"
                 )
         elif kind == "str_list":
@@ -160,8 +160,7 @@ def check_bounds(config: Any) -> None:
             if isinstance(item, bool) or not isinstance(item, (int, float)):
                 raise ValueError(f"{f.name} must be a number, got {item!r}")
             if not bounds.contains(item):
-                integer = isinstance(item, int)
-                raise ValueError(f"{f.name} must be {bounds.describe(integer)}, got {item!r}")
+                raise ValueError(bounds.message(f.name, repr(item)))
 
 
 def _kind(config_cls: type, f: dataclasses.Field) -> str:

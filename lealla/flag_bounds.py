@@ -55,18 +55,21 @@ class Bounds:
             return False
         return high is None or (value < high if self.upper_open else value <= high)
 
-    def describe(self, integer: bool = False) -> str:
-        """E.g. "an integer >= 1", "a finite number in [0, 1)", "a finite number > 0"."""
-        name = "an integer" if integer else "a finite number"
+    def describe(self) -> str:
+        """What a value must be: "in [0, 1)", "> 0", ">= 1", or "a finite number"."""
         low, high = self.lower, self.upper
         if low is not None and high is not None:
             left, right = "(" if self.lower_open else "[", ")" if self.upper_open else "]"
-            return f"{name} in {left}{_num(low)}, {_num(high)}{right}"
+            return f"in {left}{_num(low)}, {_num(high)}{right}"
         if low is not None:
-            return f"{name} {'>' if self.lower_open else '>='} {_num(low)}"
+            return f"{'>' if self.lower_open else '>='} {_num(low)}"
         if high is not None:
-            return f"{name} {'<' if self.upper_open else '<='} {_num(high)}"
-        return name
+            return f"{'<' if self.upper_open else '<='} {_num(high)}"
+        return "a finite number"
+
+    def message(self, name: str, value) -> str:
+        """E.g. "learning_rate must be > 0, got nan"."""
+        return f"{name} must be {self.describe()}, got {value}"
 
 
 def _num(value: float) -> str:
@@ -76,19 +79,18 @@ def _num(value: float) -> str:
 class BoundedFloatParser(flags.FloatParser):
     """absl's float parser, refusing NaN, infinity and values outside `bounds`."""
 
-    def __init__(self, bounds: Bounds):
+    def __init__(self, bounds: Bounds, name: str):
         super().__init__(bounds.lower, bounds.upper)
-        self.bounds = bounds
+        self.bounds, self.name = bounds, name
         self.syntactic_help = bounds.describe()
+        if self.syntactic_help != "a finite number":
+            self.syntactic_help = f"a finite number {self.syntactic_help}"
 
-    def convert(self, argument) -> float:
-        value = super().convert(argument)
-        if not math.isfinite(value):
-            raise ValueError(f"{argument} is not {self.syntactic_help}")
+    def parse(self, argument) -> float:
+        value = self.convert(argument)
+        if not self.bounds.contains(value):  # NaN and infinity included
+            raise ValueError(self.bounds.message(self.name, argument))
         return value
-
-    def is_outside_bounds(self, val: float) -> bool:
-        return not self.bounds.contains(val)
 
 
 def define_float(
@@ -119,14 +121,14 @@ def define_bounded_float(
     **kwargs,
 ) -> flags.FlagHolder:
     """`define_float` with a ready `Bounds`."""
-    parser = BoundedFloatParser(bounds)
+    parser = BoundedFloatParser(bounds, name)
     holder = flags.DEFINE(
         parser, name, default, help, flag_values, flags.ArgumentSerializer(), **kwargs
     )
     flags.register_validator(
         name,
         lambda value: value is None or bounds.contains(value),
-        message=f"--{name} must be {bounds.describe()}",
+        message=f"--{name} must be {bounds.describe()}",  # absl's messages are fixed
         flag_values=flag_values,
     )
     return holder
