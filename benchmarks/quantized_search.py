@@ -27,7 +27,7 @@ from lealla.mining import quantized_search as qs
 
 NUM_TARGETS, K, RESCORE = 200_000, 4, 100
 # Search speed: queries x targets of clustered unit vectors, at two widths.
-SPEED_QUERIES, SPEED_TARGETS, SPEED_DIMS = 2_000, 100_000, (128, 768)
+SPEED_QUERIES, SPEED_TARGETS, SPEED_DIMS, ROUNDS = 1_000, 50_000, (128, 768), 3
 
 
 def _search(dtype: str):
@@ -146,11 +146,18 @@ def search_speeds(num_queries: int = SPEED_QUERIES, num_targets: int = SPEED_TAR
             "binary Hamming scan, byte table (before)": functools.partial(
                 _lookup_table_hamming, queries, indexes["binary"].codes),
         }  # fmt: skip
-        for name, search in searches.items():
-            start = time.perf_counter()
-            search()
-            rows.append({"dim": dim, "search": name, "seconds": time.perf_counter() - start,
-                         "queries": num_queries, "targets": num_targets})  # fmt: skip
+        # Interleaved rounds, the fastest of each kind kept: load from other processes
+        # then slows every kind alike. The old scan, many times slower, runs once.
+        best: dict[str, float] = {}
+        for round_ in range(ROUNDS):
+            for name, search in searches.items():
+                if round_ and name not in qs.EMBEDDING_DTYPES:
+                    continue
+                start = time.perf_counter()
+                search()
+                best[name] = min(best.get(name, np.inf), time.perf_counter() - start)
+        rows += [{"dim": dim, "search": name, "seconds": seconds, "queries": num_queries,
+                  "targets": num_targets} for name, seconds in best.items()]  # fmt: skip
     return rows
 
 
@@ -161,8 +168,9 @@ def speed_table(rows: list[dict] | None = None) -> list[str]:
         "",
         f"The search alone (what `lealla align --embedding_dtype` runs per direction), "
         f"{rows[0]['queries']:,} queries against {rows[0]['targets']:,} targets of clustered unit "
-        f"vectors, k={K}, binary re-scoring {RESCORE} candidates; one process, one kind "
-        f"after another, 2 cores shared with other work: read the ratios.",
+        f"vectors, k={K}, binary re-scoring {RESCORE} candidates; one process, the kinds "
+        f"interleaved over {ROUNDS} rounds, the fastest of each kept; 2 cores shared with "
+        f"other work: read the ratios.",
         "",
         "| width | search | seconds | vs int8 |",
         "| ---: | --- | ---: | ---: |",

@@ -128,7 +128,7 @@ def define_bounded_float(
     flags.register_validator(
         name,
         lambda value: value is None or bounds.contains(value),
-        message=f"--{name} must be {bounds.describe()}",  # absl's messages are fixed
+X
         flag_values=flag_values,
     )
     return holder
