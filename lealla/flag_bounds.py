@@ -128,7 +128,7 @@ def define_bounded_float(
     flags.register_validator(
         name,
         lambda value: value is None or bounds.contains(value),
-X
+        message=f"--{name} must be {bounds.describe()}",  # a fixed text: no value in it
         flag_values=flag_values,
     )
     return holder

@@ -13,7 +13,7 @@ import json
 import os
 from typing import Any
 
-from lealla import configs
+from lealla import configs, json_shape
 
 EXPORT_FILE = "lealla_export.json"
 TEACHER_FILE = "lealla_teacher.json"
@@ -21,6 +21,15 @@ FILES = (TEACHER_FILE, EXPORT_FILE)
 # 1: format, normalized, embedding_dim, tokenizer assets (sentencepiece_model or
 # vocab_file + tokenizer.lower_case), token_table. Files without a version are 1.
 SCHEMA_VERSION = 1
+
+
+# The keys a loader reads (lealla.json_shape): a hand-edited file is named, not a TypeError.
+_TEXT = (str, type(None))
+_SHAPE = {
+    "schema_version?": int, "format?": _TEXT, "normalized?": bool,
+    "embedding_dim?": (int, type(None)), "sentencepiece_model?": _TEXT, "vocab_file?": _TEXT,
+    "tokenizer?": {"lower_case?": bool}, "token_table?": _TEXT,
+}  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +95,7 @@ def read_raw(folder: str) -> dict[str, Any] | None:
         path = os.path.join(folder, name)
         if os.path.isfile(path):
             values = configs.read_json_object(path)
+            json_shape.check(path, values, _SHAPE)
             version = values.get("schema_version", 1)
             if not isinstance(version, int) or version > SCHEMA_VERSION:
                 raise ValueError(

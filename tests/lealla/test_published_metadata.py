@@ -3,6 +3,8 @@
 import json
 import os
 
+import pytest
+
 from lealla import module_metadata
 
 
@@ -36,3 +38,10 @@ def test_the_written_file_holds_none(tmp_path):
         text = f.read()
     assert str(tmp_path) not in text and json.loads(text)["data"] == ["de-en.tsv"]
     assert module_metadata.read(os.path.dirname(path)).format == "string"
+
+
+def test_a_metadata_file_of_the_wrong_types_is_named(tmp_path):
+    path = tmp_path / module_metadata.EXPORT_FILE
+    path.write_text('{"format": "string", "embedding_dim": "768"}')
+    with pytest.raises(ValueError, match=r'lealla_export.json: "embedding_dim" must be an integer'):
+        module_metadata.read(str(tmp_path))
