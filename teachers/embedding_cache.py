@@ -54,7 +54,8 @@ MANIFEST_SHAPE = {
         "teacher": str, "embedding_dim": int, "dtype": str,
         "corpus": [{"kind": str, "files": [{"name": str, "bytes": int, "sha256": str}]}],
     },
-    "shards": [{"file": str, "source": int, "count": int, "groups": dict, "bytes": int}],
+    # "source": absent in caches from before per-source records (refused where it matters).
+    "shards": [{"file": str, "source?": int, "count": int, "groups": dict, "bytes": int}],
     "complete?": bool,
 }  # fmt: skip
 DTYPES = embedding_shards.DTYPES
