@@ -23,6 +23,7 @@ EMBEDDING_DTYPES = ("float32", "int8", "binary")
 CALIBRATION_ROWS = 10_000
 QUERY_CHUNK, BASE_CHUNK = 256, 16384
 HAMMING_TILE = 4096  # base rows per tile: [QUERY_CHUNK, tile] uint64 buffers of 8 MiB
+SELECT_ROWS = 32  # queries per candidate selection: int32 [rows, m] tie ranks
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,11 +92,15 @@ class QuantizedIndex:
         for q0 in range(0, len(queries), QUERY_CHUNK):
             block = words[:, q0 : q0 + QUERY_CHUNK]
             hamming = hamming_distances(block, base_words)
-            for row, distances in enumerate(hamming):
-                cand = nearest_codes(distances, candidates)
-                sim = np.asarray(self.base[cand], np.float32) @ queries[q0 + row]
-                top = np.argsort(-sim, kind="stable")[:k]
-                scores[q0 + row], indices[q0 + row] = sim[top], cand[top]
+            for r0 in range(0, len(hamming), SELECT_ROWS):
+                cand = nearest_codes(hamming[r0 : r0 + SELECT_ROWS], candidates)  # [r, c]
+                # Rows in ascending order: sequential reads of a memmap.
+                rows = np.asarray(self.base[cand.ravel()], np.float32).reshape(*cand.shape, -1)
+                sim = np.einsum("rcd,rd->rc", rows, queries[q0 + r0 : q0 + r0 + len(cand)])
+                top = np.argsort(-sim, axis=1, kind="stable")[:, :k]
+                out = slice(q0 + r0, q0 + r0 + len(cand))
+                scores[out] = np.take_along_axis(sim, top, axis=1)
+                indices[out] = np.take_along_axis(cand, top, axis=1)
             if bar is not None:
                 bar.update(block.shape[1])
         if bar is not None:
@@ -104,17 +109,25 @@ class QuantizedIndex:
 
 
 def nearest_codes(distances: np.ndarray, count: int) -> np.ndarray:
-    """The `count` rows of smallest Hamming distance, in row order (sequential reads of a
-    memmap), ties broken by the lower row.
+    """int64 [n, count]: per row of Hamming distances [n, m], the `count` columns of
+    smallest distance in ascending column order, ties broken by the lower column.
 
-    Distances are small integers: a histogram finds the cut-off distance in one pass,
-    cheaper than a partial sort over every row.
+    Distances are small integers: a histogram per row finds the cut-off distance in one
+    pass, cheaper than a partial sort.
     """
-    cumulative = np.cumsum(np.bincount(distances))
-    cut = int(np.searchsorted(cumulative, count))  # the smallest d with count rows <= d
-    below = np.flatnonzero(distances < cut)
-    ties = np.flatnonzero(distances == cut)[: count - len(below)]
-    return np.sort(np.concatenate([below, ties]))
+    n = len(distances)
+    width = int(distances.max()) + 1 if distances.size else 1
+    keys = distances.astype(np.int64) + np.arange(n)[:, None] * width
+    cumulative = np.cumsum(np.bincount(keys.ravel(), minlength=n * width).reshape(n, width),
+                           axis=1)  # fmt: skip
+    cut = np.argmax(cumulative >= count, axis=1)  # the smallest d with count columns <= d
+    below = np.take_along_axis(cumulative, (cut - 1)[:, None].clip(0), axis=1)[:, 0]
+    below = np.where(cut > 0, below, 0)
+    ties = distances == cut[:, None]
+    take = (distances < cut[:, None]) | (
+        ties & (np.cumsum(ties, axis=1, dtype=np.int32) <= (count - below)[:, None])
+    )
+    return np.nonzero(take)[1].reshape(n, count)
 
 
 def packed_words(codes: np.ndarray) -> np.ndarray:

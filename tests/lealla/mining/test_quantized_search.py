@@ -78,12 +78,13 @@ def test_hamming_distances_on_packed_words_equal_counting_bits(dim):
 
 
 def test_nearest_codes_are_the_smallest_distances_ties_by_lower_row():
-    distances = np.array([5, 1, 3, 1, 3, 0, 3, 9], np.uint16)
-    np.testing.assert_array_equal(qs.nearest_codes(distances, 4), [1, 2, 3, 5])
-    np.testing.assert_array_equal(qs.nearest_codes(distances, 1), [5])
-    np.testing.assert_array_equal(qs.nearest_codes(distances, 8), np.arange(8))
+    distances = np.array([[5, 1, 3, 1, 3, 0, 3, 9], [0, 0, 0, 0, 2, 2, 1, 1]], np.uint16)
+    np.testing.assert_array_equal(qs.nearest_codes(distances, 4), [[1, 2, 3, 5], [0, 1, 2, 3]])
+    np.testing.assert_array_equal(qs.nearest_codes(distances, 1), [[5], [0]])
+    np.testing.assert_array_equal(qs.nearest_codes(distances, 5), [[1, 2, 3, 4, 5],
+                                                                   [0, 1, 2, 3, 6]])  # fmt: skip
+    np.testing.assert_array_equal(qs.nearest_codes(distances, 8), [np.arange(8)] * 2)
     rng = np.random.default_rng(0)
-    many = rng.integers(0, 60, 5000).astype(np.uint16)
-    got = qs.nearest_codes(many, 100)
-    want = np.sort(np.argsort(many, kind="stable")[:100])
-    np.testing.assert_array_equal(got, want)
+    many = rng.integers(0, 60, (3, 5000)).astype(np.uint16)
+    want = np.sort(np.argsort(many, axis=1, kind="stable")[:, :100], axis=1)
+    np.testing.assert_array_equal(qs.nearest_codes(many, 100), want)
