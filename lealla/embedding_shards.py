@@ -55,6 +55,7 @@ MANIFEST_SHAPE = {
     }],
     "complete?": bool,
 }  # fmt: skip
+UNFINISHED_SHAPE = {"schema_version?": int, "identity": dict, "shards": list, "complete?": bool}
 FORMAT = "lealla-embeddings"
 SCHEMA_VERSION = 1
 DTYPES = ("float16", "float32")  # what the teacher cache stores; embed also quantizes
@@ -212,7 +213,9 @@ def read_manifest(folder: str) -> dict:
                          f"flags and --overwrite") from None  # fmt: skip
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ValueError(f"{path}: not a `lealla embed` manifest")
-    json_shape.check(path, manifest, MANIFEST_SHAPE, advice="; the folder is damaged: rerun "
+    # An unfinished manifest is only compared and resumed; a finished one is read.
+    shape = MANIFEST_SHAPE if manifest.get("complete") is True else UNFINISHED_SHAPE
+    json_shape.check(path, manifest, shape, advice="; the folder is damaged: rerun "
                      "`lealla embed` with the same flags and --overwrite")  # fmt: skip
     if manifest.get("schema_version", 0) > SCHEMA_VERSION:
         raise ValueError(
