@@ -112,22 +112,25 @@ def nearest_codes(distances: np.ndarray, count: int) -> np.ndarray:
     """int64 [n, count]: per row of Hamming distances [n, m], the `count` columns of
     smallest distance in ascending column order, ties broken by the lower column.
 
-    Distances are small integers: a histogram per row finds the cut-off distance in one
-    pass, cheaper than a partial sort.
+    Distances are small integers: a histogram per row finds the cut-off distance, then
+    one comparison takes every column up to it; only that short list is trimmed of the
+    ties beyond `count` (four passes over [n, m], cheaper than a partial sort).
     """
     n = len(distances)
     width = int(distances.max()) + 1 if distances.size else 1
-    keys = distances.astype(np.int64) + np.arange(n)[:, None] * width
+    keys = distances.astype(np.int32) + (np.arange(n, dtype=np.int32) * width)[:, None]
     cumulative = np.cumsum(np.bincount(keys.ravel(), minlength=n * width).reshape(n, width),
                            axis=1)  # fmt: skip
     cut = np.argmax(cumulative >= count, axis=1)  # the smallest d with count columns <= d
-    below = np.take_along_axis(cumulative, (cut - 1)[:, None].clip(0), axis=1)[:, 0]
-    below = np.where(cut > 0, below, 0)
-    ties = distances == cut[:, None]
-    take = (distances < cut[:, None]) | (
-        ties & (np.cumsum(ties, axis=1, dtype=np.int32) <= (count - below)[:, None])
-    )
-    return np.nonzero(take)[1].reshape(n, count)
+    rows, cols = np.nonzero(keys <= (cut + np.arange(n) * width)[:, None])
+    # Columns at the cut-off distance beyond `count` per row go, the later ones first.
+    tie = distances[rows, cols] == cut[rows]
+    ties_before = np.cumsum(tie) - tie  # ties earlier in the list (all rows)
+    row_start = np.searchsorted(rows, np.arange(n))
+    rank = ties_before - ties_before[row_start][rows]  # ... earlier in the same row
+    below = np.where(cut > 0, cumulative[np.arange(n), (cut - 1).clip(0)], 0)
+    keep = ~tie | (rank < (count - below)[rows])
+    return cols[keep].reshape(n, count)
 
 
 def packed_words(codes: np.ndarray) -> np.ndarray:
