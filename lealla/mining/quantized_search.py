@@ -23,7 +23,7 @@ EMBEDDING_DTYPES = ("float32", "int8", "binary")
 CALIBRATION_ROWS = 10_000
 QUERY_CHUNK, BASE_CHUNK = 256, 16384
 HAMMING_TILE = 4096  # base rows per tile: [QUERY_CHUNK, tile] uint64 buffers of 8 MiB
-SELECT_ROWS = 16  # queries per candidate selection: int32 [rows, m] keys stay in cache
+SELECT_ROWS = 16  # queries per candidate selection (int32 [rows, m] keys, measured best)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,7 +94,7 @@ class QuantizedIndex:
             hamming = hamming_distances(block, base_words)
             for r0 in range(0, len(hamming), SELECT_ROWS):
                 cand = nearest_codes(hamming[r0 : r0 + SELECT_ROWS], candidates)  # [r, c]
-                # Rows in ascending order: sequential reads of a memmap.
+                # Each query's candidates in ascending order: sequential reads of a memmap.
                 rows = np.asarray(self.base[cand.ravel()], np.float32).reshape(*cand.shape, -1)
                 sim = np.einsum("rcd,rd->rc", rows, queries[q0 + r0 : q0 + r0 + len(cand)])
                 top = np.argsort(-sim, axis=1, kind="stable")[:, :k]
