@@ -23,7 +23,7 @@ EMBEDDING_DTYPES = ("float32", "int8", "binary")
 CALIBRATION_ROWS = 10_000
 QUERY_CHUNK, BASE_CHUNK = 256, 16384
 HAMMING_TILE = 4096  # base rows per tile: [QUERY_CHUNK, tile] uint64 buffers of 8 MiB
-SELECT_ROWS = 16  # queries per candidate selection (int32 [rows, m] keys, measured best)
+SELECT_ROWS = 16  # queries per candidate selection (int32 [rows, m] keys)
 
 
 @dataclasses.dataclass(frozen=True)
