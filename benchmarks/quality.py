@@ -32,6 +32,7 @@ from absl import logging
 
 from benchmarks import common
 from benchmarks import quality_common as qc
+from lealla import plots
 
 PEER_ENV = os.path.join(os.path.dirname(qc.WORK), "peer-venv")
 PEER_PACKAGES = ("torch==2.13.0", "sentence-transformers==6.2.0")  # 2.13.0: the CPU build
@@ -355,6 +356,7 @@ def frontier_png(rows: list[dict], teacher: dict, path: str) -> None:
                     xytext=offset, textcoords="offset points", ha=align, va="center",
                     arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.5"})  # fmt: skip
     ax.set_xscale("log")
+    plots.readable_log_x(ax)
     ax.set_ylim(top=1.08)  # room for the labels above the top points
     ax.set_xlabel("encode speed (sentences/s, 2 CPU cores, batch 64)")
     ax.set_ylabel("xx <-> en retrieval accuracy")

@@ -11,7 +11,7 @@ from distill.losses.contrastive import DEFAULT_TEMPERATURE as DEFAULT_CONTRASTIV
 from distill.losses.feature_distillation import KINDS as FEATURE_KINDS
 from distill.losses.logit_distillation import DEFAULT_SCALE as DEFAULT_LOGIT_SCALE
 from distill.losses.teacher_contrastive import DEFAULT_TEMPERATURE as DEFAULT_BANK_TEMPERATURE
-from lealla import pipeline, sampling, textio
+from lealla import config_flags, pipeline, sampling, textio
 from lealla.config_flags import setting
 from lealla.configs import ConfigMixin
 from students import presets
@@ -199,7 +199,7 @@ class DistillConfig(ConfigMixin):
         "retrieval accuracy + agreement.",
     )
     temperature: float = setting(
-        pipeline.DEFAULT_TEMPERATURE, "Language sampling temperature (>= 1)."
+        pipeline.DEFAULT_TEMPERATURE, "Language sampling temperature (>= 1).", at_least=1
     )
     # 0.5: chosen on dev at the 30-minute budget (benchmarks/RESULTS.md#ablations-and-decisions).
     mono_share: float | None = setting(
@@ -207,6 +207,8 @@ class DistillConfig(ConfigMixin):
         "Share of monolingual rows in the mix when the data has monolingual files too "
         "(they feed the feature and bank terms only; with --mono_pairs a row holds two "
         "sentences).",
+        at_least=0,
+        below=1,
     )
     mono_pairs: bool = setting(
         True,
@@ -214,26 +216,34 @@ class DistillConfig(ConfigMixin):
         "has an empty target side (the student encodes both sides of every row); "
         "--mono_share then counts rows.",
     )
-    min_share: float = setting(0.0, "Sampling floor per language group (little-data languages).")
-    shuffle_buffer: int = setting(10_000, "Per-language shuffle buffer.")
-    seed: int = setting(0, "Seed of data order and initialization.")
-    seq_length: int = setting(64, "Student input length.")
+    min_share: float = setting(
+        0.0, "Sampling floor per language group (little-data languages).", at_least=0, below=1
+    )
+    shuffle_buffer: int = setting(10_000, "Per-language shuffle buffer.", at_least=1)
+    seed: int = setting(0, "Seed of data order and initialization.", at_least=0)
+    # [CLS], one token, [SEP].
+    seq_length: int = setting(64, "Student input length.", at_least=3)
     bucket_lengths: tuple[int, ...] = setting(
         (16, 24, 32, 40, 48, 56, 64),
         "Length buckets: each batch is padded to the shortest that holds its longest pair.",
+        at_least=3,
     )
-    batch_size: int = setting(128, "Global batch size.")
-    steps: int = setting(10_000, "Training steps (with --train_minutes: a limit only if given).")
+    # In-batch losses need a negative.
+    batch_size: int = setting(128, "Global batch size.", at_least=2)
+    steps: int = setting(
+        10_000, "Training steps (with --train_minutes: a limit only if given).", at_least=1
+    )
     train_minutes: float = setting(
         0.0,
         "Time budget of the training loop in minutes (0: run --steps). The learning rate "
         "decays on the fraction of the budget spent; the run ends on time with its final "
         "evaluation; rerunning resumes the same budget.",
+        at_least=0,
     )
-    learning_rate: float = setting(5e-4, "Peak AdamW learning rate.")
-    warmup_steps: int = setting(500, "Linear warmup steps.")
-    weight_decay: float = setting(0.01, "AdamW weight decay.")
-    clip_norm: float = setting(1.0, "Global gradient-norm clipping (0: off).")
+    learning_rate: float = setting(5e-4, "Peak AdamW learning rate.", above=0)
+    warmup_steps: int = setting(500, "Linear warmup steps.", at_least=0)
+    weight_decay: float = setting(0.01, "AdamW weight decay.", at_least=0)
+    clip_norm: float = setting(1.0, "Global gradient-norm clipping (0: off).", at_least=0)
     lazy_embeddings: bool = setting(
         True,
         "AdamW updates only the token-embedding rows a batch uses (lazy Adam): the other "
@@ -243,57 +253,62 @@ class DistillConfig(ConfigMixin):
     # Small students early in training learn most from the features; the small AMS term
     # keeps a contrastive signal (benchmarks/RESULTS.md#ablations-and-decisions). The
     # LaBSE flagfiles use the paper's 1/1/1 for long accelerator runs.
-    ams_weight: float = setting(0.01, "Additive-margin softmax weight.")
-    ams_scale: float = setting(DEFAULT_SCALE, "AMS logit scale (LaBSE: 100).")
-    ams_margin: float = setting(DEFAULT_MARGIN, "AMS margin (LaBSE: 0.3).")
-    feature_weight: float = setting(1.0, "Feature distillation weight.")
+    ams_weight: float = setting(0.01, "Additive-margin softmax weight.", at_least=0)
+    ams_scale: float = setting(DEFAULT_SCALE, "AMS logit scale (LaBSE: 100).", above=0)
+    # Cosines are at most 1: a margin of 1 or more leaves no pair ahead.
+    ams_margin: float = setting(DEFAULT_MARGIN, "AMS margin (LaBSE: 0.3).", at_least=0, below=1)
+    feature_weight: float = setting(1.0, "Feature distillation weight.", at_least=0)
     feature_kind: str = setting("squared_error", "Feature loss.", choices=FEATURE_KINDS)
-    logit_weight: float = setting(0.0, "Logit distillation weight.")
-    logit_scale: float = setting(DEFAULT_LOGIT_SCALE, "Logit distillation scale.")
+    logit_weight: float = setting(0.0, "Logit distillation weight.", at_least=0)
+    logit_scale: float = setting(DEFAULT_LOGIT_SCALE, "Logit distillation scale.", above=0)
     # The bank, its size and the cross-lingual targets were each chosen on dev
     # (benchmarks/RESULTS.md#ablations-and-decisions).
     cross_weight: float = setting(
         1.0,
         "Cross-lingual feature targets: each side of a pair also regressed onto the teacher's "
         "embedding of the other side.",
+        at_least=0,
     )
     bank_weight: float = setting(
         1.0,
         "Contrastive distillation: find the teacher's embedding among the batch's and (with "
         "--teacher_cache) a bank of cached ones.",
+        at_least=0,
     )
-    bank_size: int = setting(16384, "Cached teacher embeddings in the bank.")
+    bank_size: int = setting(16384, "Cached teacher embeddings in the bank.", at_least=0)
     bank_temperature: float = setting(
-        DEFAULT_BANK_TEMPERATURE, "Contrastive distillation temperature."
+        DEFAULT_BANK_TEMPERATURE, "Contrastive distillation temperature.", above=0
     )
     matryoshka_dims: tuple[int, ...] = setting(
         (),
         "Embedding prefixes trained to work alone, e.g. 32,64,96 (export --dims=64 then ships "
         "a 64-dimensional model).",
+        at_least=1,
     )
     # A small weight costs the full width least; the PCA rotation of `export --dims`
     # needs no training at all (benchmarks/RESULTS.md#ablations-and-decisions).
     matryoshka_weight: float = setting(
-        0.1, "Weight of each prefix's loss terms relative to the full width's."
+        0.1, "Weight of each prefix's loss terms relative to the full width's.", above=0
     )
-    xtr_weight: float = setting(1.0, "XTR weight (EMS objectives).")
+    xtr_weight: float = setting(1.0, "XTR weight (EMS objectives).", at_least=0)
     xtr_sampled: int = setting(
         0,
         "XTR softmax: 0 = full vocabulary; N = the batch's target tokens + N random ids "
         "(sampled softmax for large vocabularies).",
+        at_least=0,
     )
-    contrastive_weight: float = setting(1.0, "InfoNCE weight (EMS objectives).")
+    contrastive_weight: float = setting(1.0, "InfoNCE weight (EMS objectives).", at_least=0)
     contrastive_temperature: float = setting(
-        DEFAULT_CONTRASTIVE_TEMPERATURE, "InfoNCE temperature."
+        DEFAULT_CONTRASTIVE_TEMPERATURE, "InfoNCE temperature.", above=0
     )
     # For accelerators: on CPU neither bfloat16 nor XLA trains a small student faster
     # (benchmarks/RESULTS.md#ablations-and-decisions).
     dtype_policy: str = setting("float32", "Mixed precision policy.", choices=DTYPE_POLICIES)
     jit_compile: bool = setting(False, "XLA-compile the loss/gradient step.")
-    checkpoint_every: int = setting(1000, "Steps between checkpoints.")
-    keep_checkpoints: int = setting(3, "Checkpoints kept.")
-    eval_every: int = setting(1000, "Steps between dev evaluations.")
-    log_every: int = setting(100, "Steps between log lines/summaries.")
+    checkpoint_every: int = setting(1000, "Steps between checkpoints.", at_least=1)
+    keep_checkpoints: int = setting(3, "Checkpoints kept.", at_least=1)
+    eval_every: int = setting(1000, "Steps between dev evaluations.", at_least=0)
+    log_every: int = setting(100, "Steps between log lines/summaries.", at_least=1)
 
     def __post_init__(self):
         if isinstance(self.teacher_cache, str):
@@ -301,6 +316,7 @@ class DistillConfig(ConfigMixin):
                 f"teacher_cache must be a tuple of folders, got the string {self.teacher_cache!r}"
             )
         objectives.get(self.objective)  # a registered objective
+        config_flags.check_bounds(self)  # also for configs made in code or read from JSON
         if not self.train_data:
             raise ValueError("train_data is empty: give corpus files (--train_data)")
         if self.token_init not in TOKEN_INITS:

@@ -39,7 +39,9 @@ shared_flags.define_teacher_flags()  # shared with `lealla cache`
 config_flags.define_flags(DistillConfig)
 flags.DEFINE_list("student_overrides", [], "Preset fields to replace: num_layers=4,hidden_dim=128.")
 flags.DEFINE_string("tpu", None, "TPU name or address ('local' on a TPU VM).")
-flags.DEFINE_integer("cpu_replicas", 1, "Split the CPU into N replicas (tests multi-replica code).")
+flags.DEFINE_integer(
+    "cpu_replicas", 1, "Split the CPU into N replicas (tests multi-replica code).", lower_bound=1
+)
 FLAGS = flags.FLAGS
 
 

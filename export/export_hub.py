@@ -14,7 +14,7 @@ import time
 
 from absl import app, flags, logging
 
-from lealla import console, run_layout
+from lealla import console, flag_bounds, run_layout
 
 flags.DEFINE_string("model_dir", None, "The training run to export (lealla distill --model_dir).")
 flags.DEFINE_string("out", None, "The export folder (must not exist unless --overwrite).")
@@ -24,7 +24,10 @@ flags.DEFINE_enum(
     "best: the checkpoint with the best dev retrieval accuracy (the latest if none); latest.",
 )  # fmt: skip
 flags.DEFINE_integer(
-    "seq_length", None, "Longest input in tokens (longer is truncated); default: training's."
+    "seq_length",
+    None,
+    "Longest input in tokens (longer is truncated); default: training's.",
+    lower_bound=3,
 )
 flags.DEFINE_boolean("labse_format", True, "Also export the LaBSE-format preprocessor + encoder.")
 flags.DEFINE_boolean(
@@ -32,7 +35,9 @@ flags.DEFINE_boolean(
     "Load the export in a fresh process via hub.KerasLayer (tf_keras), hub.load, "
     "tf.saved_model.load and keras.layers.TFSMLayer and compare embeddings.",
 )  # fmt: skip
-flags.DEFINE_float("tolerance", 1e-5, "Largest allowed embedding difference in the checks.")
+flag_bounds.define_float(
+    "tolerance", 1e-5, "Largest allowed embedding difference in the checks.", above=0
+)
 flags.DEFINE_boolean(
     "tflite", False,
     "Also write TFLite (LiteRT) models beside the SavedModel: strings in, embeddings out, "

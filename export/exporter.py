@@ -155,6 +155,7 @@ def export_model(
             _dims_chart(os.path.join(tmp, DIMS_CHART), truncation)
         if config.tflite_variants:
             metadata["tflite"] = _write_tflite(tmp, model_dir, encoder, config)
+        metadata = module_metadata.without_local_paths(metadata)  # it travels with the model
         module_metadata.write(os.path.join(tmp, METADATA_FILE), metadata)
         configs.atomic_write_text(os.path.join(tmp, CARD_FILE), model_card.render(metadata))
         configs.normalize_permissions(tmp)  # readable by a serving account

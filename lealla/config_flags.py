@@ -16,6 +16,8 @@ from typing import Any
 
 from absl import flags
 
+from lealla import flag_bounds
+
 # Field annotations (strings under `from __future__ import annotations`) -> flag kind.
 _KINDS = {
     "str": "string", "str | None": "string", "int": "integer", "int | None": "integer",
@@ -24,15 +26,33 @@ _KINDS = {
 }  # fmt: skip
 
 
-def setting(default: Any, help: str, *, choices: Iterable[str] | None = None) -> Any:
+def setting(
+    default: Any,
+    help: str,
+    *,
+    choices: Iterable[str] | None = None,
+    at_least: float | None = None,
+    above: float | None = None,
+    at_most: float | None = None,
+    below: float | None = None,
+) -> Any:
     """A config field that is also a command-line flag (`--<field name>`).
 
     Args:
       default: the field's default (a tuple for list flags).
       help: the flag's help text.
       choices: allowed values (an enum flag).
+      at_least, above, at_most, below: bounds of a numeric field (of each item of a
+        list): checked when the flag is parsed (a usage error) and by `check_bounds`.
+        Float fields must also be finite.
     """
-    metadata = {"help": help, "choices": tuple(choices) if choices is not None else None}
+    bounds = None
+    if any(b is not None for b in (at_least, above, at_most, below)):
+        bounds = flag_bounds.Bounds.of(at_least, above, at_most, below)
+    metadata = {
+        "help": help, "choices": tuple(choices) if choices is not None else None,
+        "bounds": bounds,
+    }  # fmt: skip
     return dataclasses.field(default=default, metadata=metadata)
 
 
@@ -69,10 +89,19 @@ def define_flags(
         elif kind in ("str_list", "int_list"):
             default = [str(v) for v in f.default]
             flags.DEFINE_list(f.name, default, help, flag_values=flag_values, **owner)
+        elif kind == "float":
+            bounds = f.metadata.get("bounds") or flag_bounds.Bounds()  # finite at least
+            flag_bounds.define_bounded_float(
+                f.name, f.default, help, bounds, flag_values=flag_values, **owner
+            )
+        elif kind == "integer" and f.metadata.get("bounds") is not None:
+            flag_bounds.define_bounded_integer(
+                f.name, f.default, help, f.metadata["bounds"], flag_values=flag_values, **owner
+            )
         else:
             define = {
                 "string": flags.DEFINE_string, "integer": flags.DEFINE_integer,
-                "float": flags.DEFINE_float, "boolean": flags.DEFINE_boolean,
+                "boolean": flags.DEFINE_boolean,
             }[kind]  # fmt: skip
             define(f.name, f.default, help, flag_values=flag_values, **owner)
 
@@ -83,7 +112,8 @@ def values_from_flags(
     """{field: value} of every generated flag, lists as tuples of the field's type.
 
     Raises:
-      ValueError: a list flag whose items are not of the field's type, naming the flag.
+      ValueError: a list flag whose items are not of the field's type or out of the
+        field's bounds, naming the flag.
     """
     values = {}
     for f in flag_fields(config_cls, skip):
@@ -96,10 +126,41 @@ def values_from_flags(
                 raise ValueError(
                     f"--{f.name} must be comma-separated integers, got {','.join(value)}"
                 ) from None
+            bounds = f.metadata.get("bounds")
+            bad = [v for v in value if bounds is not None and not bounds.contains(v)]
+            if bad:
+                raise ValueError(
+                    f"--{f.name}: each item must be {bounds.describe()}, got "
+                    f"{','.join(map(str, bad))}"
+                )
         elif kind == "str_list":
             value = tuple(value or ())
         values[f.name] = value
     return values
+
+
+def check_bounds(config: Any) -> None:
+    """Checks every bounded `setting` field of a config (each item of a tuple); None
+    passes (an optional setting left unset).
+
+    Raises:
+      ValueError: naming the field, its bounds and the value.
+    """
+    for f in flag_fields(type(config)):
+        bounds = f.metadata.get("bounds")
+        value = getattr(config, f.name)
+        if value is None:
+            continue
+        if bounds is None:
+            bounds = flag_bounds.Bounds() if isinstance(value, float) else None
+        if bounds is None:
+            continue
+        items = value if isinstance(value, tuple) else (value,)
+        for item in items:
+            if isinstance(item, bool) or not isinstance(item, (int, float)):
+                raise ValueError(f"{f.name} must be a number, got {item!r}")
+            if not bounds.contains(item):
+                raise ValueError(bounds.message(f.name, repr(item)))
 
 
 def _kind(config_cls: type, f: dataclasses.Field) -> str:

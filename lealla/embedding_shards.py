@@ -35,12 +35,27 @@ from lealla import (
     configs,
     embedding_codec,
     fileio,
+    json_shape,
     line_shards,
     shard_runner,
     textio,
 )
 
 MANIFEST = "manifest.json"
+# What the readers use (lealla.json_shape): a damaged manifest is named, not a TypeError.
+MANIFEST_SHAPE = {
+    "schema_version?": int,
+    "identity": {
+        "encoder": str, "embedding_dim": int, "dtype": str,
+        "inputs": [{"path": str, "bytes": int, "sha256": str}],
+    },
+    "shards": [{
+        "file": str, "index": str, "input": int, "first_line": int, "count": int, "bytes": int,
+        "scales?": str, "scales_bytes?": int,
+    }],
+    "complete?": bool,
+}  # fmt: skip
+UNFINISHED_SHAPE = {"schema_version?": int, "identity": dict, "shards": list, "complete?": bool}
 FORMAT = "lealla-embeddings"
 SCHEMA_VERSION = 1
 DTYPES = ("float16", "float32")  # what the teacher cache stores; embed also quantizes
@@ -138,10 +153,14 @@ def embed_files(
 
     Raises:
       EmbeddingsMismatchError: `out_dir` holds embeddings of another identity.
-      CorpusError: a bad line with on_bad_line="error", naming file and line.
+      CorpusError: a bad line with on_bad_line="error", naming file and line; an
+        empty input file (0 bytes: a wrong path or a failed export upstream, more
+        likely than a wish for no embeddings).
     """
     for path in inputs:
         textio.require_file(path, "input file")
+        if fileio.size(path) == 0:
+            raise textio.CorpusError(path, None, "empty file, nothing to embed; leave it out")
     shards = line_shards.plan([(p,) for p in inputs], config.shard_size)
     identity = {
         "encoder": encoder_name,
@@ -241,6 +260,10 @@ def read_manifest(folder: str) -> dict:
                          f"flags and --overwrite") from None  # fmt: skip
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ValueError(f"{path}: not a `lealla embed` manifest")
+    # An unfinished manifest is only compared and resumed; a finished one is read.
+    shape = MANIFEST_SHAPE if manifest.get("complete") is True else UNFINISHED_SHAPE
+    json_shape.check(path, manifest, shape, advice="; the folder is damaged: rerun "
+                     "`lealla embed` with the same flags and --overwrite")  # fmt: skip
     if manifest.get("schema_version", 0) > SCHEMA_VERSION:
         raise ValueError(
             f"{path}: written by a newer version (schema {manifest['schema_version']}, this "
@@ -396,5 +419,5 @@ def load_npy(path: str, expected_bytes: int | None) -> np.ndarray:
 
 
 def _fingerprint(path: str) -> dict:
-    size, sha256 = fileio.head_tail_sha256(path)
+    size, sha256 = fileio.sha256(path)
     return {"path": path, "bytes": size, "sha256": sha256}

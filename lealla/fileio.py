@@ -128,7 +128,8 @@ def write_json(path: str, value) -> None:
 
 
 def sha256(path: str) -> tuple[int, str]:
-    """(size in bytes, sha256 hex digest) of a whole file."""
+    """(size in bytes, sha256 hex digest) of a whole file, streamed: the fingerprint of
+    an input (cache, embed, mine), so an edit anywhere in it is seen."""
     import hashlib
 
     digest, size = hashlib.sha256(), 0
@@ -137,21 +138,6 @@ def sha256(path: str) -> tuple[int, str]:
             digest.update(block)
             size += len(block)
     return size, digest.hexdigest()
-
-
-def head_tail_sha256(path: str, span: int = 1 << 20) -> tuple[int, str]:
-    """(size, sha256 of the first and last `span` bytes): a cheap fingerprint of a large
-    input that still changes when it is edited, appended to or truncated."""
-    import hashlib
-
-    total = size(path)
-    digest = hashlib.sha256()
-    with open_read(path) as f:
-        digest.update(f.read(span))
-        if total > 2 * span:
-            f.seek(total - span)
-        digest.update(f.read())
-    return total, digest.hexdigest()
 
 
 def remove_folder(path: str) -> None:

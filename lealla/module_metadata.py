@@ -13,7 +13,7 @@ import json
 import os
 from typing import Any
 
-from lealla import configs
+from lealla import configs, json_shape
 
 EXPORT_FILE = "lealla_export.json"
 TEACHER_FILE = "lealla_teacher.json"
@@ -21,6 +21,15 @@ FILES = (TEACHER_FILE, EXPORT_FILE)
 # 1: format, normalized, embedding_dim, tokenizer assets (sentencepiece_model or
 # vocab_file + tokenizer.lower_case), token_table. Files without a version are 1.
 SCHEMA_VERSION = 1
+
+
+# The keys a loader reads (lealla.json_shape): a hand-edited file is named, not a TypeError.
+_TEXT = (str, type(None))
+_SHAPE = {
+    "schema_version?": int, "format?": _TEXT, "normalized?": bool,
+    "embedding_dim?": (int, type(None)), "sentencepiece_model?": _TEXT, "vocab_file?": _TEXT,
+    "tokenizer?": {"lower_case?": bool}, "token_table?": _TEXT,
+}  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,10 +57,32 @@ class ModuleMetadata:
 
 
 def write(path: str, values: dict[str, Any]) -> None:
-    """Writes a metadata file (atomically), stamped with the schema version."""
-    configs.atomic_write_text(
-        path, json.dumps({"schema_version": SCHEMA_VERSION, **values}, indent=2) + "\n"
-    )
+    """Writes a metadata file (atomically), stamped with the schema version, with no
+    local path in it (`without_local_paths`)."""
+    values = without_local_paths({"schema_version": SCHEMA_VERSION, **values})
+    configs.atomic_write_text(path, json.dumps(values, indent=2) + "\n")
+
+
+def without_local_paths(value: Any) -> Any:
+    """`value` (nested dicts, lists, strings) with every local path cut to its last part.
+
+    Metadata and model cards travel with a published model: the folders it was made in
+    (home and user names) stay behind. A local path is absolute, from the home folder
+    (~) or climbs out (..); `/data/chat.ko.txt@0.05` becomes `chat.ko.txt@0.05`,
+    `/data/*.tsv` `*.tsv`. Handles and URLs (`https://...`, `gs://...`), registry names
+    and paths inside the export (`assets/vocab.txt`) are kept.
+    """
+    if isinstance(value, dict):
+        return {key: without_local_paths(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [without_local_paths(item) for item in value]
+    if isinstance(value, str) and _is_local_path(value):
+        return os.path.basename(value.rstrip("/")) or value
+    return value
+
+
+def _is_local_path(text: str) -> bool:
+    return text.startswith(("/", "~")) or ".." in text.split("/")
 
 
 def read_raw(folder: str) -> dict[str, Any] | None:
@@ -64,6 +95,7 @@ def read_raw(folder: str) -> dict[str, Any] | None:
         path = os.path.join(folder, name)
         if os.path.isfile(path):
             values = configs.read_json_object(path)
+            json_shape.check(path, values, _SHAPE)
             version = values.get("schema_version", 1)
             if not isinstance(version, int) or version > SCHEMA_VERSION:
                 raise ValueError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 
 from lealla import configs
@@ -123,6 +124,7 @@ def frontier_chart(
         ax.scatter([x], [y], s=40)
         ax.annotate(name, (x, y), xytext=(5, -12), textcoords="offset points", fontsize=8)
     ax.set_xscale("log")
+    readable_log_x(ax)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -130,6 +132,42 @@ def frontier_chart(
     ys = [y for _, y in points.values()]
     ax.set_ylim(max(0.0, min(ys) - 0.1), min(1.0, max(ys) + 0.05))
     _save(fig, path)
+
+
+def readable_log_x(ax) -> None:
+    """Labels a log x axis with plain numbers (1,000, 2,000, 5,000, ...) at steps its
+    span leaves room for, and no minor-tick labels: matplotlib's defaults label minor
+    ticks in scientific notation when the data span less than a decade or two, and the
+    labels overlap."""
+    from matplotlib import ticker
+
+    low, high = ax.get_xlim()
+    decades = math.log10(high / low) if low > 0 and high > low else 1.0
+    inches = ax.get_window_extent().width / ax.figure.dpi
+    # The finest steps whose closest two labels are _LABEL_GAP apart on this axis.
+    subs = next(
+        (s for s in _LOG_STEPS if _closest(s) / decades * inches >= _LABEL_GAP), (1.0,)
+    )
+    ax.xaxis.set_major_locator(ticker.LogLocator(base=10, subs=subs))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(_plain_number))
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+
+
+# Tick steps per decade, finest first, and the inches between label centres that leave
+# room for a label such as "20,000".
+_LOG_STEPS = (tuple(float(i) for i in range(1, 10)), (1.0, 2.0, 3.0, 5.0), (1.0, 2.0, 5.0),
+              (1.0, 3.0), (1.0,))  # fmt: skip
+_LABEL_GAP = 0.55
+
+
+def _closest(subs: tuple[float, ...]) -> float:
+    """The smallest gap, in decades, between neighbouring ticks of `subs`."""
+    marks = [*subs, 10.0]
+    return min(math.log10(b / a) for a, b in itertools.pairwise(marks))
+
+
+def _plain_number(value: float, _position=None) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:g}"
 
 
 def histogram_chart(

@@ -39,7 +39,8 @@ def worker_output_to(log_path: str):
 
     Workers log their start-up and shutdown at INFO and third-party import warnings
     before any option can lower them. Yields the console stream (for progress bars).
-    A no-op with --verbose.
+    A no-op with --verbose. The log is created, never reused or followed through a
+    link (O_EXCL | O_NOFOLLOW): give a path in a private folder (`tempfile.mkdtemp`).
     """
     if verbose():
         yield sys.stderr
@@ -52,8 +53,12 @@ def worker_output_to(log_path: str):
     handler = absl_logging.get_absl_handler().python_handler
     old_stream = handler.stream
     try:
-        with open(log_path, "ab") as log:
-            os.dup2(log.fileno(), 2)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_NOFOLLOW
+        log = os.open(log_path, flags, 0o600)
+        try:
+            os.dup2(log, 2)
+        finally:
+            os.close(log)
         handler.setStream(console)
         yield console
     finally:

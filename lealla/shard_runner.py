@@ -23,6 +23,7 @@ import functools
 import json
 import os
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -149,26 +150,37 @@ def run_pipeline(
     """
     _clear_failures(out_dir)
     console.stage(f"{label} ({config.runner} runner)")
-    log = os.path.join(tempfile.gettempdir(), f"lealla-beam-{os.getpid()}.log")
+    # A private folder (mode 0700, unpredictable name): no one else can plant a link
+    # where the workers' log is written.
+    log_dir = tempfile.mkdtemp(prefix="lealla-beam-")
+    log = os.path.join(log_dir, "workers.log")
+    keep_log = False
     stop = threading.Event()
-    with quiet.worker_output_to(log) as console_stream:
-        watcher = threading.Thread(
-            target=_watch, args=(list(parts_done), label, unit, stop, console_stream), daemon=True
-        )
-        watcher.start()
-        try:
-            run_it()
-        except Exception as e:
-            failure = _first_failure(out_dir)
-            if failure is not None:
-                raise failure from None
-            raise RuntimeError(
-                f"{label}: the {config.runner} pipeline failed: {_root_cause(e)} (workers' log: "
-                f"{log}; rerun with the same flags to resume)"
-            ) from e
-        finally:
-            stop.set()
-            watcher.join()
+    try:
+        with quiet.worker_output_to(log) as console_stream:
+            watcher = threading.Thread(
+                target=_watch, args=(list(parts_done), label, unit, stop, console_stream),
+                daemon=True,
+            )
+            watcher.start()
+            try:
+                run_it()
+            except Exception as e:
+                failure = _first_failure(out_dir)
+                if failure is not None:
+                    raise failure from None
+                keep_log = os.path.exists(log)
+                where = f"workers' log: {log}; " if keep_log else ""
+                raise RuntimeError(
+                    f"{label}: the {config.runner} pipeline failed: {_root_cause(e)} ({where}"
+                    f"rerun with the same flags to resume)"
+                ) from e
+            finally:
+                stop.set()
+                watcher.join()
+    finally:
+        if not keep_log:  # the log of a failure it names is the user's to read
+            shutil.rmtree(log_dir, ignore_errors=True)
 
 
 def _root_cause(error: Exception) -> str:

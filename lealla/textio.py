@@ -6,6 +6,7 @@ import collections
 import dataclasses
 import os
 import re
+import unicodedata
 from collections.abc import Iterator
 
 from lealla import fileio
@@ -70,6 +71,13 @@ BOM = "\ufeff"
 # C0 controls but tab (a field separator or ordinary text), and DEL. A trailing \r
 # (Windows line ends) is allowed.
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+# Line breaks to Unicode-aware readers (str.splitlines, editors): inside a line they would
+# shift every later line of the file for such a reader.
+_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
+# Characters that show nothing: Unicode spaces (U+00A0, U+3000, ...) and format characters
+# (zero-width U+200B-U+200D, bidi marks and isolates, U+FEFF, ...). A field of only
+# these is empty to a reader.
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cf"})
 
 
 def decode_line(path: str, line_no: int, raw: bytes) -> str:
@@ -97,7 +105,22 @@ def decode_line(path: str, line_no: int, raw: bytes) -> str:
             path, line_no,
             f"control character U+{ord(bad.group()):04X} at column {bad.start() + 1}",
         )  # fmt: skip
+    bad = _LINE_BREAKS.search(text)
+    if bad:
+        raise CorpusError(
+            path, line_no,
+            f"line-break character U+{ord(bad.group()):04X} at column {bad.start() + 1}",
+        )  # fmt: skip
     return text
+
+
+def _invisible(text: str) -> str | None:
+    """The code points of `text` ("U+3000, U+200B") when none of them shows, else None."""
+    if any(c not in ASCII_WHITESPACE and unicodedata.category(c) not in _INVISIBLE_CATEGORIES
+           for c in text):  # fmt: skip
+        return None
+    shown = sorted({f"U+{ord(c):04X}" for c in text if c not in ASCII_WHITESPACE})
+    return ", ".join(shown[:4]) + (", ..." if len(shown) > 4 else "")
 
 
 def split_fields(path: str, line_no: int, text: str, num_fields: int | None) -> tuple[str, ...]:
@@ -114,12 +137,17 @@ def split_fields(path: str, line_no: int, text: str, num_fields: int | None) -> 
       The stripped fields.
 
     Raises:
-      CorpusError: an empty line, a wrong number of fields or an empty field.
+      CorpusError: an empty line, a wrong number of fields or an empty field (also one
+        of only invisible characters: Unicode spaces, zero-width or bidi marks).
     """
     if not text.strip(ASCII_WHITESPACE):
         raise CorpusError(path, line_no, "empty line")
     if num_fields is None:
-        return (text.strip(ASCII_WHITESPACE),)
+        line = text.strip(ASCII_WHITESPACE)
+        invisible = _invisible(line)
+        if invisible:
+            raise CorpusError(path, line_no, f"empty line (only invisible {invisible})")
+        return (line,)
     fields = text.rstrip("\r").split("\t")
     if len(fields) != num_fields:
         raise CorpusError(
@@ -131,6 +159,10 @@ def split_fields(path: str, line_no: int, text: str, num_fields: int | None) -> 
     for i, field in enumerate(stripped):
         if not field:
             raise CorpusError(path, line_no, f"field {i + 1} of {num_fields} is empty")
+        invisible = _invisible(field)
+        if invisible:
+            reason = f"field {i + 1} of {num_fields} is empty (only invisible {invisible})"
+            raise CorpusError(path, line_no, reason)
     return stripped
 
 
@@ -188,7 +220,7 @@ def iter_records(
 def _reason_kind(reason: str) -> str:
     """Groups reasons for the summary: "invalid UTF-8 (byte ...)" -> "invalid UTF-8"."""
     kinds = ("invalid UTF-8", "empty line", "tab-separated fields", "is empty", "line count",
-             "control character")  # fmt: skip
+             "control character", "line-break character")  # fmt: skip
     for kind in kinds:
         if kind in reason:
             return {"tab-separated fields": "wrong field count", "is empty": "empty field"}.get(

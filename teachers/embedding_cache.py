@@ -38,6 +38,7 @@ from lealla import (
     corpus,
     embedding_shards,
     fileio,
+    json_shape,
     length_batches,
     line_shards,
     pipeline,
@@ -48,6 +49,16 @@ from teachers import augmentation
 from teachers import teacher as teacher_lib
 
 MANIFEST = "manifest.json"
+# What the readers use (lealla.json_shape): a damaged manifest is named, not a TypeError.
+MANIFEST_SHAPE = {
+    "identity": {
+        "teacher": str, "embedding_dim": int, "dtype": str,
+        "corpus": [{"kind": str, "files": [{"name": str, "bytes": int, "sha256": str}]}],
+    },
+    # "source": absent in caches from before per-source records (refused where it matters).
+    "shards": [{"file": str, "source?": int, "count": int, "groups": dict, "bytes": int}],
+    "complete?": bool,
+}  # fmt: skip
 DTYPES = embedding_shards.DTYPES
 _graph_only = tf.autograph.experimental.do_not_convert
 
@@ -260,6 +271,7 @@ def read_manifest(cache_dir: str) -> dict:
         manifest = configs.read_json_object(path, advice=advice)
     if "identity" not in manifest or "shards" not in manifest:
         raise ValueError(f"{path}: not a teacher-cache manifest (no identity or shards)")
+    json_shape.check(path, manifest, MANIFEST_SHAPE, advice)
     return manifest
 
 
@@ -498,7 +510,7 @@ def _fingerprint_key(fingerprint: dict) -> str:
 def _source_fingerprint(source: corpus.CorpusSource) -> dict:
     files = []
     for path in source.paths:
-        size, sha256 = fileio.head_tail_sha256(path)
+        size, sha256 = fileio.sha256(path)
         files.append({"name": os.path.basename(path), "bytes": size, "sha256": sha256})
     return {"kind": source.kind, "src_lang": source.src_lang, "tgt_lang": source.tgt_lang,
             "files": files}  # fmt: skip

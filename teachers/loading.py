@@ -71,15 +71,17 @@ def resolve_handle(handle: str) -> str:
 
     Raises:
       TeacherUnavailableError: naming the handle and how to use a local copy.
+      ValueError: a SavedModel folder whose weights are missing (`check_saved_model`).
     """
     if not _is_remote(handle):
         if not os.path.isdir(handle):
             raise FileNotFoundError(f"no SavedModel folder at {handle}")
+        check_saved_model(handle)
         return handle
     import tensorflow_hub as hub
 
     try:
-        return hub.resolve(handle)
+        path = hub.resolve(handle)
     except Exception as e:  # hub raises URLError, HTTPError, OSError, ValueError...
         cache = os.environ.get("TFHUB_CACHE_DIR", "(TFHUB_CACHE_DIR is not set)")
         raise TeacherUnavailableError(
@@ -89,6 +91,32 @@ def resolve_handle(handle: str) -> str:
             f"path instead of the handle (or set TFHUB_CACHE_DIR to a cache holding it; "
             f"now: {cache})."
         ) from None
+    check_saved_model(path)
+    return path
+
+
+def check_saved_model(path: str) -> None:
+    """Refuses a SavedModel folder whose weights are gone (TensorFlow writes `variables/`
+    with an index and data files into every SavedModel, also one without variables).
+
+    Raises:
+      ValueError: naming the folder and what is missing.
+    """
+    if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+        return  # not a TF2 SavedModel: hub.load gives its own answer
+    variables = os.path.join(path, "variables")
+    missing = None
+    if not os.path.isdir(variables):
+        missing = "variables/ (its weights)"
+    elif not os.path.isfile(os.path.join(variables, "variables.index")):
+        missing = "variables/variables.index"
+    elif not any(n.startswith("variables.data-") for n in os.listdir(variables)):
+        missing = "variables/variables.data-* (its weights)"
+    if missing:
+        raise ValueError(
+            f"{path}: incomplete SavedModel, {missing} is missing; copy the whole folder "
+            f"again or export the model again"
+        )
 
 
 def _load_path_or_handle(handle, name, preprocessor, fmt, seq_length, spec):

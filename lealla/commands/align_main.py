@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from absl import app, flags
 
-from lealla import console, run_layout, textio
+from lealla import console, flag_bounds, run_layout, textio
 from lealla.commands import flags as shared_flags
 from lealla.mining import mine, quantized_search
 from lealla.mining.scann_search import ScannConfig
@@ -32,11 +32,13 @@ flags.DEFINE_enum(
     list(mine.MINING_MODES),
     "mutual: best for both sides; union: best for either; forward/backward.",
 )
-flags.DEFINE_float("threshold", None, "Keep pairs whose margin score is >= this.")
+flag_bounds.define_float("threshold", None, "Keep pairs whose margin score is >= this.")
 flags.DEFINE_boolean("exact", False, "Brute-force search (chunked) instead of ScaNN.")
-flags.DEFINE_integer("num_leaves", 0, "ScaNN tree leaves (0: about 2*sqrt(n)).")
-flags.DEFINE_integer("leaves_to_search", 0, "ScaNN leaves searched per query (0: leaves/50).")
-flags.DEFINE_integer("reorder", 100, "ScaNN candidates re-scored exactly.")
+flags.DEFINE_integer("num_leaves", 0, "ScaNN tree leaves (0: about 2*sqrt(n)).", lower_bound=0)
+flags.DEFINE_integer(
+    "leaves_to_search", 0, "ScaNN leaves searched per query (0: leaves/50).", lower_bound=0
+)
+flags.DEFINE_integer("reorder", 100, "ScaNN candidates re-scored exactly.", lower_bound=1)
 flags.DEFINE_enum(
     "embedding_dtype", "float32", list(quantized_search.EMBEDDING_DTYPES),
     "What the search holds in memory: float32; int8 (4x less, per-dimension scales "
@@ -47,7 +49,7 @@ flags.DEFINE_enum(
 flags.DEFINE_integer(
     "rescore", 100, "With --embedding_dtype=binary: candidates re-scored exactly.", lower_bound=1
 )
-flags.DEFINE_integer("batch_size", 256, "Sentences per encoder call.")
+flags.DEFINE_integer("batch_size", 256, "Sentences per encoder call.", lower_bound=1)
 flags.DEFINE_enum("dtype", "float32", ["float32", "float16"], "Storage of the embeddings.")
 flags.DEFINE_string(
     "work_dir", None, "Keep the embeddings as .npy memory maps here (large inputs)."

@@ -15,7 +15,7 @@ import sys
 import numpy as np
 from absl import app, flags
 
-from lealla import console, run_layout
+from lealla import console, flag_bounds, run_layout
 from lealla.evaluation import bucc, datasets, report, tatoeba, un
 from lealla.mining import mine
 from lealla.mining.neighbors import knn_search
@@ -38,10 +38,10 @@ flags.DEFINE_boolean(
     "stdout; the table goes to stderr.",
 )  # fmt: skip
 flags.DEFINE_string("chart", None, "Write a PNG bar chart per language here.")
-flags.DEFINE_integer("batch_size", 256, "Sentences per encoder call.")
+flags.DEFINE_integer("batch_size", 256, "Sentences per encoder call.", lower_bound=1)
 flags.DEFINE_enum("split", "sample", ["sample", "training"], "BUCC: which gold split.")
-flags.DEFINE_float("threshold", None, "BUCC: fixed margin threshold (default: F1-optimal).")
-flags.DEFINE_integer("k", mine.DEFAULT_K, "BUCC: margin neighbourhood size.")
+flag_bounds.define_float("threshold", None, "BUCC: fixed margin threshold (default: F1-optimal).")
+flags.DEFINE_integer("k", mine.DEFAULT_K, "BUCC: margin neighbourhood size.", lower_bound=1)
 flags.DEFINE_boolean("exact", False, "BUCC/UN: brute-force search instead of ScaNN.")
 flags.DEFINE_string("work_dir", None, "UN: keep embeddings as .npy memory maps here.")
 flags.DEFINE_list(

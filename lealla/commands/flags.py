@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from absl import flags
 
-from lealla import textio
+from lealla import flag_bounds, textio
 
 
 def define_corpus_flags() -> None:
@@ -50,7 +50,9 @@ def define_teacher_flags() -> None:
         "teacher_format", None, list(FORMATS),
         "Teacher module format; detected when omitted.",
     )  # fmt: skip
-    flags.DEFINE_integer("teacher_seq_length", 128, "Packed length for LaBSE-format teachers.")
+    flags.DEFINE_integer(
+        "teacher_seq_length", 128, "Packed length for LaBSE-format teachers.", lower_bound=3
+    )
 
 
 def define_runner_flags() -> None:
@@ -99,10 +101,11 @@ def define_pair_filter_flags() -> None:
     flags.DEFINE_integer(
         "max_chars", 1000, "Drop pairs with a side longer than this (0: no limit).", lower_bound=0
     )
-    flags.DEFINE_float(
+    flag_bounds.define_float(
         "max_length_ratio", 3.0,
         "Drop pairs whose sides' script-weighted lengths differ by more than this factor "
         "(0: no limit).",
+        at_least=0,
     )  # fmt: skip
     flags.DEFINE_list(
         "drop", list(_DROPS),

@@ -11,6 +11,8 @@ lealla mine --encoder=use-multilingual --src='web.de.*' --tgt='web.en.*' --out=m
 
 from __future__ import annotations
 
+import math
+
 from absl import app, flags
 
 from lealla import console
@@ -59,9 +61,13 @@ flags.DEFINE_integer(
     "below 20k rows), each source block is streamed past it; size it to a worker's memory.",
     lower_bound=1,
 )
-flags.DEFINE_integer("num_leaves", 0, "ScaNN tree leaves per block (0: about 2*sqrt(n)).")
-flags.DEFINE_integer("leaves_to_search", 0, "ScaNN leaves searched per query (0: leaves/50).")
-flags.DEFINE_integer("reorder", 100, "ScaNN candidates re-scored exactly.")
+flags.DEFINE_integer(
+    "num_leaves", 0, "ScaNN tree leaves per block (0: about 2*sqrt(n)).", lower_bound=0
+)
+flags.DEFINE_integer(
+    "leaves_to_search", 0, "ScaNN leaves searched per query (0: leaves/50).", lower_bound=0
+)
+flags.DEFINE_integer("reorder", 100, "ScaNN candidates re-scored exactly.", lower_bound=1)
 flags.DEFINE_integer("shard_size", 100_000, "Lines per embedding shard.", lower_bound=1)
 flags.DEFINE_integer("batch_size", 256, "Sentences per encoder call.", lower_bound=1)
 flags.DEFINE_enum("dtype", "float16", ["float16", "float32"], "Stored embedding precision.")
@@ -146,9 +152,12 @@ def _threshold() -> float | None:
     if value is None:
         return None
     try:
-        return float(value)
+        threshold = float(value)
     except ValueError:
         raise app.UsageError(f"--threshold must be a number or auto, got {value!r}") from None
+    if not math.isfinite(threshold):
+        raise app.UsageError(f"--threshold must be a finite number or auto, got {value!r}")
+    return threshold
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ flags.DEFINE_string("out", None, "build: the vocab.txt to write; prune: the fold
 flags.DEFINE_integer(
     "vocab_size", 32_000, "build: target vocabulary size (> 5 reserved tokens).", lower_bound=6
 )
-flags.DEFINE_integer("min_count", 1, "prune: uses needed to keep a (non-character) token.")
+flags.DEFINE_integer(
+    "min_count", 1, "prune: uses needed to keep a (non-character) token.", lower_bound=1
+)
 flags.DEFINE_boolean("overwrite", False, "Replace an existing --out.")
 FLAGS = flags.FLAGS
 

@@ -173,6 +173,7 @@ def _download(url: str, dest: str, opener: Opener) -> str:
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(dest)}.", suffix=".tmp")
     digest = hashlib.sha256()
     try:
+        configs.follow_umask(fd)  # not mkstemp's 0600
         with os.fdopen(fd, "wb") as out, opener(url, DOWNLOAD_TIMEOUT_SECONDS) as response:
             while chunk := response.read(_CHUNK):
                 digest.update(chunk)

@@ -173,7 +173,7 @@ class EmbeddingSet:
         for recorded in self.identity["inputs"]:
             path = recorded["path"]
             textio.require_file(path, "embedded input file")
-            size, sha = fileio.head_tail_sha256(path)
+            size, sha = fileio.sha256(path)
             if (size, sha) != (recorded["bytes"], recorded["sha256"]):
                 raise EmbeddingsTextMismatchError(
                     f"{path} changed since it was embedded into {self.folder} ({size} bytes, "

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from lealla import configs
 from lealla.tokenization import coverage, sentencepiece, wordpiece
 from lealla.tokenization import tokenizer as tokenizer_lib
 
@@ -255,6 +256,7 @@ def save_pruned(
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(directory)}.")
     try:
+        configs.follow_umask(tmp, folder=True)  # not mkdtemp's 0700
         tokenizer.save(tmp)
         np.save(os.path.join(tmp, OLD_IDS_FILE), np.asarray(pruned.old_ids, np.int64))
         with open(os.path.join(tmp, PRUNING_JSON), "w", encoding="utf-8") as f:

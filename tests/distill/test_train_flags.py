@@ -44,3 +44,16 @@ def test_flag_values_reach_the_config_with_the_field_types():
     # EMS without --teacher or --student: no teacher, the EMS student.
     config = _config("--objective=ems", "--vocab=v.txt")
     assert config.teacher is None and config.student == "ems_small"
+
+
+def test_a_config_made_in_code_or_read_back_is_bounds_checked():
+    import math
+
+    import pytest
+
+    from distill.distill_config import DistillConfig
+
+    for field, value in [("learning_rate", -1.0), ("learning_rate", math.nan), ("batch_size", 0),
+                         ("seed", -1), ("bucket_lengths", (2, 64)), ("ams_margin", 1.0)]:  # fmt: skip
+        with pytest.raises(ValueError, match=rf"^{field} must be"):
+            DistillConfig(train_data=("a.tsv",), **{field: value})

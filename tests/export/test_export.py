@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -117,6 +118,12 @@ def test_model_card_and_metadata(exported):
     assert saved["tokenizer"]["pruned_from"] == 128_000
     assert os.path.isfile(os.path.join(out, saved["sentencepiece_model"]))
     assert saved["verification"]["max_abs_diff"] <= 1e-5
+    # No local path travels with the model: the run's cache folder by its name only.
+    with open(os.path.join(out, "lealla_export.json"), encoding="utf-8") as f:
+        text = f.read()
+    assert saved["training"]["teacher_cache"] == ["demo_train"]
+    for published in (card, text):
+        assert not re.search(r"(^|[\s\"'(])(/|~/)\w", published), published
 
 
 def test_without_tensorflow_text_the_documented_error(exported):

@@ -271,6 +271,76 @@ def _cases(f, tmp):
         ("mine-missing-src", ["mine", "--encoder=use-multilingual", "--src=/nonexistent/*.txt",
                               f"--tgt={f['lines']}", f"--out={tmp}/mined"], DATA,
          r"/nonexistent/\*.txt"),
+        *_bounds_cases(f, tmp),
+    ]  # fmt: skip
+
+
+def _bounds_cases(f, tmp):
+    """Out-of-range numbers, damaged manifests and exports, invisible text, empty inputs."""
+    root = f["dir"]
+    shards5 = _folder(root, "shards5_emb", {"manifest.json": (
+        '{"format": "lealla-embeddings", "schema_version": 1, "complete": true, "identity": '
+        '{"encoder": "e", "embedding_dim": 4, "dtype": "float32", "inputs": []}, "shards": 5}'
+    )})  # fmt: skip
+    no_weights = _folder(root, "no_weights", {"saved_model.pb": "x",
+                                              "lealla_export.json": '{"format": "string"}'})
+    invisible = _folder(root, "invisible", {"de-en.tsv": "Hallo\tHello\nWelt\t\u3000\n",
+                                            "de.txt": "gut\n\u200b\u200f\n",
+                                            "ls.de-en.tsv": "zwei\u2028Zeilen\ttwo lines\n"})
+    align = ["align", "--encoder=use-multilingual", f"--src={f['mono']}", f"--tgt={f['lines']}",
+             f"--out={tmp}/m.tsv"]  # fmt: skip
+    mine = ["mine", "--encoder=use-multilingual", f"--src={f['mono']}", f"--tgt={f['lines']}",
+            f"--out={tmp}/mined"]  # fmt: skip
+    distill = ["distill", "--config=demo", f"--model_dir={tmp}/r_bounds"]
+    return [
+        ("eval-negative-batch-size", ["eval", "tatoeba", "--encoder=use-multilingual",
+                                      f"--data={f['tatoeba']}", "--batch_size=-1"], USAGE,
+         r"usage error: flag --batch_size=-1: -1 is not a positive integer"),
+        ("align-negative-batch-size", [*align, "--batch_size=-1"], USAGE, r"--batch_size=-1"),
+        ("align-inf-threshold", [*align, "--threshold=inf"], USAGE,
+         r"--threshold=inf: threshold must be a finite number, got inf"),
+        ("align-zero-reorder", [*align, "--reorder=0"], USAGE, r"--reorder=0"),
+        ("distill-negative-learning-rate", [*distill, "--learning_rate=-1"], USAGE,
+         r"--learning_rate=-1: learning_rate must be > 0, got -1"),
+        ("distill-nan-learning-rate", [*distill, "--learning_rate=nan"], USAGE,
+         r"--learning_rate=nan: learning_rate must be > 0, got nan"),
+        ("distill-zero-batch-size", [*distill, "--batch_size=0"], USAGE, r"--batch_size=0"),
+        ("distill-seq-length-2", [*distill, "--seq_length=2"], USAGE, r"--seq_length=2"),
+        ("distill-nan-mono-share", [*distill, "--mono_share=nan"], USAGE,
+         r"--mono_share=nan: mono_share must be in \[0, 1\), got nan"),
+        ("distill-margin-1", [*distill, "--ams_margin=1"], USAGE, r"--ams_margin=1"),
+        ("distill-bucket-length-2", [*distill, "--bucket_lengths=2,64"], USAGE,
+         r"--bucket_lengths: each item must be >= 3, got 2"),
+        ("mine-nan-threshold", [*mine, "--threshold=nan"], USAGE,
+         r"--threshold must be a finite number or auto, got 'nan'"),
+        ("mine-negative-leaves", [*mine, "--num_leaves=-1"], USAGE, r"--num_leaves=-1"),
+        ("cache-similarity-above-one", ["cache", "--teacher=use-multilingual",
+                                        f"--corpus={f['good']}", f"--out={tmp}/c_sim",
+                                        "--hard_negative_max_similarity=1.5"], USAGE,
+         r"--hard_negative_max_similarity=1.5"),
+        ("export-zero-tolerance", ["export", f"--model_dir={tmp}", f"--out={tmp}/exp",
+                                   "--tolerance=0"], USAGE, r"--tolerance=0"),
+        ("export-short-seq-length", ["export", f"--model_dir={tmp}", f"--out={tmp}/exp",
+                                     "--seq_length=1"], USAGE, r"--seq_length=1"),
+        ("vocab-zero-min-count", ["vocab", "prune", f"--corpus={f['good']}",
+                                  f"--out={tmp}/v", "--min_count=0"], USAGE, r"--min_count=0"),
+        ("eval-zero-k", ["eval", "bucc", "--encoder=use-multilingual", f"--data={f['bucc']}",
+                         "--k=0"], USAGE, r"--k=0"),
+        ("mine-manifest-shards-5", ["mine", f"--src_embeddings={shards5}",
+                                    f"--tgt_embeddings={shards5}", f"--out={tmp}/mined"], DATA,
+         r'shards5_emb/manifest.json: "shards" must be a list, got int'),
+        ("embed-export-without-variables", ["embed", f"--encoder={no_weights}",
+                                            f"--input={f['mono']}", f"--out={tmp}/emb_v"], DATA,
+         r"no_weights: incomplete SavedModel, variables/ \(its weights\) is missing"),
+        ("embed-empty-input", ["embed", "--encoder=use-multilingual", f"--input={f['empty']}",
+                               f"--out={tmp}/emb_e", "--runner=inprocess"], DATA,
+         r"empty.tsv: empty file, nothing to embed"),
+        ("corpus-invisible-field", ["corpus", f"--corpus={invisible}/de-en.tsv"], DATA,
+         r"de-en.tsv:2: field 2 of 2 is empty \(only invisible U\+3000\)"),
+        ("corpus-invisible-line", ["corpus", f"--corpus={invisible}/de.txt"], DATA,
+         r"de.txt:2: empty line \(only invisible U\+200B, U\+200F\)"),
+        ("corpus-line-separator", ["corpus", f"--corpus={invisible}/ls.de-en.tsv"], DATA,
+         r"ls.de-en.tsv:1: line-break character U\+2028 at column 5"),
     ]  # fmt: skip
 
 

@@ -155,3 +155,10 @@ def _embed_out(hub_modules, inputs, tmp_path, dtype):
     config = embedding_shards.EmbedConfig(shard_size=10, batch_size=4, dtype=dtype)
     _embed(hub_modules["string"], inputs, out, config)
     return out
+
+
+def test_an_empty_input_is_refused_naming_it(write, tmp_path):
+    empty = write("empty.de", "")
+    with pytest.raises(textio.CorpusError, match=r"empty.de: empty file, nothing to embed"):
+        embedding_shards.embed_files("any", 4, None, [empty], str(tmp_path / "emb"), CONFIG)
+    assert not (tmp_path / "emb").exists()

@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from lealla import plots
@@ -38,3 +40,27 @@ def test_histogram_chart_writes_a_png_and_checks_its_bins(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="3 bin edges for 3 counts"):
         plots.histogram_chart(str(path), [1.0, 1.1, 1.2], [3, 5, 1], title="t", xlabel="x")
+
+
+@pytest.mark.parametrize("speeds", [(600, 900, 1400), (350, 1100, 2800, 48000), (2, 40000)])
+def test_log_x_tick_labels_do_not_overlap(speeds):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.0, 4.0))
+    ax.scatter(speeds, [0.5] * len(speeds))
+    ax.set_xscale("log")
+    plots.readable_log_x(ax)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    low, high = ax.get_xlim()
+    labels = [t for t in ax.xaxis.get_ticklabels(which="both")
+              if t.get_text() and t.get_visible() and low <= t.get_position()[0] <= high]  # fmt: skip
+    boxes = sorted((t.get_window_extent(renderer) for t in labels), key=lambda b: b.x0)
+    plt.close(fig)
+    assert len(boxes) >= 2, [t.get_text() for t in labels]
+    for left, right in itertools.pairwise(boxes):
+        assert left.x1 < right.x0, [t.get_text() for t in labels]
+    assert all("$" not in t.get_text() for t in labels)  # plain numbers, no 10^x notation

@@ -69,3 +69,45 @@ def test_control_characters_are_named_or_skipped(write, char):
     report = textio.BadLineReport()
     rows = list(textio.iter_records(path, on_bad_line="skip", report=report))
     assert [r[0] for r in rows] == [1, 3] and report.counts == {"control character": 1}
+
+
+@pytest.mark.parametrize(
+    "field, shown",
+    [
+        ("\u3000", r"U\+3000"),  # ideographic space
+        ("\u00a0 \u00a0", r"U\+00A0"),  # no-break spaces around an ASCII one
+        ("\u200b\u200d", r"U\+200B, U\+200D"),  # zero-width space and joiner
+        ("\u200f\u202e\u2066", r"U\+200F, U\+202E, U\+2066"),  # bidi mark, override, isolate
+        ("\ufeff", r"U\+FEFF"),
+    ],
+)
+def test_a_field_of_invisible_characters_is_empty(write, field, shown):
+    path = write("de-en.tsv", f"gut\tgood\nHallo\t{field}\n")
+    with pytest.raises(
+        textio.CorpusError, match=rf"de-en.tsv:2: field 2 of 2 is empty \(only invisible {shown}\)"
+    ):
+        list(textio.iter_records(path, 2))
+    mono = write("de.txt", f"gut\n{field}\n")
+    with pytest.raises(textio.CorpusError, match=rf"de.txt:2: empty line \(only invisible {shown}"):
+        list(textio.iter_records(mono))
+    report = textio.BadLineReport()
+    rows = list(textio.iter_records(path, 2, on_bad_line="skip", report=report))
+    assert [r[0] for r in rows] == [1] and report.counts == {"empty field": 1}
+
+
+def test_visible_text_with_invisible_marks_is_kept(write):
+    path = write("ar-en.tsv", "\u200fمرحبا\u200f\tHello\u00a0world\n")
+    assert list(textio.iter_records(path, 2)) == [(1, ("\u200fمرحبا\u200f", "Hello\u00a0world"))]
+
+
+@pytest.mark.parametrize("char", ["\x85", "\u2028", "\u2029"])
+def test_unicode_line_breaks_inside_a_line_are_named(write, char):
+    path = write("de.txt", f"gut\nzwei{char}Zeilen\n")
+    with pytest.raises(
+        textio.CorpusError,
+        match=rf"de.txt:2: line-break character U\+{ord(char):04X} at column 5",
+    ):
+        list(textio.iter_records(path))
+    report = textio.BadLineReport()
+    assert [r[0] for r in textio.iter_records(path, on_bad_line="skip", report=report)] == [1]
+    assert report.counts == {"line-break character": 1}

@@ -134,3 +134,20 @@ def test_metadata_of_a_newer_version_is_refused_naming_the_file(tmp_path):
     (tmp_path / module_metadata.EXPORT_FILE).write_text('{"schema_version": 99}')
     with pytest.raises(ValueError, match=r"lealla_export.json: written by a newer version"):
         module_metadata.read(str(tmp_path))
+
+
+def test_an_export_without_its_weights_is_named_before_tensorflow_reads_it(tmp_path):
+    folder = tmp_path / "export"
+    (folder / "variables").mkdir(parents=True)
+    (folder / "saved_model.pb").write_bytes(b"\x08\x01")
+    (folder / "lealla_export.json").write_text('{"format": "string"}')
+    with pytest.raises(ValueError, match=r"export: incomplete SavedModel, variables/variables"
+                                         r".index is missing"):  # fmt: skip
+        loading.load_teacher(str(folder))
+    (folder / "variables").rmdir()
+    with pytest.raises(ValueError, match=r"variables/ \(its weights\) is missing; copy the"):
+        loading.load_teacher(str(folder))
+    (folder / "variables").mkdir()
+    (folder / "variables" / "variables.index").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"variables/variables.data-\* \(its weights\)"):
+        loading.resolve_handle(str(folder))

@@ -63,3 +63,28 @@ def test_recall_against_float_on_clustered_data():
 def test_unknown_dtype_is_refused():
     with pytest.raises(ValueError, match="int8, binary|float32"):
         qs.QuantizedIndex.build(_unit(10), "int4")
+
+
+@pytest.mark.parametrize("dim", [8, 100, 128, 768])
+def test_hamming_distances_on_packed_words_equal_counting_bits(dim):
+    rng = np.random.default_rng(dim)
+    a, b = rng.standard_normal((7, dim)) > 0, rng.standard_normal((11, dim)) > 0
+    want = (a[:, None, :] != b[None, :, :]).sum(axis=2)
+    words_a = qs.packed_words(np.packbits(a, axis=1))
+    words_b = qs.packed_words(np.packbits(b, axis=1))
+    assert words_a.dtype == np.uint64 and words_a.shape == (7, -(-dim // 64))
+    got = qs.hamming_distances(words_a.T.copy(), words_b.T.copy(), tile=4)  # tiles + rest
+    np.testing.assert_array_equal(got, want)
+
+
+def test_nearest_codes_are_the_smallest_distances_ties_by_lower_row():
+    distances = np.array([[5, 1, 3, 1, 3, 0, 3, 9], [0, 0, 0, 0, 2, 2, 1, 1]], np.uint16)
+    np.testing.assert_array_equal(qs.nearest_codes(distances, 4), [[1, 2, 3, 5], [0, 1, 2, 3]])
+    np.testing.assert_array_equal(qs.nearest_codes(distances, 1), [[5], [0]])
+    np.testing.assert_array_equal(qs.nearest_codes(distances, 5), [[1, 2, 3, 4, 5],
+                                                                   [0, 1, 2, 3, 6]])  # fmt: skip
+    np.testing.assert_array_equal(qs.nearest_codes(distances, 8), [np.arange(8)] * 2)
+    rng = np.random.default_rng(0)
+    many = rng.integers(0, 60, (3, 5000)).astype(np.uint16)
+    want = np.sort(np.argsort(many, axis=1, kind="stable")[:, :100], axis=1)
+    np.testing.assert_array_equal(qs.nearest_codes(many, 100), want)
