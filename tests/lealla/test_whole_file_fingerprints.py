@@ -18,15 +18,12 @@ LONG = "Wort " * 460_000
 class HashEncoder:
     """Each text's unit vector from its sha256 (no model)."""
 
-    name, embedding_dim = "hash", DIM
+    name, dim = "hash", DIM
 
-    def embed(self, texts, batch_size=None):
+    def encode(self, texts, batch_size=64, progress=False):
         rows = [np.frombuffer(hashlib.sha256(t.encode()).digest()[:DIM], np.uint8) for t in texts]
-        vectors = np.asarray(rows, np.float32) + 1.0
+        vectors = np.asarray(rows, np.float32).reshape(-1, DIM) + 1.0
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-
-    def embed_batches(self, batches):
-        return [self.embed(b) for b in batches]
 
 
 def _big_file(write, name):
@@ -71,7 +68,7 @@ def test_embed_refuses_to_call_a_changed_input_complete(write, tmp_path):
         lines = f.read().splitlines()
     np.testing.assert_allclose(
         np.concatenate([s.embeddings for s in embedding_shards.iter_shards(out)]),
-        HashEncoder().embed(lines), atol=1e-6,
+        HashEncoder().encode(lines), atol=1e-6,
     )  # fmt: skip
 
 
