@@ -299,7 +299,7 @@ def _round_weights(encoder, dtype: str, dev: tflite_export.DevSets | None = None
         )  # fmt: skip
         raise ExportVerificationError(
             f"--weights_dtype={dtype} refused: mean cosine to the float32 model "
-            f"{cosine.mean():.4f} < {MIN_FLOAT16_COSINE} (least {cosine.min():.4f}, "
+            f"{cosine.mean():.5f} < {MIN_FLOAT16_COSINE} (least {cosine.min():.5f}, "
             f"{len(texts)} probe sentences{dev_note}); export with --weights_dtype=float32"
         )
     return report
