@@ -76,7 +76,7 @@ class ExportConfig(configs.ConfigMixin):
       seq_length: longest input in tokens; default: the run's training seq_length.
       labse_format: also write the LaBSE-compatible preprocessor/encoder pair. Off by
         default: a SavedModel folder holds its own variables, so the pair's encoder is a
-        second copy of every weight (benchmarks/RESULTS.md, "Export size").
+        second copy of every weight (benchmarks/RESULTS.md, "Export size and load time").
       tolerance: largest allowed |reloaded - in-memory| embedding difference.
       tflite_variants: TFLite variants to write beside the SavedModel (see
         tflite_export.VARIANTS); none by default. A variant that misses its bar is left
