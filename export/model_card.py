@@ -231,7 +231,7 @@ def size_lines(sizes: dict, weights: dict | None = None) -> list[str]:
     """The card's "Size on disk" section: each part of the export beside the float32
     bytes of its parameters (exporter.export_sizes), and how the weights are stored."""
     params = sizes["parameter_bytes_float32"]
-    rows = [("SavedModel (this folder)", sizes["saved_model"])]
+    rows = [("SavedModel (`saved_model.pb`, `variables/`, `assets/`)", sizes["saved_model"])]
     if sizes.get("labse_format"):
         rows.append(("LaBSE-format pair (`labse_format/`)", sizes["labse_format"]))
     rows += [(f"TFLite {variant}", size) for variant, size in sizes.get("tflite", {}).items()]

@@ -157,7 +157,8 @@ def test_sizes_on_disk_in_the_metadata_and_the_card(exported):
     with open(os.path.join(out, "README.md"), encoding="utf-8") as f:
         card = f.read()
     assert "## Size on disk" in card
-    assert f"| SavedModel (this folder) | {sizes['saved_model'] / 1e6:.1f} MB |" in card
+    part = "SavedModel (`saved_model.pb`, `variables/`, `assets/`)"
+    assert f"| {part} | {sizes['saved_model'] / 1e6:.1f} MB |" in card
     assert "LaBSE-format pair" in model_card.size_summary(sizes)
 
 
@@ -201,8 +202,8 @@ def test_float16_weights_refused_with_numbers_below_the_bar(trained_run, tmp_pat
     monkeypatch.setattr(exporter, "MIN_FLOAT16_COSINE", 1.01)
     with pytest.raises(
         exporter.ExportVerificationError,
-        match=r"--weights_dtype=float16 refused: mean cosine to the float32 model [01]\.\d{5} < 1\.01"
-        r".*dev retrieval accuracy",
+        match=r"--weights_dtype=float16 refused: mean cosine to the float32 model "
+        r"[01]\.\d{5} < 1\.01.*dev retrieval accuracy",
     ):
         exporter.export_model(trained_run[0], str(tmp_path / "export"), FLOAT16)
     assert os.listdir(tmp_path) == []
