@@ -267,4 +267,14 @@ def size_section(demo_model_dir: str | None = None) -> str:
                 f"{w['cosine_to_float32_mean']:.6f} (least {w['cosine_to_float32_min']:.6f}) on "
                 f"{w['sentences']} probe sentences{dev}."
             )
+    lines += [
+        "",
+        "Decisions: every weight is saved once (the exported modules list the backbone's "
+        "tf.Variables and no longer track the Keras layer beside them). The LaBSE-format "
+        "pair is opt-in (`--labse_format`): a SavedModel folder owns its variables, so the "
+        "pair's encoder is a second copy of the weights, and sharing one checkpoint between "
+        "folders would take links that hub uploads do not keep. `--weights_dtype=float16` "
+        "halves the weights again, computes in float32, and is refused below a mean cosine "
+        "of 0.999 to float32 on the probe sentences.",
+    ]
     return "\n".join(lines) + "\n"
