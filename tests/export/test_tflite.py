@@ -180,7 +180,9 @@ def test_the_default_variants_pass_on_the_demo_student(trained_run, tmp_path):
     sizes = metadata["sizes"]
     assert last == model_card.size_summary(sizes)
     assert last.startswith(f"size: SavedModel {sizes['saved_model'] / 1e6:.1f} MB, TFLite float32")
-    assert "TFLite dynamic_int8" in last and "in float32)" in last
+    assert all(f"TFLite {variant} " in last for variant in tflite["variants"])
+    assert not any(f"TFLite {variant} " in last for variant in tflite["refused"])
+    assert last.endswith(f"(parameters {sizes['parameter_bytes_float32'] / 1e6:.1f} MB in float32)")
 
 
 def test_an_op_without_a_tflite_kernel_is_named(tmp_path):
