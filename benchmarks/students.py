@@ -10,11 +10,15 @@ Keras model on pre-tokenized ids. The student has LEALLA-small's shape with USE-
 vocabulary pruned to the demo corpus (random weights: speed does not depend on them).
 The ratio is what in-graph tokenization and packing cost a user of the export; the
 in-memory SentenceEncoder (strings, same graph, not reloaded) separates the cost of the
-reload from that of tokenization.
+reload from that of tokenization. Then the export's size on disk and fresh-process
+`hub.load` time before (every weight saved twice, the LaBSE-format pair written by
+default) and after (one copy, the pair opt-in), and with --weights_dtype=float16, for the
+demo student and a LEALLA-small-shaped one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -110,6 +114,10 @@ def _model_dir(root: str) -> str:
 
 
 def run_export() -> str:
+    return export_speed_section() + "\n" + size_section()
+
+
+def export_speed_section() -> str:
     texts = [s for lang in demo_corpus.DEMO_LANGUAGES for s in demo_corpus.read_split("test", lang)]
     batches = [
         texts[i : i + EXPORT_BATCH] for i in range(0, len(texts) - EXPORT_BATCH + 1, EXPORT_BATCH)
@@ -183,3 +191,154 @@ def run_export() -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# Export size and load time: before (every weight saved twice, the LaBSE-format pair by
+# default) and after (one copy, the pair opt-in), plus float16 weights.
+
+LOAD_ROUNDS = 3
+_LOAD = """
+import sys, time
+import tensorflow as tf
+import tensorflow_hub as hub
+import tensorflow_text  # noqa: F401
+start = time.perf_counter()
+module = hub.load(sys.argv[1])
+loaded = time.perf_counter()
+module(tf.constant(["Hello world"])).numpy()
+print(loaded - start, time.perf_counter() - loaded)
+"""
+
+
+def _legacy_hold_weights(self, backbone, weights_dtype: str = "float32") -> None:
+    """How exports held the backbone before: the Keras layer tracked (its variables saved
+    under backbone/) and `variables` a list of the underlying tf.Variables (saved again)."""
+    self.backbone = backbone
+    object.__setattr__(self, "_backbone", backbone)
+    object.__setattr__(self, "_cast_weights", False)
+    self.variables = [v.value for v in backbone.weights]
+    self.trainable_variables = [v.value for v in backbone.trainable_weights]
+    self.regularization_losses = []
+
+
+def _size_variants() -> dict[str, tuple[exporter.ExportConfig, bool]]:
+    """name -> (export config, legacy weight holding)."""
+    return {
+        "before: default (weights twice + LaBSE-format pair)": (
+            exporter.ExportConfig(labse_format=True), True),
+        "after: default": (exporter.ExportConfig(), False),
+        "after: --labse_format": (exporter.ExportConfig(labse_format=True), False),
+        "after: --weights_dtype=float16": (exporter.ExportConfig(weights_dtype="float16"), False),
+    }  # fmt: skip
+
+
+def _load_seconds(path: str) -> tuple[float, float]:
+    """(hub.load, first call) seconds in a fresh Python process."""
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": root}
+    proc = subprocess.run([sys.executable, "-c", _LOAD, path], capture_output=True, text=True,
+                          env=env, timeout=600, check=True)  # fmt: skip
+    load, call = proc.stdout.strip().splitlines()[-1].split()
+    return float(load), float(call)
+
+
+def _export_sizes(model_dir: str, root: str, student: str) -> list[dict]:
+    from unittest import mock
+
+    from export import modules
+
+    rows = []
+    for name, (config, legacy) in _size_variants().items():
+        out = os.path.join(root, f"{student}-{len(rows)}")
+        config = dataclasses.replace(config, checkpoint="latest")
+        if legacy:
+            with mock.patch.object(modules._Reusable, "_hold_weights", _legacy_hold_weights):
+                metadata = exporter.export_model(model_dir, out, config)
+        else:
+            metadata = exporter.export_model(model_dir, out, config)
+        sizes = metadata["sizes"]
+        rows.append({
+            "student": student, "variant": name, "path": out,
+            "params": sizes["parameter_bytes_float32"],
+            "variables": sizes["saved_model_variables"], "saved_model": sizes["saved_model"],
+            "pair": sizes["labse_format"] or 0, "folder": exporter.folder_bytes(out),
+            "weights": metadata.get("weights"), "load": np.inf, "call": np.inf,
+        })  # fmt: skip
+    return rows
+
+
+def size_section(demo_model_dir: str | None = None) -> str:
+    """Size on disk and fresh-process `hub.load` time of each export variant, for the demo
+    student (the demo's run, trained) and a LEALLA-small-shaped one (random weights)."""
+    from benchmarks import tflite
+
+    demo = demo_model_dir or tflite._demo_student()
+    with open(os.path.join(demo, "metrics.json"), encoding="utf-8") as f:
+        steps = json.load(f).get("step")
+    with tempfile.TemporaryDirectory() as root:
+        small = tflite._small_student(root, os.path.join(demo, run_layout.TOKENIZER_DIR))
+        rows = _export_sizes(demo, root, f"demo student ({steps} steps)")
+        rows += _export_sizes(small, root, "LEALLA-small shape (random)")
+        timed = [r for r in rows if "labse_format" not in r["variant"]]
+        for _ in range(LOAD_ROUNDS):  # interleaved: every variant sees the same machine load
+            for row in timed:
+                load, call = _load_seconds(row["path"])
+                row["load"], row["call"] = min(row["load"], load), min(row["call"], call)
+    lines = [
+        "## Export size and load time: one copy of every weight",
+        "",
+        "Command: `python -m benchmarks.run_all --only=export`. Every variant exported in "
+        'this one run from the same checkpoint; "before" is the previous weight holding '
+        "(the Keras backbone tracked beside a `variables` list of its tf.Variables: every "
+        "weight saved twice) with the LaBSE-format pair, then the default. Load: a fresh "
+        f"Python process, `hub.load(folder)` and the first call on one sentence, best of "
+        f"{LOAD_ROUNDS} interleaved rounds. MB = 10^6 bytes; x = / the float32 parameter "
+        "bytes. Folder: everything but TFLite files (none here).",
+        "",
+        "| student | export | params (fp32) | variables/ | SavedModel | LaBSE pair | folder | "
+        "hub.load | first call | vs before (load) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    before = {}
+    for row in rows:
+        before.setdefault(row["student"], row)  # the first row of each student
+        p, ref = row["params"], before[row["student"]]
+
+        def mb(size: int, p: int = p) -> str:
+            return f"{size / 1e6:.1f} MB ({size / p:.2f}x)" if size else "-"
+
+        load, call, ratio = "-", "-", "-"
+        if np.isfinite(row["load"]):
+            load, call = f"{row['load']:.2f} s", f"{row['call']:.2f} s"
+            ratio = f"{row['load'] / ref['load']:.2f}x"
+        cells = [row["student"], row["variant"], f"{p / 1e6:.1f} MB", mb(row["variables"]),
+                 mb(row["saved_model"]), mb(row["pair"]), mb(row["folder"]), load, call,
+                 ratio]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    for row in rows:
+        w = row["weights"]
+        if w:
+            dev = "" if w["dev_accuracy"] is None else (
+                f", dev retrieval accuracy {w['dev_accuracy']:.4f} vs "
+                f"{w['float32_dev_accuracy']:.4f} in float32")  # fmt: skip
+            lines.append(
+                f"- {row['student']}, float16 weights: mean cosine to float32 "
+                f"{w['cosine_to_float32_mean']:.6f} (least {w['cosine_to_float32_min']:.6f}) on "
+                f"{w['sentences']} probe sentences{dev}."
+            )
+    lines += [
+        "",
+        "Decisions: every weight is saved once (the exported modules list the backbone's "
+        "tf.Variables and no longer track the Keras layer beside them). The LaBSE-format "
+        "pair is opt-in (`--labse_format`): a SavedModel folder owns its variables, so the "
+        "pair's encoder is a second copy of the weights, and sharing one checkpoint between "
+        "folders would take links that hub uploads do not keep. `--weights_dtype=float16` "
+        "halves the weights again, computes in float32, and is refused below a mean cosine "
+        "of 0.999 to float32 on the probe sentences.",
+    ]
+    return "\n".join(lines) + "\n"

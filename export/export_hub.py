@@ -2,10 +2,11 @@
 
   lealla export --model_dir=runs/small --out=exports/lealla-small [--overwrite]
 
-Writes the string-in SavedModel (the folder is the handle for hub.KerasLayer), the
-LaBSE-format preprocessor/encoder pair under labse_format/, lealla_export.json and
-a README.md model card. The export is checked twice before it is published: reloaded
-in this process, then loaded in a fresh process the four ways users load it.
+Writes the string-in SavedModel (the folder is the handle for hub.KerasLayer),
+lealla_export.json and a README.md model card; with --labse_format also the LaBSE-format
+preprocessor/encoder pair under labse_format/, with --tflite the TFLite models. The
+export is checked twice: reloaded in this process before it is published, then loaded in
+a fresh process the four ways users load it. The last line gives the size of each part.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 
 from absl import app, flags, logging
 
+from export import tflite_export
 from lealla import console, flag_bounds, run_layout
 
 flags.DEFINE_string("model_dir", None, "The training run to export (lealla distill --model_dir).")
@@ -29,7 +31,17 @@ flags.DEFINE_integer(
     "Longest input in tokens (longer is truncated); default: training's.",
     lower_bound=3,
 )
-flags.DEFINE_boolean("labse_format", True, "Also export the LaBSE-format preprocessor + encoder.")
+flags.DEFINE_boolean(
+    "labse_format", False,
+    "Also write the LaBSE-format preprocessor + encoder under labse_format/, for pipelines "
+    "written for LaBSE (the encoder is a second copy of the weights).",
+)  # fmt: skip
+flags.DEFINE_enum(
+    "weights_dtype", "float32", ["float32", "float16"],  # modules.WEIGHT_DTYPES (loads TF)
+    "How the SavedModel stores its weights. float16: half the bytes, cast to float32 inside "
+    "the graph (compute stays float32); refused, with its numbers, when its mean cosine to "
+    "float32 on the probe sentences is under the float16 TFLite variant's bar.",
+)  # fmt: skip
 flags.DEFINE_boolean(
     "check_loaders", True,
     "Load the export in a fresh process via hub.KerasLayer (tf_keras), hub.load, "
@@ -42,11 +54,13 @@ flags.DEFINE_boolean(
     "tflite", False,
     "Also write TFLite (LiteRT) models beside the SavedModel: strings in, embeddings out, "
     "tokenizer inside (model.tflite, model_float16.tflite, model_dynamic_int8.tflite, "
-    "model_int8.tflite); each verified against the SavedModel before it is published.",
+    "model_int8.tflite); each verified against the SavedModel, and one that misses its bar "
+    "is left out with a warning giving its numbers (the SavedModel is written anyway).",
 )  # fmt: skip
 flags.DEFINE_list(
-    "tflite_variants", ["float32", "float16", "dynamic_int8", "int8"],
-    "With --tflite: which variants (float32, float16, dynamic_int8, int8).",
+    "tflite_variants", list(tflite_export.DEFAULT_VARIANTS),
+    f"With --tflite: which variants, of {', '.join(tflite_export.VARIANTS)}. int8 (full "
+    "integer, activation ranges calibrated on --representative_data) is opt-in.",
 )  # fmt: skip
 flags.DEFINE_list(
     "representative_data", [],
@@ -82,7 +96,7 @@ def main(argv: list[str]) -> None:
     for name in ("model_dir", "out"):
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
-    from export import exporter, load_check
+    from export import exporter, load_check, model_card
     from lealla import configs
 
     configs.check_writable(FLAGS.out)
@@ -93,6 +107,7 @@ def main(argv: list[str]) -> None:
             labse_format=FLAGS.labse_format, tolerance=FLAGS.tolerance,
             tflite_variants=tuple(FLAGS.tflite_variants) if FLAGS.tflite else (),
             representative_data=tuple(FLAGS.representative_data),
+            weights_dtype=FLAGS.weights_dtype,
             dims=FLAGS.dims, pca_rotation=FLAGS.pca_rotation, force_dims=FLAGS.force,
             test_data=tuple(FLAGS.test_data),
         )  # fmt: skip
@@ -126,13 +141,17 @@ def main(argv: list[str]) -> None:
         f"{metadata['checkpoint']['step']}) -> {FLAGS.out}: {metadata['embedding_dim']} dims, "
         f"{metadata['parameters']:,} parameters, vocab {metadata['tokenizer']['vocab_size']:,}"
     )
-    for report in (metadata.get("tflite") or {}).get("variants", {}).values():
+    tflite = metadata.get("tflite") or {}
+    for report in tflite.get("variants", {}).values():
         dev = report["dev_accuracy"]
         print(
             f"  {report['file']:<26} {report['bytes'] / 1e6:6.1f} MB  cosine "
             f"{report['cosine_mean']:.4f}  dev {'n/a' if dev is None else f'{dev:.3f}'}  "
             f"{report['sentences_per_second']['batch_64']:,.0f} sentences/s (batch 64)"
         )
+    if tflite.get("refused"):
+        print(f"  left out (missed their bar, warned above): {', '.join(tflite['refused'])}")
+    print(model_card.size_summary(metadata["sizes"]))
 
 
 if __name__ == "__main__":

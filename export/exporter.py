@@ -3,8 +3,10 @@
 Export folder:
   saved_model.pb, variables/, assets/   strings in, [N, d] unit-length out (the root is
                                         the handle: hub.KerasLayer(OUT))
-  labse_format/preprocessor/            strings -> input_word_ids/input_mask/input_type_ids
-  labse_format/encoder/                 dict in -> default/pooled_output/sequence_output
+  labse_format/preprocessor/            with labse_format: strings -> input_word_ids/
+                                        input_mask/input_type_ids
+  labse_format/encoder/                 with labse_format: dict in -> default/pooled_output/
+                                        sequence_output (a second copy of the weights)
   model*.tflite                         with --tflite: TFLite variants, tokenizer inside
                                         (export/tflite_export.py)
   lealla_export.json                    metadata (shape, tokenizer, teacher, training, checks)
@@ -53,6 +55,8 @@ _TRAINING_KEYS = (
 REPRESENTATIVE_SENTENCES = 512
 ROTATION_SENTENCES = 4096  # PCA of a d <= 1024 embedding: a few thousand sentences
 MAX_UNK_RATE = 0.2
+# float16 weights: the bar of the float16 TFLite variant (mean cosine on the probes).
+MIN_FLOAT16_COSINE = tflite_export.MIN_COSINE["float16"]
 
 
 class DimsError(ValueError):
@@ -71,19 +75,25 @@ class ExportConfig(configs.ConfigMixin):
       >>> import lealla
       >>> config = lealla.ExportConfig(tflite_variants=("float32", "dynamic_int8"), dims=64)
       >>> config.checkpoint, config.labse_format
-      ('best', True)
+      ('best', False)
 
     Attributes:
       checkpoint: `best` (best dev retrieval, else latest) or `latest`.
       seq_length: longest input in tokens; default: the run's training seq_length.
-      labse_format: also write the LaBSE-compatible preprocessor/encoder pair.
+      labse_format: also write the LaBSE-compatible preprocessor/encoder pair. Off by
+        default: a SavedModel folder holds its own variables, so the pair's encoder is a
+        second copy of every weight (benchmarks/RESULTS.md, "Export size and load time").
       tolerance: largest allowed |reloaded - in-memory| embedding difference.
       tflite_variants: TFLite variants to write beside the SavedModel (see
-        tflite_export.VARIANTS); none by default.
+        tflite_export.VARIANTS); none by default. A variant that misses its bar is left
+        out with a warning, its numbers recorded under tflite.refused: the SavedModel
+        never depends on an optional variant.
       representative_data: corpus files whose sentences calibrate the int8 variant;
         default: the run's training data.
-      skip_refused_tflite: leave out a TFLite variant that misses its bar (recorded
-        under tflite.refused) instead of failing the whole export.
+      weights_dtype: how the SavedModel stores its weights: float32, or float16 (half
+        the bytes; the graph casts them to float32 and computes in float32). float16 is
+        refused when its mean cosine to the float32 model on the probe sentences is
+        under MIN_FLOAT16_COSINE.
       dims: output width: the first `dims` dimensions of the embedding, renormalized;
         None for the full width.
       pca_rotation: with `dims`, rotate the pooled output first by the PCA of the
@@ -98,11 +108,11 @@ class ExportConfig(configs.ConfigMixin):
 
     checkpoint: str = "best"
     seq_length: int | None = None
-    labse_format: bool = True
+    labse_format: bool = False
     tolerance: float = 1e-5
     tflite_variants: tuple[str, ...] = ()
     representative_data: tuple[str, ...] = ()
-    skip_refused_tflite: bool = False
+    weights_dtype: str = "float32"
     dims: int | None = None
     pca_rotation: bool = True
     force_dims: bool = False
@@ -113,6 +123,11 @@ class ExportConfig(configs.ConfigMixin):
             raise ValueError(f"dims must be >= 1, got {self.dims}")
         if self.tflite_variants:
             tflite_export.check_variants(self.tflite_variants)
+        if self.weights_dtype not in modules.WEIGHT_DTYPES:
+            raise ValueError(
+                f"weights_dtype must be one of {', '.join(modules.WEIGHT_DTYPES)}, got "
+                f"{self.weights_dtype!r}"
+            )
         if self.checkpoint not in run_layout.CHECKPOINTS:
             raise ValueError(
                 f"checkpoint must be one of {run_layout.CHECKPOINTS}, got {self.checkpoint!r}"
@@ -138,23 +153,27 @@ def export_model(
     out = os.path.abspath(out.rstrip("/"))
     if os.path.lexists(out) and not overwrite:
         raise FileExistsError(f"export path {out} exists; pass --overwrite to replace it")
-    encoder, truncation = exported_encoder(model_dir, config)
+    encoder, truncation = _float32_encoder(model_dir, config)
+    precision = _round_weights(encoder, config.weights_dtype, _dev_sets(model_dir))
     checkpoint = restore.checkpoint_path(model_dir, config.checkpoint)
     os.makedirs(os.path.dirname(out), exist_ok=True)
     remove_stale_temp_folders(out)
     tmp = f"{out}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         vocab_asset = _tokenizer_file(model_dir)
-        _save_string_module(encoder, vocab_asset, tmp)
+        _save_string_module(encoder, vocab_asset, tmp, config.weights_dtype)
         if config.labse_format:
-            _save_labse_pair(encoder, vocab_asset, tmp)
+            _save_labse_pair(encoder, vocab_asset, tmp, config.weights_dtype)
         checks = verify_export(tmp, encoder, config.tolerance, config.labse_format)
         metadata = _metadata(model_dir, encoder, checkpoint, config, checks)
+        if precision:
+            metadata["weights"] = precision
         if truncation:
             metadata["truncation"] = truncation
             _dims_chart(os.path.join(tmp, DIMS_CHART), truncation)
         if config.tflite_variants:
             metadata["tflite"] = _write_tflite(tmp, model_dir, encoder, config)
+        metadata["sizes"] = export_sizes(tmp, metadata["parameters"])
         metadata = module_metadata.without_local_paths(metadata)  # it travels with the model
         module_metadata.write(os.path.join(tmp, METADATA_FILE), metadata)
         configs.atomic_write_text(os.path.join(tmp, CARD_FILE), model_card.render(metadata))
@@ -176,6 +195,19 @@ def exported_encoder(
     model_dir: str, config: ExportConfig, measure: bool = True
 ) -> tuple[SentenceEncoder, dict | None]:
     """The encoder an export of `model_dir` computes, and what its truncation measured.
+
+    With config.weights_dtype float16 its weights are rounded to float16 (and back), as
+    the export stores them. See `_float32_encoder` for the rest.
+    """
+    encoder, truncation = _float32_encoder(model_dir, config, measure)
+    _round_weights(encoder, config.weights_dtype)
+    return encoder, truncation
+
+
+def _float32_encoder(
+    model_dir: str, config: ExportConfig, measure: bool = True
+) -> tuple[SentenceEncoder, dict | None]:
+    """The float32 encoder an export of `model_dir` computes, and what its truncation measured.
 
     The full-width student, or with config.dims its (rotated) prefix. The second value
     (None for a full-width export of a run without Matryoshka prefixes) has the widths,
@@ -233,6 +265,90 @@ def exported_encoder(
     }  # fmt: skip
 
 
+def _dev_sets(model_dir: str) -> tflite_export.DevSets:
+    """The run's dev pairs by language pair ({} when it records none)."""
+    run = restore.read_run_config(model_dir)
+    return corpus.parallel_groups(run.get("dev_data") or (), run.get("on_bad_line", "error"))
+
+
+def _round_weights(encoder, dtype: str, dev: tflite_export.DevSets | None = None) -> dict | None:
+    """Rounds the encoder's floating weights to `dtype` in place, as the export stores them.
+
+    With `dev` (an export), the rounding is measured first: the mean and least cosine to
+    the float32 encoder on the probe sentences, and the dev retrieval accuracy of both.
+
+    Returns:
+      Those measurements; None for float32 (nothing to round).
+
+    Raises:
+      ExportVerificationError: a mean cosine under MIN_FLOAT16_COSINE (with `dev` given).
+    """
+    if dtype == "float32":
+        return None
+    texts = probe_sentences()
+    measure = dev is not None
+    if measure:
+        reference = encoder.encode(texts)
+        reference_accuracy = tflite_export.dev_accuracy(encoder.encode, dev) if dev else None
+    for variable in encoder.backbone.variables:
+        if variable.value.dtype.is_floating:
+            variable.assign(tf.cast(tf.cast(variable.value, dtype), variable.value.dtype))
+    if not measure:
+        return None
+    cosine = np.sum(encoder.encode(texts) * reference, axis=1)
+    accuracy = tflite_export.dev_accuracy(encoder.encode, dev) if dev else None
+    report = {
+        "dtype": dtype, "compute_dtype": "float32", "sentences": len(texts),
+        "cosine_to_float32_mean": float(cosine.mean()),
+        "cosine_to_float32_min": float(cosine.min()),
+        "dev_accuracy": accuracy, "float32_dev_accuracy": reference_accuracy,
+    }  # fmt: skip
+    if report["cosine_to_float32_mean"] < MIN_FLOAT16_COSINE:
+        dev_note = "" if accuracy is None else (
+            f"; dev retrieval accuracy {accuracy:.4f} vs {reference_accuracy:.4f} in float32"
+        )  # fmt: skip
+        raise ExportVerificationError(
+            f"--weights_dtype={dtype} refused: mean cosine to the float32 model "
+            f"{cosine.mean():.5f} < {MIN_FLOAT16_COSINE} (least {cosine.min():.5f}, "
+            f"{len(texts)} probe sentences{dev_note}); export with --weights_dtype=float32"
+        )
+    return report
+
+
+def export_sizes(folder: str, parameters: int) -> dict:
+    """Bytes of each part of an export folder, beside the float32 bytes of its parameters.
+
+    Returns:
+      {"parameter_bytes_float32", "saved_model" (graph, variables, assets),
+      "saved_model_variables", "labse_format" (None without the pair), "tflite":
+      {variant: bytes}, "total" (every part)}.
+    """
+    labse = os.path.join(folder, LABSE_DIR)
+    sizes = {
+        "parameter_bytes_float32": 4 * int(parameters),
+        "saved_model": tflite_export.saved_model_bytes(folder),
+        "saved_model_variables": folder_bytes(os.path.join(folder, "variables")),
+        "labse_format": folder_bytes(labse) if os.path.isdir(labse) else None,
+        "tflite": {
+            variant: os.path.getsize(os.path.join(folder, name))
+            for variant, name in tflite_export.FILES.items()
+            if os.path.isfile(os.path.join(folder, name))
+        },
+    }
+    sizes["total"] = (sizes["saved_model"] + (sizes["labse_format"] or 0)
+                      + sum(sizes["tflite"].values()))  # fmt: skip
+    return sizes
+
+
+def folder_bytes(folder: str) -> int:
+    """Bytes of every file under `folder`."""
+    return sum(
+        os.path.getsize(os.path.join(root, name))
+        for root, _, names in os.walk(folder)
+        for name in names
+    )
+
+
 def _dims_chart(path: str, truncation: dict) -> None:
     accuracy = truncation["dev_accuracy"]
     if accuracy:
@@ -282,7 +398,7 @@ def _write_tflite(path: str, model_dir: str, encoder, config: ExportConfig) -> d
     """Writes and verifies the TFLite variants into the (temporary) export folder."""
     run = restore.read_run_config(model_dir)
     on_bad_line = run.get("on_bad_line", "error")
-    dev = corpus.parallel_groups(run.get("dev_data") or (), on_bad_line)
+    dev = _dev_sets(model_dir)
     representative = []
     if "int8" in config.tflite_variants:
         specs = config.representative_data or tuple(run.get("train_data") or ())
@@ -294,7 +410,6 @@ def _write_tflite(path: str, model_dir: str, encoder, config: ExportConfig) -> d
         probe_sentences(),
         dev,
         representative,
-        skip_refused=config.skip_refused_tflite,
     )
     return {**reports, "dev_data": run.get("dev_data"),
             "representative_data": list(config.representative_data or run.get("train_data") or [])
@@ -341,9 +456,9 @@ def representative_sentences(
     return texts[:count]
 
 
-def _save_string_module(encoder, vocab_asset: str, path: str) -> None:
+def _save_string_module(encoder, vocab_asset: str, path: str, weights_dtype: str) -> None:
     module = modules.StringEncoder(
-        encoder.tokenizer, encoder.backbone, encoder.seq_length, vocab_asset
+        encoder.tokenizer, encoder.backbone, encoder.seq_length, vocab_asset, weights_dtype
     )
     module.concrete_functions()  # traces both training modes so both are saved
     serving = tf.function(lambda texts: {"default": module(texts)})
@@ -352,14 +467,14 @@ def _save_string_module(encoder, vocab_asset: str, path: str) -> None:
     )
 
 
-def _save_labse_pair(encoder, vocab_asset: str, root: str) -> None:
+def _save_labse_pair(encoder, vocab_asset: str, root: str, weights_dtype: str) -> None:
     pre = modules.Preprocessor(encoder.tokenizer, encoder.seq_length, vocab_asset)
     pre.concrete_functions()
     tf.saved_model.save(
         pre, os.path.join(root, PREPROCESSOR_DIR),
         signatures={"serving_default": pre.__call__.get_concrete_function()},
     )  # fmt: skip
-    enc = modules.DictEncoder(encoder.backbone, vocab_asset, encoder.tokenizer)
+    enc = modules.DictEncoder(encoder.backbone, vocab_asset, encoder.tokenizer, weights_dtype)
     enc.concrete_functions()
     serving = tf.function(lambda inputs: enc(inputs, training=False))
     tf.saved_model.save(

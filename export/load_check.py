@@ -34,9 +34,11 @@ class LoadCheckError(RuntimeError):
 
 def check_in_subprocess(
     export_dir: str, texts: Sequence[str], expected: np.ndarray, tolerance: float = 1e-5,
-    labse_format: bool = True, timeout: float = 600,
+    labse_format: bool | None = None, timeout: float = 600,
 ) -> dict[str, float]:  # fmt: skip
     """Runs the checks in a fresh interpreter; returns loader -> max abs difference.
+
+    `labse_format`: check the LaBSE-format pair; None: when the export has one.
 
     Raises:
       LoadCheckError: a loader failed or differed by more than `tolerance`.
@@ -51,8 +53,10 @@ def check_in_subprocess(
             sys.executable, "-m", "export.load_check", f"--export={export_dir}",
             f"--texts={texts_file}", f"--expected={expected_file}",
         ]  # fmt: skip
+        if labse_format is None:
+            labse_format = os.path.isdir(os.path.join(export_dir, "labse_format"))
         if not labse_format:
-            args.append("--no_labse_format")
+            args.append("--nolabse_format")
         result = _run(args, timeout)
     diffs = result["max_abs_diff"]
     bad = {name: d for name, d in diffs.items() if not d <= tolerance}

@@ -120,6 +120,8 @@ def render(metadata: dict, hub: Hub | None = None, folder_bytes: int | None = No
         lines += _truncation_lines(metadata["truncation"], metadata["embedding_dim"])
     if metadata.get("tflite"):
         lines += _tflite_lines(metadata["tflite"])
+    if metadata.get("sizes"):
+        lines += size_lines(metadata["sizes"], metadata.get("weights"))
     lines += ["", "## Evaluation", "", *_evaluation_lines(evaluation, training)]
     lines += ["", *_frontier_lines(metadata)]
     lines += ["", "## Limits", "", *_limit_lines(evaluation)]
@@ -356,3 +358,44 @@ def _size_speed_row(name, variant, size, cosine, dev, speed, table) -> str:
     dev = "n/a" if dev is None else f"{dev:.3f}"
     return (f"| {name} | {variant} | {size / 1e6:.1f} MB | {cosine} | {dev} | "
             f"{speed['batch_1']:,.0f} | {speed['batch_64']:,.0f} | {table} |")  # fmt: skip
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def size_lines(sizes: dict, weights: dict | None = None) -> list[str]:
+    """The card's "Size on disk" section: each part of the export beside the float32
+    bytes of its parameters (exporter.export_sizes), and how the weights are stored."""
+    params = sizes["parameter_bytes_float32"]
+    rows = [("SavedModel (`saved_model.pb`, `variables/`, `assets/`)", sizes["saved_model"])]
+    if sizes.get("labse_format"):
+        rows.append(("LaBSE-format pair (`labse_format/`)", sizes["labse_format"]))
+    rows += [(f"TFLite {variant}", size) for variant, size in sizes.get("tflite", {}).items()]
+    lines = [
+        "", "## Size on disk", "",
+        f"The parameters take {_mb(params)} in float32.", "",
+        "| part | size | vs float32 parameters |", "| --- | ---: | ---: |",
+    ]  # fmt: skip
+    lines += [f"| {name} | {_mb(size)} | {size / params:.2f}x |" for name, size in rows]
+    if weights:
+        dev = weights.get("dev_accuracy")
+        lines += [
+            "",
+            f"The SavedModel stores its weights in {weights['dtype']} and computes in "
+            f"{weights['compute_dtype']}: mean cosine to the float32 model "
+            f"{weights['cosine_to_float32_mean']:.5f} on {weights['sentences']} sentences"
+            + ("." if dev is None else f", dev retrieval accuracy {dev:.3f} (float32 "
+               f"{weights['float32_dev_accuracy']:.3f}).")
+        ]  # fmt: skip
+    return lines
+
+
+def size_summary(sizes: dict) -> str:
+    """One line: the size of each part of the export and the float32 parameter bytes."""
+    parts = [f"SavedModel {_mb(sizes['saved_model'])}"]
+    if sizes.get("labse_format"):
+        parts.append(f"LaBSE-format pair {_mb(sizes['labse_format'])}")
+    parts += [f"TFLite {variant} {_mb(size)}" for variant, size in sizes.get("tflite", {}).items()]
+    return (f"size: {', '.join(parts)} (parameters {_mb(sizes['parameter_bytes_float32'])} "
+            "in float32)")  # fmt: skip

@@ -24,18 +24,61 @@ ENCODER_INPUTS = {
 _TOKENS = tf.RaggedTensorSpec([None, None, None], tf.int32, ragged_rank=2)
 
 
+WEIGHT_DTYPES = ("float32", "float16")
+
+
 class _Reusable(tf.__internal__.tracking.AutoTrackable):
-    """Exposes the backbone's variables the way hub.KerasLayer looks for them.
+    """Holds the backbone's weights the way hub.KerasLayer looks for them, each saved once.
 
     Not a tf.Module: its read-only `variables` property would not be saved as the
-    plain attribute the Reusable SavedModel API asks for.
+    plain attribute the Reusable SavedModel API asks for. The backbone itself is not
+    tracked: its Keras variables would be saved as objects of their own beside the
+    tf.Variables listed in `variables`, a second copy of every weight.
+
+    With `weights_dtype="float16"` the module holds float16 copies of the floating
+    weights and the graph casts them to float32 before the (float32) backbone runs.
     """
 
-    def _track_backbone(self, backbone) -> None:
-        self.backbone = backbone
-        self.variables = [v.value for v in backbone.weights]
-        self.trainable_variables = [v.value for v in backbone.trainable_weights]
+    def _hold_weights(self, backbone, weights_dtype: str = "float32") -> None:
+        if weights_dtype not in WEIGHT_DTYPES:
+            raise ValueError(f"weights_dtype must be one of {WEIGHT_DTYPES}, got {weights_dtype!r}")
+        object.__setattr__(self, "_backbone", backbone)  # untracked, see the class docstring
+        object.__setattr__(self, "_cast_weights", weights_dtype != "float32")
+        if self._cast_weights:
+            # stateless_call's order: trainable, then non-trainable variables.
+            source = _call_order(backbone)
+            stored = [_stored_copy(v, weights_dtype) for v in source]
+        else:
+            source = list(backbone.weights)
+            stored = [v.value for v in source]  # the tf.Variables the graph reads
+        self.variables = stored
+        self.trainable_variables = [s for s, v in zip(stored, source, strict=True) if v.trainable]
         self.regularization_losses = []
+
+    def _backbone_outputs(self, inputs, training: bool) -> dict:
+        if not self._cast_weights:
+            return self._backbone(inputs, training=training)
+        backbone = self._backbone
+        order = _call_order(backbone)
+        values = [tf.cast(s, v.dtype) for s, v in zip(self.variables, order, strict=True)]
+        split = len(backbone.trainable_variables)
+        outputs, _ = backbone.stateless_call(
+            values[:split], values[split:], inputs, training=training
+        )
+        return outputs
+
+
+def _call_order(backbone) -> list:
+    return [*backbone.trainable_variables, *backbone.non_trainable_variables]
+
+
+def _stored_copy(variable, dtype: str) -> tf.Variable:
+    """A tf.Variable holding `variable` in `dtype` (floating weights only)."""
+    value = variable.value
+    if value.dtype.is_floating:
+        value = tf.cast(value, dtype)
+    name = variable.path.replace("/", "_")
+    return tf.Variable(value, trainable=variable.trainable, name=name)
 
 
 class StringEncoder(_Reusable):
@@ -46,20 +89,25 @@ class StringEncoder(_Reusable):
       backbone: the trained ThinDeepBackbone.
       seq_length: inputs are truncated to this many tokens (special tokens included).
       vocab_asset: the tokenizer's vocabulary file, shipped as an asset.
+      weights_dtype: how the weights are stored (float32, or float16 cast to float32
+        inside the graph).
     """
 
-    def __init__(self, tokenizer: tokenizer_lib.Tokenizer, backbone, seq_length: int, vocab_asset):
+    def __init__(
+        self, tokenizer: tokenizer_lib.Tokenizer, backbone, seq_length: int, vocab_asset,
+        weights_dtype: str = "float32",
+    ):  # fmt: skip
         self.tokenizer = tokenizer
         self.packer = packing.Packer(tokenizer, seq_length)
         _attach_vocab(self, vocab_asset, tokenizer)
         self.seq_length = tf.Variable(seq_length, trainable=False, name="seq_length")
-        self._track_backbone(backbone)
+        self._hold_weights(backbone, weights_dtype)
 
     @tf.function
     def __call__(self, texts: tf.Tensor, training: bool = False) -> tf.Tensor:
         """[N] tf.string -> [N, d] float32, L2-normalized; longer texts are truncated."""
         inputs = packing.model_inputs(self.packer, texts)
-        return self.backbone(inputs, training=training)["sentence_embedding"]
+        return self._backbone_outputs(inputs, training)["sentence_embedding"]
 
     def concrete_functions(self) -> list:
         return [self.__call__.get_concrete_function(STRINGS, training=t) for t in (False, True)]
@@ -122,13 +170,16 @@ class DictEncoder(_Reusable):
     embeddings, so it does not change the output.
     """
 
-    def __init__(self, backbone, vocab_asset, tokenizer: tokenizer_lib.Tokenizer):
+    def __init__(
+        self, backbone, vocab_asset, tokenizer: tokenizer_lib.Tokenizer,
+        weights_dtype: str = "float32",
+    ):  # fmt: skip
         _attach_vocab(self, vocab_asset, tokenizer)
-        self._track_backbone(backbone)
+        self._hold_weights(backbone, weights_dtype)
 
     @tf.function
     def __call__(self, inputs: dict, training: bool = False) -> dict[str, tf.Tensor]:
-        out = self.backbone(packing.from_hub_inputs(inputs), training=training)
+        out = self._backbone_outputs(packing.from_hub_inputs(inputs), training)
         return {
             "default": out["sentence_embedding"],
             "pooled_output": tf.cast(out["pooled_output"], tf.float32),

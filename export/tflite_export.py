@@ -10,10 +10,14 @@ Variants (file beside the SavedModel):
 In both int8 variants of a thin-deep student the token table is int8 with one scale per
 row (modules.RowQuantizedStringEncoder), not the converter's one scale per tensor.
 
+`DEFAULT_VARIANTS` are the ones that pass on the students we train; full int8 is
+opt-in (its calibrated activations lose too much on them: benchmarks/RESULTS.md).
+
 Each variant is converted, run on a fixed multilingual probe set and on the dev split,
-and refused (the whole export fails, nothing is written) when its embeddings drift
-from the SavedModel's (mean cosine under `MIN_COSINE`) or its dev retrieval accuracy
-drops by more than `MAX_ACCURACY_DROP`.
+and refused when its embeddings drift from the SavedModel's (mean cosine under
+`MIN_COSINE`), its dev retrieval accuracy drops by more than `MAX_ACCURACY_DROP`, or it
+does not convert. A refused variant is left out with a warning that gives its numbers,
+recorded under "refused"; the SavedModel and the other variants are written anyway.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from lealla.evaluation.retrieval import pair_accuracies
 from lealla.text_encoder import EmbedFn
 
 VARIANTS = ("float32", "float16", "dynamic_int8", "int8")
+DEFAULT_VARIANTS = ("float32", "float16", "dynamic_int8")
 FILES = {
     "float32": "model.tflite",
     "float16": "model_float16.tflite",
@@ -49,7 +54,7 @@ DevSets = dict[str, tuple[list[str], list[str]]]
 
 
 class TFLiteVerificationError(RuntimeError):
-    """A TFLite variant misses its bar against the SavedModel (nothing is written)."""
+    """A TFLite variant misses its bar against the SavedModel (it is not written)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,9 +176,9 @@ def verify(
         )
     if problems:
         raise TFLiteVerificationError(
-            f"TFLite {variant} variant refused: {'; '.join(problems)} (probe set: "
-            f"{len(probes)} sentences; dev: {sum(len(s) for s, _ in dev.values())} pairs); "
-            f"export without it (--tflite_variants)"
+            f"TFLite {variant} variant refused, left out of the export: {'; '.join(problems)} "
+            f"(probe set: {len(probes)} sentences; dev: "
+            f"{sum(len(s) for s, _ in dev.values())} pairs)"
         )
     return report
 
@@ -203,18 +208,15 @@ def write_variants(
     probes: Sequence[str],
     dev: DevSets,
     representative: Sequence[str],
-    skip_refused: bool = False,
 ) -> dict[str, dict]:
     """Converts and verifies every variant into `saved_model`'s folder.
 
     Returns:
       {"saved_model": {bytes, dev_accuracy, sentences_per_second}, "variants": {variant:
-      TFLiteReport as a dict}}.
+      TFLiteReport as a dict}, "refused": {variant: the one-line reason, with its numbers}}.
 
-    A variant that fails conversion or verification raises: the caller (the exporter,
-    writing into a temporary folder) then publishes nothing. With `skip_refused`, a
-    variant that converts but misses its bar is left out instead, its reason recorded
-    under "refused".
+    A variant that does not convert or misses its bar is left out with a warning; the
+    others are written. The SavedModel is the product and never waits on a derived file.
     """
     from absl import logging
 
@@ -234,14 +236,15 @@ def write_variants(
             source, table = saved_model, "float16" if variant == "float16" else "float32"
             if variant in QUANTIZED:
                 source, table = quantized_source(encoder, saved_model, scratch)
-            model = convert(source, variant, representative)
             try:
+                model = convert(source, variant, representative)
                 report = verify(model, variant, reference, probes, dev, reference_accuracy, table)
-            except TFLiteVerificationError as e:
-                if not skip_refused:
-                    raise
-                logging.warning("%s", e)
-                refused[variant] = str(e)
+            except (TFLiteVerificationError, UnsupportedOpError) as e:
+                reason = str(e)
+                if isinstance(e, UnsupportedOpError):
+                    reason = f"TFLite {variant} variant refused, left out of the export: {e}"
+                logging.warning("%s", reason)
+                refused[variant] = reason
                 continue
             configs.atomic_write_bytes(os.path.join(saved_model, FILES[variant]), model)
             reports[variant] = dataclasses.asdict(report)

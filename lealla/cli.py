@@ -72,6 +72,8 @@ def usage() -> str:
 # Flags every command takes, read here before the command's own parsing.
 VERBOSE_FLAGS = ("--verbose", "--debug")
 PROGRESS_FLAG = "--progress"
+SHORT_HELP_FLAGS = ("-h", "-?", "--help", "--helpshort")  # the command's own flags
+FULL_HELP_FLAG = "--helpfull"  # ... then every other flag its modules define, as absl does
 USAGE_EXIT, DATA_EXIT, INTERRUPT_EXIT = 2, 1, 130
 
 
@@ -94,16 +96,24 @@ def run(argv: list[str] | None = None) -> None:
         message = f"lealla: unknown command {name!r} (lealla --help lists the commands)"
         print(message, file=sys.stderr)
         sys.exit(USAGE_EXIT)
-    args = [a for a in argv[2:] if a not in (*VERBOSE_FLAGS, PROGRESS_FLAG)]
-    # A parent `lealla` process (the demo's `lealla distill`) passes its modes down.
-    verbose = any(a in VERBOSE_FLAGS for a in argv[2:]) or console.verbose()
-    console.set_modes(progress=PROGRESS_FLAG in argv[2:] or console.progress_forced())
-    set_verbosity(verbose)
+    prog = f"lealla {name}"
     from absl import app, flags
 
+    try:  # --flagfile=FILE, as absl reads it; the file may hold --verbose or --help too
+        expanded = flags.FLAGS.read_flags_from_files(argv[2:], force_gnu=True)
+    except flags.Error as e:
+        _fail(prog, f"usage error: {e} ({prog} --help lists its flags)", USAGE_EXIT)
+    args = [a for a in expanded if a not in (*VERBOSE_FLAGS, PROGRESS_FLAG)]
+    # A parent `lealla` process (the demo's `lealla distill`) passes its modes down.
+    verbose = any(a in VERBOSE_FLAGS for a in expanded) or console.verbose()
+    console.set_modes(progress=PROGRESS_FLAG in expanded or console.progress_forced())
+    set_verbosity(verbose)
+
     module = importlib.import_module(COMMANDS[name][0])
-    prog = f"lealla {name}"
-    if any(a in ("-h", "--help", "--helpshort") for a in args):
+    if FULL_HELP_FLAG in args:
+        print(command_help(name, module, full=True))
+        sys.exit(0)
+    if any(a in SHORT_HELP_FLAGS for a in args):
         print(command_help(name, module))
         sys.exit(0)
     # Commands running Beam pipelines leave the flags they do not know to the runner.
@@ -147,8 +157,12 @@ def _fail(prog: str, message: str, code: int) -> None:
     sys.exit(code)
 
 
-def command_help(name: str, module) -> str:
-    """The command's docstring and its own flags (plus the shared ones it defines)."""
+def command_help(name: str, module, full: bool = False) -> str:
+    """The command's docstring and its own flags (plus the shared ones it defines).
+
+    With `full` (--helpfull), then every other flag defined in the process, by module,
+    absl's own (--flagfile, --undefok, ...) included.
+    """
     from absl import flags
 
     doc = (module.__doc__ or "").strip()
@@ -163,6 +177,16 @@ def command_help(name: str, module) -> str:
             parts.append(text.split("\n", 1)[1] if text.startswith(owner) else text)
     parts.append("  --verbose: show INFO lines, third-party logging and full tracebacks")
     parts.append("  --progress: live progress bars even when stderr is not a terminal")
+    if full:
+        parts += ["", "all other flags, by module:"]
+        others = sorted(set(flags.FLAGS.flags_by_module_dict()) - set(owners))
+        parts += [flags.FLAGS.module_help(other) for other in others]
+        every = flags.FLAGS.get_help(prefix="", include_special_flags=True)
+        plain = flags.FLAGS.get_help(prefix="", include_special_flags=False)
+        parts += ["", every[len(plain) :].strip("\n")]  # absl.flags: --flagfile, --undefok
+    else:
+        parts += ["", f"lealla {name} --helpfull also lists the flags of the libraries it "
+                      "loads; --flagfile=FILE reads flags from a file, one a line."]  # fmt: skip
     return "\n".join(parts)
 
 

@@ -6,7 +6,7 @@
                      data, default LEALLA recipe (lealla distill --config=demo)
   [4/8] static tier  a static student (static_128: SIF-weighted token vectors from the
                      teacher, then trained the same way): ~100x the speed
-  [5/8] export       a TF Hub SavedModel + an int8 TFLite model (lealla export --tflite)
+  [5/8] export       a TF Hub SavedModel + TFLite models (lealla export --tflite)
   [6/8] reload       the export in a fresh process: hub.KerasLayer, hub.load, ...
   [7/8] evaluate     teacher, student and static tier: retrieval on the held-out test
                      split + speed; the accuracy-vs-speed chart (frontier.png)
@@ -89,13 +89,13 @@ def main(argv: list[str]) -> None:
     )  # fmt: skip
     timings["static tier"] = time.perf_counter() - t
 
-    t = _stage(5, "exporting the best checkpoint: a TF Hub SavedModel and an int8 TFLite model")
+    t = _stage(5, "exporting the best checkpoint: a TF Hub SavedModel and its TFLite models")
     metadata = demo_stages.export(paths["model"], paths["export"])
     print(f"export: {paths['export']} ({metadata['embedding_dim']} dims, step "
           f"{metadata['checkpoint']['step']})")  # fmt: skip
     timings["export"] = time.perf_counter() - t
 
-    t = _stage(6, "reloading the export in a fresh process, four ways + the LaBSE-format pair")
+    t = _stage(6, "reloading the export in a fresh process, four ways + the TFLite models")
     reload = demo_stages.check_reload(paths["model"], paths["export"])
     print("reload: " + ", ".join(
         f"{k} {v:.4f}" if k.startswith("tflite") else f"{k} max |diff| {v:.1g}"

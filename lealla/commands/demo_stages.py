@@ -79,10 +79,10 @@ def distill(
 
 
 def export(model_dir: str, out: str) -> dict:
-    """Exports the best checkpoint with its int8 TFLite model (`lealla export --tflite
-    --tflite_variants=dynamic_int8 --test_data=demo:test`: the card then holds the held-out
-    split's scores too); an export of that checkpoint is kept."""
-    from export import exporter, restore
+    """Exports the best checkpoint with the default TFLite models and the held-out split's
+    scores (`lealla export --tflite --test_data=demo:test`); an export of that checkpoint is
+    kept."""
+    from export import exporter, restore, tflite_export
 
     metadata_file = os.path.join(out, exporter.METADATA_FILE)
     wanted = os.path.basename(restore.checkpoint_path(model_dir, "best"))
@@ -92,9 +92,8 @@ def export(model_dir: str, out: str) -> dict:
         if wanted == f"ckpt-{metadata['checkpoint']['step']}" and metadata.get("tflite"):
             print(f"export: reusing {out} (checkpoint {wanted})")
             return metadata
-    # A student too weak for int8 (a very short run) is exported without it, and says so.
     config = exporter.ExportConfig(
-        tflite_variants=(INT8,), skip_refused_tflite=True, test_data=("demo:test",)
+        tflite_variants=tflite_export.DEFAULT_VARIANTS, test_data=("demo:test",)
     )
     return exporter.export_model(model_dir, out, config, overwrite=True)
 
@@ -109,7 +108,7 @@ def static_settings(steps: int) -> list[str]:
 
 def check_reload(model_dir: str, export_dir: str) -> dict[str, float]:
     """Loads the export in a fresh process (hub.KerasLayer in tf_keras, hub.load,
-    tf.saved_model.load, Keras 3 TFSMLayer, the LaBSE-format pair) vs the student."""
+    tf.saved_model.load, Keras 3 TFSMLayer, each TFLite model) vs the student."""
     from export import exporter, load_check, restore
 
     encoder = restore.restore_sentence_encoder(model_dir)

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from export import exporter, load_check, restore
+from export import exporter, load_check, model_card, restore, tflite_export
 from lealla import demo_corpus
 
-LATEST = exporter.ExportConfig(checkpoint="latest")
-LATEST_ONLY_STRING_MODULE = exporter.ExportConfig(checkpoint="latest", labse_format=False)
+LATEST = exporter.ExportConfig(checkpoint="latest", labse_format=True)
+LATEST_ONLY_STRING_MODULE = exporter.ExportConfig(checkpoint="latest")
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +126,96 @@ def test_model_card_and_metadata(exported):
         assert not re.search(r"(^|[\s\"'(])(/|~/)\w", published), published
 
 
+def _saved_tensors(saved_model: str) -> dict[str, np.ndarray]:
+    """Every tensor of a SavedModel's variables checkpoint, by checkpoint key."""
+    prefix = os.path.join(saved_model, "variables", "variables")
+    reader = tf.train.load_checkpoint(prefix)
+    return {
+        name: reader.get_tensor(name)
+        for name, _ in tf.train.list_variables(prefix)
+        if name != "_CHECKPOINTABLE_OBJECT_GRAPH"
+    }
+
+
+@pytest.mark.parametrize("part", [".", os.path.join("labse_format", "encoder")])
+def test_each_saved_model_stores_every_weight_once(exported, part):
+    out, _, distiller = exported
+    tensors = _saved_tensors(os.path.join(out, part))
+    by_shape: dict[tuple, list[str]] = {}
+    for name, value in tensors.items():
+        by_shape.setdefault((value.shape, value.dtype.str), []).append(name)
+    for names in by_shape.values():
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                assert not np.array_equal(tensors[a], tensors[b]), (a, b)
+    weights = sum(int(np.prod(w.shape)) for w in distiller.student.weights)
+    assert sum(v.size for v in tensors.values() if v.dtype == np.float32) == weights
+
+
+def test_sizes_on_disk_in_the_metadata_and_the_card(exported):
+    out, metadata, _ = exported
+    sizes = metadata["sizes"]
+    assert sizes["parameter_bytes_float32"] == 4 * metadata["parameters"]
+    assert sizes["saved_model"] == tflite_export.saved_model_bytes(out)
+    assert sizes["labse_format"] == exporter.folder_bytes(os.path.join(out, "labse_format"))
+    assert sizes["total"] == sizes["saved_model"] + sizes["labse_format"]
+    # variables/ holds the weights once (it held the token table twice: 1.9x)
+    assert sizes["saved_model_variables"] <= 1.1 * sizes["parameter_bytes_float32"]
+    with open(os.path.join(out, "README.md"), encoding="utf-8") as f:
+        card = f.read()
+    assert "## Size on disk" in card
+    part = "SavedModel (`saved_model.pb`, `variables/`, `assets/`)"
+    assert f"| {part} | {sizes['saved_model'] / 1e6:.1f} MB |" in card
+    assert "LaBSE-format pair" in model_card.size_summary(sizes)
+
+
+def test_the_default_export_has_no_labse_format_pair(trained_run, tmp_path):
+    out = tmp_path / "export"
+    metadata = exporter.export_model(trained_run[0], str(out))
+    assert not (out / "labse_format").exists() and metadata["labse_format"] is None
+    assert metadata["sizes"]["labse_format"] is None
+    assert metadata["sizes"]["total"] == metadata["sizes"]["saved_model"]
+    assert "LaBSE" not in model_card.size_summary(metadata["sizes"])
+
+
+FLOAT16 = exporter.ExportConfig(checkpoint="latest", weights_dtype="float16")
+
+
+@pytest.mark.large  # an export and a fresh-process load (~1 min)
+def test_float16_weights_half_the_bytes_and_float32_compute(trained_run, tmp_path):
+    out = str(tmp_path / "export")
+    metadata = exporter.export_model(trained_run[0], out, FLOAT16)
+    floats = [v for v in _saved_tensors(out).values() if v.dtype.kind == "f"]
+    assert floats and {v.dtype for v in floats} == {np.dtype(np.float16)}
+    sizes = metadata["sizes"]
+    assert sizes["saved_model_variables"] <= 0.55 * sizes["parameter_bytes_float32"]
+    weights = metadata["weights"]
+    assert weights["dtype"] == "float16" and weights["compute_dtype"] == "float32"
+    assert weights["cosine_to_float32_mean"] >= exporter.MIN_FLOAT16_COSINE
+    assert weights["dev_accuracy"] is not None and weights["float32_dev_accuracy"] is not None
+    # Every loader computes the student with float16-rounded weights, in float32.
+    encoder, _ = exporter.exported_encoder(trained_run[0], FLOAT16, measure=False)
+    texts = exporter.probe_sentences()
+    expected = encoder.encode(texts)
+    diffs = load_check.check_in_subprocess(out, texts, expected, tolerance=1e-5)
+    assert set(diffs) == set(load_check.LOADERS) and max(diffs.values()) <= 1e-5, diffs
+    float32 = restore.restore_sentence_encoder(trained_run[0], "latest").encode(texts)
+    assert np.abs(float32 - expected).max() > 0  # the rounding is there, and measured
+    with open(os.path.join(out, "README.md"), encoding="utf-8") as f:
+        assert "stores its weights in float16 and computes in float32" in f.read()
+
+
+def test_float16_weights_refused_with_numbers_below_the_bar(trained_run, tmp_path, monkeypatch):
+    monkeypatch.setattr(exporter, "MIN_FLOAT16_COSINE", 1.01)
+    with pytest.raises(
+        exporter.ExportVerificationError,
+        match=r"--weights_dtype=float16 refused: mean cosine to the float32 model "
+        r"[01]\.\d{5} < 1\.01.*dev retrieval accuracy",
+    ):
+        exporter.export_model(trained_run[0], str(tmp_path / "export"), FLOAT16)
+    assert os.listdir(tmp_path) == []
+
+
 def test_without_tensorflow_text_the_documented_error(exported):
     error = load_check.load_error_without_tensorflow_text(exported[0])
     assert error is not None and "Op type not registered" in error and "TFText" in error
@@ -153,13 +243,13 @@ def test_interrupted_export_leaves_nothing_half_written(trained_run, tmp_path, m
 
     monkeypatch.setattr(exporter, "_save_labse_pair", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        exporter.export_model(model_dir, str(out))
+        exporter.export_model(model_dir, str(out), LATEST)
     assert os.listdir(tmp_path) == []
     # An existing export survives a failed --overwrite untouched.
     out.mkdir()
     (out / "saved_model.pb").write_bytes(b"previous export")
     with pytest.raises(KeyboardInterrupt):
-        exporter.export_model(model_dir, str(out), overwrite=True)
+        exporter.export_model(model_dir, str(out), LATEST, overwrite=True)
     assert (out / "saved_model.pb").read_bytes() == b"previous export"
     assert os.listdir(tmp_path) == ["export"]
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from export import exporter, restore, tflite_export
+from export import exporter, model_card, restore, tflite_export
 from export.tflite_model import TFLiteEncoder, UnsupportedOpError
 from lealla import demo_corpus
 from lealla.tokenization import packing
@@ -134,11 +135,54 @@ def test_wordpiece_student_converts_with_its_tokenizer(wordpiece_run, tmp_path):
 
 
 @pytest.mark.large  # a whole export (~25 s)
-def test_a_variant_missing_its_bar_publishes_nothing(trained_run, tmp_path, monkeypatch):
+def test_a_variant_missing_its_bar_is_left_out_with_its_numbers(
+    trained_run, tmp_path, monkeypatch, caplog
+):
     monkeypatch.setitem(tflite_export.MIN_COSINE, "float16", 1.01)
-    with pytest.raises(tflite_export.TFLiteVerificationError, match="float16 variant refused"):
-        exporter.export_model(trained_run[0], str(tmp_path / "export"), FLOATS)
-    assert os.listdir(tmp_path) == []
+    out = tmp_path / "export"
+    metadata = exporter.export_model(trained_run[0], str(out), FLOATS)
+    reason = metadata["tflite"]["refused"]["float16"]
+    assert re.fullmatch(
+        r"TFLite float16 variant refused, left out of the export: mean cosine to the "
+        r"SavedModel [01]\.\d{4} < 1\.01 \(probe set: \d+ sentences; dev: \d+ pairs\)",
+        reason,
+    ), reason
+    assert any(r.levelname == "WARNING" and r.getMessage() == reason for r in caplog.records)
+    # The SavedModel and the variants that pass are written; the refused one is not.
+    assert (out / "saved_model.pb").exists() and (out / "model.tflite").exists()
+    assert not (out / "model_float16.tflite").exists()
+    assert set(metadata["tflite"]["variants"]) == set(metadata["sizes"]["tflite"]) == {"float32"}
+    assert reason in (out / "README.md").read_text(encoding="utf-8")
+    on_disk = json.loads((out / exporter.METADATA_FILE).read_text(encoding="utf-8"))
+    assert on_disk["tflite"]["refused"] == {"float16": reason}
+
+
+@pytest.mark.large  # three conversions and the fresh-process checks (~2 min)
+def test_the_default_variants_pass_on_the_demo_student(trained_run, tmp_path):
+    out = tmp_path / "export"
+    proc = subprocess.run(
+        [sys.executable, "-m", "lealla.cli", "export", f"--model_dir={trained_run[0]}",
+         f"--out={out}", "--tflite"],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert tflite_export.DEFAULT_VARIANTS == ("float32", "float16", "dynamic_int8")
+    metadata = json.loads((out / exporter.METADATA_FILE).read_text(encoding="utf-8"))
+    tflite = metadata["tflite"]
+    assert {"float32", "float16"} <= set(tflite["variants"]), tflite["refused"]
+    # dynamic_int8 passes on trained students (benchmarks/RESULTS.md); on this 40-step one
+    # it may miss the dev bar: then it is left out, with its numbers on stderr.
+    assert set(tflite["variants"]) | set(tflite["refused"]) == set(tflite_export.DEFAULT_VARIANTS)
+    for variant, reason in tflite["refused"].items():
+        assert variant == "dynamic_int8" and reason in proc.stderr, reason
+    assert not (out / tflite_export.FILES["int8"]).exists()  # full int8 is opt-in
+    last = proc.stdout.strip().splitlines()[-1]
+    sizes = metadata["sizes"]
+    assert last == model_card.size_summary(sizes)
+    assert last.startswith(f"size: SavedModel {sizes['saved_model'] / 1e6:.1f} MB, TFLite float32")
+    assert all(f"TFLite {variant} " in last for variant in tflite["variants"])
+    assert not any(f"TFLite {variant} " in last for variant in tflite["refused"])
+    assert last.endswith(f"(parameters {sizes['parameter_bytes_float32'] / 1e6:.1f} MB in float32)")
 
 
 def test_an_op_without_a_tflite_kernel_is_named(tmp_path):

@@ -39,6 +39,30 @@ def test_distill_help_lists_the_settings_generated_from_its_config():
     assert "(default: 'pieces')" in out  # --token_init
 
 
+def test_distill_helpfull_lists_its_own_flags_first_then_every_other():
+    full = run("distill", "--helpfull").stdout
+    short = run("distill", "--helpshort").stdout
+    own = full.index("  --steps:")
+    assert own < full.index("all other flags, by module:") < full.index("absl.logging:")
+    assert own < full.index("  --flagfile:") and "  --flagfile:" not in short
+    assert "  --steps:" in short and "all other flags" not in short
+    # --helpshort is --help: the command's own flags
+    assert run("corpus", "--helpshort").stdout == run("corpus", "--help").stdout
+
+
+def test_flagfile_is_read_as_absl_reads_it(tmp_path, write):
+    corpus = write("de.txt", "Hallo Welt.\nGuten Morgen.\n")
+    flagfile = tmp_path / "corpus.flags"
+    flagfile.write_text(f"# a comment\n--corpus={corpus}\n--json\n", encoding="utf-8")
+    result = run("corpus", f"--flagfile={flagfile}")
+    assert json.loads(result.stdout.strip().splitlines()[-1])["examples"] == 2
+    flagfile.write_text("--help\n", encoding="utf-8")  # help in a flagfile, as in absl
+    assert "--on_bad_line" in run("corpus", f"--flagfile={flagfile}").stdout
+    missing = run("corpus", f"--flagfile={tmp_path / 'none.flags'}", check=False)
+    assert missing.returncode == cli.USAGE_EXIT
+    assert "none.flags" in missing.stderr and len(missing.stderr.strip().splitlines()) == 1
+
+
 def test_unknown_command():
     result = run("distil", check=False)
     assert result.returncode == 2
