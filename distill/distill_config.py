@@ -316,7 +316,6 @@ class DistillConfig(ConfigMixin):
                 f"teacher_cache must be a tuple of folders, got the string {self.teacher_cache!r}"
             )
         objectives.get(self.objective)  # a registered objective
-        config_flags.check_bounds(self)  # also for configs made in code or read from JSON
         if not self.train_data:
             raise ValueError("train_data is empty: give corpus files (--train_data)")
         if self.token_init not in TOKEN_INITS:
@@ -349,6 +348,8 @@ class DistillConfig(ConfigMixin):
         self._check_objective()
         if not 0 <= self.warmup_steps <= self.steps:
             raise ValueError(f"warmup_steps must be in [0, steps], got {self.warmup_steps}")
+        # Last: the dedicated checks above give the more specific messages.
+        config_flags.check_bounds(self)  # also for configs made in code or read from JSON
 
     @property
     def uses_teacher_embeddings(self) -> bool:

@@ -155,7 +155,7 @@ def check_bounds(config: Any) -> None:
             bounds = flag_bounds.Bounds() if isinstance(value, float) else None
         if bounds is None:
             continue
-        items = value if isinstance(value, tuple) else (value,)
+        items = value if isinstance(value, (tuple, list)) else (value,)
         for item in items:
             if isinstance(item, bool) or not isinstance(item, (int, float)):
                 raise ValueError(f"{f.name} must be a number, got {item!r}")

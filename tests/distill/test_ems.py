@@ -126,7 +126,7 @@ def test_resume_refuses_another_objective(sp_model, tmp_path):
 @pytest.mark.parametrize(
     "overrides, message",
     [({"vocab": "pruned"}, r"objective 'ems' without a teacher needs a vocabulary: --vocab=PATH"),
-     ({"teacher_cache": "/c", "vocab": "v.txt"}, "has no distillation term"),
+     ({"teacher_cache": ("/c",), "vocab": "v.txt"}, "has no distillation term"),
      ({"objective": "lealla"}, "objective 'lealla' distils from a teacher: give --teacher"),
      ({"xtr_weight": 0.0, "contrastive_weight": 0.0, "vocab": "v.txt"},
       r"all loss weights of objective 'ems' \(xtr_weight, contrastive_weight\) are 0"),
