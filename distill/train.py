@@ -59,7 +59,10 @@ def main(argv: list[str]) -> None:
         raise app.UsageError(str(e)) from None
     from distill.strategy import make_strategy
     from distill.trainer import Distiller
+    from lealla import output_dirs
 
+    # One run per folder: a second process on it is refused before it writes anything.
+    output_dirs.acquire(FLAGS.model_dir)
     strategy = make_strategy(tpu=FLAGS.tpu, cpu_replicas=FLAGS.cpu_replicas)
     metrics = Distiller(config, FLAGS.model_dir, strategy).train()
     logging.info("done: %s", metrics)

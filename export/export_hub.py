@@ -73,7 +73,7 @@ def main(argv: list[str]) -> None:
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
     from export import exporter, load_check
-    from lealla import configs
+    from lealla import configs, output_dirs
 
     configs.check_writable(FLAGS.out)
 
@@ -87,6 +87,12 @@ def main(argv: list[str]) -> None:
         )  # fmt: skip
     except ValueError as e:  # a flag value
         raise app.UsageError(str(e)) from None
+    try:
+        exporter.check_output(FLAGS.model_dir, FLAGS.out, config, FLAGS.overwrite)
+    except (output_dirs.UnsafeOutputError, FileExistsError) as e:  # a flag away
+        raise app.UsageError(str(e)) from None
+    # Held until exit: the loaders' check below reads the export this process wrote.
+    output_dirs.acquire(FLAGS.out)
     start = time.perf_counter()
     try:
         metadata = exporter.export_model(FLAGS.model_dir, FLAGS.out, config, FLAGS.overwrite)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -36,11 +35,13 @@ from lealla import (
     fileio,
     length_batches,
     line_shards,
+    output_dirs,
     shard_runner,
     textio,
 )
 
 MANIFEST = "manifest.json"
+_SHARD_GLOB = "[0-9][0-9][0-9]-[0-9][0-9][0-9][0-9][0-9]"  # line_shards.LineShard.name
 FORMAT = "lealla-embeddings"
 SCHEMA_VERSION = 1
 DTYPES = ("float16", "float32")  # what the teacher cache stores; embed also quantizes
@@ -135,9 +136,29 @@ def embed_files(
     Raises:
       EmbeddingsMismatchError: `out_dir` holds embeddings of another identity.
       CorpusError: a bad line with on_bad_line="error", naming file and line.
+      UnsafeOutputError: `out_dir` is, holds or is inside an input (`output_dirs`).
+      NotOursError: `out_dir` holds files `lealla embed` did not write (and no
+        manifest of ours), or anything else when it is to be replaced.
+      FolderInUseError: another process is writing `out_dir`.
     """
     for path in inputs:
         textio.require_file(path, "input file")
+    output_dirs.check_target(out_dir, "--out", [("--input", p) for p in inputs])
+    with output_dirs.locked(out_dir):
+        if overwrite:
+            output_dirs.check_replaceable(out_dir, output_dirs.EMBEDDINGS)
+        else:
+            output_dirs.check_fillable(out_dir, output_dirs.EMBEDDINGS)
+        return _embed_locked(
+            encoder_name, embedding_dim, load_encoder, inputs, out_dir, config, runner,
+            overwrite, replace_mismatch,
+        )  # fmt: skip
+
+
+def _embed_locked(
+    encoder_name, embedding_dim, load_encoder, inputs, out_dir, config, runner, overwrite,
+    replace_mismatch,
+) -> dict:  # fmt: skip
     shards = line_shards.plan([(p,) for p in inputs], config.shard_size)
     identity = {
         "encoder": encoder_name,
@@ -304,25 +325,17 @@ def _open(out_dir: str, identity: dict, overwrite: bool, replace_mismatch: bool)
                 f"or pass --overwrite"
             )
         if not manifest.get("complete"):
-            _remove_unrecorded(out_dir)
+            output_dirs.remove_debris(out_dir)  # shards without a record are redone
         return manifest
     fileio.makedirs(out_dir)
-    for old in fileio.glob_files(fileio.join(out_dir, "[0-9]*-[0-9]*.*")):
+    # Replacing: the folder holds nothing but ours (checked under the lock, locally).
+    for old in fileio.glob_files(fileio.join(out_dir, f"{_SHARD_GLOB}.*")):
         fileio.remove(old)
+    output_dirs.remove_debris(out_dir)
     manifest = {"format": FORMAT, "schema_version": SCHEMA_VERSION, "identity": identity,
                 "shards": [], "complete": False}  # fmt: skip
     fileio.write_json(path, manifest)
     return manifest
-
-
-def _remove_unrecorded(out_dir: str) -> None:
-    """Drops what a killed run left: temp files and shard files without a record."""
-    recorded = {os.path.basename(p).removesuffix(".json")
-                for p in fileio.glob_files(fileio.join(out_dir, "[0-9]*-[0-9]*.json"))}  # fmt: skip
-    for path in fileio.glob_files(fileio.join(out_dir, "[0-9]*-[0-9]*.*")):
-        name = os.path.basename(path)
-        if ".tmp" in name or name.split(".")[0] not in recorded:
-            fileio.remove(path)
 
 
 def load_embeddings(folder: str, record: dict, identity: dict) -> np.ndarray:

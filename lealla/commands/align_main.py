@@ -9,6 +9,7 @@ lealla align --encoder=use-multilingual --src=news.de --tgt=news.en --out=pairs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -16,7 +17,7 @@ from collections import Counter
 
 from absl import app, flags, logging
 
-from lealla import configs, run_layout, textio
+from lealla import configs, output_dirs, run_layout, textio
 from lealla.commands import flags as shared_flags
 from lealla.mining import embed_stream, mine, neighbors, pairs_tsv, quantized_search
 from lealla.mining.line_file import LineFile
@@ -79,7 +80,14 @@ def main(argv: list[str]) -> None:
         if not getattr(FLAGS, name):
             raise app.UsageError(f"--{name} is required")
     filters = shared_flags.pair_filter()
+    if os.path.isdir(FLAGS.out):
+        raise app.UsageError(f"--out={FLAGS.out} is a folder; give the path of the .tsv to write")
+    try:
+        output_dirs.check_target(FLAGS.out, "--out", [("--src", FLAGS.src), ("--tgt", FLAGS.tgt)])
+    except output_dirs.UnsafeOutputError as e:
+        raise app.UsageError(str(e)) from None
     configs.check_writable(FLAGS.out)
+    output_dirs.acquire(FLAGS.out)  # one writer of --out at a time
     # Validate both files before loading the encoder (fast failure, names the file).
     report = textio.BadLineReport()
     src, tgt = (LineFile(path, on_bad_line=FLAGS.on_bad_line, report=report,
@@ -91,8 +99,12 @@ def main(argv: list[str]) -> None:
     from lealla.commands import encoders
 
     encoder = encoders.load_encoder(FLAGS.encoder, checkpoint=FLAGS.checkpoint)
-    if FLAGS.work_dir:
-        os.makedirs(FLAGS.work_dir, exist_ok=True)
+    work_dir = output_dirs.created(FLAGS.work_dir) if FLAGS.work_dir else contextlib.nullcontext()
+    with work_dir:
+        _align(encoder, src, tgt, filters, report)
+
+
+def _align(encoder, src: LineFile, tgt: LineFile, filters, report) -> None:
     with tempfile.TemporaryDirectory(dir=FLAGS.work_dir) as scratch:
         work = scratch if FLAGS.work_dir else None
         emb = [

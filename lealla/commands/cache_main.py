@@ -55,12 +55,16 @@ def main(argv: list[str]) -> None:
     for name in ("teacher", "corpus", "out"):
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
-    from lealla import configs
+    from lealla import configs, output_dirs
     from teachers import embedding_cache, loading
 
     configs.check_writable(FLAGS.out)
 
     sources = corpus.resolve_sources(FLAGS.corpus)
+    shared_flags.claim_output(
+        FLAGS.out, output_dirs.CACHE, inputs=[("--corpus", p) for s in sources for p in s.paths],
+        replace=FLAGS.overwrite,
+    )  # fmt: skip
     config = embedding_cache.CacheConfig(
         shard_size=FLAGS.shard_size,
         batch_size=FLAGS.batch_size,

@@ -54,11 +54,15 @@ def main(argv: list[str]) -> None:
     for name in ("encoder", "input", "out"):
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
-    from lealla import configs, embedding_shards, fileio
+    from lealla import configs, embedding_shards, fileio, output_dirs
     from lealla.commands import encoders
 
     configs.check_writable(FLAGS.out)
     inputs = [path for spec in FLAGS.input for path in fileio.expand(spec, "--input file")]
+    shared_flags.claim_output(
+        FLAGS.out, output_dirs.EMBEDDINGS, inputs=[("--input", p) for p in inputs],
+        replace=FLAGS.overwrite,
+    )  # fmt: skip
     if FLAGS.embedding_dtype and FLAGS["dtype"].present and FLAGS.dtype != FLAGS.embedding_dtype:
         raise app.UsageError("give --dtype or --embedding_dtype, not both")
     dtype = FLAGS.embedding_dtype or FLAGS.dtype

@@ -96,7 +96,7 @@ def main(argv: list[str]) -> None:
         raise app.UsageError("--encoder is required to embed --src/--tgt")
     filters = shared_flags.pair_filter()
     threshold = _threshold()
-    from lealla import configs, embedding_shards, fileio
+    from lealla import configs, embedding_shards, fileio, output_dirs
     from lealla.mining import mine_corpus, mine_job
     from lealla.mining.embedding_blocks import EmbeddingSet
     from lealla.mining.scann_search import ScannConfig
@@ -109,6 +109,13 @@ def main(argv: list[str]) -> None:
     files = {side: [p for spec in (FLAGS[side].value or [])
                     for p in fileio.expand(spec, f"--{side} file")]
              for side in ("src", "tgt")}  # fmt: skip
+    inputs = [(f"--{side}", p) for side in ("src", "tgt") for p in files[side]]
+    inputs += [(f"--{side}_embeddings", FLAGS[f"{side}_embeddings"].value)
+               for side in ("src", "tgt")]  # fmt: skip
+    inputs.append(("--calibration", FLAGS.calibration))
+    shared_flags.claim_output(FLAGS.out, output_dirs.MINED, inputs=[*inputs, ("--work_dir", work)],
+                              replace=True)  # fmt: skip
+    shared_flags.claim_output(work, output_dirs.MINE_WORK, flag="--work_dir", inputs=inputs)
     scann = ScannConfig(num_leaves=FLAGS.num_leaves, leaves_to_search=FLAGS.leaves_to_search,
                         reorder=FLAGS.reorder)  # fmt: skip
     folders = {side: FLAGS[f"{side}_embeddings"].value for side in ("src", "tgt")}

@@ -6,7 +6,7 @@ import os
 
 from absl import app, flags, logging
 
-from lealla import configs, corpus, textio
+from lealla import configs, corpus, output_dirs, textio
 from lealla.commands import flags as shared_flags
 from lealla.progress import Progress
 from lealla.tokenization import coverage, vocab_builder, vocab_file, vocab_pruning
@@ -41,7 +41,9 @@ def main(argv: list[str]) -> None:
 
 
 def _build(sources) -> None:
-    out = _require_new_out()
+    out = _require_new_out(sources)
+    if os.path.isdir(out):
+        raise app.UsageError(f"--out={out} is a folder; give the path of the vocab.txt to write")
     report = textio.BadLineReport()
     texts = _texts_with_progress(sources, report, "reading for the vocab learner")
     tokens = vocab_builder.build_wordpiece_vocab(
@@ -55,7 +57,8 @@ def _build(sources) -> None:
 
 
 def _prune(sources) -> None:
-    out = _require_new_out()
+    out = _require_new_out(sources)
+    shared_flags.claim_output(out, output_dirs.PRUNED_VOCAB, replace=True)
     tok = _tokenizer_from_flags()
     report = textio.BadLineReport()
     texts = _texts_with_progress(sources, report, "counting tokens")
@@ -99,11 +102,17 @@ def _tokenizer_from_flags():
         raise app.UsageError(f"--vocab/--sp_model: {e}") from None
 
 
-def _require_new_out() -> str:
+def _require_new_out(sources) -> str:
     if not FLAGS.out:
         raise app.UsageError("--out is required")
     if os.path.exists(FLAGS.out) and not FLAGS.overwrite:
         raise app.UsageError(f"--out={FLAGS.out} exists; pass --overwrite to replace it")
+    inputs = [("--corpus", p) for s in sources for p in s.paths]
+    inputs += [("--vocab", FLAGS.vocab), ("--sp_model", FLAGS.sp_model)]
+    try:
+        output_dirs.check_target(FLAGS.out, "--out", inputs)
+    except output_dirs.UnsafeOutputError as e:
+        raise app.UsageError(str(e)) from None
     configs.check_writable(FLAGS.out)
     return FLAGS.out
 
