@@ -42,7 +42,7 @@ OLD_MARK = ".lealla-old-"  # a replaced folder, renamed aside until it is remove
 LOCK_SUFFIX = ".lealla-lock"
 # Temp files of earlier versions: a shard's (000-00001.tfrecord.tmp-PID) and an atomic
 # write's (.manifest.json.XXXXXXXX.tmp).
-_LEGACY_TEMP = re.compile(r"^(\d{3}-\d{5}\.[a-z.]+\.tmp-\d+|\..+\.[A-Za-z0-9_]{8}\.tmp)$")
+_LEGACY_TEMP = re.compile(r"^(\d{3}-\d{5}\.[a-z.]+\.tmp(-\d+)?|\..+\.[A-Za-z0-9_]{8}\.tmp)$")
 
 
 class UnsafeOutputError(ValueError):
