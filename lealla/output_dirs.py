@@ -83,7 +83,8 @@ EXPORT = FolderKind(
     ("embedding_dim",),
 )  # fmt: skip
 MINED = FolderKind(
-    "lealla mine", ("summary.json",), ("summary.json", "scores.png", "pairs-*.tsv"),
+    "lealla mine", ("summary.json",),
+    ("summary.json", "scores.png", "pairs-[0-9]*.tsv", "pairs-[0-9]*.json"),
     ("pairs", "files"),
 )  # fmt: skip
 MINE_WORK = FolderKind(
