@@ -18,7 +18,11 @@ from lealla import run_layout
 
 flags.DEFINE_string("model_dir", None, "The training run to export (lealla distill --model_dir).")
 flags.DEFINE_string("out", None, "The export folder (must not exist unless --overwrite).")
-flags.DEFINE_boolean("overwrite", False, "Replace an existing export at --out.")
+flags.DEFINE_boolean(
+    "overwrite", False,
+    "Replace an existing export at --out (a folder holding anything but an export is "
+    "refused).",
+)  # fmt: skip
 flags.DEFINE_enum(
     "checkpoint", "best", list(run_layout.CHECKPOINTS),
     "best: the checkpoint with the best dev retrieval accuracy (the latest if none); latest.",

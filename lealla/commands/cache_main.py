@@ -24,7 +24,10 @@ flags.DEFINE_integer(
 )
 flags.DEFINE_integer("batch_size", 256, "Sentences per teacher call.", lower_bound=1)
 flags.DEFINE_enum("dtype", "float16", ["float16", "float32"], "Stored embedding precision.")
-flags.DEFINE_boolean("overwrite", False, "Replace a cache built with other settings.")
+flags.DEFINE_boolean(
+    "overwrite", False,
+    "Replace a cache built with other settings (a folder holding anything else is refused).",
+)  # fmt: skip
 flags.DEFINE_list(
     "augment", [],
     "Also embed one variant of each example as monolingual text: span (3-8 words), prefix "

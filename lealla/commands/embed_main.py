@@ -42,7 +42,11 @@ flags.DEFINE_enum(
     "error: stop at the first bad line (invalid UTF-8, control character, empty) naming "
     "file and line; skip: leave it out (the index keeps every row's line number).",
 )  # fmt: skip
-flags.DEFINE_boolean("overwrite", False, "Replace embeddings made with other settings.")
+flags.DEFINE_boolean(
+    "overwrite", False,
+    "Replace embeddings made with other settings (a folder holding anything else is "
+    "refused).",
+)  # fmt: skip
 shared_flags.define_runner_flags()
 FLAGS = flags.FLAGS
 # Flags this command does not know are a Beam runner's pipeline options (see lealla.cli).

@@ -35,7 +35,10 @@ flags.DEFINE_string(
     "Embeddings and neighbour lists (kept: a rerun resumes, "
     "another --mode/--threshold reuses them); default OUT.work.",
 )
-flags.DEFINE_boolean("overwrite", False, "Replace an existing output folder.")
+flags.DEFINE_boolean(
+    "overwrite", False,
+    "Replace an existing output folder (one `lealla mine` wrote; anything else is refused).",
+)  # fmt: skip
 flags.DEFINE_integer("k", 4, "Margin neighbourhood size (and candidates per side).", lower_bound=1)
 flags.DEFINE_enum(
     "mode",
@@ -101,7 +104,10 @@ def main(argv: list[str]) -> None:
     from lealla.mining.embedding_blocks import EmbeddingSet
     from lealla.mining.scann_search import ScannConfig
 
-    mine_corpus.check_output(FLAGS.out, FLAGS.overwrite)
+    try:
+        mine_corpus.check_output(FLAGS.out, FLAGS.overwrite)
+    except output_dirs.UnsafeOutputError as e:
+        raise app.UsageError(str(e)) from None
     calibration = mine_corpus.read_calibration(FLAGS.calibration) if FLAGS.calibration else ()
     configs.check_writable(FLAGS.out)
     work = FLAGS.work_dir or FLAGS.out.rstrip("/") + ".work"

@@ -21,7 +21,10 @@ flags.DEFINE_integer(
     "vocab_size", 32_000, "build: target vocabulary size (> 5 reserved tokens).", lower_bound=6
 )
 flags.DEFINE_integer("min_count", 1, "prune: uses needed to keep a (non-character) token.")
-flags.DEFINE_boolean("overwrite", False, "Replace an existing --out.")
+flags.DEFINE_boolean(
+    "overwrite", False,
+    "Replace an existing --out (prune: only a folder `lealla vocab prune` wrote).",
+)  # fmt: skip
 FLAGS = flags.FLAGS
 
 
