@@ -61,8 +61,8 @@ def main(argv: list[str]) -> None:
     from distill.trainer import Distiller
     from lealla import output_dirs
 
-    # One run per folder: a second process on it is refused before it writes anything.
-    output_dirs.acquire(FLAGS.model_dir)
+    # Before anything is written: a new or empty folder or a run's, and one process on it.
+    shared_flags.claim_output(FLAGS.model_dir, output_dirs.RUN, flag="--model_dir")
     strategy = make_strategy(tpu=FLAGS.tpu, cpu_replicas=FLAGS.cpu_replicas)
     metrics = Distiller(config, FLAGS.model_dir, strategy).train()
     logging.info("done: %s", metrics)
