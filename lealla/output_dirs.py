@@ -345,8 +345,11 @@ def locked(path: str) -> Iterator[None]:
 
 def acquire(path: str) -> str:
     """Takes the lock of folder `path` (see `locked`); returns its key for `_release`.
-    An entry point may take a lock and never release it: the OS does at exit."""
+    An entry point may take a lock and keep it: it is let go at exit (`_release_all`),
+    or by the OS if the process dies."""
     key = lock_path(path)
+    if os.path.isdir(path) and not os.access(os.path.dirname(key), os.W_OK):
+        key = os.path.join(os.path.abspath(path), LOCK_SUFFIX)  # a read-only parent: inside
     if key in _held:
         _held[key][1] += 1
         return key
