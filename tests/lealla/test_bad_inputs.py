@@ -11,6 +11,7 @@ Cases that need another process holding a folder's lock are a second table.
 import hashlib
 import os
 import re
+import string
 import subprocess
 import sys
 import textwrap
@@ -60,7 +61,9 @@ def _files(root):
             },
         ),
         "dir": root,
-        "vocab": write("vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhallo\nwelt\n"),
+        "vocab": write("vocab.txt", "".join(f"{t}\n" for t in [
+            "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *string.ascii_letters,
+            *(f"##{c}" for c in string.ascii_letters)])),
         # A user's own folders and files, which no command may remove or replace.
         "victim_notes": _folder(root, "victim_notes", {"notes.txt": "my notes\n",
                                                        "photos/cat.jpg": "JFIF"}),
