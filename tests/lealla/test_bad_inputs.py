@@ -462,7 +462,9 @@ def test_bad_inputs_get_one_line_answers(tmp_path, use_m_module):
                 for p in _problems(case, result)]  # fmt: skip
     assert not failures, "\n\n".join(failures)
     for root, snapshot in before.items():  # inputs and the user's own files, intact
-        assert _snapshot(root) == snapshot, root
+        after = _snapshot(root)
+        changed = sorted(k for k in {*snapshot, *after} if snapshot.get(k) != after.get(k))
+        assert not changed, f"{root}: changed, added or removed: {changed}"
     # Nothing half-written: no cache, export or mined file. A model_dir whose corpus
     # failed its scan may hold the run's config, but no checkpoint: it is not a run yet,
     # and the corrected command starts over there (tests/distill/test_trainer.py).
@@ -497,7 +499,8 @@ def test_a_folder_another_process_writes_is_refused(tmp_path, use_m_module):
     failures = [p for case, result in zip(cases, results, strict=True)
                 for p in _problems(case, result)]  # fmt: skip
     assert not failures, "\n\n".join(failures)
-    assert _snapshot(str(tmp_path / "in")) == before
+    after = _snapshot(str(tmp_path / "in"))
+    assert after == before, sorted(k for k in {*before, *after} if before.get(k) != after.get(k))
     # Nothing was written into the held folders by the refused processes.
     assert sorted(n for n in os.listdir(held) if not n.endswith(".lealla-lock")) == []
 
