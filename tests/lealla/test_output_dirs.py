@@ -203,6 +203,9 @@ def test_replace_folder_replaces_ours_and_refuses_anything_else(tmp_path):
     with pytest.raises(output_dirs.NotOursError, match="holds notes.txt"):
         output_dirs.remove_folder(out, output_dirs.MINED)
     assert (tmp_path / "mined" / "notes.txt").read_text() == "mine"
+    demo = _make(tmp_path / "demo", KINDS["demo"][1])  # `lealla demo --fresh` on its own folder
+    output_dirs.remove_folder(demo, output_dirs.DEMO)
+    assert not os.path.exists(demo)
 
 
 def test_created_folders_go_again_when_the_block_fails(tmp_path):
