@@ -329,6 +329,10 @@ class DistillConfig(ConfigMixin):
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.batch_size < 2:
             raise ValueError("batch_size must be >= 2: in-batch losses need negatives")
+        if self.seq_length < 3:
+            raise ValueError(
+                f"seq_length must be >= 3 ([CLS], a token, [SEP]), got {self.seq_length}"
+            )
         if not self.bucket_lengths or self.bucket_lengths[-1] != self.seq_length:
             raise ValueError(
                 f"bucket_lengths must end at seq_length={self.seq_length}, "

@@ -60,7 +60,10 @@ def main(argv: list[str]) -> None:
     except ValueError as e:
         raise app.UsageError(str(e)) from None
     from distill.strategy import make_strategy
+    from lealla import output_dirs
 
+    # Before anything is written: a new or empty folder or a run's, and one process on it.
+    shared_flags.claim_output(FLAGS.model_dir, output_dirs.RUN, flag="--model_dir")
     strategy = make_strategy(tpu=FLAGS.tpu, cpu_replicas=FLAGS.cpu_replicas)
     metrics = runs.distill(config, FLAGS.model_dir, strategy=strategy)
     logging.info("done: %s", metrics)

@@ -20,7 +20,11 @@ from lealla import console, flag_bounds, run_layout
 
 flags.DEFINE_string("model_dir", None, "The training run to export (lealla distill --model_dir).")
 flags.DEFINE_string("out", None, "The export folder (must not exist unless --overwrite).")
-flags.DEFINE_boolean("overwrite", False, "Replace an existing export at --out.")
+flags.DEFINE_boolean(
+    "overwrite", False,
+    "Replace an existing export at --out (a folder holding anything but an export is "
+    "refused).",
+)  # fmt: skip
 flags.DEFINE_enum(
     "checkpoint", "best", list(run_layout.CHECKPOINTS),
     "best: the checkpoint with the best dev retrieval accuracy (the latest if none); latest.",
@@ -97,7 +101,7 @@ def main(argv: list[str]) -> None:
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
     from export import exporter, load_check, model_card
-    from lealla import configs
+    from lealla import configs, output_dirs
 
     configs.check_writable(FLAGS.out)
 
@@ -113,6 +117,12 @@ def main(argv: list[str]) -> None:
         )  # fmt: skip
     except ValueError as e:  # a flag value
         raise app.UsageError(str(e)) from None
+    try:
+        exporter.check_output(FLAGS.model_dir, FLAGS.out, config, FLAGS.overwrite)
+    except (output_dirs.UnsafeOutputError, FileExistsError) as e:  # a flag away
+        raise app.UsageError(str(e)) from None
+    # Held until exit: the loaders' check below reads the export this process wrote.
+    output_dirs.acquire(FLAGS.out)
     start = time.perf_counter()
     console.stage(
         f"exporting {FLAGS.model_dir} (checkpoint {FLAGS.checkpoint}) -> {FLAGS.out}"

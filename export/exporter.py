@@ -26,14 +26,21 @@ import json
 import os
 import re
 import shutil
-import uuid
 
 import numpy as np
 import tensorflow as tf
 from absl import logging
 
 from export import model_card, modules, restore, tflite_export
-from lealla import configs, corpus, demo_corpus, module_metadata, plots, run_layout
+from lealla import (
+    configs,
+    corpus,
+    demo_corpus,
+    module_metadata,
+    output_dirs,
+    plots,
+    run_layout,
+)
 from lealla import truncation as truncation_lib
 from lealla.evaluation.retrieval import pair_accuracies, pair_accuracies_by_width
 from lealla.tokenization import coverage
@@ -151,14 +158,38 @@ def export_model(
       ExportVerificationError: the reloaded export disagrees with the student.
     """
     out = os.path.abspath(out.rstrip("/"))
+    check_output(model_dir, out, config, overwrite)
+    with output_dirs.locked(out):
+        check_output(model_dir, out, config, overwrite)  # again, now that no one else writes
+        return _export_locked(model_dir, out, config)
+
+
+def check_output(
+    model_dir: str, out: str, config: ExportConfig = ExportConfig(), overwrite: bool = False
+) -> None:
+    """Refuses an `out` that is (in) an input, exists without `overwrite`, or is not
+    wholly an export (what --overwrite would replace): before any work starts.
+
+    Raises:
+      UnsafeOutputError: `out` is, contains or is inside the run or a data file.
+      FileExistsError: `out` exists and `overwrite` is False.
+      NotOursError: `out` is not an export folder and nothing else.
+    """
+    inputs = [("--model_dir", model_dir)]
+    inputs += [("--representative_data", p) for p in config.representative_data]
+    output_dirs.check_target(out, "--out", inputs)
     if os.path.lexists(out) and not overwrite:
         raise FileExistsError(f"export path {out} exists; pass --overwrite to replace it")
+    output_dirs.check_replaceable(out, output_dirs.EXPORT)
+
+
+def _export_locked(model_dir: str, out: str, config: ExportConfig) -> dict:
     encoder, truncation = _float32_encoder(model_dir, config)
     precision = _round_weights(encoder, config.weights_dtype, _dev_sets(model_dir))
     checkpoint = restore.checkpoint_path(model_dir, config.checkpoint)
     os.makedirs(os.path.dirname(out), exist_ok=True)
     remove_stale_temp_folders(out)
-    tmp = f"{out}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp = output_dirs.temp_beside(out)
     try:
         vocab_asset = _tokenizer_file(model_dir)
         _save_string_module(encoder, vocab_asset, tmp, config.weights_dtype)
@@ -178,7 +209,7 @@ def export_model(
         module_metadata.write(os.path.join(tmp, METADATA_FILE), metadata)
         configs.atomic_write_text(os.path.join(tmp, CARD_FILE), model_card.render(metadata))
         configs.normalize_permissions(tmp)  # readable by a serving account
-        _replace(tmp, out)
+        output_dirs.replace_folder(tmp, out, output_dirs.EXPORT)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -589,44 +620,15 @@ def _read_json(path: str) -> dict | None:
 
 
 def remove_stale_temp_folders(out: str) -> list[str]:
-    """Removes OUT.tmp-PID-* / OUT.old-PID-* folders that a killed export left behind.
+    """Removes the temp and aside folders of `out` (OUT.lealla-tmp-*, OUT.lealla-old-*,
+    and older versions' OUT.tmp-PID-*, OUT.old-PID-*) a killed export left behind.
 
-    A folder whose process is still running (a concurrent export) is left alone.
+    Call it holding `out`'s lock: then no running export is building one of them.
 
     Returns:
       The folders removed (each also logged).
     """
-    folder, base = os.path.split(out)
-    removed = []
-    pattern = re.compile(rf"^{re.escape(base)}\.(tmp|old)-(\d+)-[0-9a-f]{{8}}$")
-    for name in os.listdir(folder or "."):
-        match = pattern.match(name)
-        if match and not _process_alive(int(match.group(2))):
-            path = os.path.join(folder, name)
-            shutil.rmtree(path, ignore_errors=True)
-            logging.warning("removed %s, left behind by an interrupted export", path)
-            removed.append(path)
+    removed = output_dirs.remove_debris_beside(out)
+    for path in removed:
+        logging.warning("removed %s, left behind by an interrupted export", path)
     return removed
-
-
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # this process is not exporting there yet
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _replace(tmp: str, out: str) -> None:
-    """Renames tmp to out; an existing out is moved aside first and removed after."""
-    old = None
-    if os.path.lexists(out):
-        old = f"{out}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        os.rename(out, old)
-    os.rename(tmp, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

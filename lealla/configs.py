@@ -8,6 +8,8 @@ import os
 import tempfile
 from typing import Any, TypeVar
 
+from lealla import fileio
+
 T = TypeVar("T", bound="ConfigMixin")
 
 
@@ -83,7 +85,7 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
     """Writes `data` to `path` via a temp file in the same folder and an atomic rename."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}{fileio.TEMP_MARK}")
     try:
         # mkstemp makes the file private (0600); give it the mode open() would, so a
         # serving account can read exports and caches.
@@ -147,23 +149,25 @@ def normalize_permissions(root: str) -> None:
 def check_writable(path: str, flag: str = "--out") -> None:
     """Fails fast when `path` (a file or folder to be created) cannot be written.
 
-    Creates the parent folders and writes and removes a probe file there, before any
-    expensive work starts. Remote paths (gs://, s3://, ...) are left to the filesystem
-    that writes them (credentials and buckets are checked by its first write).
+    Writes and removes a probe file in the nearest existing folder on the way to `path`,
+    before any expensive work starts; creates no folder (a failed command leaves none).
+    Remote paths (gs://, s3://, ...) are left to the filesystem that writes them
+    (credentials and buckets are checked by its first write).
 
     Raises:
       ValueError: naming the flag, the path and the reason.
     """
-    from lealla import fileio
-
     if fileio.is_remote(path):
         return
     parent = os.path.dirname(os.path.abspath(path.rstrip("/"))) or "."
     try:
         if os.path.exists(path) and not os.path.isdir(path) and path.endswith("/"):
             raise NotADirectoryError(path)
-        os.makedirs(parent, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=parent, prefix=".lealla-write-check-")
+        while not os.path.exists(parent) and os.path.dirname(parent) != parent:
+            parent = os.path.dirname(parent)
+        if not os.path.isdir(parent):
+            raise NotADirectoryError(parent)
+        fd, probe = tempfile.mkstemp(dir=parent, prefix=f".lealla-write-check{fileio.TEMP_MARK}")
         os.close(fd)
         os.remove(probe)
     except OSError as e:

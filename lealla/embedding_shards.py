@@ -25,7 +25,6 @@ import dataclasses
 import functools
 import io
 import json
-import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -37,6 +36,7 @@ from lealla import (
     fileio,
     json_shape,
     line_shards,
+    output_dirs,
     shard_runner,
     textio,
 )
@@ -56,6 +56,7 @@ MANIFEST_SHAPE = {
     "complete?": bool,
 }  # fmt: skip
 UNFINISHED_SHAPE = {"schema_version?": int, "identity": dict, "shards": list, "complete?": bool}
+_SHARD_GLOB = "[0-9][0-9][0-9]-[0-9][0-9][0-9][0-9][0-9]"  # line_shards.LineShard.name
 FORMAT = "lealla-embeddings"
 SCHEMA_VERSION = 1
 DTYPES = ("float16", "float32")  # what the teacher cache stores; embed also quantizes
@@ -156,11 +157,31 @@ def embed_files(
       CorpusError: a bad line with on_bad_line="error", naming file and line; an
         empty input file (0 bytes: a wrong path or a failed export upstream, more
         likely than a wish for no embeddings).
+      UnsafeOutputError: `out_dir` is, holds or is inside an input (`output_dirs`).
+      NotOursError: `out_dir` holds files `lealla embed` did not write (and no
+        manifest of ours), or anything else when it is to be replaced.
+      FolderInUseError: another process is writing `out_dir`.
     """
     for path in inputs:
         textio.require_file(path, "input file")
         if fileio.size(path) == 0:
             raise textio.CorpusError(path, None, "empty file, nothing to embed; leave it out")
+    output_dirs.check_target(out_dir, "--out", [("--input", p) for p in inputs])
+    with output_dirs.locked(out_dir):
+        if overwrite:
+            output_dirs.check_replaceable(out_dir, output_dirs.EMBEDDINGS)
+        else:
+            output_dirs.check_fillable(out_dir, output_dirs.EMBEDDINGS)
+        return _embed_locked(
+            encoder_name, embedding_dim, load_encoder, inputs, out_dir, config, runner,
+            overwrite, replace_mismatch,
+        )  # fmt: skip
+
+
+def _embed_locked(
+    encoder_name, embedding_dim, load_encoder, inputs, out_dir, config, runner, overwrite,
+    replace_mismatch,
+) -> dict:  # fmt: skip
     shards = line_shards.plan([(p,) for p in inputs], config.shard_size)
     identity = {
         "encoder": encoder_name,
@@ -374,25 +395,17 @@ def _open(out_dir: str, identity: dict, overwrite: bool, replace_mismatch: bool)
                 f"or pass --overwrite"
             )
         if not manifest.get("complete"):
-            _remove_unrecorded(out_dir)
+            output_dirs.remove_debris(out_dir)  # shards without a record are redone
         return manifest
     fileio.makedirs(out_dir)
-    for old in fileio.glob_files(fileio.join(out_dir, "[0-9]*-[0-9]*.*")):
+    # Replacing: the folder holds nothing but ours (checked under the lock, locally).
+    for old in fileio.glob_files(fileio.join(out_dir, f"{_SHARD_GLOB}.*")):
         fileio.remove(old)
+    output_dirs.remove_debris(out_dir)
     manifest = {"format": FORMAT, "schema_version": SCHEMA_VERSION, "identity": identity,
                 "shards": [], "complete": False}  # fmt: skip
     fileio.write_json(path, manifest)
     return manifest
-
-
-def _remove_unrecorded(out_dir: str) -> None:
-    """Drops what a killed run left: temp files and shard files without a record."""
-    recorded = {os.path.basename(p).removesuffix(".json")
-                for p in fileio.glob_files(fileio.join(out_dir, "[0-9]*-[0-9]*.json"))}  # fmt: skip
-    for path in fileio.glob_files(fileio.join(out_dir, "[0-9]*-[0-9]*.*")):
-        name = os.path.basename(path)
-        if ".tmp" in name or name.split(".")[0] not in recorded:
-            fileio.remove(path)
 
 
 def load_embeddings(folder: str, record: dict, identity: dict) -> np.ndarray:

@@ -13,6 +13,9 @@ import re
 import shutil
 from typing import IO
 
+# In the name of every file or folder built aside and renamed into place: what a
+# writer holding the folder's lock may remove as a killed run's debris.
+TEMP_MARK = ".lealla-tmp-"
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
@@ -88,7 +91,7 @@ def publish(local_file: str, dest: str) -> None:
         os.replace(local_file, dest)
         return
     fs = _beam_fs()
-    tmp = f"{dest}.tmp-{os.getpid()}"
+    tmp = f"{dest}{TEMP_MARK}{os.getpid()}"
     with open(local_file, "rb") as src, fs.create(tmp, compression_type="uncompressed") as out:
         shutil.copyfileobj(src, out, 1 << 22)
     if fs.exists(dest):
@@ -101,7 +104,7 @@ def local_temp_for(dest: str, temp_dir: str | None = None) -> str:
     """Where to build a file bound for `dest`: beside it locally, in `temp_dir` (or the
     system temp folder) for a remote destination."""
     if not is_remote(dest):
-        return f"{dest}.tmp-{os.getpid()}"
+        return f"{dest}{TEMP_MARK}{os.getpid()}"
     import tempfile
 
     folder = temp_dir or tempfile.gettempdir()

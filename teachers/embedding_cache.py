@@ -41,6 +41,7 @@ from lealla import (
     json_shape,
     length_batches,
     line_shards,
+    output_dirs,
     pipeline,
     shard_runner,
     textio,
@@ -59,6 +60,7 @@ MANIFEST_SHAPE = {
     "shards": [{"file": str, "source?": int, "count": int, "groups": dict, "bytes": int}],
     "complete?": bool,
 }  # fmt: skip
+_SHARD_GLOB = "[0-9][0-9][0-9]-[0-9][0-9][0-9][0-9][0-9]"  # line_shards.LineShard.name
 DTYPES = embedding_shards.DTYPES
 _graph_only = tf.autograph.experimental.do_not_convert
 
@@ -146,6 +148,18 @@ def build_cache(
     """
     if runner.runner != shard_runner.INPROCESS and load_teacher is None:
         raise ValueError(f"the {runner.runner} runner needs load_teacher (a picklable loader)")
+    output_dirs.check_target(
+        out_dir, "--out", [("--corpus", p) for s in sources for p in s.paths]
+    )  # fmt: skip
+    with output_dirs.locked(out_dir):
+        if overwrite:
+            output_dirs.check_replaceable(out_dir, output_dirs.CACHE)
+        else:
+            output_dirs.check_fillable(out_dir, output_dirs.CACHE)
+        return _build_locked(teacher, sources, out_dir, config, overwrite, runner, load_teacher)
+
+
+def _build_locked(teacher, sources, out_dir, config, overwrite, runner, load_teacher) -> dict:
     identity = cache_identity(teacher, sources, config)
     created = not fileio.exists(out_dir)
     manifest = _open_manifest(out_dir, identity, overwrite)
@@ -544,10 +558,15 @@ def _open_manifest(out_dir: str, identity: dict, overwrite: bool) -> dict:
                 fileio.write_json(_record_path(out_dir, record["file"]), record)
             manifest = {"identity": old, "shards": [], "complete": False}
             _write_manifest(out_dir, manifest)
-        _remove_debris(out_dir, keep={r["file"] for r in kept})
+        for name in damaged:  # without its record a shard is built again
+            fileio.remove(_record_path(out_dir, name))
+        output_dirs.remove_debris(out_dir)
         return manifest
     fileio.makedirs(out_dir)
-    _remove_debris(out_dir, keep=set())
+    # Replacing: the folder holds nothing but ours (checked under the lock, locally).
+    for path in fileio.glob_files(fileio.join(out_dir, f"{_SHARD_GLOB}.*")):
+        fileio.remove(path)
+    output_dirs.remove_debris(out_dir)
     manifest = {"identity": identity, "shards": [], "complete": False}
     _write_manifest(out_dir, manifest)
     return manifest
@@ -566,17 +585,6 @@ def _shard_records(out_dir: str) -> list[dict]:
         except (ValueError, UnicodeDecodeError):  # cannot happen with atomic writes; be safe
             fileio.remove(path)
     return records
-
-
-def _remove_debris(out_dir: str, keep: set[str]) -> None:
-    """Deletes what a killed run left behind: temp files, shards without a record."""
-    for path in fileio.glob_files(fileio.join(out_dir, "*")):
-        name = os.path.basename(path)
-        if name == MANIFEST or not (".tmp" in name or name.endswith((".tfrecord", ".json"))):
-            continue
-        shard = name.removesuffix(".json") + ".tfrecord" if name.endswith(".json") else name
-        if ".tmp" in name or shard not in keep:
-            fileio.remove(path)
 
 
 def _write_manifest(out_dir: str, manifest: dict) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from absl import app, flags
 
-from lealla import console, flag_bounds, run_layout, textio
+from lealla import console, flag_bounds, output_dirs, run_layout, textio
 from lealla.commands import flags as shared_flags
 from lealla.mining import mine, quantized_search
 from lealla.mining.scann_search import ScannConfig
@@ -89,10 +89,13 @@ def main(argv: list[str]) -> None:
     from lealla.encoders import load_encoder
 
     # The files are validated before the encoder is loaded (a bad line fails fast).
-    summary = align.align(
-        lambda: load_encoder(FLAGS.encoder, checkpoint=FLAGS.checkpoint),
-        FLAGS.src, FLAGS.tgt, FLAGS.out, config,
-    )  # fmt: skip
+    try:
+        summary = align.align(
+            lambda: load_encoder(FLAGS.encoder, checkpoint=FLAGS.checkpoint),
+            FLAGS.src, FLAGS.tgt, FLAGS.out, config,
+        )  # fmt: skip
+    except output_dirs.UnsafeOutputError as e:
+        raise app.UsageError(str(e)) from None
     dropped, quantized = summary["dropped_by_filters"], summary.get("quantized_search")
     console.say(
         f"wrote {summary['pairs']} pairs to {FLAGS.out} ({summary['src_sentences']} x "

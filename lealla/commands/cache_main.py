@@ -24,7 +24,10 @@ flags.DEFINE_integer(
 )
 flags.DEFINE_integer("batch_size", 256, "Sentences per teacher call.", lower_bound=1)
 flags.DEFINE_enum("dtype", "float16", ["float16", "float32"], "Stored embedding precision.")
-flags.DEFINE_boolean("overwrite", False, "Replace a cache built with other settings.")
+flags.DEFINE_boolean(
+    "overwrite", False,
+    "Replace a cache built with other settings (a folder holding anything else is refused).",
+)  # fmt: skip
 flags.DEFINE_list(
     "augment", [],
     "Also embed one variant of each example as monolingual text: span (3-8 words), prefix "
@@ -41,12 +44,16 @@ def main(argv: list[str]) -> None:
     for name in ("teacher", "corpus", "out"):
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
-    from lealla import configs
+    from lealla import configs, output_dirs
     from teachers import embedding_cache, loading
 
     configs.check_writable(FLAGS.out)
 
     sources = corpus.resolve_sources(FLAGS.corpus)
+    shared_flags.claim_output(
+        FLAGS.out, output_dirs.CACHE, inputs=[("--corpus", p) for s in sources for p in s.paths],
+        replace=FLAGS.overwrite,
+    )  # fmt: skip
     config = embedding_cache.CacheConfig(
         shard_size=FLAGS.shard_size,
         batch_size=FLAGS.batch_size,

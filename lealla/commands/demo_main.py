@@ -20,16 +20,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 
 from absl import app, flags
 
-from lealla import configs
+from lealla import configs, output_dirs
 from lealla.commands import demo_report, demo_stages
+from lealla.commands import flags as shared_flags
 
 flags.DEFINE_string("out", "demo_out", "Folder for everything the demo makes.")
-flags.DEFINE_boolean("fresh", False, "Delete --out first instead of reusing earlier work.")
+flags.DEFINE_boolean(
+    "fresh", False,
+    "Delete --out first (an earlier demo's folder only) instead of reusing earlier work.",
+)  # fmt: skip
 flags.DEFINE_list(
     "distill_flags", [],
     "Extra `lealla distill` flags for a shorter or longer run, e.g. --distill_flags="
@@ -58,8 +61,13 @@ def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments {argv[1:]}")
     out = os.path.abspath(FLAGS.out)
-    if FLAGS.fresh and os.path.isdir(out):
-        shutil.rmtree(out)
+    # A new or empty folder, or an earlier demo's (--fresh removes only that).
+    shared_flags.claim_output(out, output_dirs.DEMO, replace=FLAGS.fresh)
+    if FLAGS.fresh:
+        output_dirs.remove_folder(out, output_dirs.DEMO)
+    marker = os.path.join(out, output_dirs.DEMO.markers[0])
+    if not os.path.isfile(marker):
+        configs.atomic_write_text(marker, json.dumps({"format": "lealla-demo"}) + "\n")
     paths = {
         name: os.path.join(out, name)
         for name in ("teacher_cache", "model", "static", "export", "mined", "report")

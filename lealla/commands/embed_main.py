@@ -41,7 +41,11 @@ flags.DEFINE_enum(
     "error: stop at the first bad line (invalid UTF-8, control character, empty) naming "
     "file and line; skip: leave it out (the index keeps every row's line number).",
 )  # fmt: skip
-flags.DEFINE_boolean("overwrite", False, "Replace embeddings made with other settings.")
+flags.DEFINE_boolean(
+    "overwrite", False,
+    "Replace embeddings made with other settings (a folder holding anything else is "
+    "refused).",
+)  # fmt: skip
 shared_flags.define_runner_flags()
 FLAGS = flags.FLAGS
 # Flags this command does not know are a Beam runner's pipeline options (see lealla.cli).
@@ -53,8 +57,14 @@ def main(argv: list[str]) -> None:
     for name in ("encoder", "input", "out"):
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
-    from lealla import embedding_shards
+    from lealla import configs, embedding_shards, fileio, output_dirs
 
+    configs.check_writable(FLAGS.out)
+    inputs = [path for spec in FLAGS.input for path in fileio.expand(spec, "--input file")]
+    shared_flags.claim_output(
+        FLAGS.out, output_dirs.EMBEDDINGS, inputs=[("--input", p) for p in inputs],
+        replace=FLAGS.overwrite,
+    )  # fmt: skip
     if FLAGS.embedding_dtype and FLAGS["dtype"].present and FLAGS.dtype != FLAGS.embedding_dtype:
         raise app.UsageError("give --dtype or --embedding_dtype, not both")
     dtype = FLAGS.embedding_dtype or FLAGS.dtype

@@ -136,3 +136,25 @@ def pair_filter():
         )  # fmt: skip
     except ValueError as e:
         raise app.UsageError(str(e)) from None
+
+
+def claim_output(path: str, kind, *, flag: str = "--out", inputs=(), replace: bool = False) -> None:
+    """`output_dirs.claim` for an entry point, before any work: an output that is an
+    input, the root, home or current folder is a usage error; the folder's lock is held
+    until the process exits.
+
+    Args:
+      path: the output folder.
+      kind: its `output_dirs.FolderKind`.
+      flag: the flag that named it.
+      inputs: (flag, path) pairs the command reads.
+      replace: the command will replace `path` (--overwrite), not fill or resume it.
+    """
+    from absl import app
+
+    from lealla import output_dirs
+
+    try:
+        output_dirs.claim(path, kind, flag=flag, inputs=inputs, replace=replace)
+    except output_dirs.UnsafeOutputError as e:
+        raise app.UsageError(str(e)) from None

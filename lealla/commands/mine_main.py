@@ -35,7 +35,10 @@ flags.DEFINE_string(
     "Embeddings and neighbour lists (kept: a rerun resumes, "
     "another --mode/--threshold reuses them); default OUT.work.",
 )
-flags.DEFINE_boolean("overwrite", False, "Replace an existing output folder.")
+flags.DEFINE_boolean(
+    "overwrite", False,
+    "Replace an existing output folder (one `lealla mine` wrote; anything else is refused).",
+)  # fmt: skip
 flags.DEFINE_integer("k", 4, "Margin neighbourhood size (and candidates per side).", lower_bound=1)
 flags.DEFINE_enum(
     "mode",
@@ -102,10 +105,29 @@ def main(argv: list[str]) -> None:
         raise app.UsageError("--encoder is required to embed --src/--tgt")
     filters = shared_flags.pair_filter()
     threshold = _threshold()
-    from lealla import embedding_shards
+    from lealla import configs, embedding_shards, fileio, output_dirs
     from lealla.mining import mine_corpus, mine_run
     from lealla.mining.scann_search import ScannConfig
 
+    # Every output checked and claimed before any work (nothing the user did not write is
+    # replaced; one writer per folder).
+    try:
+        mine_corpus.check_output(FLAGS.out, FLAGS.overwrite)
+    except output_dirs.UnsafeOutputError as e:
+        raise app.UsageError(str(e)) from None
+    configs.check_writable(FLAGS.out)
+    work = FLAGS.work_dir or FLAGS.out.rstrip("/") + ".work"
+    configs.check_writable(work, "--work_dir")
+    files = {side: [p for spec in (FLAGS[side].value or [])
+                    for p in fileio.expand(spec, f"--{side} file")]
+             for side in ("src", "tgt")}  # fmt: skip
+    inputs = [(f"--{side}", p) for side in ("src", "tgt") for p in files[side]]
+    inputs += [(f"--{side}_embeddings", FLAGS[f"{side}_embeddings"].value)
+               for side in ("src", "tgt")]  # fmt: skip
+    inputs.append(("--calibration", FLAGS.calibration))
+    shared_flags.claim_output(FLAGS.out, output_dirs.MINED, inputs=[*inputs, ("--work_dir", work)],
+                              replace=True)  # fmt: skip
+    shared_flags.claim_output(work, output_dirs.MINE_WORK, flag="--work_dir", inputs=inputs)
     calibration = mine_corpus.read_calibration(FLAGS.calibration) if FLAGS.calibration else ()
     config = mine_run.MineConfig(
         k=FLAGS.k, mode=FLAGS.mode, threshold=threshold, calibration=calibration,
@@ -123,7 +145,6 @@ def main(argv: list[str]) -> None:
         src_embeddings=FLAGS.src_embeddings, tgt_embeddings=FLAGS.tgt_embeddings,
         config=config, work_dir=FLAGS.work_dir, overwrite=FLAGS.overwrite, runner=runner,
     )  # fmt: skip
-    work = FLAGS.work_dir or FLAGS.out.rstrip("/") + ".work"
     repeats = summary["duplicates_left_out"] or {}
     dropped = summary["dropped_by_filters"]
     console.say(

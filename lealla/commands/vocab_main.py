@@ -6,7 +6,7 @@ import os
 
 from absl import app, flags, logging
 
-from lealla import configs, corpus, textio
+from lealla import configs, corpus, output_dirs, textio
 from lealla.commands import flags as shared_flags
 from lealla.progress import Progress
 from lealla.tokenization import coverage, vocab_builder, vocab_file, vocab_pruning
@@ -23,7 +23,10 @@ flags.DEFINE_integer(
 flags.DEFINE_integer(
     "min_count", 1, "prune: uses needed to keep a (non-character) token.", lower_bound=1
 )
-flags.DEFINE_boolean("overwrite", False, "Replace an existing --out.")
+flags.DEFINE_boolean(
+    "overwrite", False,
+    "Replace an existing --out (prune: only a folder `lealla vocab prune` wrote).",
+)  # fmt: skip
 FLAGS = flags.FLAGS
 
 
@@ -43,7 +46,9 @@ def main(argv: list[str]) -> None:
 
 
 def _build(sources) -> None:
-    out = _require_new_out()
+    out = _require_new_out(sources)
+    if os.path.isdir(out):
+        raise app.UsageError(f"--out={out} is a folder; give the path of the vocab.txt to write")
     report = textio.BadLineReport()
     texts = _texts_with_progress(sources, report, "reading for the vocab learner")
     tokens = vocab_builder.build_wordpiece_vocab(
@@ -57,7 +62,8 @@ def _build(sources) -> None:
 
 
 def _prune(sources) -> None:
-    out = _require_new_out()
+    out = _require_new_out(sources)
+    shared_flags.claim_output(out, output_dirs.PRUNED_VOCAB, replace=True)
     tok = _tokenizer_from_flags()
     report = textio.BadLineReport()
     texts = _texts_with_progress(sources, report, "counting tokens")
@@ -101,11 +107,17 @@ def _tokenizer_from_flags():
         raise app.UsageError(f"--vocab/--sp_model: {e}") from None
 
 
-def _require_new_out() -> str:
+def _require_new_out(sources) -> str:
     if not FLAGS.out:
         raise app.UsageError("--out is required")
     if os.path.exists(FLAGS.out) and not FLAGS.overwrite:
         raise app.UsageError(f"--out={FLAGS.out} exists; pass --overwrite to replace it")
+    inputs = [("--corpus", p) for s in sources for p in s.paths]
+    inputs += [("--vocab", FLAGS.vocab), ("--sp_model", FLAGS.sp_model)]
+    try:
+        output_dirs.check_target(FLAGS.out, "--out", inputs)
+    except output_dirs.UnsafeOutputError as e:
+        raise app.UsageError(str(e)) from None
     configs.check_writable(FLAGS.out)
     return FLAGS.out
 

@@ -6,13 +6,14 @@ by a `PairFilter`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import tempfile
 from collections import Counter
 from collections.abc import Callable
 
-from lealla import configs, console, encoders, textio
+from lealla import configs, console, encoders, output_dirs, textio
 from lealla.mining import embed_stream, mine, neighbors, pair_filters, pairs_tsv, quantized_search
 from lealla.mining.line_file import LineFile
 from lealla.mining.scann_search import ScannConfig
@@ -100,6 +101,8 @@ def align(
 
     Raises:
       textio.CorpusError: a bad line (with on_bad_line="error"), naming file and line.
+      output_dirs.UnsafeOutputError: `out` is a folder, or is (in) `src` or `tgt`.
+      output_dirs.FolderInUseError: another process writes `out`.
 
     Example:
       >>> import lealla
@@ -111,7 +114,13 @@ def align(
       >>> len(open("pairs.tsv", encoding="utf-8").readlines()) == summary["pairs"]
       True
     """
+    if os.path.isdir(out):
+        raise output_dirs.UnsafeOutputError(
+            f"--out={out} is a folder; give the path of the .tsv to write"
+        )
+    output_dirs.check_target(out, "--out", [("--src", src), ("--tgt", tgt)])
     configs.check_writable(out)
+    output_dirs.acquire(out)  # one writer of --out at a time
     report = textio.BadLineReport()
     src_lines, tgt_lines = (
         LineFile(path, on_bad_line=config.on_bad_line, report=report, dedupe=config.dedupe)
@@ -123,10 +132,12 @@ def align(
         f"{report.summary()}"
     )
     encoder = encoders.resolve(encoder)
-    if config.work_dir:
-        os.makedirs(config.work_dir, exist_ok=True)
     quantized: dict = {}
-    with tempfile.TemporaryDirectory(dir=config.work_dir) as scratch:
+    # A failed align leaves no folder it created behind.
+    made = (
+        output_dirs.created(config.work_dir) if config.work_dir else contextlib.nullcontext()
+    )
+    with made, tempfile.TemporaryDirectory(dir=config.work_dir) as scratch:
         work = scratch if config.work_dir else None
         emb = [
             embed_stream.embed_lines(

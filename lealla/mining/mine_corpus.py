@@ -22,7 +22,7 @@ import time
 import numpy as np
 from absl import logging
 
-from lealla import fileio, plots, shard_runner
+from lealla import fileio, output_dirs, plots, shard_runner
 from lealla.mining import mine_job
 from lealla.mining.mine_job import MineJob
 
@@ -34,10 +34,18 @@ class MinedOutputExistsError(ValueError):
 
 
 def check_output(out: str, overwrite: bool) -> None:
+    """Refuses an existing `out` without `overwrite`, and with it one that is not wholly
+    a mined folder (or is the root, home or current folder).
+
+    Raises:
+      MinedOutputExistsError, UnsafeOutputError, NotOursError.
+    """
     if fileio.exists(out) and not overwrite:
         raise MinedOutputExistsError(
             f"--out={out} exists; pass --overwrite to replace it, or choose another folder"
         )
+    output_dirs.check_target(out)
+    output_dirs.check_replaceable(out, output_dirs.MINED)
 
 
 def mine_to_folder(
@@ -65,9 +73,16 @@ def mine_to_folder(
       ValueError, OSError: a data error of a step (its own message).
       RuntimeError: the pipeline failed otherwise.
     """
+    check_output(out, overwrite)
+    with output_dirs.locked(out), output_dirs.locked(job.work):
+        check_output(out, overwrite)  # again, now that no one else writes
+        return _mine_locked(job, out, runner, dedupe)
+
+
+def _mine_locked(job: MineJob, out: str, runner, dedupe: bool) -> dict:
     from lealla.mining import beam_mine  # Beam only when mining
 
-    check_output(out, overwrite)
+    _mark_work_folder(job.work)
     for side in (job.src, job.tgt):
         if not side.size:
             raise ValueError(f"the embeddings at {side.folder} hold no sentences (inputs "
@@ -109,6 +124,14 @@ def mine_to_folder(
     _write_summary(job.pairs_dir, summary)
     _publish_folder(job.pairs_dir, out, summary)
     return summary
+
+
+def _mark_work_folder(work: str) -> None:
+    """Writes the marker that lets a rerun resume in `work` (`output_dirs.MINE_WORK`)."""
+    marker = fileio.join(work, output_dirs.MINE_WORK.markers[0])
+    if not fileio.exists(marker):
+        fileio.makedirs(work)
+        fileio.write_json(marker, {"format": "lealla-mine-work"})
 
 
 def _calibrate(job: MineJob) -> tuple[float, dict]:
@@ -211,23 +234,26 @@ def _write_summary(folder: str, summary: dict) -> None:
 def _publish_folder(staged: str, out: str, summary: dict) -> None:
     """Makes the staged folder the output: a rename locally; remotely, every file is
     copied and summary.json last (its presence marks a complete output)."""
-    if fileio.exists(out):
-        if fileio.is_remote(out):
-            fileio.remove_folder(out)
-        else:
-            shutil.rmtree(out)
     if not fileio.is_remote(out) and not fileio.is_remote(staged):
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        output_dirs.remove_debris_beside(out)
         try:
-            os.replace(staged, out)
+            output_dirs.replace_folder(staged, out, output_dirs.MINED)
         except OSError as e:
             if e.errno != errno.EXDEV:
                 raise
-            tmp = f"{out}.tmp-{os.getpid()}"  # another file system: copy, then rename
+            tmp = output_dirs.temp_beside(out)  # another file system: copy, then rename
             shutil.copytree(staged, tmp)
-            os.replace(tmp, out)
+            output_dirs.replace_folder(tmp, out, output_dirs.MINED)
             shutil.rmtree(staged)
         return
+    if fileio.exists(out):  # remotely, only a folder our summary marks is replaced
+        if not fileio.exists(fileio.join(out, SUMMARY)):
+            raise output_dirs.NotOursError(
+                f"--out={out} has no {SUMMARY}: `lealla mine` did not write it; refusing to "
+                f"replace it"
+            )
+        fileio.remove_folder(out)
     fileio.makedirs(out)
     for name in [*summary["files"], CHART, SUMMARY]:
         tmp = fileio.local_temp_for(fileio.join(out, name))

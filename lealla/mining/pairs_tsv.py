@@ -8,7 +8,7 @@ from collections import Counter
 
 import numpy as np
 
-from lealla import configs
+from lealla import configs, fileio
 from lealla.mining import pair_filters
 from lealla.mining.line_file import LineFile
 from lealla.mining.mine import MinedPairs
@@ -43,7 +43,7 @@ def write_pairs_tsv(
     written = 0
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}{fileio.TEMP_MARK}")
     try:
         configs.follow_umask(fd)  # not mkstemp's 0600
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:

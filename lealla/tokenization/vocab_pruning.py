@@ -7,13 +7,12 @@ import json
 import os
 import shutil
 import string
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from lealla import configs
+from lealla import output_dirs
 from lealla.tokenization import coverage, sentencepiece, wordpiece
 from lealla.tokenization import tokenizer as tokenizer_lib
 
@@ -247,26 +246,27 @@ def save_pruned(
 
     Raises:
       FileExistsError: `directory` exists and `overwrite` is False.
+      NotOursError: `directory` holds anything but a pruned vocabulary (`output_dirs`).
     """
     if os.path.exists(directory) and not overwrite:
-        raise FileExistsError(
-            f"{directory} exists; pass overwrite=True (--overwrite) to replace it"
-        )
+        raise FileExistsError(f"{directory} exists; pass overwrite=True to replace it")
+    output_dirs.check_replaceable(directory, output_dirs.PRUNED_VOCAB)
     parent = os.path.dirname(os.path.abspath(directory))
     os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(directory)}.")
-    try:
-        configs.follow_umask(tmp, folder=True)  # not mkdtemp's 0700
-        tokenizer.save(tmp)
-        np.save(os.path.join(tmp, OLD_IDS_FILE), np.asarray(pruned.old_ids, np.int64))
-        with open(os.path.join(tmp, PRUNING_JSON), "w", encoding="utf-8") as f:
-            json.dump({"original_size": pruned.original_size, "size": pruned.size}, f, indent=2)
-        if os.path.exists(directory):
-            shutil.rmtree(directory)
-        os.replace(tmp, directory)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with output_dirs.locked(directory):
+        output_dirs.remove_debris_beside(directory)
+        tmp = output_dirs.temp_beside(directory)
+        try:
+            os.makedirs(tmp)
+            tokenizer.save(tmp)
+            np.save(os.path.join(tmp, OLD_IDS_FILE), np.asarray(pruned.old_ids, np.int64))
+            with open(os.path.join(tmp, PRUNING_JSON), "w", encoding="utf-8") as f:
+                json.dump({"original_size": pruned.original_size, "size": pruned.size}, f,
+                          indent=2)  # fmt: skip
+            output_dirs.replace_folder(tmp, directory, output_dirs.PRUNED_VOCAB)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
 
 
 def load_pruned(directory: str) -> tuple[tokenizer_lib.Tokenizer, PrunedVocab]:

@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 from export import exporter, load_check, model_card, restore, tflite_export
-from lealla import demo_corpus
+from lealla import demo_corpus, output_dirs
 
 LATEST = exporter.ExportConfig(checkpoint="latest", labse_format=True)
 LATEST_ONLY_STRING_MODULE = exporter.ExportConfig(checkpoint="latest")
@@ -229,9 +229,17 @@ def test_refuses_to_overwrite_and_replaces_when_asked(trained_run, tmp_path):
     with pytest.raises(FileExistsError, match="pass --overwrite"):
         exporter.export_model(model_dir, str(out))
     assert (out / "keep.txt").read_text() == "user data"
+    # --overwrite replaces an export, never a folder the toolkit did not write.
+    with pytest.raises(output_dirs.NotOursError, match="export holds keep.txt, which"):
+        exporter.export_model(model_dir, str(out), LATEST_ONLY_STRING_MODULE, overwrite=True)
+    assert (out / "keep.txt").read_text() == "user data"
+    (out / "keep.txt").unlink()
     exporter.export_model(model_dir, str(out), LATEST_ONLY_STRING_MODULE, overwrite=True)
-    assert not (out / "keep.txt").exists() and (out / "saved_model.pb").exists()
-    assert sorted(os.listdir(tmp_path)) == ["export"]  # no temp or old folders left
+    assert (out / "saved_model.pb").exists()
+    (out / "saved_model.pb").write_bytes(b"to be replaced")  # an export: replaced when asked
+    exporter.export_model(model_dir, str(out), LATEST_ONLY_STRING_MODULE, overwrite=True)
+    assert (out / "saved_model.pb").read_bytes() != b"to be replaced"
+    assert sorted(os.listdir(tmp_path)) == ["export"]  # no temp, old or lock files left
 
 
 def test_interrupted_export_leaves_nothing_half_written(trained_run, tmp_path, monkeypatch):
@@ -248,6 +256,7 @@ def test_interrupted_export_leaves_nothing_half_written(trained_run, tmp_path, m
     # An existing export survives a failed --overwrite untouched.
     out.mkdir()
     (out / "saved_model.pb").write_bytes(b"previous export")
+    (out / "lealla_export.json").write_text('{"embedding_dim": 8}')
     with pytest.raises(KeyboardInterrupt):
         exporter.export_model(model_dir, str(out), LATEST, overwrite=True)
     assert (out / "saved_model.pb").read_bytes() == b"previous export"
@@ -320,19 +329,21 @@ def test_cli_refuses_an_existing_path_naming_it(trained_run, tmp_path):
 def test_killed_export_leftovers_are_removed_and_files_are_world_readable(trained_run, tmp_path):
     model_dir, _ = trained_run
     out = tmp_path / "export"
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True).stdout.strip()  # fmt: skip
-    stale = tmp_path / f"export.tmp-{dead}-0123abcd"
+    # The export holds out's lock, so whatever carries its temp or aside names is a
+    # killed export's (this version's or an older one's); a user's folder is left alone.
+    stale = tmp_path / "export.lealla-tmp-4194304-0123abcd"
     (stale / "variables").mkdir(parents=True)
     (stale / "saved_model.pb").write_bytes(b"half written")
-    live = tmp_path / f"export.tmp-{os.getppid()}-89abcdef"  # a running process: left alone
-    live.mkdir()
+    (tmp_path / f"export.tmp-{os.getppid()}-89abcdef").mkdir()  # an older version's name
+    (tmp_path / "export.lealla-old-7-89abcdef").mkdir()
+    users = tmp_path / "export.tmp-backup"
+    users.mkdir()
     old_umask = os.umask(0o022)
     try:
         exporter.export_model(model_dir, str(out), LATEST_ONLY_STRING_MODULE)
     finally:
         os.umask(old_umask)
-    assert sorted(os.listdir(tmp_path)) == sorted(["export", live.name])
+    assert sorted(os.listdir(tmp_path)) == sorted(["export", users.name])
     for folder, dirs, files in os.walk(out):
         for name in files:
             assert os.stat(os.path.join(folder, name)).st_mode & 0o777 == 0o644, name

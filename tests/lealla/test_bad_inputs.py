@@ -1,14 +1,20 @@
 """Bad inputs and faults through the `lealla` command: each answered in one or two lines.
 
 Every case asserts the exit status (2 usage, 1 data, 0 handled), that stderr names the
-file, line or flag, that no traceback is printed (unless --verbose), and that nothing
-half-written is left behind. Each case is a fresh process (absl flags are global).
+file, line or flag, that no traceback is printed (unless --verbose), that nothing
+half-written is left behind, and that every file that existed before (the inputs, the
+"victim" folders of a user's own files, the current folder's) is intact afterwards.
+Each case is a fresh process (absl flags are global), run in a scratch current folder.
+Cases that need another process holding a folder's lock are a second table.
 """
 
+import hashlib
 import os
 import re
+import string
 import subprocess
 import sys
+import textwrap
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -55,6 +61,21 @@ def _files(root):
             },
         ),
         "dir": root,
+        "vocab": write("vocab.txt", "".join(f"{t}\n" for t in [
+            "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *string.ascii_letters,
+            *(f"##{c}" for c in string.ascii_letters)])),
+        # A user's own folders and files, which no command may remove or replace.
+        "victim_notes": _folder(root, "victim_notes", {"notes.txt": "my notes\n",
+                                                       "photos/cat.jpg": "JFIF"}),
+        "victim_report": _folder(root, "victim_report", {"2024-01-report.pdf": "%PDF-1.7",
+                                                         "10-20.csv": "a,b\n1,2\n"}),
+        "victim_config": _folder(root, "victim_config", {"settings.json": '{"theme": "dark"}',
+                                                         "package.json": '{"name": "app"}',
+                                                         "backup.tfrecord": "records"}),
+        "victim_file": write("victim.bin", "not an export\n"),
+        # A run folder (its files only: every case refuses before reading it).
+        "run": _folder(root, "run", {"distill_config.json": '{"student": "tiny_test"}',
+                                     "checkpoints/ckpt-40.index": "index"}),
         "tatoeba": _folder(
             root,
             "tatoeba",
@@ -76,9 +97,23 @@ def _folder(root, name, files):
     folder = os.path.join(root, name)
     os.makedirs(folder, exist_ok=True)
     for file, text in files.items():
+        os.makedirs(os.path.dirname(os.path.join(folder, file)), exist_ok=True)
         with open(os.path.join(folder, file), "w", encoding="utf-8") as f:
             f.write(text)
     return folder
+
+
+def _snapshot(root):
+    """Every file and folder under `root` -> sha256 of its bytes ("dir" for a folder)."""
+    found = {}
+    for folder, dirs, files in os.walk(root):
+        for name in dirs:
+            found[os.path.relpath(os.path.join(folder, name), root)] = "dir"
+        for name in files:
+            with open(os.path.join(folder, name), "rb") as f:
+                found[os.path.relpath(os.path.join(folder, name), root)] = hashlib.sha256(
+                    f.read()).hexdigest()  # fmt: skip
+    return found
 
 
 def _cases(f, tmp):
@@ -271,6 +306,85 @@ def _cases(f, tmp):
         ("mine-missing-src", ["mine", "--encoder=use-multilingual", "--src=/nonexistent/*.txt",
                               f"--tgt={f['lines']}", f"--out={tmp}/mined"], DATA,
          r"/nonexistent/\*.txt"),
+        # Data the toolkit did not write is never removed or replaced (issue 37).
+        ("export-overwrite-foreign-folder", ["export", f"--model_dir={f['run']}",
+                                             f"--out={f['victim_notes']}", "--overwrite"], DATA,
+         r"--out=.*victim_notes holds notes.txt, which `lealla export` did not write"),
+        ("export-overwrite-root", ["export", f"--model_dir={f['run']}", "--out=/", "--overwrite"],
+         USAGE, r"--out=/ is the root folder"),
+        ("export-overwrite-current-folder", ["export", f"--model_dir={f['run']}", "--out=.",
+                                             "--overwrite"], USAGE,
+         r"--out=\. is the current folder"),
+        ("export-overwrite-home", ["export", f"--model_dir={f['run']}",
+                                   f"--out={os.path.expanduser('~')}", "--overwrite"], USAGE,
+         r"--out=.* is your home folder"),
+        ("export-out-is-model-dir", ["export", f"--model_dir={f['run']}", f"--out={f['run']}",
+                                     "--overwrite"], USAGE,
+         r"--out=.*/run is also --model_dir=.*/run"),
+        ("export-out-inside-model-dir", ["export", f"--model_dir={f['run']}",
+                                         f"--out={f['run']}/export"], USAGE,
+         r"--out=.*/run/export is inside --model_dir"),
+        ("export-overwrite-a-file", ["export", f"--model_dir={f['run']}",
+                                     f"--out={f['victim_file']}", "--overwrite"], DATA,
+         r"--out=.*victim.bin is a file, not a folder `lealla export` wrote"),
+        ("embed-into-foreign-folder", ["embed", "--encoder=use-multilingual",
+                                       f"--input={f['mono']}", f"--out={f['victim_report']}"],
+         DATA, r"victim_report holds 10-20.csv, and no manifest.json says `lealla embed`"),
+        ("embed-overwrite-foreign-folder", ["embed", "--encoder=use-multilingual",
+                                            f"--input={f['mono']}",
+                                            f"--out={f['victim_report']}", "--overwrite"], DATA,
+         r"victim_report holds 10-20.csv, which `lealla embed` did not write"),
+        ("embed-out-is-input", ["embed", "--encoder=use-multilingual", f"--input={f['mono']}",
+                                f"--out={f['mono']}"], USAGE, r"de.txt is also --input="),
+        ("cache-into-foreign-folder", ["cache", "--teacher=use-multilingual",
+                                       f"--corpus={f['good']}", f"--out={f['victim_config']}"],
+         DATA, r"victim_config holds backup.tfrecord, and no manifest.json says `lealla cache`"),
+        ("cache-out-holds-corpus", ["cache", "--teacher=use-multilingual",
+                                    f"--corpus={f['good']}", f"--out={f['dir']}"], USAGE,
+         r"--out=.*/in contains --corpus=.*de-en.tsv"),
+        ("mine-overwrite-foreign-folder", ["mine", "--encoder=use-multilingual",
+                                           f"--src={f['mono']}", f"--tgt={f['lines']}",
+                                           f"--out={f['victim_notes']}", "--overwrite"], DATA,
+         r"victim_notes holds notes.txt, which `lealla mine` did not write"),
+        ("mine-overwrite-root", ["mine", "--encoder=use-multilingual", f"--src={f['mono']}",
+                                 f"--tgt={f['lines']}", "--out=/", "--overwrite"], USAGE,
+         r"--out=/ is the root folder"),
+        ("mine-work-dir-is-input", ["mine", "--encoder=use-multilingual", f"--src={f['mono']}",
+                                    f"--tgt={f['lines']}", f"--out={tmp}/mined",
+                                    f"--work_dir={f['mono']}"], USAGE,
+         r"--work_dir=.*de.txt is also --src="),
+        ("align-out-is-tgt", ["align", "--encoder=use-multilingual", f"--src={f['mono']}",
+                              f"--tgt={f['lines']}", f"--out={f['lines']}"], USAGE,
+         r"--out=.*en.txt is also --tgt=.*en.txt"),
+        ("align-out-is-a-folder", ["align", "--encoder=use-multilingual", f"--src={f['mono']}",
+                                   f"--tgt={f['lines']}", f"--out={f['victim_notes']}"], USAGE,
+         r"--out=.*victim_notes is a folder; give the path of the .tsv"),
+        ("align-failure-leaves-no-folder", ["align", "--encoder=use-multilingual",
+                                            f"--src={f['utf8']}", f"--tgt={f['lines']}",
+                                            f"--out={tmp}/new/pairs/m.tsv",
+                                            f"--work_dir={tmp}/new_work/x"], DATA,
+         r"bad_utf8.de-en.tsv:51: invalid UTF-8"),
+        ("vocab-prune-overwrite-foreign-folder", ["vocab", "prune", f"--corpus={f['good']}",
+                                                  f"--vocab={f['vocab']}",
+                                                  f"--out={f['victim_notes']}", "--overwrite"],
+         DATA, r"victim_notes holds notes.txt, which `lealla vocab prune` did not write"),
+        ("vocab-build-out-is-corpus", ["vocab", "build", f"--corpus={f['good']}",
+                                       f"--out={f['good']}", "--overwrite"], USAGE,
+         r"de-en.tsv is also --corpus="),
+        ("demo-fresh-foreign-folder", ["demo", f"--out={f['victim_notes']}", "--fresh"], DATA,
+         r"victim_notes holds notes.txt, which `lealla demo` did not write"),
+        ("demo-into-foreign-folder", ["demo", f"--out={f['victim_report']}"], DATA,
+         r"victim_report holds 10-20.csv, and no lealla_demo.json or report/summary.json"),
+        ("demo-fresh-current-folder", ["demo", "--out=.", "--fresh"], USAGE,
+         r"is the current folder"),
+        ("distill-into-foreign-folder", ["distill", "--config=demo",
+                                         f"--model_dir={f['victim_report']}"], DATA,
+         r"--model_dir=.*victim_report holds 10-20.csv, and no distill_config.json says"),
+        ("distill-in-current-folder", ["distill", "--config=demo", "--model_dir=."], USAGE,
+         r"--model_dir=\. is the current folder"),
+        ("distill-seq-length-2-leaves-nothing", ["distill", "--config=demo", f"--model_dir={tmp}/r11",
+                                  "--seq_length=2", "--bucket_lengths=2", "--steps=2"], USAGE,
+         r"seq_length must be >= 3"),
         *_bounds_cases(f, tmp),
     ]  # fmt: skip
 
@@ -314,10 +428,9 @@ def _bounds_cases(f, tmp):
         ("mine-nan-threshold", [*mine, "--threshold=nan"], USAGE,
          r"--threshold must be a finite number or auto, got 'nan'"),
         ("mine-negative-leaves", [*mine, "--num_leaves=-1"], USAGE, r"--num_leaves=-1"),
-        ("cache-similarity-above-one", ["cache", "--teacher=use-multilingual",
-                                        f"--corpus={f['good']}", f"--out={tmp}/c_sim",
-                                        "--hard_negative_max_similarity=1.5"], USAGE,
-         r"--hard_negative_max_similarity=1.5"),
+        ("cache-zero-batch-size", ["cache", "--teacher=use-multilingual",
+                                   f"--corpus={f['good']}", f"--out={tmp}/c_bs",
+                                   "--batch_size=0"], USAGE, r"--batch_size=0"),
         ("export-zero-tolerance", ["export", f"--model_dir={tmp}", f"--out={tmp}/exp",
                                    "--tolerance=0"], USAGE, r"--tolerance=0"),
         ("export-short-seq-length", ["export", f"--model_dir={tmp}", f"--out={tmp}/exp",
@@ -344,39 +457,83 @@ def _bounds_cases(f, tmp):
     ]  # fmt: skip
 
 
-def _run(argv, env):
+_HOLDER = textwrap.dedent("""
+    import sys, time
+    from lealla import output_dirs
+    for path in sys.argv[1:]:
+        output_dirs.acquire(path)
+    print("held", flush=True)
+    time.sleep(600)
+""")
+
+
+def _held_cases(f, held, pid):
+    """Another lealla process (pid) holds the lock of each folder under `held`."""
+    busy = rf"{held}/%s is in use by another lealla process \(pid {pid}\)"
+    return [
+        ("export-concurrent", ["export", f"--model_dir={f['run']}", f"--out={held}/export"],
+         DATA, busy % "export"),
+        ("distill-concurrent", ["distill", "--config=demo", f"--model_dir={held}/run"], DATA,
+         busy % "run"),
+        ("cache-concurrent", ["cache", "--teacher=use-multilingual", f"--corpus={f['good']}",
+                              f"--out={held}/cache", "--runner=inprocess"], DATA, busy % "cache"),
+        ("embed-concurrent", ["embed", "--encoder=use-multilingual", f"--input={f['mono']}",
+                              f"--out={held}/emb"], DATA, busy % "emb"),
+        ("mine-concurrent", ["mine", "--encoder=use-multilingual", f"--src={f['mono']}",
+                             f"--tgt={f['lines']}", f"--out={held}/mined"], DATA,
+         busy % "mined"),
+        ("demo-concurrent", ["demo", f"--out={held}/demo"], DATA, busy % "demo"),
+    ]  # fmt: skip
+
+
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _run(argv, env, cwd=None):
+    env = {**env, "PYTHONPATH": os.pathsep.join(p for p in (_REPO, env.get("PYTHONPATH")) if p)}
     return subprocess.run(
         [sys.executable, "-m", "lealla.cli", *argv], capture_output=True, text=True, env=env,
-        timeout=300,
+        timeout=300, cwd=cwd,
     )  # fmt: skip
 
 
-@pytest.mark.large  # ~30 fresh processes (TensorFlow import each): about 2 minutes
+def _problems(case, result):
+    name, argv, code, pattern = case
+    # Our own progress/info log lines (absl "I..." lines) may precede the answer.
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip() and not ln.startswith("I1")]
+    problems = []
+    if result.returncode != code:
+        problems.append(f"exit {result.returncode}, expected {code}")
+    if not re.search(pattern, result.stderr):
+        problems.append(f"stderr does not match {pattern!r}")
+    if "Traceback" in result.stderr:
+        problems.append("printed a traceback")
+    if len(lines) > 2 and code != 0:
+        problems.append(f"{len(lines)} lines on stderr")
+    if argv[0] == "distill" and "overwrite" in result.stderr:
+        problems.append("names an overwrite flag distill does not have")
+    return [f"{name}: {'; '.join(problems)}\n{result.stderr[-1500:]}"] if problems else []
+
+
+@pytest.mark.large  # ~110 fresh processes (TensorFlow import each): a few minutes
 def test_bad_inputs_get_one_line_answers(tmp_path, use_m_module):
     files = _files(str(tmp_path / "in"))
     out = str(tmp_path / "out")
     os.makedirs(out)
+    cwd = _folder(str(tmp_path), "cwd", {"notes.txt": "the current folder's own file\n"})
+    before = {root: _snapshot(root) for root in (str(tmp_path / "in"), cwd)}
     env = {**os.environ, "LEALLA_CACHE_DIR": os.path.dirname(os.path.dirname(use_m_module))}
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # the command must quiet TensorFlow itself
     cases = _cases(files, out)
     with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda c: _run(c[1], env), cases))
-    failures = []
-    for (name, _, code, pattern), result in zip(cases, results, strict=True):
-        # Our own progress/info log lines (absl "I..." lines) may precede the answer.
-        lines = [ln for ln in result.stderr.splitlines() if ln.strip() and not ln.startswith("I1")]
-        problems = []
-        if result.returncode != code:
-            problems.append(f"exit {result.returncode}, expected {code}")
-        if not re.search(pattern, result.stderr):
-            problems.append(f"stderr does not match {pattern!r}")
-        if "Traceback" in result.stderr:
-            problems.append("printed a traceback")
-        if len(lines) > 2 and code != 0:
-            problems.append(f"{len(lines)} lines on stderr")
-        if problems:
-            failures.append(f"{name}: {'; '.join(problems)}\n{result.stderr[-1500:]}")
+        results = list(pool.map(lambda c: _run(c[1], env, cwd), cases))
+    failures = [p for case, result in zip(cases, results, strict=True)
+                for p in _problems(case, result)]  # fmt: skip
     assert not failures, "\n\n".join(failures)
+    for root, snapshot in before.items():  # inputs and the user's own files, intact
+        after = _snapshot(root)
+        changed = sorted(k for k in {*snapshot, *after} if snapshot.get(k) != after.get(k))
+        assert not changed, f"{root}: changed, added or removed: {changed}"
     # Nothing half-written: no cache, export or mined file. A model_dir whose corpus
     # failed its scan may hold the run's config, but no checkpoint: it is not a run yet,
     # and the corrected command starts over there (tests/distill/test_trainer.py).
@@ -385,7 +542,36 @@ def test_bad_inputs_get_one_line_answers(tmp_path, use_m_module):
     assert sorted(os.listdir(out)) in ([], ["r3"], ["mined.work"], ["mined.work", "r3"])
     assert not os.path.exists(os.path.join(out, "mined"))
     assert not os.path.exists(os.path.join(out, "r3", "checkpoints"))
-    assert len(cases) >= 70
+    assert len(cases) >= 100
+
+
+@pytest.mark.large  # fresh processes, each refused before it loads a model
+def test_a_folder_another_process_writes_is_refused(tmp_path, use_m_module):
+    files = _files(str(tmp_path / "in"))
+    held = str(tmp_path / "held")
+    before = _snapshot(str(tmp_path / "in"))
+    env = {**os.environ, "LEALLA_CACHE_DIR": os.path.dirname(os.path.dirname(use_m_module))}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    targets = [f"{held}/{name}" for name in ("export", "run", "cache", "emb", "mined", "demo")]
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, *targets], stdout=subprocess.PIPE, text=True,
+        env={**env, "PYTHONPATH": os.pathsep.join(p for p in (_REPO, env.get("PYTHONPATH")) if p)},
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        cases = _held_cases(files, held, holder.pid)
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(lambda c: _run(c[1], env, str(tmp_path)), cases))
+    finally:
+        holder.kill()
+        holder.wait()
+    failures = [p for case, result in zip(cases, results, strict=True)
+                for p in _problems(case, result)]  # fmt: skip
+    assert not failures, "\n\n".join(failures)
+    after = _snapshot(str(tmp_path / "in"))
+    assert after == before, sorted(k for k in {*before, *after} if before.get(k) != after.get(k))
+    # Nothing was written into the held folders by the refused processes.
+    assert sorted(n for n in os.listdir(held) if not n.endswith(".lealla-lock")) == []
 
 
 def test_verbose_brings_the_traceback_back(tmp_path):
