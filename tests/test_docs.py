@@ -95,7 +95,7 @@ def extract_blocks(path: str) -> list[Block]:
         i += 1
         body = []
         while i < len(lines) and lines[i].strip() != "```":
-            body.append(lines[i][len(indent):] if lines[i].startswith(indent) else lines[i])
+            body.append(lines[i][len(indent) :] if lines[i].startswith(indent) else lines[i])
             i += 1
         if i == len(lines):
             raise ValueError(f"{path}:{start + 1}: code fence never closed")
@@ -168,7 +168,7 @@ def seed_demo_data(root: str) -> None:
         for lang in DEMO_LANGS:
             pairs = zip(demo_corpus.read_split(split, lang), english, strict=True)
             write(f"data/{split}/{lang}-en.tsv", (f"{a}\t{b}" for a, b in pairs))
-    for lang in (*DEMO_LANGS, "en"):  # text of the domain to add: the dev split, one language a file
+    for lang in (*DEMO_LANGS, "en"):  # text of a domain to add: the dev split, a file each
         write(f"data/chat/{lang}.txt", demo_corpus.read_split("dev", lang))
     test_en = demo_corpus.read_split("test", "en")
     for lang in ("de", "en"):  # two sides to mine, the English reversed
@@ -176,14 +176,18 @@ def seed_demo_data(root: str) -> None:
         write(f"web/{lang}.txt", sentences[::-1] if lang == "en" else sentences)
     de = demo_corpus.read_split("test", "de")
     write("checked-pairs.tsv", (f"{a}\t{b}" for a, b in zip(de[:20], test_en[:20], strict=True)))
-    for lang in DEMO_LANGS:  # Tatoeba's and BUCC's formats, from the test split
+    for lang in DEMO_LANGS:  # the evaluation sets' formats, from the test split
         code = TATOEBA_CODES[lang]
         sentences = demo_corpus.read_split("test", lang)
         write(f"tatoeba/tatoeba.{code}-eng.{code}", sentences)
         write(f"tatoeba/tatoeba.{code}-eng.eng", test_en)
-        write(f"bucc/{lang}-en.sample.{lang}", (f"{lang}-{i}\t{s}" for i, s in enumerate(sentences)))
+        write(
+            f"bucc/{lang}-en.sample.{lang}", (f"{lang}-{i}\t{s}" for i, s in enumerate(sentences))
+        )
         write(f"bucc/{lang}-en.sample.en", (f"en-{i}\t{s}" for i, s in enumerate(test_en)))
         write(f"bucc/{lang}-en.sample.gold", (f"{lang}-{i}\ten-{i}" for i in range(len(test_en))))
+    for lang in ("ar", "en", "es", "fr", "ru", "zh"):  # the UN test sets' six languages
+        write(f"un/UNv1.0.testset.{lang}", demo_corpus.read_split("test", lang))
 
 
 def run_block(block: Block, cwd: str, env: dict) -> subprocess.CompletedProcess:
@@ -232,8 +236,8 @@ def test_extract_and_substitute(tmp_path):
     assert substitute(console_commands(third.text)) == (
         "lealla distill --steps=20 \\\n    --model_dir=r\n"
     )
-    assert github_anchor("## Mining at scale: `lealla align` vs `lealla mine` (Beam)".lstrip("# "))\
-        == "mining-at-scale-lealla-align-vs-lealla-mine-beam"
+    heading = "Mining at scale: `lealla align` vs `lealla mine` (Beam)"
+    assert github_anchor(heading) == "mining-at-scale-lealla-align-vs-lealla-mine-beam"
 
 
 @pytest.fixture(scope="session")
@@ -282,8 +286,10 @@ def test_every_block_runs(tmp_path, use_m_module, demo_export, capsys):
             timings.append((time.perf_counter() - start, block.where))
             ran += 1
             if result.returncode != 0:
-                failures.append(f"{block.where} ({block.lang}) exited {result.returncode}:\n"
-                                f"{block.text}\n--- stderr (end) ---\n{result.stderr[-2000:]}")
+                failures.append(
+                    f"{block.where} ({block.lang}) exited {result.returncode}:\n"
+                    f"{block.text}\n--- stderr (end) ---\n{result.stderr[-2000:]}"
+                )
     reasons = ", ".join(f"{n} x {reason}" for reason, n in sorted(skipped.items()))
     summary = f"{ran} blocks run, {sum(skipped.values())} skipped ({reasons or 'none'})"
     slowest = ", ".join(f"{where} {s:.0f} s" for s, where in sorted(timings, reverse=True)[:5])
