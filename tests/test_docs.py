@@ -23,6 +23,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -251,6 +253,37 @@ def demo_export(trained_run, tmp_path_factory):
     return out
 
 
+@dataclasses.dataclass
+class FileRun:
+    """What running one Markdown file's blocks gave."""
+
+    ran: int = 0
+    skipped: list[str] = dataclasses.field(default_factory=list)
+    failures: list[str] = dataclasses.field(default_factory=list)
+    timings: list[tuple[float, str]] = dataclasses.field(default_factory=list)
+
+
+def run_file(path: str, cwd: str, env: dict) -> FileRun:
+    """Runs a file's blocks in order in `cwd`; a failed block does not stop the next."""
+    outcome = FileRun()
+    for block in extract_blocks(path):
+        if block.lang not in RUN_LANGS:
+            continue
+        if block.skip is not None:
+            outcome.skipped.append(block.skip)
+            continue
+        start = time.perf_counter()
+        result = run_block(block, cwd, env)
+        outcome.timings.append((time.perf_counter() - start, block.where))
+        outcome.ran += 1
+        if result.returncode != 0:
+            outcome.failures.append(
+                f"{block.where} ({block.lang}) exited {result.returncode}:\n"
+                f"{block.text}\n--- stderr (end) ---\n{result.stderr[-2000:]}"
+            )
+    return outcome
+
+
 @pytest.mark.large  # trains, exports, evaluates and mines through the CLI: several minutes
 def test_every_block_runs(tmp_path, use_m_module, demo_export, capsys):
     env = {
@@ -261,39 +294,30 @@ def test_every_block_runs(tmp_path, use_m_module, demo_export, capsys):
         "MPLBACKEND": "Agg",
     }
     broken = [link for path in doc_files() for link in broken_links(path)]
-    failures, ran, skipped, timings = [], 0, {}, []
-    readme_dir = None
-    for path in doc_files():
-        cwd = str(tmp_path / os.path.splitext(os.path.basename(path))[0])
-        os.makedirs(cwd)
-        seed_demo_data(cwd)
-        if readme_dir is None:
-            readme_dir = cwd
-            shutil.copytree(demo_export, os.path.join(cwd, "demo_out", "export"))
-        else:
-            for name in CARRIED:
-                if os.path.isdir(os.path.join(readme_dir, name)):
-                    shutil.copytree(os.path.join(readme_dir, name), os.path.join(cwd, name),
-                                    symlinks=True)  # fmt: skip
-        for block in extract_blocks(path):
-            if block.lang not in RUN_LANGS:
-                continue
-            if block.skip is not None:
-                skipped[block.skip] = skipped.get(block.skip, 0) + 1
-                continue
-            start = time.perf_counter()
-            result = run_block(block, cwd, env)
-            timings.append((time.perf_counter() - start, block.where))
-            ran += 1
-            if result.returncode != 0:
-                failures.append(
-                    f"{block.where} ({block.lang}) exited {result.returncode}:\n"
-                    f"{block.text}\n--- stderr (end) ---\n{result.stderr[-2000:]}"
-                )
+    readme, *pages = doc_files()
+    folders = {path: str(tmp_path / os.path.splitext(os.path.basename(path))[0]) for path in
+               doc_files()}  # fmt: skip
+    for folder in folders.values():
+        seed_demo_data(folder)
+    shutil.copytree(demo_export, os.path.join(folders[readme], "demo_out", "export"))
+    outcomes = [run_file(readme, folders[readme], env)]
+    for path in pages:  # each page continues from what the README's commands made
+        for name in CARRIED:
+            made = os.path.join(folders[readme], name)
+            if os.path.isdir(made):
+                shutil.copytree(made, os.path.join(folders[path], name), symlinks=True)
+    # Two pages at a time: much of a command's time is single-threaded (imports, tracing).
+    with ThreadPoolExecutor(2) as pool:
+        outcomes += pool.map(lambda path: run_file(path, folders[path], env), pages)
+
+    ran = sum(o.ran for o in outcomes)
+    skipped = Counter(reason for o in outcomes for reason in o.skipped)
     reasons = ", ".join(f"{n} x {reason}" for reason, n in sorted(skipped.items()))
     summary = f"{ran} blocks run, {sum(skipped.values())} skipped ({reasons or 'none'})"
-    slowest = ", ".join(f"{where} {s:.0f} s" for s, where in sorted(timings, reverse=True)[:5])
+    timings = sorted((t for o in outcomes for t in o.timings), reverse=True)
+    slowest = ", ".join(f"{where} {s:.0f} s" for s, where in timings[:5])
     with capsys.disabled():
         print(f"\ndocs test: {summary}; slowest: {slowest}")
+    failures = [failure for o in outcomes for failure in o.failures]
     assert not broken, "broken links:\n" + "\n".join(broken)
     assert not failures, f"{summary}\n\n" + "\n\n".join(failures)
