@@ -27,7 +27,8 @@ def exported(trained_run, tmp_path_factory):
     """The trained run exported with its test split scored: (folder, metadata, model_dir)."""
     model_dir, _ = trained_run
     out = str(tmp_path_factory.mktemp("publish") / "lealla-tiny")
-    config = exporter.ExportConfig(checkpoint="latest", test_data=("demo:test",))
+    # With the LaBSE-format pair (opt-in): staging carries every part an export can have.
+    config = exporter.ExportConfig(checkpoint="latest", test_data=("demo:test",), labse_format=True)
     return out, exporter.export_model(model_dir, out, config), model_dir
 
 
