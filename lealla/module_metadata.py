@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shlex
 from typing import Any
 
 from lealla import configs, json_shape
@@ -78,7 +79,17 @@ def without_local_paths(value: Any) -> Any:
         return [without_local_paths(item) for item in value]
     if isinstance(value, str) and _is_local_path(value):
         return os.path.basename(value.rstrip("/")) or value
+    if isinstance(value, str) and value.startswith("lealla "):  # a recorded command line
+        return shlex.join(_flag_without_local_paths(arg) for arg in shlex.split(value))
     return value
+
+
+def _flag_without_local_paths(arg: str) -> str:
+    """`--flag=/a/b.tsv,/c/d.tsv` -> `--flag=b.tsv,d.tsv`; other arguments as they are."""
+    if not arg.startswith("--") or "=" not in arg:
+        return without_local_paths(arg)
+    name, values = arg.split("=", 1)
+    return f"{name}=" + ",".join(without_local_paths(v) for v in values.split(","))
 
 
 def _is_local_path(text: str) -> bool:

@@ -15,7 +15,7 @@ import pytest
 
 from export import exporter
 from export.publishing import hub_metadata, licenses, publisher, targets, validation
-from lealla import run_layout
+from lealla import module_metadata, run_layout
 
 KAGGLE_TO = "kaggle:someone/lealla-tiny/tensorFlow2/demo"
 HF_TO = "hf:someone/lealla-tiny"
@@ -45,7 +45,9 @@ def test_the_export_records_the_runs_command_languages_and_scores(exported):
     _, metadata, model_dir = exported
     with open(os.path.join(model_dir, run_layout.RUN_COMMAND), encoding="utf-8") as f:
         command = f.read().strip()
-    assert metadata["training"]["command"] == command
+    # The run's own command, its local paths cut to their names (metadata travels).
+    assert metadata["training"]["command"] == module_metadata.without_local_paths(command)
+    assert os.path.dirname(model_dir) not in metadata["training"]["command"]
     assert command.startswith("lealla distill --model_dir=model ")
     assert "--train_data=demo:train" in command and "--steps=40" in command
     assert "--teacher_cache=" in command and "--student=tiny_test" in command

@@ -31,6 +31,15 @@ def test_local_paths_are_cut_to_their_names_and_handles_kept():
     }  # fmt: skip
 
 
+def test_a_recorded_command_line_keeps_its_flags_without_local_paths():
+    command = ("lealla distill --model_dir=/home/alice/runs/ko --train_data=/data/a.tsv,demo:train "
+               "--teacher=labse --steps=40")
+    assert module_metadata.without_local_paths({"command": command}) == {
+        "command": "lealla distill --model_dir=ko --train_data=a.tsv,demo:train --teacher=labse "
+                   "--steps=40"
+    }
+
+
 def test_the_written_file_holds_none(tmp_path):
     path = str(tmp_path / module_metadata.EXPORT_FILE)
     module_metadata.write(path, {"format": "string", "data": [str(tmp_path / "de-en.tsv")]})
