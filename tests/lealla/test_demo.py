@@ -155,3 +155,30 @@ def test_whole_demo_offline_and_rerun_reuses_everything(tmp_path):
     assert again.returncode == 0, again.stderr[-3000:]
     assert "reusing the finished run" in again.stdout and "export: reusing" in again.stdout
     assert tf.io.gfile.exists(str(out / "mined" / "de-en.tsv"))
+
+
+def test_frontier_chart_holds_the_int8_point_unless_refused(tmp_path, monkeypatch):
+    langs = list(demo_stages.LANGUAGES)
+    side = {"parameters": 1000, "sentences_per_second": 100.0, "dims": 128,
+            "accuracy": dict.fromkeys(langs, 0.5),
+            "mining": {x: {"f1": 0.4, "precision": 0.5, "recall": 0.3, "mined": 30} for x in langs}}
+    summary = {
+        "teacher": {**side, "name": "teacher-x", "dims": 512},
+        "student": {**side, "name": "student-y", "export_bytes": 2e6, "vocab_size": 900},
+        "static": {"name": "static_128", "dims": 128, "steps": 30, "sentences_per_second": 9e3,
+                   "accuracy": dict.fromkeys(langs, 0.4)},
+        "student_int8": {**side, "name": "student-y, TFLite int8", "bytes": 5e5,
+                         "saved_model_bytes": 2e6, "sentences_per_second": 500.0,
+                         "accuracy": dict.fromkeys(langs, 0.45)},
+        "training": {"steps": 40}, "reload_max_abs_diff": {"hub_load": 0.0},
+        "vs_labse_shape": {"student": 300.0, "labse_shaped": 25.0},
+        "mining_pool": 350, "seconds": {"total": 12.0},
+    }  # fmt: skip
+    drawn = []
+    monkeypatch.setattr(demo_report.plots, "frontier_chart",
+                        lambda path, points, **kw: drawn.append(points))  # fmt: skip
+    demo_report.write(str(tmp_path), summary, {})
+    assert drawn[-1]["student, TFLite int8 (128 d)"] == pytest.approx((500.0, 0.45))
+    summary["student_int8"] = {"refused": "TFLite dynamic_int8 variant refused"}
+    demo_report.write(str(tmp_path), summary, {})
+    assert not any("int8" in name for name in drawn[-1])
