@@ -384,7 +384,7 @@ def _cases(f, tmp):
          r"--model_dir=\. is the current folder"),
         ("distill-seq-length-2-leaves-nothing", ["distill", "--config=demo", f"--model_dir={tmp}/r11",
                                   "--seq_length=2", "--bucket_lengths=2", "--steps=2"], USAGE,
-         r"seq_length must be >= 3"),
+         r"--seq_length=2: 2 is not integer >= 3"),
         *_bounds_cases(f, tmp),
     ]  # fmt: skip
 
@@ -499,8 +499,11 @@ def _run(argv, env, cwd=None):
 
 def _problems(case, result):
     name, argv, code, pattern = case
-    # Our own progress/info log lines (absl "I..." lines) may precede the answer.
+    # Our own progress/info log lines (absl "I..." lines) and stage lines may precede the
+    # answer, which starts at the first line that names the command ("lealla CMD: ...").
     lines = [ln for ln in result.stderr.splitlines() if ln.strip() and not ln.startswith("I1")]
+    answer = next((i for i, ln in enumerate(lines) if ln.startswith("lealla")), 0)
+    lines = lines[answer:]
     problems = []
     if result.returncode != code:
         problems.append(f"exit {result.returncode}, expected {code}")
