@@ -29,7 +29,7 @@ import tensorflow as tf
 
 from benchmarks import common
 from export import exporter
-from lealla import corpus, demo_corpus, run_layout
+from lealla import corpus, demo_corpus, fileio, run_layout
 from lealla.tokenization import packing, sentencepiece, vocab_pruning
 from students import presets
 from students.student_config import StudentConfig
@@ -265,7 +265,7 @@ def _export_sizes(model_dir: str, root: str, student: str) -> list[dict]:
             "student": student, "variant": name, "path": out,
             "params": sizes["parameter_bytes_float32"],
             "variables": sizes["saved_model_variables"], "saved_model": sizes["saved_model"],
-            "pair": sizes["labse_format"] or 0, "folder": exporter.folder_bytes(out),
+            "pair": sizes["labse_format"] or 0, "folder": fileio.folder_bytes(out),
             "weights": metadata.get("weights"), "load": np.inf, "call": np.inf,
         })  # fmt: skip
     return rows

@@ -36,6 +36,7 @@ from lealla import (
     configs,
     corpus,
     demo_corpus,
+    fileio,
     module_metadata,
     output_dirs,
     plots,
@@ -358,8 +359,8 @@ def export_sizes(folder: str, parameters: int) -> dict:
     sizes = {
         "parameter_bytes_float32": 4 * int(parameters),
         "saved_model": tflite_export.saved_model_bytes(folder),
-        "saved_model_variables": folder_bytes(os.path.join(folder, "variables")),
-        "labse_format": folder_bytes(labse) if os.path.isdir(labse) else None,
+        "saved_model_variables": fileio.folder_bytes(os.path.join(folder, "variables")),
+        "labse_format": fileio.folder_bytes(labse) if os.path.isdir(labse) else None,
         "tflite": {
             variant: os.path.getsize(os.path.join(folder, name))
             for variant, name in tflite_export.FILES.items()
@@ -369,15 +370,6 @@ def export_sizes(folder: str, parameters: int) -> dict:
     sizes["total"] = (sizes["saved_model"] + (sizes["labse_format"] or 0)
                       + sum(sizes["tflite"].values()))  # fmt: skip
     return sizes
-
-
-def folder_bytes(folder: str) -> int:
-    """Bytes of every file under `folder`."""
-    return sum(
-        os.path.getsize(os.path.join(root, name))
-        for root, _, names in os.walk(folder)
-        for name in names
-    )
 
 
 def _dims_chart(path: str, truncation: dict) -> None:

@@ -149,3 +149,13 @@ def remove_folder(path: str) -> None:
         remove(file)
     if not is_remote(path) and os.path.isdir(path):
         os.rmdir(path)
+
+
+def folder_bytes(folder: str) -> int:
+    """Bytes of every file under a local `folder` (the size an export or a staged upload
+    takes on disk)."""
+    return sum(
+        os.path.getsize(os.path.join(root, name))
+        for root, _, names in os.walk(folder)
+        for name in names
+    )

@@ -22,6 +22,7 @@ import uuid
 from export import model_card
 from export.publishing import hub_metadata, targets
 from lealla import configs
+from lealla.fileio import folder_bytes
 
 CARD = "README.md"
 
@@ -96,10 +97,6 @@ def _link_tree(src: str, dst: str) -> None:
                 os.link(source, target)
             except OSError:  # another filesystem, or links not allowed
                 shutil.copy2(source, target)
-
-
-def folder_bytes(path: str) -> int:
-    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
 
 
 def tree(path: str) -> str:

@@ -24,7 +24,7 @@ import time
 
 from absl import app, flags
 
-from lealla import configs, output_dirs
+from lealla import configs, fileio, output_dirs
 from lealla.commands import demo_report, demo_stages
 from lealla.commands import flags as shared_flags
 
@@ -161,7 +161,7 @@ def main(argv: list[str]) -> None:
             "sentences_per_second": speed["student"],
             "accuracy": accuracy["student"],
             "mining": mining["student"],
-            "export_bytes": demo_stages.folder_bytes(paths["export"]),
+            "export_bytes": fileio.folder_bytes(paths["export"]),
             "vocab_size": metadata["tokenizer"]["vocab_size"],
         },
         "student_int8": {

@@ -226,14 +226,6 @@ def mine(
     return results
 
 
-def folder_bytes(path: str) -> int:
-    return sum(
-        os.path.getsize(os.path.join(root, name))
-        for root, _, names in os.walk(path)
-        for name in names
-    )
-
-
 def training_curves(model_dir: str) -> dict[str, tuple[list[int], list[float]]]:
     """Scalars of the run's TensorBoard summaries: {tag: (steps, values)}, all resumes."""
     import tensorflow as tf

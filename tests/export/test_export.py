@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 from export import exporter, load_check, model_card, restore, tflite_export
-from lealla import demo_corpus, output_dirs
+from lealla import demo_corpus, fileio, output_dirs
 
 LATEST = exporter.ExportConfig(checkpoint="latest", labse_format=True)
 LATEST_ONLY_STRING_MODULE = exporter.ExportConfig(checkpoint="latest")
@@ -157,7 +157,7 @@ def test_sizes_on_disk_in_the_metadata_and_the_card(exported):
     sizes = metadata["sizes"]
     assert sizes["parameter_bytes_float32"] == 4 * metadata["parameters"]
     assert sizes["saved_model"] == tflite_export.saved_model_bytes(out)
-    assert sizes["labse_format"] == exporter.folder_bytes(os.path.join(out, "labse_format"))
+    assert sizes["labse_format"] == fileio.folder_bytes(os.path.join(out, "labse_format"))
     assert sizes["total"] == sizes["saved_model"] + sizes["labse_format"]
     # variables/ holds the weights once (it held the token table twice: 1.9x)
     assert sizes["saved_model_variables"] <= 1.1 * sizes["parameter_bytes_float32"]
