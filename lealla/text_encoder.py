@@ -86,14 +86,12 @@ class BatchEncoder:
         """float32 [n, dim], unit-length rows in input order, computed in length order."""
         texts = checked_texts(texts)
         _check_batch_size(batch_size)
-        order = length_batches.length_order(texts)
-        batches = (
-            [texts[i] for i in order[start : start + batch_size]]
-            for start in range(0, len(order), batch_size)
-        )
+        rows = list(length_batches.length_batches(texts, batch_size))
+        batches = ([texts[i] for i in batch] for batch in rows)
         out = np.zeros((len(texts), self.dim), np.float32)
-        if texts:
-            out[order] = np.concatenate(list(self.encode_batches(batches, len(texts), progress)))
+        for batch, part in zip(rows, self.encode_batches(batches, len(texts), progress),
+                               strict=True):  # fmt: skip
+            out[batch] = part
         return out
 
     def encode_batches(
