@@ -15,14 +15,14 @@ import time
 
 import numpy as np
 import tensorflow as tf
+from lealla.distill.distill_config import DistillConfig
+from lealla.distill.trainer import Distiller
+from lealla.students.student_config import StudentConfig
+from lealla.teachers import embedding_cache, loading
+from lealla.teachers.teacher import Teacher
 
-from distill.distill_config import DistillConfig
-from distill.trainer import Distiller
-from lealla import corpus, demo_corpus
+from lealla.data import corpus, demo_corpus
 from lealla.tokenization import packing
-from students.student_config import StudentConfig
-from teachers import embedding_cache, loading
-from teachers.teacher import Teacher
 
 STEPS = 8
 LABSE_SEQ_LENGTH = 128  # LaBSE v2's preprocessor default

@@ -14,10 +14,9 @@ import tempfile
 import time
 
 import tensorflow as tf
-
-from distill.distill_config import DistillConfig
-from distill.trainer import Distiller
-from teachers import loading
+from lealla.distill.distill_config import DistillConfig
+from lealla.distill.trainer import Distiller
+from lealla.teachers import loading
 
 STEPS = 300
 BATCH = 32

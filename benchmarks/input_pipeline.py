@@ -15,11 +15,11 @@ import time
 import sentencepiece as spm
 import tensorflow as tf
 import tensorflow_text as tf_text
+from lealla.teachers import usem3_assets
 
 from benchmarks import common
-from lealla import corpus, demo_corpus, pipeline
+from lealla.data import corpus, demo_corpus, pipeline
 from lealla.tokenization import packing, sentencepiece, vocab_builder, vocab_file, wordpiece
-from teachers import usem3_assets
 
 BATCH = 1024
 PIPELINE_BATCHES = 300

@@ -3,7 +3,7 @@
 Every string-in encoder pads a batch to its longest row, so a batch of mixed lengths
 pays for padding. `Encoder.embed` (eval, align, demo), `SentenceEncoder.encode` and
 `lealla embed` cut batches from the texts sorted by length
-(`lealla.length_batches`). Measured on real text of mixed lengths (ud-mono, all 14
+(`lealla.embeddings.length_batches`). Measured on real text of mixed lengths (ud-mono, all 14
 languages, shuffled), batches of 64: the demo student's shape (4 x 128, the teacher's
 128k-piece vocabulary; random weights, which do not change the speed) and the USE-m
 teacher. Best of 5 interleaved rounds.
@@ -19,7 +19,7 @@ import numpy as np
 
 from benchmarks import common
 from benchmarks import quality_common as qc
-from lealla import length_batches
+from lealla.embeddings import length_batches
 
 SENTENCES = 4096
 BATCH = 64
@@ -43,10 +43,9 @@ def run() -> str:
     if not os.path.isdir(os.path.join(qc.DATA, "ud-mono")):
         return qc.skipped(title)
     import tensorflow as tf
-
-    from students.sentence_encoder import SentenceEncoder
-    from students.student_config import StudentConfig
-    from teachers import loading
+    from lealla.students.sentence_encoder import SentenceEncoder
+    from lealla.students.student_config import StudentConfig
+    from lealla.teachers import loading
 
     teacher = loading.load_teacher(qc.TEACHER)
     tokenizer = teacher.tokenizer

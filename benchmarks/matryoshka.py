@@ -14,7 +14,7 @@ import json
 import os
 
 from benchmarks import quality_common as qc
-from lealla.truncation import truncate_embeddings
+from lealla.embeddings.truncation import truncate_embeddings
 
 STEPS = int(os.environ.get("LEALLA_BENCH_MATRYOSHKA_STEPS", "800"))
 DIMS = (32, 64, 96, 128)
@@ -76,8 +76,9 @@ def _row(name: str, overrides: dict, data: qc.Data, cache: str) -> dict:
 def _rotation(model_dir: str, embed, data: qc.Data):
     """The rotation `lealla export --dims` applies: PCA of the student's embeddings of
     the first sentences of its training data."""
-    from export import exporter, restore
-    from lealla.truncation import pca_rotation
+    from lealla.export import exporter, restore
+
+    from lealla.embeddings.truncation import pca_rotation
 
     tokenizer = restore.restore_sentence_encoder(model_dir).tokenizer
     texts = exporter.representative_sentences(
@@ -87,7 +88,7 @@ def _rotation(model_dir: str, embed, data: qc.Data):
 
 
 def exporter_sentences() -> int:
-    from export import exporter
+    from lealla.export import exporter
 
     return exporter.ROTATION_SENTENCES
 
@@ -96,7 +97,7 @@ def run() -> str:
     title = "## Truncatable (Matryoshka) embeddings: accuracy by width"
     if not qc.available():
         return qc.skipped(title)
-    from lealla import plots
+    from lealla.ui import plots
 
     data = qc.prepare()
     cache, _ = qc.build_cache("news_mono", data.news + data.mono)

@@ -126,7 +126,7 @@ def _sentence_vectors(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray 
             ),
         )
     pairs = _unique_pairs(NEWS, NUM_SENTENCES)
-    from lealla import encoders
+    from lealla.api import encoders
 
     encoder = encoders.load_encoder("use-multilingual")
     en = encoder.encode([p[1] for p in pairs], 256, progress="embedding English")

@@ -55,12 +55,12 @@ class LookupEncoder:
 def _prepare() -> dict[str, str]:
     """Vectors, text files and embedding folders of both sides (built once, reused)."""
     from benchmarks import mining
-    from lealla import embedding_shards
+    from lealla.embeddings import embedding_shards
 
     os.makedirs(WORK, exist_ok=True)
     paths = {side: os.path.join(WORK, f"{side}.npy") for side in ("src", "tgt")}
     if not all(os.path.isfile(p) for p in paths.values()):
-        from lealla import encoders
+        from lealla.api import encoders
 
         pairs = mining._unique_pairs(mining.NEWS, NUM_SENTENCES)
         encoder = encoders.load_encoder("use-multilingual")
@@ -96,9 +96,10 @@ def _prepare() -> dict[str, str]:
 
 def _variant(workers: int, block: int, folders: dict[str, str]) -> dict:
     """One measurement (run in its own process)."""
-    from lealla import embedding_shards, shard_runner
+    from lealla.embeddings import embedding_shards
     from lealla.mining import mine, mine_corpus, mine_job, neighbors
     from lealla.mining.embedding_blocks import EmbeddingSet
+    from lealla.shards import shard_runner
 
     start = time.perf_counter()
     if workers == 0:
@@ -181,7 +182,7 @@ def _status_kib(pid: str, field: str) -> float:
 
 def _block_costs(folders: dict[str, str]) -> dict:
     """Seconds to build a ScaNN index over the 1M targets and to search it, per query."""
-    from lealla import embedding_shards
+    from lealla.embeddings import embedding_shards
     from lealla.mining.scann_search import ScannIndex
 
     tgt, src = (np.concatenate([s.embeddings for s in embedding_shards.iter_shards(folders[k])])
@@ -253,7 +254,7 @@ def run() -> str:
 
 
 if __name__ == "__main__":
-    from lealla import cli
+    from lealla.cli import main as cli
 
     cli.quiet_third_party_logging()
     workers, block, folders = json.loads(sys.argv[1])

@@ -32,7 +32,7 @@ from absl import logging
 
 from benchmarks import common
 from benchmarks import quality_common as qc
-from lealla import plots
+from lealla.ui import plots
 
 PEER_ENV = os.path.join(os.path.dirname(qc.WORK), "peer-venv")
 PEER_PACKAGES = ("torch==2.13.0", "sentence-transformers==6.2.0")  # 2.13.0: the CPU build
@@ -78,7 +78,7 @@ def _peer_python() -> str:
 
 def peer_row(data: qc.Data, cache: str, minutes: float) -> dict:
     """Trains and evaluates the sentence-transformers recipe in its own environment."""
-    from teachers import embedding_cache
+    from lealla.teachers import embedding_cache
 
     work = os.path.join(qc.WORK, "peer", f"{minutes:g}min")
     result_file = os.path.join(work, "result.json")
@@ -130,7 +130,7 @@ def peer_row(data: qc.Data, cache: str, minutes: float) -> dict:
 
 
 def _default_mono_share() -> float:
-    from distill.distill_config import DistillConfig
+    from lealla.distill.distill_config import DistillConfig
 
     return DistillConfig.mono_share
 
@@ -281,9 +281,8 @@ def static_untrained_row(data: qc.Data, cache: str, files) -> dict:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
     import tensorflow as tf
-
-    from distill.distill_config import DistillConfig
-    from distill.trainer import Distiller
+    from lealla.distill.distill_config import DistillConfig
+    from lealla.distill.trainer import Distiller
 
     config = DistillConfig(**{**qc.settings(files, cache, data, 1.0), "student": "static_128"})
     model_dir = os.path.join(qc.WORK, "runs", "static_untrained")

@@ -32,7 +32,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from benchmarks import common
-from lealla import demo_corpus, length_batches
+from lealla.data import demo_corpus
+from lealla.embeddings import length_batches
 from lealla.evaluation import agreement
 from lealla.evaluation.retrieval import retrieval_accuracy
 
@@ -140,8 +141,9 @@ def build_cache(
     augment: Sequence[str] = (),
 ) -> tuple[str, float]:
     """A teacher cache of `files` in work/caches/name (resumed/reused); (path, seconds)."""
-    from lealla import corpus
-    from teachers import embedding_cache, loading
+    from lealla.teachers import embedding_cache, loading
+
+    from lealla.data import corpus
 
     path = os.path.join(work, "caches", name)
     manifest = os.path.join(path, embedding_cache.MANIFEST)
@@ -211,8 +213,7 @@ def mono_dev_texts(data: Data) -> list[str]:
 
 def teacher_embed() -> Embed:
     import tensorflow as tf
-
-    from teachers import loading
+    from lealla.teachers import loading
 
     teacher = loading.load_teacher(TEACHER)
 
@@ -237,9 +238,8 @@ def train(
 ) -> tuple[str, dict]:
     """Trains (or reuses) one student row; returns (model_dir, metrics.json)."""
     import tensorflow as tf
-
-    from distill.distill_config import DistillConfig
-    from distill.trainer import Distiller
+    from lealla.distill.distill_config import DistillConfig
+    from lealla.distill.trainer import Distiller
 
     model_dir = os.path.join(work, "runs", name)
     metrics_file = os.path.join(model_dir, "metrics.json")
@@ -284,13 +284,13 @@ def read_json(path: str) -> dict | None:
 
 
 def save_json(path: str, value: dict) -> None:
-    from lealla import configs
+    from lealla.io import configs
 
     configs.atomic_write_text(path, json.dumps(value, indent=1))
 
 
 def student_embed(model_dir: str, checkpoint: str = "best") -> Embed:
-    from export import restore
+    from lealla.export import restore
 
     encoder = restore.restore_sentence_encoder(model_dir, checkpoint)
     return lambda texts: encoder.encode(list(texts), batch_size=SPEED_BATCH)

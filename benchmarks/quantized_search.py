@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from lealla import embedding_codec
+from lealla.embeddings import embedding_codec
 from lealla.mining import exact_search, mine
 from lealla.mining import quantized_search as qs
 

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from lealla import cli
+from lealla.cli import main as cli
 
 # Before TensorFlow is imported: its C++ start-up chatter is read from the environment.
 cli.set_verbosity("--verbose" in sys.argv)

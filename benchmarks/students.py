@@ -26,14 +26,16 @@ import tempfile
 
 import numpy as np
 import tensorflow as tf
+from lealla.export import exporter
+from lealla.students import presets
+from lealla.students.student_config import StudentConfig
+from lealla.teachers import usem3_assets
 
 from benchmarks import common
-from export import exporter
-from lealla import corpus, demo_corpus, fileio, run_layout
+from lealla.data import corpus, demo_corpus
+from lealla.io import fileio
+from lealla.records import run_layout
 from lealla.tokenization import packing, sentencepiece, vocab_pruning
-from students import presets
-from students.student_config import StudentConfig
-from teachers import usem3_assets
 
 BATCH, LENGTH = 64, 32
 ROUNDS = 5
@@ -128,7 +130,7 @@ def export_speed_section() -> str:
         config = exporter.ExportConfig(checkpoint="latest", labse_format=False)
         exporter.export_model(model_dir, out, config)
         exported = tf.saved_model.load(out)
-        from export import restore
+        from lealla.export import restore
 
         encoder = restore.restore_sentence_encoder(model_dir, checkpoint="latest")
         packer = packing.Packer(encoder.tokenizer, EXPORT_SEQ_LENGTH)
@@ -249,7 +251,7 @@ def _load_seconds(path: str) -> tuple[float, float]:
 def _export_sizes(model_dir: str, root: str, student: str) -> list[dict]:
     from unittest import mock
 
-    from export import modules
+    from lealla.export import modules
 
     rows = []
     for name, (config, legacy) in _size_variants().items():

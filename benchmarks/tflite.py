@@ -18,13 +18,14 @@ import tempfile
 
 import numpy as np
 import tensorflow as tf
+from lealla.export import exporter, restore, tflite_export
+from lealla.export.tflite_model import TFLiteEncoder
+from lealla.students.student_config import StudentConfig
 
 from benchmarks import quality_common as qc
-from export import exporter, restore, tflite_export
-from export.tflite_model import TFLiteEncoder
-from lealla import corpus, run_layout
-from lealla.commands import demo_stages
-from students.student_config import StudentConfig
+from lealla.cli import demo_stages
+from lealla.data import corpus
+from lealla.records import run_layout
 
 WORK = os.path.join(qc.WORK, "tflite")
 # PUD test languages scored (four scripts; the int8 variants run at tens of sentences/s).

@@ -5,17 +5,21 @@ from __future__ import annotations
 import dataclasses
 import shlex
 
-from distill import objectives
-from distill.losses.additive_margin import DEFAULT_MARGIN, DEFAULT_SCALE
-from distill.losses.contrastive import DEFAULT_TEMPERATURE as DEFAULT_CONTRASTIVE_TEMPERATURE
-from distill.losses.feature_distillation import KINDS as FEATURE_KINDS
-from distill.losses.logit_distillation import DEFAULT_SCALE as DEFAULT_LOGIT_SCALE
-from distill.losses.teacher_contrastive import DEFAULT_TEMPERATURE as DEFAULT_BANK_TEMPERATURE
-from lealla import config_flags, pipeline, sampling, textio
-from lealla.config_flags import setting
-from lealla.configs import ConfigMixin
-from students import presets
-from students.student_config import DTYPE_POLICIES
+from lealla.distill import objectives
+from lealla.distill.losses.additive_margin import DEFAULT_MARGIN, DEFAULT_SCALE
+from lealla.distill.losses.contrastive import DEFAULT_TEMPERATURE as DEFAULT_CONTRASTIVE_TEMPERATURE
+from lealla.distill.losses.feature_distillation import KINDS as FEATURE_KINDS
+from lealla.distill.losses.logit_distillation import DEFAULT_SCALE as DEFAULT_LOGIT_SCALE
+from lealla.distill.losses.teacher_contrastive import (
+    DEFAULT_TEMPERATURE as DEFAULT_BANK_TEMPERATURE,
+)
+from lealla.students import presets
+from lealla.students.student_config import DTYPE_POLICIES
+
+from lealla.config import config_flags
+from lealla.config.config_flags import setting
+from lealla.data import pipeline, sampling, textio
+from lealla.io.configs import ConfigMixin
 
 # lealla: AMS + feature + logit distillation; ems: XTR + contrastive, no teacher;
 # ems+distill: XTR + contrastive + feature (+ logit) distillation (distill/objectives.py).
@@ -34,7 +38,7 @@ class DistillConfig(ConfigMixin):
     """A training run: distillation (LEALLA), EMS from scratch, or both.
 
     Fields declared with `setting(default, help)` are also `lealla distill` flags (generated
-    by `lealla.config_flags`): a new setting is one field. Attributes:
+    by `lealla.config.config_flags`): a new setting is one field. Attributes:
       objective: "lealla" (AMS + feature + logit distillation), "ems" (XTR +
         contrastive, no teacher), or "ems+distill" (XTR + contrastive + feature and
         logit distillation; the contrastive term takes the place of AMS).
@@ -90,7 +94,7 @@ class DistillConfig(ConfigMixin):
       weight_decay: AdamW decoupled weight decay.
       clip_norm: global gradient-norm clipping (0 disables).
       lazy_embeddings: the token table's AdamW update touches only the rows of the
-        batch (`distill.row_sparse_adamw`); False: Keras's AdamW on the whole table.
+        batch (`lealla.distill.row_sparse_adamw`); False: Keras's AdamW on the whole table.
       ams_weight, ams_scale, ams_margin: additive-margin softmax term.
       feature_weight, feature_kind: feature distillation term.
       logit_weight, logit_scale: logit distillation term.
@@ -469,4 +473,3 @@ class DistillConfig(ConfigMixin):
             for f in dataclasses.fields(self)
             if f.name not in RESUMABLE_CHANGES and getattr(self, f.name) != getattr(saved, f.name)
         ]
-

@@ -8,15 +8,16 @@ import os
 
 import numpy as np
 from absl import logging
+from lealla.distill.distill_config import DistillConfig
+from lealla.distill.training_corpus import TrainingCorpus
+from lealla.students import embedding_init
+from lealla.students.student_config import StudentConfig
 
-from distill.distill_config import DistillConfig
-from distill.training_corpus import TrainingCorpus
-from lealla import configs, run_layout
-from lealla.run_layout import LANGUAGES_FILE, STUDENT_CONFIG, TOKENIZER_DIR
+from lealla.io import configs
+from lealla.records import run_layout
+from lealla.records.run_layout import LANGUAGES_FILE, STUDENT_CONFIG, TOKENIZER_DIR
 from lealla.tokenization import tokenizer as tokenizer_lib
 from lealla.tokenization import vocab_pruning
-from students import embedding_init
-from students.student_config import StudentConfig
 
 # A static student's SIF weights count tokens in this many training sentences at most.
 STATIC_COUNT_SENTENCES = 2_000_000

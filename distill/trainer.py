@@ -28,17 +28,20 @@ import keras
 import numpy as np
 import tensorflow as tf
 from absl import logging
+from lealla.distill import data, dev_agreement, objectives, student_setup
+from lealla.distill.distill_config import RESUMABLE_CHANGES, DistillConfig
+from lealla.distill.row_sparse_adamw import RowSparseAdamW
+from lealla.distill.schedule import WarmupLinearDecay
+from lealla.distill.training_corpus import TrainingCorpus
+from lealla.students.sentence_encoder import SentenceEncoder
 
-from distill import data, dev_agreement, objectives, student_setup
-from distill.distill_config import RESUMABLE_CHANGES, DistillConfig
-from distill.row_sparse_adamw import RowSparseAdamW
-from distill.schedule import WarmupLinearDecay
-from distill.training_corpus import TrainingCorpus
-from lealla import configs, console, corpus, run_layout
+from lealla.data import corpus
 from lealla.evaluation.retrieval import pair_accuracies_by_width
-from lealla.progress import Progress, format_seconds
+from lealla.io import configs
+from lealla.records import run_layout
 from lealla.tokenization import packing
-from students.sentence_encoder import SentenceEncoder
+from lealla.ui import console
+from lealla.ui.progress import Progress, format_seconds
 
 CONFIG_FILE = run_layout.RUN_CONFIG
 _NO_DECAY = ["bias", "layer_norm", "LayerNorm", "gamma", "beta"]
@@ -82,7 +85,7 @@ class Distiller:
     Args:
       config: the run.
       model_dir: where the run lives; an existing run there is resumed.
-      strategy: a tf.distribute strategy (see `distill.strategy.make_strategy`).
+      strategy: a tf.distribute strategy (see `lealla.distill.strategy.make_strategy`).
       teacher: an already loaded teacher (else loaded from config.teacher when the
         run needs one: distillation terms, or a vocabulary borrowed from it).
     """
@@ -108,7 +111,7 @@ class Distiller:
         """The given teacher, or the config's when a step or the vocabulary needs it."""
         config = self.config
         if teacher is None and _needs_teacher(config, self.model_dir):
-            from teachers import loading
+            from lealla.teachers import loading
 
             teacher = loading.load_teacher(
                 config.teacher, preprocessor=config.preprocessor,
@@ -520,7 +523,7 @@ def _check_inputs(config: DistillConfig) -> None:
             f"{student.max_sequence_length}"
         )
     if config.teacher_cache:
-        from teachers import embedding_cache
+        from lealla.teachers import embedding_cache
 
         embedding_cache.check_corpus(
             config.teacher_cache, corpus.resolve_sources(config.train_data)
@@ -554,7 +557,7 @@ def _teacher_dim(config: DistillConfig, teacher) -> int | None:
     if teacher is not None:
         return teacher.embedding_dim
     if config.teacher_cache:
-        from teachers import embedding_cache
+        from lealla.teachers import embedding_cache
 
         manifest = embedding_cache.read_cache_set(config.teacher_cache)[0]
         return int(manifest["identity"]["embedding_dim"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
-from lealla import corpus, pipeline
+from lealla.data import corpus, pipeline
 from lealla.tokenization import tokenizer as tokenizer_lib
 from lealla.tokenization import vocab_pruning
 

@@ -30,23 +30,17 @@ import shutil
 import numpy as np
 import tensorflow as tf
 from absl import logging
+from lealla.export import model_card, modules, restore, tflite_export
+from lealla.students.sentence_encoder import SentenceEncoder
+from lealla.students.truncated import TruncatedBackbone
 
-from export import model_card, modules, restore, tflite_export
-from lealla import (
-    configs,
-    corpus,
-    demo_corpus,
-    fileio,
-    module_metadata,
-    output_dirs,
-    plots,
-    run_layout,
-)
-from lealla import truncation as truncation_lib
+from lealla.data import corpus, demo_corpus
+from lealla.embeddings import truncation as truncation_lib
 from lealla.evaluation.retrieval import pair_accuracies, pair_accuracies_by_width
+from lealla.io import configs, fileio, output_dirs
+from lealla.records import module_metadata, run_layout
 from lealla.tokenization import coverage
-from students.sentence_encoder import SentenceEncoder
-from students.truncated import TruncatedBackbone
+from lealla.ui import plots
 
 METADATA_FILE = module_metadata.EXPORT_FILE
 CARD_FILE = "README.md"

@@ -8,8 +8,8 @@ batch and one string at a time), held to its variant's cosine bar. A fresh proce
 matters: the in-process reload cannot catch a missing op registration or an asset path
 baked into the graph.
 
-  python -m export.load_check --export=DIR --texts=texts.json --expected=emb.npy
-  python -m export.load_check --export=DIR --texts=texts.json --without_tensorflow_text
+  python -m lealla.export.load_check --export=DIR --texts=texts.json --expected=emb.npy
+  python -m lealla.export.load_check --export=DIR --texts=texts.json --without_tensorflow_text
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def check_in_subprocess(
             json.dump(list(texts), f, ensure_ascii=False)
         np.save(expected_file, np.asarray(expected, np.float32), allow_pickle=False)
         args = [
-            sys.executable, "-m", "export.load_check", f"--export={export_dir}",
+            sys.executable, "-m", "lealla.export.load_check", f"--export={export_dir}",
             f"--texts={texts_file}", f"--expected={expected_file}",
         ]  # fmt: skip
         if labse_format is None:
@@ -64,7 +64,7 @@ def check_in_subprocess(
         raise LoadCheckError(
             f"{export_dir}: loaders disagree with the student beyond {tolerance:g}: {bad}"
         )
-    from export import tflite_export
+    from lealla.export import tflite_export
 
     for variant, cosine in result.get("tflite_cosine", {}).items():
         if not cosine >= tflite_export.MIN_COSINE[variant]:
@@ -81,7 +81,7 @@ def load_error_without_tensorflow_text(export_dir: str, timeout: float = 300) ->
 
     Returns None when the export loads anyway (it then needs no custom ops).
     """
-    args = [sys.executable, "-m", "export.load_check", f"--export={export_dir}",
+    args = [sys.executable, "-m", "lealla.export.load_check", f"--export={export_dir}",
             "--without_tensorflow_text"]  # fmt: skip
     return _run(args, timeout)["error"]
 
@@ -152,8 +152,8 @@ def main(argv: list[str]) -> None:
 def _tflite_cosines(export_dir: str, texts: list[str], expected: np.ndarray) -> dict:
     """variant -> mean cosine to `expected`, each string embedded in the batch and alone
     (the worse of the two)."""
-    from export import tflite_export
-    from export.tflite_model import TFLiteEncoder
+    from lealla.export import tflite_export
+    from lealla.export.tflite_model import TFLiteEncoder
 
     out = {}
     for variant, name in tflite_export.FILES.items():

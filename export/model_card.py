@@ -53,8 +53,13 @@ def render(metadata: dict, hub: Hub | None = None, folder_bytes: int | None = No
         f"Trained with the LEALLA toolkit (objective `{metadata['objective']}`)"
         + (f" from the teacher `{metadata['teacher']}`." if metadata.get("teacher") else "."),
         "",
-        "Languages: " + (", ".join(f"`{lang}`" for lang in languages) if languages
-                         else "not recorded by this export") + ".",
+        "Languages: "
+        + (
+            ", ".join(f"`{lang}`" for lang in languages)
+            if languages
+            else "not recorded by this export"
+        )
+        + ".",
         "",
         "## Usage",
         "",
@@ -293,7 +298,7 @@ def _limit_lines(evaluation: dict) -> list[str]:
 
 
 def _tflite_lines(tflite: dict) -> list[str]:
-    from export.tflite_model import APP_REGISTRARS
+    from lealla.export.tflite_model import APP_REGISTRARS
 
     variants = tflite["variants"]
     refused = [f"- {variant}: {reason}" for variant, reason in tflite.get("refused", {}).items()]

@@ -12,10 +12,12 @@ import json
 import os
 
 import tensorflow as tf
+from lealla.students.sentence_encoder import SentenceEncoder
+from lealla.students.student_config import StudentConfig
 
 # is_model_dir and checkpoint_path live in run_layout (distill reads runs too); callers
 # of this module keep using them from here.
-from lealla.run_layout import (
+from lealla.records.run_layout import (
     RUN_CONFIG,
     STUDENT_CONFIG,
     TOKENIZER_DIR,
@@ -23,8 +25,6 @@ from lealla.run_layout import (
     is_model_dir,
     load_tokenizer,
 )
-from students.sentence_encoder import SentenceEncoder
-from students.student_config import StudentConfig
 
 
 def read_run_config(model_dir: str) -> dict:

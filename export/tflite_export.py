@@ -29,11 +29,11 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
+from lealla.export.tflite_model import APP_REGISTRARS, TFLiteEncoder, UnsupportedOpError
 
-from export.tflite_model import APP_REGISTRARS, TFLiteEncoder, UnsupportedOpError
-from lealla import quiet
+from lealla.embeddings.text_encoder import EmbedFn
 from lealla.evaluation.retrieval import pair_accuracies
-from lealla.text_encoder import EmbedFn
+from lealla.ui import quiet
 
 VARIANTS = ("float32", "float16", "dynamic_int8", "int8")
 DEFAULT_VARIANTS = ("float32", "float16", "dynamic_int8")
@@ -220,7 +220,7 @@ def write_variants(
     """
     from absl import logging
 
-    from lealla import configs
+    from lealla.io import configs
 
     reference = encoder.encode
     reference_accuracy = dev_accuracy(reference, dev) if dev else None
@@ -264,8 +264,7 @@ def quantized_source(encoder, saved_model: str, scratch: str) -> tuple[str, str]
     there once and reused by the second int8 variant.
     """
     import tensorflow as tf
-
-    from export import modules
+    from lealla.export import modules
 
     if not modules.RowQuantizedStringEncoder.supports(encoder.backbone):
         return saved_model, "int8, one scale (converter)"

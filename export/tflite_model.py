@@ -65,7 +65,7 @@ class TFLiteEncoder:
     """
 
     def __init__(self, model: str | bytes, threads: int | None = None):
-        from lealla import quiet
+        from lealla.ui import quiet
 
         self.name = model if isinstance(model, str) else "<bytes>"
         if isinstance(model, str):

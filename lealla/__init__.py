@@ -2,7 +2,7 @@
 
 What a user calls, imported lazily so that `import lealla` stays fast (TensorFlow is
 loaded only when a name that needs it is first used). Internal helpers are imported
-from their modules (`lealla.corpus`, `lealla.mining.mine`, ...).
+from their modules (`lealla.data.corpus`, `lealla.mining.mine`, ...).
 
 Example:
   >>> import lealla
@@ -21,22 +21,22 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _EXPORTS = {
     # encoders
-    "load_encoder": "lealla.encoders",
-    "TextEncoder": "lealla.text_encoder",
-    "BatchEncoder": "lealla.text_encoder",
+    "load_encoder": "lealla.api.encoders",
+    "TextEncoder": "lealla.embeddings.text_encoder",
+    "BatchEncoder": "lealla.embeddings.text_encoder",
     # training and export
-    "distill": "lealla.runs",
-    "DistillConfig": "distill.distill_config",
-    "export": "lealla.runs",
-    "ExportConfig": "export.exporter",
+    "distill": "lealla.api.runs",
+    "DistillConfig": "lealla.distill.distill_config",
+    "export": "lealla.api.runs",
+    "ExportConfig": "lealla.export.exporter",
     # evaluation
     "evaluate_tatoeba": "lealla.evaluation.tatoeba",
     "evaluate_bucc": "lealla.evaluation.bucc",
     "evaluate_un": "lealla.evaluation.un",
     "EvalReport": "lealla.evaluation.report",
     # embedding and mining
-    "embed": "lealla.embedding_shards",
-    "EmbedConfig": "lealla.embedding_shards",
+    "embed": "lealla.embeddings.embedding_shards",
+    "EmbedConfig": "lealla.embeddings.embedding_shards",
     "align": "lealla.mining.align",
     "AlignConfig": "lealla.mining.align",
     "mine": "lealla.mining.mine_run",

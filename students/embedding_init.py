@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-
-from students.transformer_block import INITIALIZER_STDDEV
+from lealla.students.transformer_block import INITIALIZER_STDDEV
 
 
 def pca_project(

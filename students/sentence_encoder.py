@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from lealla import length_batches
+from lealla.embeddings import length_batches
 from lealla.tokenization import packing
 from lealla.tokenization import tokenizer as tokenizer_lib
 

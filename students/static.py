@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import keras
 from keras import ops
+from lealla.students.transformer_block import INITIALIZER_STDDEV
 
 from lealla.tokenization import packing
-from students.transformer_block import INITIALIZER_STDDEV
 
 
 @keras.saving.register_keras_serializable(package="lealla")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 import keras
+from lealla.students import presets
+from lealla.students.static import StaticBackbone
+from lealla.students.thin_deep import POOLINGS, ThinDeepBackbone
 
-from lealla.configs import ConfigMixin
-from students import presets
-from students.static import StaticBackbone
-from students.thin_deep import POOLINGS, ThinDeepBackbone
+from lealla.io.configs import ConfigMixin
 
 DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 KINDS = ("transformer", "static")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import keras
 from keras import ops
-
-from lealla.tokenization import packing
-from students.position_embedding import PositionEmbedding
-from students.transformer_block import (
+from lealla.students.position_embedding import PositionEmbedding
+from lealla.students.transformer_block import (
     INITIALIZER_STDDEV,
     LAYER_NORM_EPSILON,
     TransformerBlock,
 )
+
+from lealla.tokenization import packing
 
 POOLINGS = ("cls", "mean")  # cls: dense + tanh on [CLS] (LaBSE, LEALLA); mean: EMS
 

@@ -2,7 +2,7 @@
 
 Exporting at fewer dimensions wraps the student's backbone in `TruncatedBackbone`,
 optionally after an orthogonal rotation of its pooled output (PCA of its embeddings,
-`lealla.truncation.pca_rotation`: cosines unchanged, the leading dimensions carry the
+`lealla.embeddings.truncation.pca_rotation`: cosines unchanged, the leading dimensions carry the
 most): every exported module (string encoder, LaBSE-format pair, TFLite sources) then
 outputs the prefix without knowing about it.
 """

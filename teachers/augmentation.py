@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from lealla import corpus
+from lealla.data import corpus
 
 KINDS = ("span", "prefix", "case", "punct")
 # Languages written without spaces between words: spans and prefixes cut characters.

@@ -9,8 +9,8 @@ Layout of a cache folder:
                           src, tgt, src_lang, tgt_lang (bytes) and src_emb, tgt_emb
                           (raw float16/float32 bytes; tgt_emb empty for monolingual)
 
-The corpus is planned as shards of lines (`lealla.line_shards`), each embedded on its
-own by this process or by a Beam pipeline's workers (`lealla.shard_runner`): a shard
+The corpus is planned as shards of lines (`lealla.shards.line_shards`), each embedded on its
+own by this process or by a Beam pipeline's workers (`lealla.shards.shard_runner`): a shard
 file is written under a temp name and renamed, then its record (NNN-SSSSS.json: size,
 sha256, counts) is published; the manifest, written first with the identity alone, gets
 all records and `complete` at the end. A killed run resumes with the shards it lacks;
@@ -31,26 +31,17 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 import tensorflow as tf
 from absl import logging
+from lealla.teachers import augmentation
+from lealla.teachers import teacher as teacher_lib
 
-from lealla import (
-    configs,
-    console,
-    corpus,
-    embedding_shards,
-    fileio,
-    json_shape,
-    length_batches,
-    line_shards,
-    output_dirs,
-    pipeline,
-    shard_runner,
-    textio,
-)
-from teachers import augmentation
-from teachers import teacher as teacher_lib
+from lealla.data import corpus, pipeline, textio
+from lealla.embeddings import embedding_shards, length_batches
+from lealla.io import configs, fileio, json_shape, output_dirs
+from lealla.shards import line_shards, shard_runner
+from lealla.ui import console
 
 MANIFEST = "manifest.json"
-# What the readers use (lealla.json_shape): a damaged manifest is named, not a TypeError.
+# What the readers use (lealla.io.json_shape): a damaged manifest is named, not a TypeError.
 MANIFEST_SHAPE = {
     "identity": {
         "teacher": str, "embedding_dim": int, "dtype": str,
@@ -85,7 +76,7 @@ class CacheConfig(configs.ConfigMixin):
       batch_size: sentences per teacher call.
       dtype: "float16" halves the size; "float32" keeps the teacher's exact output.
       on_bad_line: "error" or "skip", as for the corpus readers.
-      augment: kinds of variants (see `teachers.augmentation.KINDS`) to add to each
+      augment: kinds of variants (see `lealla.teachers.augmentation.KINDS`) to add to each
         shard, embedded by the teacher here so training stays teacher-free: as
         monolingual examples, one per example, word spans, short prefixes, case and
         punctuation variants.

@@ -29,9 +29,10 @@ import tempfile
 
 import numpy as np
 import tensorflow as tf
+from lealla.teachers import usem3_assets
 
-from lealla import configs, module_metadata
-from teachers import usem3_assets
+from lealla.io import configs
+from lealla.records import module_metadata
 
 EMBEDDING_DIM = 512
 VOCAB_SIZE = 128_000  # SentencePiece pieces; the quantized table has 17 x 7,530 rows

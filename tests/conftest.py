@@ -49,7 +49,7 @@ def corpus_reads(monkeypatch):
     reads are not counted). Sources, not files: the demo's 13 pairs share one English file."""
     import collections
 
-    from lealla import corpus
+    from lealla.data import corpus
 
     counts = collections.Counter()
     original = corpus._iter_raw_rows
@@ -64,7 +64,7 @@ def corpus_reads(monkeypatch):
 
 def train_file_reads(counts, specs) -> set[int]:
     """The read counts of the training sources named by `specs` ({1}: each read once)."""
-    from lealla import corpus
+    from lealla.data import corpus
 
     return {counts[tuple(s.paths)] for s in corpus.resolve_sources(specs)}
 
@@ -76,7 +76,7 @@ def tiny_vocab_file(write):
 
 @pytest.fixture(scope="session")
 def demo_train_texts():
-    from lealla import corpus, demo_corpus
+    from lealla.data import corpus, demo_corpus
 
     return [t for _, t in corpus.iter_sentences(demo_corpus.parallel_sources("train"))]
 
@@ -91,8 +91,9 @@ def demo_wordpiece_vocab(demo_train_texts):
 
 @pytest.fixture(scope="session")
 def use_m_tokenizer():
+    from lealla.teachers import usem3_assets
+
     from lealla.tokenization import sentencepiece
-    from teachers import usem3_assets
 
     return sentencepiece.SentencepieceTokenizer.from_model_file(
         usem3_assets.sentencepiece_model_path()
@@ -110,7 +111,7 @@ def hub_modules(tmp_path_factory):
 @pytest.fixture(scope="session")
 def use_m_module(tmp_path_factory):
     """The USE-m SavedModel, built once per session into a temp cache."""
-    from teachers import use_multilingual
+    from lealla.teachers import use_multilingual
 
     return use_multilingual.ensure_module(str(tmp_path_factory.mktemp("lealla_cache")))
 
@@ -119,11 +120,11 @@ def use_m_module(tmp_path_factory):
 def trained_run(use_m_module, tmp_path_factory):
     """A tiny student distilled from USE-m's cache of the demo corpus: (model_dir, Distiller)."""
     import tensorflow as tf
+    from lealla.distill.distill_config import DistillConfig
+    from lealla.distill.trainer import Distiller
+    from lealla.teachers import embedding_cache, loading
 
-    from distill.distill_config import DistillConfig
-    from distill.trainer import Distiller
-    from lealla import corpus, demo_corpus
-    from teachers import embedding_cache, loading
+    from lealla.data import corpus, demo_corpus
 
     os.environ["LEALLA_CACHE_DIR"] = os.path.dirname(os.path.dirname(use_m_module))
     teacher = loading.load_teacher("use-multilingual")

@@ -157,7 +157,7 @@ def broken_links(path: str) -> list[str]:
 
 def seed_demo_data(root: str) -> None:
     """The demo corpus where the docs expect a user's files."""
-    from lealla import demo_corpus
+    from lealla.data import demo_corpus
 
     def write(name: str, lines) -> None:
         path = os.path.join(root, name)
@@ -243,7 +243,7 @@ def test_extract_and_substitute(tmp_path):
 @pytest.fixture(scope="session")
 def demo_export(trained_run, tmp_path_factory):
     """What `make demo` leaves in demo_out/export: an export of a small demo-corpus student."""
-    from export import exporter
+    from lealla.export import exporter
 
     model_dir, _ = trained_run
     out = str(tmp_path_factory.mktemp("demo_out") / "export")

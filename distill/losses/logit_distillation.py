@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import tensorflow as tf
-
-from distill.losses.cross_replica import gather_global
+from lealla.distill.losses.cross_replica import gather_global
 
 DEFAULT_SCALE = 10.0
 

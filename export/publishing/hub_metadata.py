@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any
 
-from export.publishing import licenses, targets
+from lealla.export.publishing import licenses, targets
 
 MODEL_METADATA = "model-metadata.json"
 INSTANCE_METADATA = "model-instance-metadata.json"
@@ -74,16 +74,18 @@ def kaggle_instance(target: targets.Target, metadata: dict, license_name: str) -
         "instanceSlug": target.variation,
         "framework": targets.KAGGLE_FRAMEWORK,
         "overview": _subtitle(metadata),
-        "usage": "\n".join([
-            "```python",
-            "import tensorflow as tf",
-            "import tensorflow_hub as hub",
-            "import tensorflow_text  # registers the tokenizer ops; import it before loading",
-            "",
-            'encoder = hub.KerasLayer("${PATH}")',
-            'embeddings = encoder(tf.constant(["Hello world", "Hallo Welt"]))',
-            "```",
-        ]),
+        "usage": "\n".join(
+            [
+                "```python",
+                "import tensorflow as tf",
+                "import tensorflow_hub as hub",
+                "import tensorflow_text  # registers the tokenizer ops; import it before loading",
+                "",
+                'encoder = hub.KerasLayer("${PATH}")',
+                'embeddings = encoder(tf.constant(["Hello world", "Hallo Welt"]))',
+                "```",
+            ]
+        ),
         "licenseName": license_name,
         "fineTunable": True,
         "trainingData": [str(spec) for spec in training.get("train_data") or []],
@@ -165,7 +167,8 @@ def check_kaggle(model: dict, instance: dict, target: targets.Target) -> None:
             if field in values and not isinstance(values[field], bool):
                 raise MetadataError(f"{name}: {field} must be true or false")
         if "licenseName" in values and values["licenseName"] not in {
-            *licenses.KAGGLE_NAMES.values(), *licenses.KAGGLE_ONLY
+            *licenses.KAGGLE_NAMES.values(),
+            *licenses.KAGGLE_ONLY,
         }:
             raise MetadataError(f"{name}: licenseName {values['licenseName']!r} is not a "
                                 "licence Kaggle lists")  # fmt: skip
@@ -192,8 +195,10 @@ def check_front_matter(values: dict[str, Any]) -> None:
         raise MetadataError(f"README.md front matter: license {values['license']!r} is not a "
                             "Hugging Face licence identifier")  # fmt: skip
     languages = values["language"]
-    if not isinstance(languages, list) or not languages or not all(
-        isinstance(lang, str) and _LANGUAGE.fullmatch(lang) for lang in languages
+    if (
+        not isinstance(languages, list)
+        or not languages
+        or not all(isinstance(lang, str) and _LANGUAGE.fullmatch(lang) for lang in languages)
     ):
         raise MetadataError("README.md front matter: language must be a non-empty list of "
                             "ISO 639 codes")  # fmt: skip
@@ -211,8 +216,10 @@ def _check_model_index(index) -> None:
     if not isinstance(index, list) or not index:
         raise MetadataError(f"{where} must be a non-empty list")
     for entry in index:
-        if not isinstance(entry, dict) or not entry.get("name") or not isinstance(
-            entry.get("results"), list
+        if (
+            not isinstance(entry, dict)
+            or not entry.get("name")
+            or not isinstance(entry.get("results"), list)
         ):
             raise MetadataError(f"{where}: each entry needs a name and a results list")
         for result in entry["results"]:
@@ -236,9 +243,7 @@ def _check_fields(name: str, values: dict, allowed: frozenset, required: set) ->
     if missing:
         raise MetadataError(f"{name}: missing {', '.join(missing)}")
     for field, value in values.items():
-        if field not in ("isPrivate", "fineTunable", "trainingData") and not isinstance(
-            value, str
-        ):
+        if field not in ("isPrivate", "fineTunable", "trainingData") and not isinstance(value, str):
             raise MetadataError(f"{name}: {field} must be a string")
 
 

@@ -7,7 +7,7 @@ import os
 import shutil
 from collections.abc import Callable
 
-from export.publishing import clients, licenses, staging, targets, validation
+from lealla.export.publishing import clients, licenses, staging, targets, validation
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,8 +72,10 @@ def publish(
         call = clients.upload_call(target, staged, license_name, version_notes, private)
         report(tree)
         if dry_run:
-            report(f"dry run: validated, nothing uploaded; staged folder kept at {staged}; "
-                   f"the upload would be:\n  {call}")
+            report(
+                f"dry run: validated, nothing uploaded; staged folder kept at {staged}; "
+                f"the upload would be:\n  {call}"
+            )
             return PublishResult(target, staged, tree, call, False, checks)
         report(f"uploading: {call}")
         clients.upload(target, staged, license_name, version_notes, private)

@@ -19,10 +19,11 @@ import shutil
 import tempfile
 import uuid
 
-from export import model_card
-from export.publishing import hub_metadata, targets
-from lealla import configs
-from lealla.fileio import folder_bytes
+from lealla.export import model_card
+from lealla.export.publishing import hub_metadata, targets
+
+from lealla.io import configs
+from lealla.io.fileio import folder_bytes
 
 CARD = "README.md"
 
@@ -115,4 +116,3 @@ def tree(path: str) -> str:
 
 def _size(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} kB"
-

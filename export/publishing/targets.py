@@ -78,9 +78,12 @@ def parse(to: str) -> Target:
             )
         parts[2] = KAGGLE_FRAMEWORK
         return Target(KAGGLE, "/".join(parts))
-    if len(parts) != 2 or not all(_HF_PART.fullmatch(p) for p in parts) or any(
-        bad in handle for bad in ("--", "..")
-    ) or handle.endswith(".git"):
+    if (
+        len(parts) != 2
+        or not all(_HF_PART.fullmatch(p) for p in parts)
+        or any(bad in handle for bad in ("--", ".."))
+        or handle.endswith(".git")
+    ):
         raise TargetError(
             f"--to={to!r}: a Hugging Face repo id is OWNER/NAME (letters, digits, - _ .; "
             "at most 96 characters each, no -- or ..)"

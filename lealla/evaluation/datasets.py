@@ -21,8 +21,8 @@ from typing import BinaryIO
 
 from absl import logging
 
-from lealla import configs
-from lealla import languages as languages_lib
+from lealla.data import languages as languages_lib
+from lealla.io import configs
 
 TATOEBA_URL = (
     "https://raw.githubusercontent.com/facebookresearch/LASER/main/data/tatoeba/v1/"

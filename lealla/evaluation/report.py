@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lealla import plots
+from lealla.ui import plots
 
 
 @dataclasses.dataclass(frozen=True)

@@ -56,7 +56,7 @@ def pair_accuracies_by_width(
       widths: the widths m to keep (first m dimensions, renormalized); None = as encoded.
       rotation: optional [d, d] applied to the embeddings before they are cut.
     """
-    from lealla.truncation import truncate_embeddings
+    from lealla.embeddings.truncation import truncate_embeddings
 
     encoded: dict[tuple[str, ...], np.ndarray] = {}
 

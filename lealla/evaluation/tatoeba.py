@@ -8,11 +8,12 @@ from collections.abc import Sequence
 
 from absl import logging
 
-from lealla import encoders, textio
-from lealla import languages as languages_lib
+from lealla.api import encoders
+from lealla.data import languages as languages_lib
+from lealla.data import textio
+from lealla.embeddings.text_encoder import DEFAULT_BATCH_SIZE, TextEncoder
 from lealla.evaluation.report import EvalReport, LanguageResult
 from lealla.evaluation.retrieval import retrieval_accuracy
-from lealla.text_encoder import DEFAULT_BATCH_SIZE, TextEncoder
 
 PIVOT = "eng"
 # tatoeba.deu-eng.deu / tatoeba.deu-eng.eng

@@ -14,13 +14,14 @@ from collections.abc import Sequence
 import numpy as np
 from absl import logging
 
-from lealla import encoders, textio
-from lealla import languages as languages_lib
+from lealla.api import encoders
+from lealla.data import languages as languages_lib
+from lealla.data import textio
+from lealla.embeddings.text_encoder import TextEncoder
 from lealla.evaluation.report import EvalReport, LanguageResult
 from lealla.mining import embed_stream, neighbors
 from lealla.mining.line_file import LineFile
 from lealla.mining.scann_search import ScannConfig
-from lealla.text_encoder import TextEncoder
 
 PIVOT = "en"
 # The UN Parallel Corpus v1.0 test sets: UNv1.0.testset.{ar,en,es,fr,ru,zh}, aligned.

@@ -13,11 +13,14 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 
-from lealla import configs, console, encoders, output_dirs, textio
+from lealla.api import encoders
+from lealla.data import textio
+from lealla.embeddings.text_encoder import TextEncoder
+from lealla.io import configs, output_dirs
 from lealla.mining import embed_stream, mine, neighbors, pair_filters, pairs_tsv, quantized_search
 from lealla.mining.line_file import LineFile
 from lealla.mining.scann_search import ScannConfig
-from lealla.text_encoder import TextEncoder
+from lealla.ui import console
 
 # Queries sampled to measure the recall of a quantized search against float32.
 RECALL_QUERIES = 1000
@@ -134,9 +137,7 @@ def align(
     encoder = encoders.resolve(encoder)
     quantized: dict = {}
     # A failed align leaves no folder it created behind.
-    made = (
-        output_dirs.created(config.work_dir) if config.work_dir else contextlib.nullcontext()
-    )
+    made = output_dirs.created(config.work_dir) if config.work_dir else contextlib.nullcontext()
     with made, tempfile.TemporaryDirectory(dir=config.work_dir) as scratch:
         work = scratch if config.work_dir else None
         emb = [

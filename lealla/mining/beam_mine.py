@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import apache_beam as beam
 
-from lealla import beam_pipeline, shard_runner
 from lealla.mining import block_math
 from lealla.mining.mine_job import MineJob
+from lealla.shards import beam_pipeline, shard_runner
 
 
 def run_dedupe(job: MineJob, sides: list[str], runner: shard_runner.RunnerConfig) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from lealla.embeddings.text_encoder import TextEncoder
 from lealla.mining.line_file import LineFile
-from lealla.progress import Progress
-from lealla.text_encoder import TextEncoder
+from lealla.ui.progress import Progress
 
 DEFAULT_BATCH_SIZE = 256
 

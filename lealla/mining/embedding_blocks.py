@@ -16,7 +16,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lealla import embedding_shards, fileio, textio
+from lealla.data import textio
+from lealla.embeddings import embedding_shards
+from lealla.io import fileio
 
 
 class EmbeddingsTextMismatchError(ValueError):

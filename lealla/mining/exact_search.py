@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lealla.progress import Progress
+from lealla.ui.progress import Progress
 
 # A [QUERY_CHUNK, BASE_CHUNK] float32 block is 64 MiB: large enough for BLAS to run at
 # full speed, small enough that no [n, m] matrix is ever held for large inputs.

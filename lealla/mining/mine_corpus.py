@@ -22,9 +22,11 @@ import time
 import numpy as np
 from absl import logging
 
-from lealla import fileio, output_dirs, plots, shard_runner
+from lealla.io import fileio, output_dirs
 from lealla.mining import mine_job
 from lealla.mining.mine_job import MineJob
+from lealla.shards import shard_runner
+from lealla.ui import plots
 
 SUMMARY, CHART = "summary.json", "scores.png"
 
@@ -166,7 +168,7 @@ def read_calibration(path: str) -> tuple[tuple[str, str], ...]:
     Raises:
       CorpusError: a line without two fields, invalid UTF-8, or an empty file.
     """
-    from lealla import textio
+    from lealla.data import textio
 
     textio.require_file(path, "--calibration file")
     pairs = []

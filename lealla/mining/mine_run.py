@@ -10,11 +10,14 @@ import dataclasses
 import functools
 from collections.abc import Sequence
 
-from lealla import configs, console, embedding_shards, fileio, shard_runner
+from lealla.embeddings import embedding_shards
+from lealla.io import configs, fileio
 from lealla.mining import mine as mine_lib
 from lealla.mining import mine_corpus, mine_job, pair_filters
 from lealla.mining.embedding_blocks import EmbeddingSet
 from lealla.mining.scann_search import ScannConfig
+from lealla.shards import shard_runner
+from lealla.ui import console
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,7 +122,7 @@ def mine(
     folders = {"src": src_embeddings, "tgt": tgt_embeddings}
     missing = [side for side in ("src", "tgt") if not folders[side]]
     if missing:
-        from lealla.encoders import load_encoder
+        from lealla.api.encoders import load_encoder
 
         # A picklable loader: Beam workers load the encoder once each.
         load = functools.partial(load_encoder, encoder)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lealla import configs
+from lealla.io import configs
 
 REASONS = ("too_long", "length_ratio", "identical", "no_letters", "url")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)

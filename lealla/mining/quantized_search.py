@@ -17,7 +17,7 @@ import dataclasses
 import numpy as np
 
 from lealla.mining import exact_search
-from lealla.progress import Progress
+from lealla.ui.progress import Progress
 
 EMBEDDING_DTYPES = ("float32", "int8", "binary")
 CALIBRATION_ROWS = 10_000

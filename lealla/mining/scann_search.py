@@ -7,8 +7,9 @@ import math
 
 import numpy as np
 
-from lealla import configs, quiet
-from lealla.progress import Progress
+from lealla.io import configs
+from lealla.ui import quiet
+from lealla.ui.progress import Progress
 
 # Below this many points (unless num_leaves is set) every point is scored with AH and
 # no tree is built: it is fast at this size, and a tree this small, searched in few

@@ -6,7 +6,8 @@ import os
 
 import tensorflow as tf
 
-from lealla import configs, textio
+from lealla.data import textio
+from lealla.io import configs
 from lealla.tokenization import tokenizer
 
 MODEL_FILE = "sp.model"

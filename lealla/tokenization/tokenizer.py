@@ -8,7 +8,7 @@ import os
 
 import tensorflow as tf
 
-from lealla import configs
+from lealla.io import configs
 
 TOKENIZER_JSON = "tokenizer.json"
 

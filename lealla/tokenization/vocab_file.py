@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from lealla import configs, textio
+from lealla.data import textio
+from lealla.io import configs
 
 PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
 # The BERT/LaBSE special tokens a student's packer needs, looked up by name.

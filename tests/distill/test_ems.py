@@ -8,11 +8,11 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
+from lealla.distill.distill_config import DistillConfig
+from lealla.distill.trainer import Distiller
+from lealla.students.student_config import StudentConfig
 
-from distill.distill_config import DistillConfig
-from distill.trainer import Distiller
-from lealla import demo_corpus
-from students.student_config import StudentConfig
+from lealla.data import demo_corpus
 from tests.conftest import train_file_reads
 
 BASE = {
@@ -80,7 +80,7 @@ def test_ems_from_scratch_learns_without_a_teacher(sp_model, tmp_path):
 
 @pytest.fixture(scope="module")
 def teacher(use_m_module):
-    from teachers import loading
+    from lealla.teachers import loading
 
     os.environ["LEALLA_CACHE_DIR"] = os.path.dirname(os.path.dirname(use_m_module))
     return loading.load_teacher("use-multilingual")
@@ -141,7 +141,7 @@ def test_config_errors(overrides, message):
 @pytest.mark.large  # ~25 s of subprocesses; the EMS loop itself is tested in-process above
 def test_cli_ems_demo_flagfile_without_a_teacher(sp_model, tmp_path):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    cmd = [sys.executable, "-m", "distill.train", "--config=ems_demo", "--teacher=",
+    cmd = [sys.executable, "-m", "lealla.cli.distill_main", "--config=ems_demo", "--teacher=",
            f"--vocab={sp_model}", f"--model_dir={tmp_path / 'run'}", "--student=ems_test",
            "--steps=4", "--warmup_steps=1", "--batch_size=16", "--eval_every=0",
            "--seq_length=16", "--bucket_lengths=16"]  # fmt: skip
@@ -160,7 +160,8 @@ def test_cli_ems_demo_flagfile_without_a_teacher(sp_model, tmp_path):
 
 
 def test_a_new_objective_is_one_module_and_one_registry_line(trained_run, tmp_path):
-    from export import restore
+    from lealla.export import restore
+
     from tests.distill import toy_objective
 
     config = trained_run[1].config

@@ -6,10 +6,10 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
+from lealla.distill.trainer import Distiller
+from lealla.export import restore
 
-from distill.trainer import Distiller
-from export import restore
-from lealla import run_layout
+from lealla.records import run_layout
 
 TEXTS = ["Guten Morgen!", "Wo ist der Bahnhof?", "I would like a coffee, please."]
 
@@ -54,7 +54,7 @@ def test_init_from_refusals_name_the_folder(trained_run, tmp_path):
 
 
 def test_init_from_refuses_what_the_source_fixes_and_applies_dropout(trained_run, tmp_path):
-    from distill import student_setup
+    from lealla.distill import student_setup
 
     source_dir, source = trained_run
     base = dataclasses.replace(source.config, init_from=source_dir, steps=2, warmup_steps=1)

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+from lealla.distill import objective
+from lealla.distill.distill_config import DistillConfig
+from lealla.students.student_config import StudentConfig
+from lealla.students.truncated import TruncatedBackbone
 
-from distill import objective
-from distill.distill_config import DistillConfig
-from lealla.truncation import parse_dims, truncate_embeddings
-from students.student_config import StudentConfig
-from students.truncated import TruncatedBackbone
+from lealla.embeddings.truncation import parse_dims, truncate_embeddings
 
 
 def test_truncate_embeddings_matches_numpy():
@@ -85,9 +85,10 @@ def test_bad_matryoshka_settings_are_refused(overrides, message):
 
 
 def test_a_matryoshka_run_trains_its_prefix_heads_and_reports_each_width(trained_run, tmp_path):
-    from distill.trainer import Distiller
-    from export import restore
-    from lealla import corpus
+    from lealla.distill.trainer import Distiller
+    from lealla.export import restore
+
+    from lealla.data import corpus
     from lealla.evaluation.retrieval import pair_accuracies
 
     config = DistillConfig(**{
@@ -112,9 +113,10 @@ def test_a_matryoshka_run_trains_its_prefix_heads_and_reports_each_width(trained
 def test_rotated_prefixes_beat_plain_ones_and_keep_the_full_width(trained_run, tmp_path):
     """What `export --dims` ships: the PCA-rotated prefix (RESULTS.md: better than
     Matryoshka training at 32 and 64 dims, and free at full width)."""
-    from distill.trainer import Distiller
-    from export import exporter
-    from lealla import corpus
+    from lealla.distill.trainer import Distiller
+    from lealla.export import exporter
+
+    from lealla.data import corpus
     from lealla.evaluation.retrieval import pair_accuracies
 
     config = DistillConfig(

@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-
-from distill import objective
-from distill.distill_config import DistillConfig
-from distill.losses import feature_distillation_loss, teacher_contrastive_loss
+from lealla.distill import objective
+from lealla.distill.distill_config import DistillConfig
+from lealla.distill.losses import feature_distillation_loss, teacher_contrastive_loss
 
 
 def _unit(x):

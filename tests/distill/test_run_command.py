@@ -4,9 +4,9 @@ import dataclasses
 import shlex
 
 from absl import flags
+from lealla.distill.distill_config import DistillConfig
 
-from distill.distill_config import DistillConfig
-from lealla import config_flags
+from lealla.config import config_flags
 
 
 def _parse(command: str) -> dict:

@@ -9,11 +9,11 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
+from lealla.distill import objective
+from lealla.distill.distill_config import DistillConfig
+from lealla.distill.trainer import Distiller, DivergedError
 
-from distill import objective
-from distill.distill_config import DistillConfig
-from distill.trainer import Distiller, DivergedError
-from lealla import demo_corpus
+from lealla.data import demo_corpus
 
 BASE = {
     # The teacher-table start: these tests are not about the start, and it costs no
@@ -35,7 +35,7 @@ BASE = {
 
 @pytest.fixture(scope="module")
 def teacher(use_m_module):
-    from teachers import loading
+    from lealla.teachers import loading
 
     os.environ["LEALLA_CACHE_DIR"] = os.path.dirname(os.path.dirname(use_m_module))
     return loading.load_teacher("use-multilingual")
@@ -148,8 +148,9 @@ def test_resume_with_other_settings_is_refused(teacher, tmp_path):
 
 def test_a_cache_of_another_teacher_is_refused(teacher, tmp_path):
     # Training from a cache is covered by the shared run (conftest.trained_run).
-    from lealla import corpus
-    from teachers import embedding_cache
+    from lealla.teachers import embedding_cache
+
+    from lealla.data import corpus
 
     cache = str(tmp_path / "cache")
     embedding_cache.build_cache(teacher, corpus.resolve_sources("demo:train"), cache)
@@ -169,8 +170,9 @@ def test_a_cache_of_another_teacher_is_refused(teacher, tmp_path):
 def test_a_cache_of_other_sentences_is_refused_before_anything_is_written(teacher, tmp_path):
     # Silently wrong before: the run trained on the cache while distill_config.json and
     # the vocabulary said demo:train.
-    from lealla import corpus
-    from teachers import embedding_cache
+    from lealla.teachers import embedding_cache
+
+    from lealla.data import corpus
 
     other = tmp_path / "de-en.tsv"
     other.write_text("".join(f"Satz {i}.\tSentence {i}.\n" for i in range(5)), encoding="utf-8")
@@ -187,8 +189,9 @@ def test_a_cache_of_other_sentences_is_refused_before_anything_is_written(teache
 @pytest.mark.large  # two caches built with the real teacher, then a run
 def test_a_run_reads_several_caches_as_one_corpus(teacher, tmp_path):
     # Text added to the training data needs a cache of its own, not the corpus again.
-    from lealla import corpus
-    from teachers import embedding_cache
+    from lealla.teachers import embedding_cache
+
+    from lealla.data import corpus
 
     files, caches = [], []
     for lang in ("de", "fr"):
@@ -218,9 +221,10 @@ def test_a_run_reads_several_caches_as_one_corpus(teacher, tmp_path):
 
 @pytest.mark.large  # a cache and a run with the real teacher; the mixing itself is tested fast
 def test_a_share_in_train_data_sets_that_files_part_of_the_batches(teacher, tmp_path):
-    from distill import data
-    from lealla import corpus
-    from teachers import embedding_cache
+    from lealla.distill import data
+    from lealla.teachers import embedding_cache
+
+    from lealla.data import corpus
 
     de, en = demo_corpus.read_split("train", "de")[:60], demo_corpus.read_split("train", "en")[:60]
     tsv = tmp_path / "de-en.tsv"
@@ -276,7 +280,7 @@ def test_cached_run_learns(trained_run):
 def test_cli_with_two_cpu_replicas(use_m_module, tmp_path):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
            "LEALLA_CACHE_DIR": os.path.dirname(os.path.dirname(use_m_module))}  # fmt: skip
-    cmd = [sys.executable, "-m", "distill.train", "--config=demo", f"--model_dir={tmp_path / 'run'}",
+    cmd = [sys.executable, "-m", "lealla.cli.distill_main", "--config=demo", f"--model_dir={tmp_path / 'run'}",
            "--student=tiny_test", "--student_overrides=max_sequence_length=64", "--steps=6",
            "--warmup_steps=2", "--batch_size=16", "--checkpoint_every=3", "--eval_every=0",
            "--cpu_replicas=2"]  # fmt: skip
@@ -341,7 +345,7 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(teacher, tmp_path):
 
 @pytest.mark.large  # end to end: minutes on 2 cores
 def test_bad_training_lines_are_named_or_skipped(teacher, tmp_path):
-    from lealla import textio
+    from lealla.data import textio
 
     de, en = demo_corpus.read_split("train", "de"), demo_corpus.read_split("train", "en")
     rows = [f"{a}\t{b}\n" for a, b in zip(de, en, strict=True)]
@@ -359,7 +363,7 @@ def test_bad_training_lines_are_named_or_skipped(teacher, tmp_path):
 
 @pytest.mark.large  # end to end: minutes on 2 cores
 def test_a_cache_run_resumes_without_loading_the_teacher(trained_run, monkeypatch):
-    from teachers import loading
+    from lealla.teachers import loading
 
     def no_teacher(*args, **kwargs):
         raise AssertionError("the teacher was loaded")
@@ -399,8 +403,8 @@ def test_float16_overflow_skips_the_step_and_lowers_the_loss_scale(teacher, tmp_
 def test_token_init_pieces_starts_any_vocabulary_from_the_teachers_piece_embeddings(
     teacher, demo_wordpiece_vocab, tmp_path
 ):
-    from distill import student_setup
-    from students import embedding_init
+    from lealla.distill import student_setup
+    from lealla.students import embedding_init
 
     vocab = tmp_path / "vocab.txt"
     vocab.write_text("".join(f"{t}\n" for t in demo_wordpiece_vocab), encoding="utf-8")

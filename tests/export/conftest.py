@@ -9,8 +9,9 @@ import tensorflow as tf
 @pytest.fixture(scope="session")
 def wordpiece_run(demo_wordpiece_vocab, tmp_path_factory):
     """A run folder with an uncased wordpiece vocab and a saved (untrained) student."""
+    from lealla.students.student_config import StudentConfig
+
     from lealla.tokenization import wordpiece
-    from students.student_config import StudentConfig
 
     model_dir = tmp_path_factory.mktemp("wordpiece_run")
     tok = wordpiece.WordpieceTokenizer(demo_wordpiece_vocab, lower_case=True)

@@ -9,9 +9,10 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
+from lealla.export import exporter, load_check, model_card, restore, tflite_export
 
-from export import exporter, load_check, model_card, restore, tflite_export
-from lealla import demo_corpus, fileio, output_dirs
+from lealla.data import demo_corpus
+from lealla.io import fileio, output_dirs
 
 LATEST = exporter.ExportConfig(checkpoint="latest", labse_format=True)
 LATEST_ONLY_STRING_MODULE = exporter.ExportConfig(checkpoint="latest")
@@ -59,7 +60,7 @@ def test_only_the_student_is_exported(exported):
 
 def test_labse_format_pair(exported):
     out, metadata, distiller = exported
-    from teachers import loading
+    from lealla.teachers import loading
 
     pair = loading.load_teacher(
         os.path.join(out, "labse_format", "encoder"),
@@ -92,7 +93,7 @@ def test_labse_format_pair(exported):
 
 def test_export_loads_as_a_teacher_with_its_tokenizer(exported):
     out, metadata, distiller = exported
-    from teachers import loading
+    from lealla.teachers import loading
 
     teacher = loading.load_teacher(out)
     assert (teacher.format, teacher.embedding_dim) == ("string", metadata["embedding_dim"])
@@ -318,7 +319,7 @@ def test_cli_refuses_an_existing_path_naming_it(trained_run, tmp_path):
     out = tmp_path / "taken"
     out.mkdir()
     proc = subprocess.run(
-        [sys.executable, "-m", "export.export_hub", f"--model_dir={trained_run[0]}",
+        [sys.executable, "-m", "lealla.cli.export_main", f"--model_dir={trained_run[0]}",
          f"--out={out}", "--check_loaders=false"],
         capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )  # fmt: skip

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lealla import demo_corpus
-from lealla.truncation import truncate_embeddings
+from lealla.data import demo_corpus
+from lealla.embeddings.truncation import truncate_embeddings
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +22,9 @@ def matryoshka_run(wordpiece_run, tmp_path_factory):
 
 
 def test_export_at_a_rotated_prefix(matryoshka_run, tmp_path):
-    from export import exporter, restore
-    from lealla.truncation import pca_rotation
+    from lealla.export import exporter, restore
+
+    from lealla.embeddings.truncation import pca_rotation
 
     out = str(tmp_path / "export12")
     texts = tuple(demo_corpus.split_path("train", lang) for lang in ("de", "en", "fr"))
@@ -47,7 +48,7 @@ def test_export_at_a_rotated_prefix(matryoshka_run, tmp_path):
 
 
 def test_without_rotation_only_trained_prefixes(matryoshka_run, tmp_path):
-    from export import exporter, restore
+    from lealla.export import exporter, restore
 
     out = tmp_path / "export"
     with pytest.raises(exporter.DimsError, match="--dims=30 exceeds the model's 24"):

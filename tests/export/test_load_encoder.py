@@ -6,10 +6,10 @@ import zlib
 
 import numpy as np
 import pytest
+from lealla.export import exporter, tflite_export
 
 import lealla
-from export import exporter, tflite_export
-from lealla import demo_corpus
+from lealla.data import demo_corpus
 
 EXPORT = exporter.ExportConfig(
     checkpoint="latest", labse_format=False, tflite_variants=("float32", "dynamic_int8")

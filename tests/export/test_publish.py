@@ -12,14 +12,14 @@ import subprocess
 import sys
 
 import pytest
+from lealla.export import exporter
+from lealla.export.publishing import hub_metadata, licenses, publisher, targets, validation
 
-from export import exporter
-from export.publishing import hub_metadata, licenses, publisher, targets, validation
-from lealla import module_metadata, run_layout
+from lealla.records import module_metadata, run_layout
 
 KAGGLE_TO = "kaggle:someone/lealla-tiny/tensorFlow2/demo"
 HF_TO = "hf:someone/lealla-tiny"
-LEALLA = [sys.executable, "-m", "lealla.cli"]
+LEALLA = [sys.executable, "-m", "lealla.cli.main"]
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +117,9 @@ def test_hugging_face_front_matter_and_card(exported, tmp_path):
     assert 'snapshot_download("someone/lealla-tiny")' in readme
     for row in _card_rows(readme, metadata):
         assert row in readme
-    assert not any(os.path.exists(os.path.join(result.staged, n)) for n in hub_metadata.KAGGLE_FILES)
+    assert not any(
+        os.path.exists(os.path.join(result.staged, n)) for n in hub_metadata.KAGGLE_FILES
+    )
     assert "upload_folder(repo_id='someone/lealla-tiny'" in printed
 
 
@@ -209,9 +211,7 @@ def test_missing_credentials_one_line_exit_1_nothing_staged(exported, no_credent
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_kaggle_client_receives_the_staged_folder_handle_licence_and_notes(
-    exported, monkeypatch
-):
+def test_kaggle_client_receives_the_staged_folder_handle_licence_and_notes(exported, monkeypatch):
     kagglehub = pytest.importorskip("kagglehub")
     monkeypatch.setenv("KAGGLE_USERNAME", "someone")
     monkeypatch.setenv("KAGGLE_KEY", "not-a-real-key")
@@ -228,8 +228,12 @@ def test_kaggle_client_receives_the_staged_folder_handle_licence_and_notes(
     [call] = calls
     assert call["handle"] == "someone/lealla-tiny/tensorFlow2/demo"
     assert call["folder"] == result.staged and call["license"] == "Apache 2.0"
-    assert call["notes"] == "40 steps" and call["ignore_patterns"] == list(hub_metadata.KAGGLE_FILES)
-    assert {"saved_model.pb", "README.md", "labse_format", "lealla_export.json"} <= set(call["files"])
+    assert call["notes"] == "40 steps" and call["ignore_patterns"] == list(
+        hub_metadata.KAGGLE_FILES
+    )
+    assert {"saved_model.pb", "README.md", "labse_format", "lealla_export.json"} <= set(
+        call["files"]
+    )
     assert result.uploaded and not os.path.exists(result.staged)  # the temporary stage is gone
 
 
@@ -295,7 +299,10 @@ def test_staged_files_are_the_exports(exported, tmp_path):
     out, _, _ = exported
     result, _ = _dry_run(out, HF_TO, tmp_path, "hf")
     for rel in ("saved_model.pb", os.path.join("labse_format", "encoder", "saved_model.pb")):
-        with open(os.path.join(out, rel), "rb") as a, open(os.path.join(result.staged, rel), "rb") as b:
+        with (
+            open(os.path.join(out, rel), "rb") as a,
+            open(os.path.join(result.staged, rel), "rb") as b,
+        ):
             assert a.read() == b.read()
 
 

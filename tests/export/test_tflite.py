@@ -9,10 +9,10 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
+from lealla.export import exporter, model_card, restore, tflite_export
+from lealla.export.tflite_model import TFLiteEncoder, UnsupportedOpError
 
-from export import exporter, model_card, restore, tflite_export
-from export.tflite_model import TFLiteEncoder, UnsupportedOpError
-from lealla import demo_corpus
+from lealla.data import demo_corpus
 from lealla.tokenization import packing
 
 FLOATS = exporter.ExportConfig(
@@ -79,7 +79,7 @@ def test_variants_written_with_their_measurements(tflite_exported):
 _FRESH = """
 import json, sys
 import numpy as np
-from export.tflite_model import TFLiteEncoder
+from lealla.export.tflite_model import TFLiteEncoder
 texts = json.load(open(sys.argv[2], encoding="utf-8"))
 encoder = TFLiteEncoder(sys.argv[1])
 np.save(sys.argv[3], np.stack([encoder(texts), np.concatenate([encoder([t]) for t in texts])]))
@@ -112,7 +112,7 @@ def test_each_variant_in_a_fresh_process_batch_of_one_and_many(tflite_exported, 
 
 @pytest.mark.large
 def test_a_tflite_file_is_an_encoder_spec(tflite_exported):
-    from lealla import encoders
+    from lealla.api import encoders
 
     _, out, metadata = tflite_exported
     encoder = encoders.load_encoder(os.path.join(out, "model.tflite"))
@@ -161,7 +161,7 @@ def test_a_variant_missing_its_bar_is_left_out_with_its_numbers(
 def test_the_default_variants_pass_on_the_demo_student(trained_run, tmp_path):
     out = tmp_path / "export"
     proc = subprocess.run(
-        [sys.executable, "-m", "lealla.cli", "export", f"--model_dir={trained_run[0]}",
+        [sys.executable, "-m", "lealla.cli.main", "export", f"--model_dir={trained_run[0]}",
          f"--out={out}", "--tflite"],
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip
@@ -221,7 +221,7 @@ def test_representative_data_refusals(trained_run, write):
 def test_cli_flags(trained_run, tmp_path):
     out = str(tmp_path / "export")
     proc = subprocess.run(
-        [sys.executable, "-m", "lealla.cli", "export", f"--model_dir={trained_run[0]}",
+        [sys.executable, "-m", "lealla.cli.main", "export", f"--model_dir={trained_run[0]}",
          f"--out={out}", "--tflite", "--tflite_variants=float32,int4"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
@@ -231,14 +231,14 @@ def test_cli_flags(trained_run, tmp_path):
 
 
 def _umask() -> int:
-    from lealla import configs
+    from lealla.io import configs
 
     return configs.current_umask()
 
 
 @pytest.mark.large  # a conversion with dynamic-range quantization (~25 s)
 def test_int8_token_table_has_a_scale_per_row(trained_run, tmp_path):
-    from export import modules
+    from lealla.export import modules
 
     encoder = restore.restore_sentence_encoder(trained_run[0], "latest")
     texts = _texts()

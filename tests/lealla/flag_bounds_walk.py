@@ -16,8 +16,8 @@ import sys
 
 from absl import flags
 
-from lealla import flag_bounds
-from lealla.cli import COMMANDS
+from lealla.cli.main import COMMANDS
+from lealla.config import flag_bounds
 
 OURS = ("lealla.", "distill.", "export.", "teachers.", "students.")
 

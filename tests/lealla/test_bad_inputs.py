@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from lealla import demo_corpus
+from lealla.data import demo_corpus
 
 USAGE, DATA = 2, 1
 
@@ -61,21 +61,47 @@ def _files(root):
             },
         ),
         "dir": root,
-        "vocab": write("vocab.txt", "".join(f"{t}\n" for t in [
-            "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *string.ascii_letters,
-            *(f"##{c}" for c in string.ascii_letters)])),
+        "vocab": write(
+            "vocab.txt",
+            "".join(
+                f"{t}\n"
+                for t in [
+                    "[PAD]",
+                    "[UNK]",
+                    "[CLS]",
+                    "[SEP]",
+                    "[MASK]",
+                    *string.ascii_letters,
+                    *(f"##{c}" for c in string.ascii_letters),
+                ]
+            ),
+        ),
         # A user's own folders and files, which no command may remove or replace.
-        "victim_notes": _folder(root, "victim_notes", {"notes.txt": "my notes\n",
-                                                       "photos/cat.jpg": "JFIF"}),
-        "victim_report": _folder(root, "victim_report", {"2024-01-report.pdf": "%PDF-1.7",
-                                                         "10-20.csv": "a,b\n1,2\n"}),
-        "victim_config": _folder(root, "victim_config", {"settings.json": '{"theme": "dark"}',
-                                                         "package.json": '{"name": "app"}',
-                                                         "backup.tfrecord": "records"}),
+        "victim_notes": _folder(
+            root, "victim_notes", {"notes.txt": "my notes\n", "photos/cat.jpg": "JFIF"}
+        ),
+        "victim_report": _folder(
+            root, "victim_report", {"2024-01-report.pdf": "%PDF-1.7", "10-20.csv": "a,b\n1,2\n"}
+        ),
+        "victim_config": _folder(
+            root,
+            "victim_config",
+            {
+                "settings.json": '{"theme": "dark"}',
+                "package.json": '{"name": "app"}',
+                "backup.tfrecord": "records",
+            },
+        ),
         "victim_file": write("victim.bin", "not an export\n"),
         # A run folder (its files only: every case refuses before reading it).
-        "run": _folder(root, "run", {"distill_config.json": '{"student": "tiny_test"}',
-                                     "checkpoints/ckpt-40.index": "index"}),
+        "run": _folder(
+            root,
+            "run",
+            {
+                "distill_config.json": '{"student": "tiny_test"}',
+                "checkpoints/ckpt-40.index": "index",
+            },
+        ),
         "tatoeba": _folder(
             root,
             "tatoeba",
@@ -396,11 +422,18 @@ def _bounds_cases(f, tmp):
         '{"format": "lealla-embeddings", "schema_version": 1, "complete": true, "identity": '
         '{"encoder": "e", "embedding_dim": 4, "dtype": "float32", "inputs": []}, "shards": 5}'
     )})  # fmt: skip
-    no_weights = _folder(root, "no_weights", {"saved_model.pb": "x",
-                                              "lealla_export.json": '{"format": "string"}'})
-    invisible = _folder(root, "invisible", {"de-en.tsv": "Hallo\tHello\nWelt\t\u3000\n",
-                                            "de.txt": "gut\n\u200b\u200f\n",
-                                            "ls.de-en.tsv": "zwei\u2028Zeilen\ttwo lines\n"})
+    no_weights = _folder(
+        root, "no_weights", {"saved_model.pb": "x", "lealla_export.json": '{"format": "string"}'}
+    )
+    invisible = _folder(
+        root,
+        "invisible",
+        {
+            "de-en.tsv": "Hallo\tHello\nWelt\t\u3000\n",
+            "de.txt": "gut\n\u200b\u200f\n",
+            "ls.de-en.tsv": "zwei\u2028Zeilen\ttwo lines\n",
+        },
+    )
     align = ["align", "--encoder=use-multilingual", f"--src={f['mono']}", f"--tgt={f['lines']}",
              f"--out={tmp}/m.tsv"]  # fmt: skip
     mine = ["mine", "--encoder=use-multilingual", f"--src={f['mono']}", f"--tgt={f['lines']}",
@@ -459,7 +492,7 @@ def _bounds_cases(f, tmp):
 
 _HOLDER = textwrap.dedent("""
     import sys, time
-    from lealla import output_dirs
+    from lealla.io import output_dirs
     for path in sys.argv[1:]:
         output_dirs.acquire(path)
     print("held", flush=True)
@@ -492,7 +525,7 @@ _REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 def _run(argv, env, cwd=None):
     env = {**env, "PYTHONPATH": os.pathsep.join(p for p in (_REPO, env.get("PYTHONPATH")) if p)}
     return subprocess.run(
-        [sys.executable, "-m", "lealla.cli", *argv], capture_output=True, text=True, env=env,
+        [sys.executable, "-m", "lealla.cli.main", *argv], capture_output=True, text=True, env=env,
         timeout=300, cwd=cwd,
     )  # fmt: skip
 

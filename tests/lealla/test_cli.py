@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from lealla import cli
+from lealla.cli import main as cli
 
-LEALLA = [sys.executable, "-m", "lealla.cli"]
+LEALLA = [sys.executable, "-m", "lealla.cli.main"]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
@@ -29,7 +29,7 @@ def test_help_lists_every_command():
 def test_distill_help_lists_the_settings_generated_from_its_config():
     import dataclasses
 
-    from distill.distill_config import DistillConfig
+    from lealla.distill.distill_config import DistillConfig
 
     out = run("distill", "--help").stdout
     settings = [f.name for f in dataclasses.fields(DistillConfig) if "help" in f.metadata]
@@ -81,7 +81,7 @@ def test_corpus_check_json(write):
 
 @pytest.fixture
 def small_corpus(write):
-    from lealla import demo_corpus
+    from lealla.data import demo_corpus
 
     de = demo_corpus.read_split("dev", "de")
     en = demo_corpus.read_split("dev", "en")

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 from absl import flags
 
-from lealla.config_flags import define_flags, setting, values_from_flags
+from lealla.config.config_flags import define_flags, setting, values_from_flags
 
 
 @dataclasses.dataclass(frozen=True)

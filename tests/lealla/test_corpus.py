@@ -2,8 +2,8 @@ import os
 
 import pytest
 
-from lealla import corpus, textio
-from lealla.corpus import Example
+from lealla.data import corpus, textio
+from lealla.data.corpus import Example
 
 
 def test_tsv_languages_from_file_name(write):

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lealla import encoders
-from lealla.commands import demo_report, demo_stages
-from lealla.text_encoder import BatchEncoder
+from lealla.api import encoders
+from lealla.cli import demo_report, demo_stages
+from lealla.embeddings.text_encoder import BatchEncoder
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ def test_report_has_table_per_language_rows_and_plots(tmp_path):
 def test_whole_demo_offline_and_rerun_reuses_everything(tmp_path):
     out = tmp_path / "demo"
     args = [
-        sys.executable, "-m", "lealla.cli", "demo", f"--out={out}",
+        sys.executable, "-m", "lealla.cli.main", "demo", f"--out={out}",
         "--distill_flags=--steps=20,--student=tiny_test,--eval_every=10,--warmup_steps=2,"
         "--checkpoint_every=10,--batch_size=16", "--static_steps=10",
     ]  # fmt: skip
@@ -159,9 +159,13 @@ def test_whole_demo_offline_and_rerun_reuses_everything(tmp_path):
 
 def test_frontier_chart_holds_the_int8_point_unless_refused(tmp_path, monkeypatch):
     langs = list(demo_stages.LANGUAGES)
-    side = {"parameters": 1000, "sentences_per_second": 100.0, "dims": 128,
-            "accuracy": dict.fromkeys(langs, 0.5),
-            "mining": {x: {"f1": 0.4, "precision": 0.5, "recall": 0.3, "mined": 30} for x in langs}}
+    side = {
+        "parameters": 1000,
+        "sentences_per_second": 100.0,
+        "dims": 128,
+        "accuracy": dict.fromkeys(langs, 0.5),
+        "mining": {x: {"f1": 0.4, "precision": 0.5, "recall": 0.3, "mined": 30} for x in langs},
+    }
     summary = {
         "teacher": {**side, "name": "teacher-x", "dims": 512},
         "student": {**side, "name": "student-y", "export_bytes": 2e6, "vocab_size": 900},

@@ -1,6 +1,6 @@
 import pytest
 
-from lealla import demo_corpus, pipeline
+from lealla.data import demo_corpus, pipeline
 
 
 def test_every_language_aligned_in_every_split():
@@ -36,7 +36,7 @@ def test_unknown_split_or_language():
 
 
 def test_demo_specs_resolve_to_aligned_pairs():
-    from lealla import corpus
+    from lealla.data import corpus
 
     sources = corpus.resolve_sources("demo:dev")
     assert len(sources) == len(demo_corpus.DEMO_LANGUAGES) - 1

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import lealla
-from lealla import demo_corpus
+from lealla.data import demo_corpus
 
 SLOW = {"distill", "export"}  # they train and export a model
 NAMES = sorted(set(lealla.__all__) - SLOW)
@@ -59,7 +59,7 @@ _TEACHERS: dict = {}
 def in_scratch(scratch, use_m_module, monkeypatch, tmp_path):
     """A fresh working folder per example (its outputs do not meet), the sets linked in;
     each teacher module is loaded once for all examples (the loading is not what they show)."""
-    from teachers import loading
+    from lealla.teachers import loading
 
     for name in ("tatoeba", "bucc", "un"):
         os.symlink(scratch / name, tmp_path / name)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lealla import embedding_codec
+from lealla.embeddings import embedding_codec
 
 
 def _clustered(n=600, d=64, seed=0):

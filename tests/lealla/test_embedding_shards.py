@@ -7,8 +7,11 @@ import sys
 import numpy as np
 import pytest
 
-from lealla import demo_corpus, embedding_shards, encoders, shard_runner, textio
-from lealla.text_encoder import BatchEncoder, TextEncoder
+from lealla.api import encoders
+from lealla.data import demo_corpus, textio
+from lealla.embeddings import embedding_shards
+from lealla.embeddings.text_encoder import BatchEncoder, TextEncoder
+from lealla.shards import shard_runner
 
 CONFIG = embedding_shards.EmbedConfig(shard_size=10, batch_size=4, dtype="float32")
 
@@ -92,7 +95,7 @@ def test_bad_lines(hub_modules, write, tmp_path):
 
 def test_embed_command(hub_modules, inputs, tmp_path):
     out = str(tmp_path / "emb")
-    cmd = [sys.executable, "-m", "lealla.cli", "embed", f"--encoder={hub_modules['string']}",
+    cmd = [sys.executable, "-m", "lealla.cli.main", "embed", f"--encoder={hub_modules['string']}",
            f"--input={','.join(inputs)}", f"--out={out}", "--shard_size=16",
            "--runner=inprocess"]  # fmt: skip
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=300,

@@ -9,9 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-from lealla import demo_corpus
+from lealla.data import demo_corpus
 
-LEALLA = [sys.executable, "-m", "lealla.cli"]
+LEALLA = [sys.executable, "-m", "lealla.cli.main"]
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import sys
 import pytest
 from absl import flags
 
-from lealla import flag_bounds
-from lealla.cli import COMMANDS
-from lealla.config_flags import check_bounds, define_flags, setting, values_from_flags
+from lealla.cli.main import COMMANDS
+from lealla.config import flag_bounds
+from lealla.config.config_flags import check_bounds, define_flags, setting, values_from_flags
 
 WALK = os.path.join(os.path.dirname(__file__), "flag_bounds_walk.py")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

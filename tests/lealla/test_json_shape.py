@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from lealla import embedding_shards, json_shape
+from lealla.embeddings import embedding_shards
+from lealla.io import json_shape
 from lealla.mining.embedding_blocks import EmbeddingSet
 
 SHAPE = {"name": str, "rows": [{"count": int, "score?": (int, float)}], "done?": bool}
@@ -17,8 +18,14 @@ SHAPE = {"name": str, "rows": [{"count": int, "score?": (int, float)}], "done?":
         ({"rows": []}, r"f.json: the file has no 'name'"),
         ({"name": "a", "rows": 5}, r'f.json: "rows" must be a list, got int'),
         ({"name": "a", "rows": [{"count": "3"}]}, r'"rows\[0\].count" must be an integer, got str'),
-        ({"name": "a", "rows": [{"count": True}]}, r'"rows\[0\].count" must be an integer, got true'),
-        ({"name": "a", "rows": [{"count": 1, "score": "x"}]}, r'"rows\[0\].score" must be a number'),
+        (
+            {"name": "a", "rows": [{"count": True}]},
+            r'"rows\[0\].count" must be an integer, got true',
+        ),
+        (
+            {"name": "a", "rows": [{"count": 1, "score": "x"}]},
+            r'"rows\[0\].score" must be a number',
+        ),
         ({"name": "a", "rows": [], "done": 1}, r'"done" must be true or false, got int'),
     ],
 )
@@ -47,7 +54,7 @@ def test_an_embeddings_manifest_with_shards_5_is_named(tmp_path):
 
 
 def test_a_teacher_cache_manifest_with_a_bad_type_is_named(tmp_path):
-    from teachers import embedding_cache
+    from lealla.teachers import embedding_cache
 
     folder = tmp_path / "cache"
     folder.mkdir()

@@ -1,6 +1,6 @@
 import pytest
 
-from lealla import languages
+from lealla.data import languages
 
 
 @pytest.mark.parametrize(
@@ -146,7 +146,7 @@ def test_tatoeba_codes_all_resolve():
 def test_region_and_script_tags_normalize_the_same_in_python_and_in_the_graph(write):
     # Silently wrong before: zh_CN passed the Python scan but mapped to "" in the tf.data
     # lookup, so its rows were dropped and the sampling weights counted them anyway.
-    from lealla import corpus, pipeline
+    from lealla.data import corpus, pipeline
 
     tags = {"zh_CN": "zh", "PT-br": "pt", "deu": "de", "zh-Hant": "zh", "ZH": "zh"}
     for tag, code in tags.items():
@@ -164,7 +164,7 @@ def test_region_and_script_tags_normalize_the_same_in_python_and_in_the_graph(wr
 
 
 def test_file_names_take_exact_tags_only(write):
-    from lealla import corpus
+    from lealla.data import corpus
 
     assert corpus.resolve_sources(write("news.pt.txt", "x\n"))[0].src_lang == "pt"
     with pytest.raises(ValueError, match="cannot tell the language"):

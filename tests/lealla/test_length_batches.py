@@ -6,8 +6,8 @@ import zlib
 import numpy as np
 import pytest
 
-from lealla import length_batches
-from lealla.text_encoder import BatchEncoder
+from lealla.embeddings import length_batches
+from lealla.embeddings.text_encoder import BatchEncoder
 
 TEXTS = ["a much longer sentence than the rest", "hi", "medium length", "x", "four", "", "ok"]
 
@@ -39,7 +39,7 @@ def test_encoder_encode_batches_by_length_and_returns_input_order():
 
 
 def test_sentence_encoder_matches_one_sentence_at_a_time(trained_run):
-    from export import restore
+    from lealla.export import restore
 
     encoder = restore.restore_sentence_encoder(trained_run[0], "latest")
     texts = ["Das ist ein ziemlich langer Satz über das Wetter.", "Hallo", "Good morning!"]

@@ -1,6 +1,7 @@
 import pytest
 
-from lealla import corpus, line_shards, textio
+from lealla.data import corpus, textio
+from lealla.shards import line_shards
 
 
 def _reference(data: bytes, every: int) -> tuple[int, list[int]]:

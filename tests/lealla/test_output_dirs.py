@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from lealla import configs, output_dirs
+from lealla.io import configs, output_dirs
 
 KINDS = {
     "export": (output_dirs.EXPORT, {"lealla_export.json": {"embedding_dim": 8},
@@ -47,7 +47,9 @@ def test_a_folder_is_replaceable_only_when_wholly_its_commands(tmp_path, name):
     output_dirs.check_replaceable(ours, kind)  # marker + only its own names
     output_dirs.check_replaceable(str(tmp_path / "absent"), kind)
     # Debris of a killed run (temp names, a lock file) does not make a folder foreign.
-    _make(tmp_path / "ours", {f"x{output_dirs.TEMP_MARK}1": b"", f".a{output_dirs.LOCK_SUFFIX}": b""})
+    _make(
+        tmp_path / "ours", {f"x{output_dirs.TEMP_MARK}1": b"", f".a{output_dirs.LOCK_SUFFIX}": b""}
+    )
     output_dirs.check_replaceable(ours, kind)
     _make(tmp_path / "ours", {"notes.txt": b"mine"})
     with pytest.raises(output_dirs.NotOursError, match=r"ours holds notes.txt, which `lealla "):
@@ -92,8 +94,11 @@ def test_fillable_folders_new_empty_or_marked(tmp_path):
     marked = _make(tmp_path / "marked", {**files, "notes.txt": b"left alone"})
     output_dirs.check_fillable(marked, kind)  # resumed; its foreign file is not touched
     victim = _make(tmp_path / "victim", {"2024-01-report.pdf": b"%PDF", "10-20.csv": b"a,b"})
-    with pytest.raises(output_dirs.NotOursError, match=r"victim holds 10-20.csv, and no "
-                                                       r"manifest.json says `lealla embed`"):
+    with pytest.raises(
+        output_dirs.NotOursError,
+        match=r"victim holds 10-20.csv, and no "
+        r"manifest.json says `lealla embed`",
+    ):
         output_dirs.check_fillable(victim, kind)
 
 
@@ -128,7 +133,7 @@ def test_refused_targets(tmp_path, monkeypatch):
 
 _HOLDER = textwrap.dedent("""
     import sys, time
-    from lealla import output_dirs
+    from lealla.io import output_dirs
     output_dirs.acquire(sys.argv[1])
     print("held", flush=True)
     time.sleep(120)

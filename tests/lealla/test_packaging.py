@@ -18,7 +18,9 @@ def _data_files() -> set[str]:
         for dirpath, _, names in os.walk(os.path.join(ROOT, folder)):
             for name in names:
                 if not name.endswith(".pyc"):
-                    found.add(os.path.relpath(os.path.join(dirpath, name), ROOT))
+                    path = os.path.relpath(os.path.join(dirpath, name), ROOT)
+                    # distill/ installs as lealla/distill/ (setup.py)
+                    found.add(path if path.startswith("lealla/") else f"lealla/{path}")
     return found
 
 
@@ -42,3 +44,12 @@ def test_the_wheel_holds_every_data_file_and_builds_quietly(tmp_path):
     assert len(expected) > 40  # 3 splits x 14 languages + README, and the flagfiles
     assert expected <= names, sorted(expected - names)[:5]
     assert not [n for n in names if "__pycache__" in n]
+    # The four top-level folders install under the lealla namespace, claiming no generic name.
+    tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert tops == {"lealla"}, tops
+    assert {
+        "lealla/distill/trainer.py",
+        "lealla/export/exporter.py",
+        "lealla/teachers/registry.py",
+        "lealla/students/presets.py",
+    } <= names

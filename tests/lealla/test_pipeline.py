@@ -4,7 +4,7 @@ import dataclasses
 import pytest
 import tensorflow as tf
 
-from lealla import corpus, pipeline, sampling
+from lealla.data import corpus, pipeline, sampling
 from lealla.tokenization import packing, wordpiece
 from tests.conftest import TINY_VOCAB
 

@@ -2,7 +2,7 @@ import itertools
 
 import pytest
 
-from lealla import plots
+from lealla.ui import plots
 
 
 def test_grouped_bar_chart_writes_a_png(tmp_path):

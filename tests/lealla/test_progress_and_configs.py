@@ -3,7 +3,8 @@ import io
 
 import pytest
 
-from lealla import configs, progress
+from lealla.io import configs
+from lealla.ui import progress
 
 
 class FakeClock:
@@ -75,7 +76,9 @@ def test_progress_off_a_terminal_writes_few_lines(monkeypatch):
     # Off a terminal: a line after 30 s, then at doubling intervals, and the final one.
     monkeypatch.delenv("LEALLA_PROGRESS", raising=False)
     clock, stream = FakeClock(), io.StringIO()
-    with progress.Progress("training", total=10_000, unit="steps", stream=stream, clock=clock) as bar:
+    with progress.Progress(
+        "training", total=10_000, unit="steps", stream=stream, clock=clock
+    ) as bar:
         for _ in range(10_000):  # 10,000 s of work, a step a second
             clock.now += 1.0
             bar.update(1)

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from lealla import module_metadata
+from lealla.records import module_metadata
 
 
 def test_local_paths_are_cut_to_their_names_and_handles_kept():
@@ -32,11 +32,13 @@ def test_local_paths_are_cut_to_their_names_and_handles_kept():
 
 
 def test_a_recorded_command_line_keeps_its_flags_without_local_paths():
-    command = ("lealla distill --model_dir=/home/alice/runs/ko --train_data=/data/a.tsv,demo:train "
-               "--teacher=labse --steps=40")
+    command = (
+        "lealla distill --model_dir=/home/alice/runs/ko --train_data=/data/a.tsv,demo:train "
+        "--teacher=labse --steps=40"
+    )
     assert module_metadata.without_local_paths({"command": command}) == {
         "command": "lealla distill --model_dir=ko --train_data=a.tsv,demo:train --teacher=labse "
-                   "--steps=40"
+        "--steps=40"
     }
 
 

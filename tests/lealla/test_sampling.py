@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from lealla import sampling
+from lealla.data import sampling
 
 
 def test_temperature_formula():
@@ -42,7 +42,7 @@ def test_mixture_weights_give_monolingual_text_its_own_share_and_floors():
 
 
 def test_mono_share_reaches_the_input_pipeline(write):
-    from lealla import corpus, pipeline
+    from lealla.data import corpus, pipeline
 
     tsv = write("de-en.tsv", "".join(f"a{i}\tb{i}\n" for i in range(50)))
     mono = write("fr.txt", "".join(f"c{i}\n" for i in range(50)))
@@ -80,7 +80,7 @@ def test_fixed_shares_come_off_the_top_and_the_rest_mixes_as_before():
 
 
 def test_a_file_given_a_share_is_drawn_for_that_share_whatever_its_size(write):
-    from lealla import corpus, pipeline
+    from lealla.data import corpus, pipeline
 
     tsv = write("de-en.tsv", "".join(f"a{i}\tb{i}\n" for i in range(500)))
     mono = write("fr.txt", "".join(f"c{i}\n" for i in range(500)))
@@ -96,7 +96,7 @@ def test_a_file_given_a_share_is_drawn_for_that_share_whatever_its_size(write):
 
 
 def test_the_mix_line_puts_the_shares_first():
-    from lealla import pipeline
+    from lealla.data import pipeline
 
     line = pipeline.mix_summary(
         {"de-en": 0.7, "fr": 0.25, "@chat.ko.txt": 0.05}, {"@chat.ko.txt": 0.05}

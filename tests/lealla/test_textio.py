@@ -1,6 +1,6 @@
 import pytest
 
-from lealla import textio
+from lealla.data import textio
 
 
 def test_records_strip_fields_and_number_lines(write):
@@ -45,7 +45,7 @@ def test_bad_policy():
 
 
 def test_byte_order_mark_is_dropped_in_python_and_in_the_graph(write):
-    from lealla import corpus, pipeline
+    from lealla.data import corpus, pipeline
 
     path = write("mixed.tsv", "\ufeffde\ten\tHallo\tHello\nfr\ten\tSalut\tHi\n")
     sources = corpus.resolve_sources(path)  # the 4-field form is recognised despite the BOM

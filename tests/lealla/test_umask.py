@@ -8,8 +8,8 @@ import stat
 import numpy as np
 import pytest
 
-from lealla import configs
 from lealla.evaluation import datasets
+from lealla.io import configs
 from lealla.mining import mine, pairs_tsv
 from lealla.mining.line_file import LineFile
 from lealla.tokenization import vocab_pruning, wordpiece

@@ -6,7 +6,9 @@ import hashlib
 import numpy as np
 import pytest
 
-from lealla import corpus, embedding_shards, fileio
+from lealla.data import corpus
+from lealla.embeddings import embedding_shards
+from lealla.io import fileio
 from lealla.mining.embedding_blocks import EmbeddingSet, EmbeddingsTextMismatchError
 
 DIM = 8
@@ -84,7 +86,7 @@ def test_mine_refuses_embeddings_of_a_text_edited_since(write, tmp_path):
 
 
 def test_cache_refuses_a_corpus_edited_since(hub_modules, write, tmp_path):
-    from teachers import embedding_cache, loading
+    from lealla.teachers import embedding_cache, loading
 
     teacher = loading.load_teacher(hub_modules["string"])
     path = _big_file(write, "de.txt")
@@ -97,4 +99,3 @@ def test_cache_refuses_a_corpus_edited_since(hub_modules, write, tmp_path):
         embedding_cache.build_cache(teacher, sources, out, config)
     with pytest.raises(ValueError, match="corpus"):
         embedding_cache.check_corpus([out], sources)
-

@@ -8,7 +8,8 @@ import tempfile
 
 import pytest
 
-from lealla import quiet, shard_runner
+from lealla.shards import shard_runner
+from lealla.ui import quiet
 
 
 @pytest.fixture

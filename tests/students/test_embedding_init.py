@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
-
-from students import embedding_init
-from students.student_config import StudentConfig
+from lealla.students import embedding_init
+from lealla.students.student_config import StudentConfig
 
 
 def test_pca_keeps_the_geometry_of_a_low_rank_table():
@@ -33,7 +32,7 @@ def test_pca_picks_the_largest_variance_directions():
 def test_use_m_table_initializes_a_student(use_m_module, monkeypatch):
     import os
 
-    from teachers import loading
+    from lealla.teachers import loading
 
     monkeypatch.setenv("LEALLA_CACHE_DIR", os.path.dirname(os.path.dirname(use_m_module)))
     teacher = loading.load_teacher("use-multilingual")
@@ -50,7 +49,8 @@ def test_use_m_table_initializes_a_student(use_m_module, monkeypatch):
 
 
 def test_labse_format_teacher_table_is_found(hub_modules):
-    from teachers import loading
+    from lealla.teachers import loading
+
     from tests.teachers import hub_fixtures
 
     teacher = loading.load_teacher(

@@ -5,10 +5,10 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
+from lealla.students import embedding_init
+from lealla.students.static import StaticBackbone
+from lealla.students.student_config import StudentConfig
 
-from students import embedding_init
-from students.static import StaticBackbone
-from students.student_config import StudentConfig
 from tests.conftest import train_file_reads
 
 
@@ -45,11 +45,12 @@ def test_config_rejects_layers_for_a_static_student():
 
 
 def test_static_student_trains_exports_and_reloads(use_m_module, tmp_path, corpus_reads):
-    from distill.distill_config import DistillConfig
-    from distill.trainer import Distiller
-    from export import exporter
-    from lealla import demo_corpus
-    from teachers import loading
+    from lealla.distill.distill_config import DistillConfig
+    from lealla.distill.trainer import Distiller
+    from lealla.export import exporter
+    from lealla.teachers import loading
+
+    from lealla.data import demo_corpus
 
     os.environ["LEALLA_CACHE_DIR"] = os.path.dirname(os.path.dirname(use_m_module))
     teacher = loading.load_teacher("use-multilingual")

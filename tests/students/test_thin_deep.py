@@ -4,11 +4,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from lealla.students.student_config import StudentConfig
+from lealla.students.thin_deep import ThinDeepBackbone
 
-from lealla import demo_corpus
+from lealla.data import demo_corpus
 from lealla.tokenization import packing, vocab_pruning
-from students.student_config import StudentConfig
-from students.thin_deep import ThinDeepBackbone
 
 TINY = {
     "vocabulary_size": 50,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from teachers import loading
+from lealla.teachers import loading
 
 
 class _DiesOnce:

@@ -7,9 +7,10 @@ import os
 
 import pytest
 import tensorflow as tf
+from lealla.teachers import embedding_cache, loading
 
-from lealla import corpus, shard_runner, textio
-from teachers import embedding_cache, loading
+from lealla.data import corpus, textio
+from lealla.shards import shard_runner
 from tests.teachers import cache_faults
 
 pytestmark = pytest.mark.large
@@ -40,8 +41,8 @@ def inprocess_cache(use_m, tmp_path_factory):
 def test_local_runner_writes_the_inprocess_cache_and_training_reads_it(
     use_m, inprocess_cache, tmp_path
 ):
-    from distill.distill_config import DistillConfig
-    from distill.trainer import Distiller
+    from lealla.distill.distill_config import DistillConfig
+    from lealla.distill.trainer import Distiller
 
     out = str(tmp_path / "cache")
     load = functools.partial(loading.load_teacher, "use-multilingual")

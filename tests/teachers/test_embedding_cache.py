@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
+from lealla.teachers import embedding_cache, loading
 
-from lealla import corpus, demo_corpus, pipeline, sampling, textio
-from teachers import embedding_cache, loading
+from lealla.data import corpus, demo_corpus, pipeline, sampling, textio
 
 ONE_PASS = pipeline.InputConfig(repeat=False, shuffle_buffer=0)
 
@@ -165,7 +165,7 @@ def test_bad_corpus_fails_before_embedding(string_teacher, write, tmp_path):
 def test_cache_command(hub_modules, sources, tmp_path):
     out = str(tmp_path / "cache")
     corpus_flag = ",".join(p for s in sources for p in s.paths)
-    cmd = [sys.executable, "-m", "lealla.cli", "cache", f"--teacher={hub_modules['string']}",
+    cmd = [sys.executable, "-m", "lealla.cli.main", "cache", f"--teacher={hub_modules['string']}",
            f"--corpus={corpus_flag}", f"--out={out}", "--shard_size=16", "--runner=inprocess"]  # fmt: skip
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)

@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 import tensorflow_hub as hub
 import tf_keras
+from lealla.teachers import loading, registry, teacher
 
-from teachers import loading, registry, teacher
 from tests.teachers import hub_fixtures
 
 TEXTS = ["hello world!", "the cats sat on the mat.", "hallo welt", "a b a"]
@@ -127,7 +127,7 @@ def test_registry_names():
 
 
 def test_metadata_of_a_newer_version_is_refused_naming_the_file(tmp_path):
-    from lealla import module_metadata
+    from lealla.records import module_metadata
 
     module_metadata.write(str(tmp_path / module_metadata.EXPORT_FILE), {"format": "string"})
     assert module_metadata.read(str(tmp_path)).format == "string"

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from lealla import textio
+from lealla.data import textio
+from lealla.embeddings.text_encoder import BatchEncoder
 from lealla.evaluation import bucc
-from lealla.text_encoder import BatchEncoder
 
 
 def test_optimize_threshold_hand_case():

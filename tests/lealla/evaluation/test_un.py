@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from lealla import textio
+from lealla.data import textio
+from lealla.embeddings.text_encoder import BatchEncoder
 from lealla.evaluation import un
 from lealla.mining import line_file
-from lealla.text_encoder import BatchEncoder
 
 VECTORS = {
     "uno": [1, 0, 0], "dos": [0, 1, 0], "tres": [0.1, 0.1, 1], "tres bis": [0, 0, 1],

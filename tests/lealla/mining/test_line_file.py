@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lealla import textio
+from lealla.data import textio
 from lealla.mining import embed_stream, line_file, mine, pairs_tsv
 
 

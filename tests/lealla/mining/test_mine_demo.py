@@ -5,13 +5,13 @@ import os
 import numpy as np
 import pytest
 
-from lealla import demo_corpus
+from lealla.data import demo_corpus
 from lealla.mining import mine, neighbors
 
 
 @pytest.fixture(scope="module")
 def teacher(use_m_module):
-    from teachers import loading
+    from lealla.teachers import loading
 
     old = os.environ.get("LEALLA_CACHE_DIR")
     os.environ["LEALLA_CACHE_DIR"] = os.path.dirname(os.path.dirname(use_m_module))

@@ -11,9 +11,10 @@ import os
 import numpy as np
 import pytest
 
-from lealla import embedding_shards, shard_runner
+from lealla.embeddings import embedding_shards
 from lealla.mining import block_math, mine, mine_corpus, mine_job
 from lealla.mining.embedding_blocks import EmbeddingSet, EmbeddingsTextMismatchError
+from lealla.shards import shard_runner
 
 DIM = 24
 RUNNER = shard_runner.RunnerConfig(shard_runner.INPROCESS)

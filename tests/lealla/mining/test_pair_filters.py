@@ -2,7 +2,7 @@
 
 import pytest
 
-from lealla import demo_corpus
+from lealla.data import demo_corpus
 from lealla.mining import pair_filters
 
 

@@ -4,7 +4,7 @@ import pytest
 import sentencepiece as spm
 import tensorflow as tf
 
-from lealla import demo_corpus
+from lealla.data import demo_corpus
 from lealla.tokenization import coverage, sentencepiece, tokenizer
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from lealla import demo_corpus
+from lealla.data import demo_corpus
 from lealla.tokenization import coverage, vocab_builder, vocab_file, wordpiece
 
 

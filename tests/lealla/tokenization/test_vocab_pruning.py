@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lealla import demo_corpus
+from lealla.data import demo_corpus
 from lealla.tokenization import coverage, vocab_pruning, wordpiece
 from tests.conftest import TINY_VOCAB
 

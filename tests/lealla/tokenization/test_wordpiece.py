@@ -1,7 +1,7 @@
 import pytest
 import tensorflow as tf
 
-from lealla import demo_corpus, textio
+from lealla.data import demo_corpus, textio
 from lealla.tokenization import coverage, tokenizer, vocab_file, wordpiece
 from tests.conftest import TINY_VOCAB
 

@@ -1,1 +1,0 @@
-"""absl entry points of the `lealla` subcommands: flags live only here."""

@@ -1,0 +1,3 @@
+"""What runs and exports leave behind: the run folder layout and the metadata beside a
+SavedModel.
+"""
