@@ -284,9 +284,9 @@ def read_json(path: str) -> dict | None:
 
 
 def save_json(path: str, value: dict) -> None:
-    from lealla.io import configs
+    from lealla.io import atomic
 
-    configs.atomic_write_text(path, json.dumps(value, indent=1))
+    atomic.atomic_write_text(path, json.dumps(value, indent=1))
 
 
 def student_embed(model_dir: str, checkpoint: str = "best") -> Embed:

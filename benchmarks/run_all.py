@@ -19,7 +19,7 @@ cli.set_verbosity("--verbose" in sys.argv)
 from absl import app, flags, logging  # noqa: E402
 
 from benchmarks import common  # noqa: E402
-from lealla import configs  # noqa: E402
+from lealla.io import atomic  # noqa: E402
 
 # Section name -> "module" (its run()) or "module:function"; each returns the markdown
 # section. Each ratio is taken within one run.
@@ -74,7 +74,7 @@ def main(argv: list[str]) -> None:
         "",
     ]
     body = [f"{_MARKER.format(n)}\n{sections[n]}" for n in (*KEPT, *BENCHMARKS) if n in sections]
-    configs.atomic_write_text(RESULTS, "\n".join(header + body))
+    atomic.atomic_write_text(RESULTS, "\n".join(header + body))
     print("\n".join(header + body))
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from lealla.data import corpus
 from lealla.evaluation import agreement
-from lealla.io import configs
+from lealla.io import atomic
 from lealla.records import run_layout
 
 NEIGHBOURS = 10
@@ -92,5 +92,5 @@ def prepare(specs: Sequence[str], on_bad_line: str, model_dir: str, teacher) -> 
     embeddings = embedding_cache.embed_all(teacher.embed, texts, _TEACHER_BATCH)
     buffer = io.BytesIO()
     np.savez(buffer, embeddings=embeddings, texts_sha256=digest)
-    configs.atomic_write_bytes(path, buffer.getvalue())
+    atomic.atomic_write_bytes(path, buffer.getvalue())
     return DevAgreement(tuple(texts), embeddings)

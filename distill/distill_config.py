@@ -18,8 +18,8 @@ from lealla.students.student_config import DTYPE_POLICIES
 
 from lealla.config import config_flags
 from lealla.config.config_flags import setting
+from lealla.config.json_config import ConfigMixin
 from lealla.data import pipeline, sampling, textio
-from lealla.io.configs import ConfigMixin
 
 # lealla: AMS + feature + logit distillation; ems: XTR + contrastive, no teacher;
 # ems+distill: XTR + contrastive + feature (+ logit) distillation (distill/objectives.py).

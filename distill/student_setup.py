@@ -13,7 +13,7 @@ from lealla.distill.training_corpus import TrainingCorpus
 from lealla.students import embedding_init
 from lealla.students.student_config import StudentConfig
 
-from lealla.io import configs
+from lealla.io import atomic
 from lealla.records import run_layout
 from lealla.records.run_layout import LANGUAGES_FILE, STUDENT_CONFIG, TOKENIZER_DIR
 from lealla.tokenization import tokenizer as tokenizer_lib
@@ -223,14 +223,14 @@ def prepare_languages(
     if not os.path.isfile(path) and config.init_from and os.path.isfile(source):
         # The restored language embedding's rows follow the source run's table.
         with open(source, encoding="utf-8") as f:
-            configs.atomic_write_text(path, f.read())
+            atomic.atomic_write_text(path, f.read())
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
             return tuple(json.load(f)["languages"])
     groups = training.index().group_counts
     languages = tuple(sorted({lang for group in groups for lang in group.split("-")}))
     logging.info("language table (%d): %s", len(languages), ", ".join(languages))
-    configs.atomic_write_text(path, json.dumps({"languages": list(languages)}, indent=2))
+    atomic.atomic_write_text(path, json.dumps({"languages": list(languages)}, indent=2))
     return languages
 
 

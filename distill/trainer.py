@@ -37,7 +37,7 @@ from lealla.students.sentence_encoder import SentenceEncoder
 
 from lealla.data import corpus
 from lealla.evaluation.retrieval import pair_accuracies_by_width
-from lealla.io import configs
+from lealla.io import atomic
 from lealla.records import run_layout
 from lealla.tokenization import packing
 from lealla.ui import console
@@ -311,7 +311,7 @@ class Distiller:
         step = int(self.step.numpy())
         metrics = {"step": step, "losses": self._losses, **self.evaluate(step)}
         metrics["train_seconds"] = round(float(self.elapsed.numpy()), 1)
-        configs.atomic_write_text(
+        atomic.atomic_write_text(
             os.path.join(self.model_dir, "metrics.json"), json.dumps(metrics, indent=2)
         )
         return metrics
@@ -396,7 +396,7 @@ class Distiller:
             self.best.save(checkpoint_number=step)
             keep = ("dev_accuracy", "dev_agreement", "dev_score")
             record = {"step": step, **{k: scores[k] for k in keep if k in scores}}
-            configs.atomic_write_text(best_file, json.dumps(record, indent=2))
+            atomic.atomic_write_text(best_file, json.dumps(record, indent=2))
 
     def _make_train_step(self, teacher_embed):
         config, strategy = self.config, self.strategy
@@ -616,6 +616,6 @@ def _check_or_save_config(config: DistillConfig, model_dir: str) -> None:
     config.to_json_file(path)
     # Rewritten on every start: a resumed run may change RESUMABLE_CHANGES (--steps).
     name = os.path.basename(os.path.normpath(model_dir))
-    configs.atomic_write_text(
+    atomic.atomic_write_text(
         os.path.join(model_dir, run_layout.RUN_COMMAND), config.command_line(name) + "\n"
     )

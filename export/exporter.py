@@ -34,10 +34,11 @@ from lealla.export import model_card, modules, restore, tflite_export
 from lealla.students.sentence_encoder import SentenceEncoder
 from lealla.students.truncated import TruncatedBackbone
 
+from lealla.config import json_config
 from lealla.data import corpus, demo_corpus
 from lealla.embeddings import truncation as truncation_lib
 from lealla.evaluation.retrieval import pair_accuracies, pair_accuracies_by_width
-from lealla.io import configs, fileio, output_dirs
+from lealla.io import atomic, fileio, output_dirs
 from lealla.records import module_metadata, run_layout
 from lealla.tokenization import coverage
 from lealla.ui import plots
@@ -70,7 +71,7 @@ class ExportVerificationError(RuntimeError):
 
 
 @dataclasses.dataclass(frozen=True)
-class ExportConfig(configs.ConfigMixin):
+class ExportConfig(json_config.ConfigMixin):
     """How to export.
 
     Example:
@@ -202,8 +203,8 @@ def _export_locked(model_dir: str, out: str, config: ExportConfig) -> dict:
         metadata["sizes"] = export_sizes(tmp, metadata["parameters"])
         metadata = module_metadata.without_local_paths(metadata)  # it travels with the model
         module_metadata.write(os.path.join(tmp, METADATA_FILE), metadata)
-        configs.atomic_write_text(os.path.join(tmp, CARD_FILE), model_card.render(metadata))
-        configs.normalize_permissions(tmp)  # readable by a serving account
+        atomic.atomic_write_text(os.path.join(tmp, CARD_FILE), model_card.render(metadata))
+        atomic.normalize_permissions(tmp)  # readable by a serving account
         output_dirs.replace_folder(tmp, out, output_dirs.EXPORT)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -220,7 +220,7 @@ def write_variants(
     """
     from absl import logging
 
-    from lealla.io import configs
+    from lealla.io import atomic
 
     reference = encoder.encode
     reference_accuracy = dev_accuracy(reference, dev) if dev else None
@@ -246,7 +246,7 @@ def write_variants(
                 logging.warning("%s", reason)
                 refused[variant] = reason
                 continue
-            configs.atomic_write_bytes(os.path.join(saved_model, FILES[variant]), model)
+            atomic.atomic_write_bytes(os.path.join(saved_model, FILES[variant]), model)
             reports[variant] = dataclasses.asdict(report)
             logging.info(
                 "TFLite %s: %s, %.1f MB, cosine %.4f, dev %s (%.0f s)", variant, report.file,

@@ -9,7 +9,7 @@ from lealla.students import presets
 from lealla.students.static import StaticBackbone
 from lealla.students.thin_deep import POOLINGS, ThinDeepBackbone
 
-from lealla.io.configs import ConfigMixin
+from lealla.config.json_config import ConfigMixin
 
 DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 KINDS = ("transformer", "static")

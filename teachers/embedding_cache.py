@@ -34,9 +34,10 @@ from absl import logging
 from lealla.teachers import augmentation
 from lealla.teachers import teacher as teacher_lib
 
+from lealla.config import json_config
 from lealla.data import corpus, pipeline, textio
 from lealla.embeddings import embedding_shards, length_batches
-from lealla.io import configs, fileio, json_shape, output_dirs
+from lealla.io import atomic, fileio, json_shape, output_dirs
 from lealla.shards import line_shards, shard_runner
 from lealla.ui import console
 
@@ -68,7 +69,7 @@ SHARED_IDENTITY = (
 
 
 @dataclasses.dataclass(frozen=True)
-class CacheConfig(configs.ConfigMixin):
+class CacheConfig(json_config.ConfigMixin):
     """How a cache is built.
 
     Attributes:
@@ -273,7 +274,7 @@ def read_manifest(cache_dir: str) -> dict:
         except ValueError as e:
             raise ValueError(f"{path}: not valid JSON ({e}){advice}") from None
     else:
-        manifest = configs.read_json_object(path, advice=advice)
+        manifest = json_shape.read_json_object(path, advice=advice)
     if "identity" not in manifest or "shards" not in manifest:
         raise ValueError(f"{path}: not a teacher-cache manifest (no identity or shards)")
     json_shape.check(path, manifest, MANIFEST_SHAPE, advice)
@@ -582,7 +583,7 @@ def _write_manifest(out_dir: str, manifest: dict) -> None:
     if fileio.is_remote(out_dir):
         fileio.write_json(fileio.join(out_dir, MANIFEST), manifest)
     else:
-        configs.atomic_write_text(os.path.join(out_dir, MANIFEST), json.dumps(manifest, indent=1))
+        atomic.atomic_write_text(os.path.join(out_dir, MANIFEST), json.dumps(manifest, indent=1))
 
 
 def _differences(old: dict, new: dict) -> str:

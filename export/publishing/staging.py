@@ -22,7 +22,7 @@ import uuid
 from lealla.export import model_card
 from lealla.export.publishing import hub_metadata, targets
 
-from lealla.io import configs
+from lealla.io import atomic
 from lealla.io.fileio import folder_bytes
 
 CARD = "README.md"
@@ -70,10 +70,10 @@ def stage(export_dir: str, metadata: dict, target: targets.Target, license_name:
                     target, metadata, license_name),
             }  # fmt: skip
             for name, values in files.items():
-                configs.atomic_write_text(
+                atomic.atomic_write_text(
                     os.path.join(tmp, name), json.dumps(values, indent=2, ensure_ascii=False)
                 )
-        configs.atomic_write_text(os.path.join(tmp, CARD), card)
+        atomic.atomic_write_text(os.path.join(tmp, CARD), card)
         os.rename(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -44,10 +44,10 @@ def main(argv: list[str]) -> None:
     for name in ("teacher", "corpus", "out"):
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
-    from lealla.io import configs, output_dirs
+    from lealla.io import output_dirs
     from lealla.teachers import embedding_cache, loading
 
-    configs.check_writable(FLAGS.out)
+    output_dirs.check_writable(FLAGS.out)
 
     sources = corpus.resolve_sources(FLAGS.corpus)
     shared_flags.claim_output(

@@ -26,7 +26,7 @@ from absl import app, flags
 
 from lealla.cli import demo_report, demo_stages
 from lealla.cli import flags as shared_flags
-from lealla.io import configs, fileio, output_dirs
+from lealla.io import atomic, fileio, output_dirs
 
 flags.DEFINE_string("out", "demo_out", "Folder for everything the demo makes.")
 flags.DEFINE_boolean(
@@ -67,7 +67,7 @@ def main(argv: list[str]) -> None:
         output_dirs.remove_folder(out, output_dirs.DEMO)
     marker = os.path.join(out, output_dirs.DEMO.markers[0])
     if not os.path.isfile(marker):
-        configs.atomic_write_text(marker, json.dumps({"format": "lealla-demo"}) + "\n")
+        atomic.atomic_write_text(marker, json.dumps({"format": "lealla-demo"}) + "\n")
     paths = {
         name: os.path.join(out, name)
         for name in ("teacher_cache", "model", "static", "export", "mined", "report")
@@ -192,7 +192,7 @@ def main(argv: list[str]) -> None:
         "seconds": {**timings, "total": time.perf_counter() - start},
         "paths": paths,
     }
-    configs.atomic_write_text(
+    atomic.atomic_write_text(
         os.path.join(paths["report"], "summary.json"), json.dumps(summary, indent=2) + "\n"
     )
     curves = demo_stages.training_curves(paths["model"])

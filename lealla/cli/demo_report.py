@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from lealla.io import configs
+from lealla.io import atomic
 from lealla.ui import plots
 
 
@@ -157,5 +157,5 @@ def write(folder: str, summary: dict, curves: dict) -> str:
     lines += ["", "## Time per stage", "", "| stage | seconds |", "| --- | ---: |"]
     lines += [f"| {name} | {value:.0f} |" for name, value in seconds.items()]
     lines += [""] + [f"![{name}]({name})\n" for name in images]
-    configs.atomic_write_text(os.path.join(folder, "report.md"), "\n".join(lines))
+    atomic.atomic_write_text(os.path.join(folder, "report.md"), "\n".join(lines))
     return table

@@ -195,7 +195,7 @@ def mine(
       lang -> {"precision", "recall", "f1", "mined"}; with out_dir, the mined pairs
       are written there as xx-en.tsv (score, source, target), like `lealla align`.
     """
-    from lealla.io import configs
+    from lealla.io import atomic
     from lealla.mining import mine as mine_lib
     from lealla.mining import neighbors, pairs_tsv
     from lealla.mining.line_file import LineFile
@@ -205,7 +205,7 @@ def mine(
     if out_dir is not None:  # the pool as a file, so pairs are written as `lealla align` does
         pool_path = os.path.join(out_dir, f"{PIVOT}_pool.txt")
         os.makedirs(out_dir, exist_ok=True)
-        configs.atomic_write_text(pool_path, "".join(f"{line}\n" for line in pool))
+        atomic.atomic_write_text(pool_path, "".join(f"{line}\n" for line in pool))
         pool_lines = LineFile(pool_path)
 
     def search(queries, base, k):

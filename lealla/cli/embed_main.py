@@ -58,9 +58,9 @@ def main(argv: list[str]) -> None:
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
     from lealla.embeddings import embedding_shards
-    from lealla.io import configs, fileio, output_dirs
+    from lealla.io import fileio, output_dirs
 
-    configs.check_writable(FLAGS.out)
+    output_dirs.check_writable(FLAGS.out)
     inputs = [path for spec in FLAGS.input for path in fileio.expand(spec, "--input file")]
     shared_flags.claim_output(
         FLAGS.out, output_dirs.EMBEDDINGS, inputs=[("--input", p) for p in inputs],

@@ -103,9 +103,9 @@ def main(argv: list[str]) -> None:
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
     from lealla.export import exporter, load_check, model_card
-    from lealla.io import configs, output_dirs
+    from lealla.io import output_dirs
 
-    configs.check_writable(FLAGS.out)
+    output_dirs.check_writable(FLAGS.out)
 
     try:
         config = exporter.ExportConfig(

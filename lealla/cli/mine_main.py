@@ -106,7 +106,7 @@ def main(argv: list[str]) -> None:
     filters = shared_flags.pair_filter()
     threshold = _threshold()
     from lealla.embeddings import embedding_shards
-    from lealla.io import configs, fileio, output_dirs
+    from lealla.io import fileio, output_dirs
     from lealla.mining import mine_corpus, mine_run
     from lealla.mining.scann_search import ScannConfig
 
@@ -116,9 +116,9 @@ def main(argv: list[str]) -> None:
         mine_corpus.check_output(FLAGS.out, FLAGS.overwrite)
     except output_dirs.UnsafeOutputError as e:
         raise app.UsageError(str(e)) from None
-    configs.check_writable(FLAGS.out)
+    output_dirs.check_writable(FLAGS.out)
     work = FLAGS.work_dir or FLAGS.out.rstrip("/") + ".work"
-    configs.check_writable(work, "--work_dir")
+    output_dirs.check_writable(work, "--work_dir")
     files = {side: [p for spec in (FLAGS[side].value or [])
                     for p in fileio.expand(spec, f"--{side} file")]
              for side in ("src", "tgt")}  # fmt: skip

@@ -8,7 +8,7 @@ from absl import app, flags, logging
 
 from lealla.cli import flags as shared_flags
 from lealla.data import corpus, textio
-from lealla.io import configs, output_dirs
+from lealla.io import output_dirs
 from lealla.tokenization import coverage, vocab_builder, vocab_file, vocab_pruning
 from lealla.tokenization import tokenizer as tokenizer_lib
 from lealla.ui.progress import Progress
@@ -119,7 +119,7 @@ def _require_new_out(sources) -> str:
         output_dirs.check_target(FLAGS.out, "--out", inputs)
     except output_dirs.UnsafeOutputError as e:
         raise app.UsageError(str(e)) from None
-    configs.check_writable(FLAGS.out)
+    output_dirs.check_writable(FLAGS.out)
     return FLAGS.out
 
 

@@ -381,7 +381,7 @@ def _tsv_num_fields(source: CorpusSource) -> int:
 
 
 def _demo_sources(spec: str) -> list[CorpusSource]:
-    from lealla import demo_corpus  # it builds on this module
+    from lealla.data import demo_corpus  # it builds on this module
 
     return demo_corpus.parallel_sources(spec[len(DEMO_PREFIX) :])
 

@@ -14,8 +14,8 @@ from collections.abc import Callable, Generator, Sequence
 import tensorflow as tf
 from absl import logging
 
+from lealla.config.json_config import ConfigMixin
 from lealla.data import corpus, languages, sampling, textio
-from lealla.io.configs import ConfigMixin
 
 # alpha = 0.3 in the LaBSE/XLM vocabulary (see sampling.temperature_weights).
 DEFAULT_TEMPERATURE = 1.0 / 0.3

@@ -30,9 +30,10 @@ from typing import Any
 
 import numpy as np
 
+from lealla.config import json_config
 from lealla.data import textio
 from lealla.embeddings import embedding_codec
-from lealla.io import configs, fileio, json_shape, output_dirs
+from lealla.io import fileio, json_shape, output_dirs
 from lealla.shards import line_shards, shard_runner
 
 MANIFEST = "manifest.json"
@@ -61,7 +62,7 @@ class EmbeddingsMismatchError(ValueError):
 
 
 @dataclasses.dataclass(frozen=True)
-class EmbedConfig(configs.ConfigMixin):
+class EmbedConfig(json_config.ConfigMixin):
     """How sentences are embedded.
 
     Attributes:
@@ -254,7 +255,7 @@ def embed(
     """
     from lealla.api.encoders import load_encoder
 
-    configs.check_writable(out)
+    output_dirs.check_writable(out)
     files = [path for spec in inputs for path in fileio.expand(spec, "--input file")]
     load = functools.partial(load_encoder, encoder, checkpoint)  # picklable, for workers
     loaded = load()

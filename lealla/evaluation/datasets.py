@@ -22,7 +22,7 @@ from typing import BinaryIO
 from absl import logging
 
 from lealla.data import languages as languages_lib
-from lealla.io import configs
+from lealla.io import atomic, json_shape
 
 TATOEBA_URL = (
     "https://raw.githubusercontent.com/facebookresearch/LASER/main/data/tatoeba/v1/"
@@ -97,7 +97,7 @@ def fetch(url: str, dest: str, *, opener: Opener | None = None) -> str:
             raise
     if name not in record:
         record[name] = {"url": url, "sha256": digest}
-        configs.atomic_write_text(record_path, json.dumps(record, indent=2, sort_keys=True) + "\n")
+        atomic.atomic_write_text(record_path, json.dumps(record, indent=2, sort_keys=True) + "\n")
         logging.info("recorded sha256 %s for %s", digest, dest)
     return dest
 
@@ -173,7 +173,7 @@ def _download(url: str, dest: str, opener: Opener) -> str:
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(dest)}.", suffix=".tmp")
     digest = hashlib.sha256()
     try:
-        configs.follow_umask(fd)  # not mkstemp's 0600
+        atomic.follow_umask(fd)  # not mkstemp's 0600
         with os.fdopen(fd, "wb") as out, opener(url, DOWNLOAD_TIMEOUT_SECONDS) as response:
             while chunk := response.read(_CHUNK):
                 digest.update(chunk)
@@ -198,7 +198,7 @@ def _urlopen(url: str, timeout: float) -> BinaryIO:
 def _read_record(path: str) -> dict[str, dict[str, str]]:
     if not os.path.isfile(path):
         return {}
-    return configs.read_json_object(path, advice="; delete it to re-record")
+    return json_shape.read_json_object(path, advice="; delete it to re-record")
 
 
 def _check(record: dict, name: str, digest: str, dest: str, url: str) -> None:
@@ -216,7 +216,7 @@ def _extract(archive: str, wanted: set[str], folder: str) -> None:
         for member in tar:
             name = os.path.basename(member.name)
             if member.isfile() and name in wanted and re.fullmatch(r"[\w.-]+", name):
-                configs.atomic_write_bytes(
+                atomic.atomic_write_bytes(
                     os.path.join(folder, name), tar.extractfile(member).read()
                 )
                 found.add(name)

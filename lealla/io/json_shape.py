@@ -8,6 +8,7 @@ optional; other keys are allowed), or a one-item list `[shape]` (a list of such 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 _NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
@@ -63,3 +64,19 @@ def _wrong(where: str, expected, value: Any) -> str:
 
 def _at(where: str) -> str:
     return f'"{where}"' if where else ""
+
+
+def read_json_object(path: str, advice: str = "") -> dict[str, Any]:
+    """Reads a JSON file that must hold one object.
+
+    Raises:
+      ValueError: not JSON, or not an object (names the file; `advice` is appended).
+    """
+    with open(path, encoding="utf-8") as f:
+        try:
+            values = json.load(f)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}: not valid JSON ({e}){advice}") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"{path}: expected a JSON object, got {type(values).__name__}{advice}")
+    return values

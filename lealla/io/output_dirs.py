@@ -32,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 
@@ -468,3 +469,32 @@ def claim(
         check_replaceable(path, kind, flag)
     else:
         check_fillable(path, kind, flag)
+
+
+def check_writable(path: str, flag: str = "--out") -> None:
+    """Fails fast when `path` (a file or folder to be created) cannot be written.
+
+    Writes and removes a probe file in the nearest existing folder on the way to `path`,
+    before any expensive work starts; creates no folder (a failed command leaves none).
+    Remote paths (gs://, s3://, ...) are left to the filesystem that writes them
+    (credentials and buckets are checked by its first write).
+
+    Raises:
+      ValueError: naming the flag, the path and the reason.
+    """
+    if fileio.is_remote(path):
+        return
+    parent = os.path.dirname(os.path.abspath(path.rstrip("/"))) or "."
+    try:
+        if os.path.exists(path) and not os.path.isdir(path) and path.endswith("/"):
+            raise NotADirectoryError(path)
+        while not os.path.exists(parent) and os.path.dirname(parent) != parent:
+            parent = os.path.dirname(parent)
+        if not os.path.isdir(parent):
+            raise NotADirectoryError(parent)
+        fd, probe = tempfile.mkstemp(dir=parent, prefix=f".lealla-write-check{fileio.TEMP_MARK}")
+        os.close(fd)
+        os.remove(probe)
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        raise ValueError(f"{flag}={path}: cannot write there ({reason})") from None

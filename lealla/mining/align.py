@@ -16,7 +16,7 @@ from collections.abc import Callable
 from lealla.api import encoders
 from lealla.data import textio
 from lealla.embeddings.text_encoder import TextEncoder
-from lealla.io import configs, output_dirs
+from lealla.io import output_dirs
 from lealla.mining import embed_stream, mine, neighbors, pair_filters, pairs_tsv, quantized_search
 from lealla.mining.line_file import LineFile
 from lealla.mining.scann_search import ScannConfig
@@ -122,7 +122,7 @@ def align(
             f"--out={out} is a folder; give the path of the .tsv to write"
         )
     output_dirs.check_target(out, "--out", [("--src", src), ("--tgt", tgt)])
-    configs.check_writable(out)
+    output_dirs.check_writable(out)
     output_dirs.acquire(out)  # one writer of --out at a time
     report = textio.BadLineReport()
     src_lines, tgt_lines = (

@@ -11,7 +11,7 @@ import functools
 from collections.abc import Sequence
 
 from lealla.embeddings import embedding_shards
-from lealla.io import configs, fileio
+from lealla.io import fileio, output_dirs
 from lealla.mining import mine as mine_lib
 from lealla.mining import mine_corpus, mine_job, pair_filters
 from lealla.mining.embedding_blocks import EmbeddingSet
@@ -112,9 +112,9 @@ def mine(
     if not (src_embeddings and tgt_embeddings) and not encoder:
         raise ValueError("an encoder is needed to embed the src/tgt files")
     mine_corpus.check_output(out, overwrite)
-    configs.check_writable(out)
+    output_dirs.check_writable(out)
     work = work_dir or out.rstrip("/") + ".work"
-    configs.check_writable(work, "--work_dir")
+    output_dirs.check_writable(work, "--work_dir")
     files = {
         side: [p for spec in specs for p in fileio.expand(spec, f"--{side} file")]
         for side, specs in (("src", src), ("tgt", tgt))

@@ -16,14 +16,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lealla.io import configs
+from lealla.config import json_config
 
 REASONS = ("too_long", "length_ratio", "identical", "no_letters", "url")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)
 
 
 @dataclasses.dataclass(frozen=True)
-class PairFilter(configs.ConfigMixin):
+class PairFilter(json_config.ConfigMixin):
     """Which pairs are dropped.
 
     Attributes:

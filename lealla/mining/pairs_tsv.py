@@ -8,7 +8,7 @@ from collections import Counter
 
 import numpy as np
 
-from lealla.io import configs, fileio
+from lealla.io import atomic, fileio
 from lealla.mining import pair_filters
 from lealla.mining.line_file import LineFile
 from lealla.mining.mine import MinedPairs
@@ -45,7 +45,7 @@ def write_pairs_tsv(
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}{fileio.TEMP_MARK}")
     try:
-        configs.follow_umask(fd)  # not mkstemp's 0600
+        atomic.follow_umask(fd)  # not mkstemp's 0600
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             for start in range(0, len(pairs), WRITE_CHUNK):
                 stop = start + WRITE_CHUNK

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from lealla.io import configs
+from lealla.config import json_config
 from lealla.ui import quiet
 from lealla.ui.progress import Progress
 
@@ -25,7 +25,7 @@ SEARCH_BATCH = 256  # queries per ScaNN worker task
 
 
 @dataclasses.dataclass(frozen=True)
-class ScannConfig(configs.ConfigMixin):
+class ScannConfig(json_config.ConfigMixin):
     """How the ScaNN index is built and searched.
 
     Attributes:

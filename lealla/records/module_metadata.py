@@ -14,7 +14,7 @@ import os
 import shlex
 from typing import Any
 
-from lealla.io import configs, json_shape
+from lealla.io import atomic, json_shape
 
 EXPORT_FILE = "lealla_export.json"
 TEACHER_FILE = "lealla_teacher.json"
@@ -61,7 +61,7 @@ def write(path: str, values: dict[str, Any]) -> None:
     """Writes a metadata file (atomically), stamped with the schema version, with no
     local path in it (`without_local_paths`)."""
     values = without_local_paths({"schema_version": SCHEMA_VERSION, **values})
-    configs.atomic_write_text(path, json.dumps(values, indent=2) + "\n")
+    atomic.atomic_write_text(path, json.dumps(values, indent=2) + "\n")
 
 
 def without_local_paths(value: Any) -> Any:
@@ -105,7 +105,7 @@ def read_raw(folder: str) -> dict[str, Any] | None:
     for name in FILES:
         path = os.path.join(folder, name)
         if os.path.isfile(path):
-            values = configs.read_json_object(path)
+            values = json_shape.read_json_object(path)
             json_shape.check(path, values, _SHAPE)
             version = values.get("schema_version", 1)
             if not isinstance(version, int) or version > SCHEMA_VERSION:

@@ -114,7 +114,7 @@ def run(job: ShardJob, shards: Sequence[LineShard], config: RunnerConfig, *, lab
 
 
 def _run_beam(job: ShardJob, todo: list[LineShard], config: RunnerConfig, label: str) -> None:
-    from lealla import beam_pipeline  # Beam is imported only when a Beam runner is asked for
+    from lealla.shards import beam_pipeline  # Beam is imported only when a Beam runner is asked for
 
     run_pipeline(
         lambda: beam_pipeline.run_shards(job, todo, config), job.out_dir, config, label,

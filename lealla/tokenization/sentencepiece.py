@@ -7,7 +7,7 @@ import os
 import tensorflow as tf
 
 from lealla.data import textio
-from lealla.io import configs
+from lealla.io import atomic
 from lealla.tokenization import tokenizer
 
 MODEL_FILE = "sp.model"
@@ -86,7 +86,7 @@ class SentencepieceTokenizer(tokenizer.Tokenizer):
 
     def save(self, directory: str) -> None:
         os.makedirs(directory, exist_ok=True)
-        configs.atomic_write_bytes(os.path.join(directory, MODEL_FILE), self._model)
+        atomic.atomic_write_bytes(os.path.join(directory, MODEL_FILE), self._model)
         tokenizer.write_tokenizer_json(directory, {"kind": self.kind, "model_file": MODEL_FILE})
 
 

@@ -8,7 +8,7 @@ import os
 
 import tensorflow as tf
 
-from lealla.io import configs
+from lealla.io import atomic
 
 TOKENIZER_JSON = "tokenizer.json"
 
@@ -60,7 +60,7 @@ class Tokenizer(tf.Module):
 
 
 def write_tokenizer_json(directory: str, values: dict) -> None:
-    configs.atomic_write_text(
+    atomic.atomic_write_text(
         os.path.join(directory, TOKENIZER_JSON), json.dumps(values, indent=2, sort_keys=True) + "\n"
     )
 

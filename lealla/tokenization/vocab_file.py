@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from lealla.data import textio
-from lealla.io import configs
+from lealla.io import atomic
 
 PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
 # The BERT/LaBSE special tokens a student's packer needs, looked up by name.
@@ -64,4 +64,4 @@ def read_vocab(path: str, required: Sequence[str] = REQUIRED_TOKENS) -> list[str
 
 def write_vocab(path: str, tokens: Iterable[str]) -> None:
     """Writes tokens one per line, atomically."""
-    configs.atomic_write_text(path, "".join(f"{t}\n" for t in tokens))
+    atomic.atomic_write_text(path, "".join(f"{t}\n" for t in tokens))

@@ -7,7 +7,7 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 
-from lealla.io import configs
+from lealla.io import atomic
 
 _MIN_WIDTH, _MAX_WIDTH = 6.0, 12.0  # inches; readable on a laptop screen and in a README
 
@@ -214,4 +214,4 @@ def _save(fig, path: str) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
-    configs.atomic_write_bytes(path, buffer.getvalue())
+    atomic.atomic_write_bytes(path, buffer.getvalue())

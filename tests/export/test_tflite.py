@@ -231,9 +231,9 @@ def test_cli_flags(trained_run, tmp_path):
 
 
 def _umask() -> int:
-    from lealla.io import configs
+    from lealla.io import atomic
 
-    return configs.current_umask()
+    return atomic.current_umask()
 
 
 @pytest.mark.large  # a conversion with dynamic-range quantization (~25 s)

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from lealla.io import configs, output_dirs
+from lealla.io import output_dirs
 
 KINDS = {
     "export": (output_dirs.EXPORT, {"lealla_export.json": {"embedding_dim": 8},
@@ -225,8 +225,8 @@ def test_created_folders_go_again_when_the_block_fails(tmp_path):
 
 
 def test_check_writable_creates_no_folder(tmp_path):
-    configs.check_writable(str(tmp_path / "a" / "b" / "out.tsv"))
+    output_dirs.check_writable(str(tmp_path / "a" / "b" / "out.tsv"))
     assert os.listdir(tmp_path) == []
     (tmp_path / "file").write_text("x")
     with pytest.raises(ValueError, match="cannot write there"):
-        configs.check_writable(str(tmp_path / "file" / "out"))
+        output_dirs.check_writable(str(tmp_path / "file" / "out"))

@@ -3,7 +3,8 @@ import io
 
 import pytest
 
-from lealla.io import configs
+from lealla.config import json_config
+from lealla.io import atomic
 from lealla.ui import progress
 
 
@@ -42,7 +43,7 @@ def test_format_seconds():
 
 
 @dataclasses.dataclass(frozen=True)
-class Tiny(configs.ConfigMixin):
+class Tiny(json_config.ConfigMixin):
     size: int = 1
     lengths: tuple[int, ...] = (16, 32)
 
@@ -60,14 +61,14 @@ def test_config_round_trip_and_unknown_keys(tmp_path):
 
 def test_atomic_write_leaves_no_temp_on_failure(tmp_path, monkeypatch):
     target = tmp_path / "out.txt"
-    configs.atomic_write_text(str(target), "old")
+    atomic.atomic_write_text(str(target), "old")
 
     def boom(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(configs.os, "replace", boom)
+    monkeypatch.setattr(atomic.os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
-        configs.atomic_write_text(str(target), "new")
+        atomic.atomic_write_text(str(target), "new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
 

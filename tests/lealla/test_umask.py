@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lealla.evaluation import datasets
-from lealla.io import configs
+from lealla.io import atomic
 from lealla.mining import mine, pairs_tsv
 from lealla.mining.line_file import LineFile
 from lealla.tokenization import vocab_pruning, wordpiece
@@ -28,7 +28,7 @@ def _mode(path):
 
 
 def test_current_umask_reads_without_changing_it(umask):
-    assert configs.current_umask() == umask
+    assert atomic.current_umask() == umask
     assert os.umask(umask) == umask  # still what the fixture set
 
 
