@@ -15,11 +15,11 @@ import time
 
 import numpy as np
 import tensorflow as tf
-from lealla.distill.distill_config import DistillConfig
-from lealla.distill.trainer import Distiller
-from lealla.students.student_config import StudentConfig
-from lealla.teachers import embedding_cache, loading
-from lealla.teachers.teacher import Teacher
+from lealla.models.distill.distill_config import DistillConfig
+from lealla.models.distill.trainer import Distiller
+from lealla.models.students.student_config import StudentConfig
+from lealla.models.teachers import embedding_cache, loading
+from lealla.models.teachers.teacher import Teacher
 
 from lealla.data import corpus, demo_corpus
 from lealla.tokenization import packing

@@ -14,9 +14,9 @@ import tempfile
 import time
 
 import tensorflow as tf
-from lealla.distill.distill_config import DistillConfig
-from lealla.distill.trainer import Distiller
-from lealla.teachers import loading
+from lealla.models.distill.distill_config import DistillConfig
+from lealla.models.distill.trainer import Distiller
+from lealla.models.teachers import loading
 
 STEPS = 300
 BATCH = 32

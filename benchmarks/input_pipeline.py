@@ -15,7 +15,7 @@ import time
 import sentencepiece as spm
 import tensorflow as tf
 import tensorflow_text as tf_text
-from lealla.teachers import usem3_assets
+from lealla.models.teachers import usem3_assets
 
 from benchmarks import common
 from lealla.data import corpus, demo_corpus, pipeline

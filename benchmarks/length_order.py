@@ -43,9 +43,9 @@ def run() -> str:
     if not os.path.isdir(os.path.join(qc.DATA, "ud-mono")):
         return qc.skipped(title)
     import tensorflow as tf
-    from lealla.students.sentence_encoder import SentenceEncoder
-    from lealla.students.student_config import StudentConfig
-    from lealla.teachers import loading
+    from lealla.models.students.sentence_encoder import SentenceEncoder
+    from lealla.models.students.student_config import StudentConfig
+    from lealla.models.teachers import loading
 
     teacher = loading.load_teacher(qc.TEACHER)
     tokenizer = teacher.tokenizer

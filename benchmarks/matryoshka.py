@@ -76,7 +76,7 @@ def _row(name: str, overrides: dict, data: qc.Data, cache: str) -> dict:
 def _rotation(model_dir: str, embed, data: qc.Data):
     """The rotation `lealla export --dims` applies: PCA of the student's embeddings of
     the first sentences of its training data."""
-    from lealla.export import exporter, restore
+    from lealla.models.export import exporter, restore
 
     from lealla.embeddings.truncation import pca_rotation
 
@@ -88,7 +88,7 @@ def _rotation(model_dir: str, embed, data: qc.Data):
 
 
 def exporter_sentences() -> int:
-    from lealla.export import exporter
+    from lealla.models.export import exporter
 
     return exporter.ROTATION_SENTENCES
 

@@ -78,7 +78,7 @@ def _peer_python() -> str:
 
 def peer_row(data: qc.Data, cache: str, minutes: float) -> dict:
     """Trains and evaluates the sentence-transformers recipe in its own environment."""
-    from lealla.teachers import embedding_cache
+    from lealla.models.teachers import embedding_cache
 
     work = os.path.join(qc.WORK, "peer", f"{minutes:g}min")
     result_file = os.path.join(work, "result.json")
@@ -130,7 +130,7 @@ def peer_row(data: qc.Data, cache: str, minutes: float) -> dict:
 
 
 def _default_mono_share() -> float:
-    from lealla.distill.distill_config import DistillConfig
+    from lealla.models.distill.distill_config import DistillConfig
 
     return DistillConfig.mono_share
 
@@ -281,8 +281,8 @@ def static_untrained_row(data: qc.Data, cache: str, files) -> dict:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
     import tensorflow as tf
-    from lealla.distill.distill_config import DistillConfig
-    from lealla.distill.trainer import Distiller
+    from lealla.models.distill.distill_config import DistillConfig
+    from lealla.models.distill.trainer import Distiller
 
     config = DistillConfig(**{**qc.settings(files, cache, data, 1.0), "student": "static_128"})
     model_dir = os.path.join(qc.WORK, "runs", "static_untrained")

@@ -141,7 +141,7 @@ def build_cache(
     augment: Sequence[str] = (),
 ) -> tuple[str, float]:
     """A teacher cache of `files` in work/caches/name (resumed/reused); (path, seconds)."""
-    from lealla.teachers import embedding_cache, loading
+    from lealla.models.teachers import embedding_cache, loading
 
     from lealla.data import corpus
 
@@ -213,7 +213,7 @@ def mono_dev_texts(data: Data) -> list[str]:
 
 def teacher_embed() -> Embed:
     import tensorflow as tf
-    from lealla.teachers import loading
+    from lealla.models.teachers import loading
 
     teacher = loading.load_teacher(TEACHER)
 
@@ -238,8 +238,8 @@ def train(
 ) -> tuple[str, dict]:
     """Trains (or reuses) one student row; returns (model_dir, metrics.json)."""
     import tensorflow as tf
-    from lealla.distill.distill_config import DistillConfig
-    from lealla.distill.trainer import Distiller
+    from lealla.models.distill.distill_config import DistillConfig
+    from lealla.models.distill.trainer import Distiller
 
     model_dir = os.path.join(work, "runs", name)
     metrics_file = os.path.join(model_dir, "metrics.json")
@@ -284,13 +284,13 @@ def read_json(path: str) -> dict | None:
 
 
 def save_json(path: str, value: dict) -> None:
-    from lealla.io import atomic
+    from lealla.files import atomic
 
     atomic.atomic_write_text(path, json.dumps(value, indent=1))
 
 
 def student_embed(model_dir: str, checkpoint: str = "best") -> Embed:
-    from lealla.export import restore
+    from lealla.models.export import restore
 
     encoder = restore.restore_sentence_encoder(model_dir, checkpoint)
     return lambda texts: encoder.encode(list(texts), batch_size=SPEED_BATCH)

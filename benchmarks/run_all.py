@@ -19,7 +19,7 @@ cli.set_verbosity("--verbose" in sys.argv)
 from absl import app, flags, logging  # noqa: E402
 
 from benchmarks import common  # noqa: E402
-from lealla.io import atomic  # noqa: E402
+from lealla.files import atomic  # noqa: E402
 
 # Section name -> "module" (its run()) or "module:function"; each returns the markdown
 # section. Each ratio is taken within one run.

@@ -26,14 +26,14 @@ import tempfile
 
 import numpy as np
 import tensorflow as tf
-from lealla.export import exporter
-from lealla.students import presets
-from lealla.students.student_config import StudentConfig
-from lealla.teachers import usem3_assets
+from lealla.models.export import exporter
+from lealla.models.students import presets
+from lealla.models.students.student_config import StudentConfig
+from lealla.models.teachers import usem3_assets
 
 from benchmarks import common
 from lealla.data import corpus, demo_corpus
-from lealla.io import fileio
+from lealla.files import fileio
 from lealla.records import run_layout
 from lealla.tokenization import packing, sentencepiece, vocab_pruning
 
@@ -130,7 +130,7 @@ def export_speed_section() -> str:
         config = exporter.ExportConfig(checkpoint="latest", labse_format=False)
         exporter.export_model(model_dir, out, config)
         exported = tf.saved_model.load(out)
-        from lealla.export import restore
+        from lealla.models.export import restore
 
         encoder = restore.restore_sentence_encoder(model_dir, checkpoint="latest")
         packer = packing.Packer(encoder.tokenizer, EXPORT_SEQ_LENGTH)
@@ -251,7 +251,7 @@ def _load_seconds(path: str) -> tuple[float, float]:
 def _export_sizes(model_dir: str, root: str, student: str) -> list[dict]:
     from unittest import mock
 
-    from lealla.export import modules
+    from lealla.models.export import modules
 
     rows = []
     for name, (config, legacy) in _size_variants().items():

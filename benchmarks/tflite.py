@@ -18,9 +18,9 @@ import tempfile
 
 import numpy as np
 import tensorflow as tf
-from lealla.export import exporter, restore, tflite_export
-from lealla.export.tflite_model import TFLiteEncoder
-from lealla.students.student_config import StudentConfig
+from lealla.models.export import exporter, restore, tflite_export
+from lealla.models.export.tflite_model import TFLiteEncoder
+from lealla.models.students.student_config import StudentConfig
 
 from benchmarks import quality_common as qc
 from lealla.cli import demo_stages

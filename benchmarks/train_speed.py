@@ -45,8 +45,8 @@ def examples_per_second(model_dir: str) -> list[tuple[int, float]]:
 
 def measure(name: str, data: qc.Data, files, cache: str, **overrides) -> dict:
     import tensorflow as tf
-    from lealla.distill.distill_config import DistillConfig
-    from lealla.distill.trainer import Distiller
+    from lealla.models.distill.distill_config import DistillConfig
+    from lealla.models.distill.trainer import Distiller
 
     model_dir = os.path.join(qc.WORK, "speed", qc.slug(name))
     values = qc.settings(files, cache, data, MINUTES)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
-from lealla.distill.distill_config import DistillConfig
+from lealla.models.distill.distill_config import DistillConfig
 
 from lealla.data import corpus, pipeline
 from lealla.tokenization import packing
@@ -44,7 +44,7 @@ def train_dataset_fn(
     """
     extra = LANGUAGE_FEATURES if languages is not None else ()
     if config.teacher_cache:
-        from lealla.teachers import embedding_cache  # distill may use teachers
+        from lealla.models.teachers import embedding_cache  # distill may use teachers
 
         keep = ID_FEATURES + EMBEDDING_FEATURES + extra
 
@@ -101,7 +101,7 @@ def teacher_bank(config: DistillConfig, size: int) -> np.ndarray:
     """
     if not config.teacher_cache:
         raise ValueError("the bank of teacher embeddings is read from --teacher_cache")
-    from lealla.teachers import embedding_cache
+    from lealla.models.teachers import embedding_cache
 
     input_config = pipeline.InputConfig(
         temperature=config.temperature, shuffle_buffer=max(4 * size, 1000),

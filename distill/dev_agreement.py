@@ -17,7 +17,7 @@ import numpy as np
 
 from lealla.data import corpus
 from lealla.evaluation import agreement
-from lealla.io import atomic
+from lealla.files import atomic
 from lealla.records import run_layout
 
 NEIGHBOURS = 10
@@ -87,7 +87,7 @@ def prepare(specs: Sequence[str], on_bad_line: str, model_dir: str, teacher) -> 
             )
     if teacher is None:
         raise ValueError("dev_mono_data needs the teacher on the run's first start")
-    from lealla.teachers import embedding_cache  # distill may use teachers
+    from lealla.models.teachers import embedding_cache  # distill may use teachers
 
     embeddings = embedding_cache.embed_all(teacher.embed, texts, _TEACHER_BATCH)
     buffer = io.BytesIO()

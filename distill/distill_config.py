@@ -5,16 +5,18 @@ from __future__ import annotations
 import dataclasses
 import shlex
 
-from lealla.distill import objectives
-from lealla.distill.losses.additive_margin import DEFAULT_MARGIN, DEFAULT_SCALE
-from lealla.distill.losses.contrastive import DEFAULT_TEMPERATURE as DEFAULT_CONTRASTIVE_TEMPERATURE
-from lealla.distill.losses.feature_distillation import KINDS as FEATURE_KINDS
-from lealla.distill.losses.logit_distillation import DEFAULT_SCALE as DEFAULT_LOGIT_SCALE
-from lealla.distill.losses.teacher_contrastive import (
+from lealla.models.distill import objectives
+from lealla.models.distill.losses.additive_margin import DEFAULT_MARGIN, DEFAULT_SCALE
+from lealla.models.distill.losses.contrastive import (
+    DEFAULT_TEMPERATURE as DEFAULT_CONTRASTIVE_TEMPERATURE,
+)
+from lealla.models.distill.losses.feature_distillation import KINDS as FEATURE_KINDS
+from lealla.models.distill.losses.logit_distillation import DEFAULT_SCALE as DEFAULT_LOGIT_SCALE
+from lealla.models.distill.losses.teacher_contrastive import (
     DEFAULT_TEMPERATURE as DEFAULT_BANK_TEMPERATURE,
 )
-from lealla.students import presets
-from lealla.students.student_config import DTYPE_POLICIES
+from lealla.models.students import presets
+from lealla.models.students.student_config import DTYPE_POLICIES
 
 from lealla.config import config_flags
 from lealla.config.config_flags import setting
@@ -94,7 +96,7 @@ class DistillConfig(ConfigMixin):
       weight_decay: AdamW decoupled weight decay.
       clip_norm: global gradient-norm clipping (0 disables).
       lazy_embeddings: the token table's AdamW update touches only the rows of the
-        batch (`lealla.distill.row_sparse_adamw`); False: Keras's AdamW on the whole table.
+        batch (`lealla.models.distill.row_sparse_adamw`); False: Keras's AdamW on the whole table.
       ams_weight, ams_scale, ams_margin: additive-margin softmax term.
       feature_weight, feature_kind: feature distillation term.
       logit_weight, logit_scale: logit distillation term.

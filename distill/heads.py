@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import keras
-from lealla.students.transformer_block import INITIALIZER_STDDEV, LAYER_NORM_EPSILON
+from lealla.models.students.transformer_block import INITIALIZER_STDDEV, LAYER_NORM_EPSILON
 
 
 @keras.saving.register_keras_serializable(package="lealla")
@@ -12,7 +12,7 @@ class XtrHead(keras.layers.Layer):
 
         h = LayerNorm(act(W [e; l(lang)] + b)),    logits = E h + c   (E: [vocab, hidden])
 
-    The logits are not computed here: `lealla.distill.losses.bidirectional_xtr_loss` takes
+    The logits are not computed here: `lealla.models.distill.losses.bidirectional_xtr_loss` takes
     `h` with `output_embeddings` (E) and `output_bias` (c), so a sampled softmax can
     touch only some rows of E.
 

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import tensorflow as tf
-from lealla.distill.distill_config import DistillConfig
-from lealla.distill.losses import (
+from lealla.models.distill.distill_config import DistillConfig
+from lealla.models.distill.losses import (
     bidirectional_additive_margin_loss,
     bidirectional_contrastive_loss,
     bidirectional_xtr_loss,
@@ -13,7 +13,7 @@ from lealla.distill.losses import (
     logit_distillation_loss,
     teacher_contrastive_loss,
 )
-from lealla.students.truncated import cut_outputs
+from lealla.models.students.truncated import cut_outputs
 
 from lealla.tokenization import packing
 
@@ -51,7 +51,7 @@ def lealla_losses(
     similarities, the projected ones map the prefix to the full teacher space).
 
     Args:
-      batch: features from `lealla.distill.data` (ids, lengths, is_parallel) with the
+      batch: features from `lealla.models.distill.data` (ids, lengths, is_parallel) with the
         teacher's src_emb/tgt_emb (from the cache, or computed by the training step).
       student: a ThinDeepBackbone.
       projection: Dense layer to the teacher's width.
@@ -112,11 +112,11 @@ def ems_losses(
     parallel rows feed XTR and InfoNCE.
 
     Args:
-      batch: features from `lealla.distill.data` with "src_lang_id"/"tgt_lang_id" (and the
+      batch: features from `lealla.models.distill.data` with "src_lang_id"/"tgt_lang_id" (and the
         teacher's src_emb/tgt_emb for "ems+distill").
       student: a ThinDeepBackbone.
-      xtr_head: a `lealla.distill.heads.XtrHead`.
-      contrastive_head: a `lealla.distill.heads.ProjectionHead`.
+      xtr_head: a `lealla.models.distill.heads.XtrHead`.
+      contrastive_head: a `lealla.models.distill.heads.ProjectionHead`.
       config: objective, loss weights and settings.
       projection: Dense layer to the teacher's width ("ems+distill" only).
       training: dropout on.

@@ -5,7 +5,7 @@ names: the loss weights that switch its terms on (config fields), whether batche
 the teacher's embeddings (a teacher or a teacher cache) and language ids (a language
 table), its training-only heads, and its losses on a batch. Adding one is a module that
 builds an `Objective` and one `register(...)` call (tests/distill/toy_objective.py).
-The loss functions themselves stay pure, in `lealla.distill.objective`.
+The loss functions themselves stay pure, in `lealla.models.distill.objective`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import tensorflow as tf
-    from lealla.distill.distill_config import DistillConfig
+    from lealla.models.distill.distill_config import DistillConfig
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,7 +105,7 @@ def _lealla_heads(config: DistillConfig, ctx: HeadContext) -> dict[str, Any]:
 
 
 def _lealla_losses(batch, student, heads, config: DistillConfig, step: StepContext):
-    from lealla.distill import objective
+    from lealla.models.distill import objective
 
     prefixes = {m: heads[f"projection_{m}"] for m in config.matryoshka_dims}
     return objective.lealla_losses(
@@ -116,7 +116,7 @@ def _lealla_losses(batch, student, heads, config: DistillConfig, step: StepConte
 
 def _ems_heads(distill: bool) -> Callable[[DistillConfig, HeadContext], dict[str, Any]]:
     def build(config: DistillConfig, ctx: HeadContext) -> dict[str, Any]:
-        from lealla.distill import heads
+        from lealla.models.distill import heads
 
         built = {}
         if distill:
@@ -134,7 +134,7 @@ def _ems_heads(distill: bool) -> Callable[[DistillConfig, HeadContext], dict[str
 
 
 def _ems_losses(batch, student, heads, config: DistillConfig, step: StepContext):
-    from lealla.distill import objective
+    from lealla.models.distill import objective
 
     return objective.ems_losses(
         batch, student, heads["xtr_head"], heads["contrastive_head"], config,

@@ -28,16 +28,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 from absl import logging
-from lealla.distill import data, dev_agreement, objectives, student_setup
-from lealla.distill.distill_config import RESUMABLE_CHANGES, DistillConfig
-from lealla.distill.row_sparse_adamw import RowSparseAdamW
-from lealla.distill.schedule import WarmupLinearDecay
-from lealla.distill.training_corpus import TrainingCorpus
-from lealla.students.sentence_encoder import SentenceEncoder
+from lealla.models.distill import data, dev_agreement, objectives, student_setup
+from lealla.models.distill.distill_config import RESUMABLE_CHANGES, DistillConfig
+from lealla.models.distill.row_sparse_adamw import RowSparseAdamW
+from lealla.models.distill.schedule import WarmupLinearDecay
+from lealla.models.distill.training_corpus import TrainingCorpus
+from lealla.models.students.sentence_encoder import SentenceEncoder
 
 from lealla.data import corpus
 from lealla.evaluation.retrieval import pair_accuracies_by_width
-from lealla.io import atomic
+from lealla.files import atomic
 from lealla.records import run_layout
 from lealla.tokenization import packing
 from lealla.ui import console
@@ -85,7 +85,7 @@ class Distiller:
     Args:
       config: the run.
       model_dir: where the run lives; an existing run there is resumed.
-      strategy: a tf.distribute strategy (see `lealla.distill.strategy.make_strategy`).
+      strategy: a tf.distribute strategy (see `lealla.models.distill.strategy.make_strategy`).
       teacher: an already loaded teacher (else loaded from config.teacher when the
         run needs one: distillation terms, or a vocabulary borrowed from it).
     """
@@ -111,7 +111,7 @@ class Distiller:
         """The given teacher, or the config's when a step or the vocabulary needs it."""
         config = self.config
         if teacher is None and _needs_teacher(config, self.model_dir):
-            from lealla.teachers import loading
+            from lealla.models.teachers import loading
 
             teacher = loading.load_teacher(
                 config.teacher, preprocessor=config.preprocessor,
@@ -523,7 +523,7 @@ def _check_inputs(config: DistillConfig) -> None:
             f"{student.max_sequence_length}"
         )
     if config.teacher_cache:
-        from lealla.teachers import embedding_cache
+        from lealla.models.teachers import embedding_cache
 
         embedding_cache.check_corpus(
             config.teacher_cache, corpus.resolve_sources(config.train_data)
@@ -557,7 +557,7 @@ def _teacher_dim(config: DistillConfig, teacher) -> int | None:
     if teacher is not None:
         return teacher.embedding_dim
     if config.teacher_cache:
-        from lealla.teachers import embedding_cache
+        from lealla.models.teachers import embedding_cache
 
         manifest = embedding_cache.read_cache_set(config.teacher_cache)[0]
         return int(manifest["identity"]["embedding_dim"])

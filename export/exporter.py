@@ -30,15 +30,15 @@ import shutil
 import numpy as np
 import tensorflow as tf
 from absl import logging
-from lealla.export import model_card, modules, restore, tflite_export
-from lealla.students.sentence_encoder import SentenceEncoder
-from lealla.students.truncated import TruncatedBackbone
+from lealla.models.export import model_card, modules, restore, tflite_export
+from lealla.models.students.sentence_encoder import SentenceEncoder
+from lealla.models.students.truncated import TruncatedBackbone
 
 from lealla.config import json_config
 from lealla.data import corpus, demo_corpus
 from lealla.embeddings import truncation as truncation_lib
 from lealla.evaluation.retrieval import pair_accuracies, pair_accuracies_by_width
-from lealla.io import atomic, fileio, output_dirs
+from lealla.files import atomic, fileio, output_dirs
 from lealla.records import module_metadata, run_layout
 from lealla.tokenization import coverage
 from lealla.ui import plots

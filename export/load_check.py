@@ -8,8 +8,8 @@ batch and one string at a time), held to its variant's cosine bar. A fresh proce
 matters: the in-process reload cannot catch a missing op registration or an asset path
 baked into the graph.
 
-  python -m lealla.export.load_check --export=DIR --texts=texts.json --expected=emb.npy
-  python -m lealla.export.load_check --export=DIR --texts=texts.json --without_tensorflow_text
+  python -m lealla.models.export.load_check --export=DIR --texts=texts.json --expected=emb.npy
+  python -m lealla.models.export.load_check --export=DIR --texts=t.json --without_tensorflow_text
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def check_in_subprocess(
             json.dump(list(texts), f, ensure_ascii=False)
         np.save(expected_file, np.asarray(expected, np.float32), allow_pickle=False)
         args = [
-            sys.executable, "-m", "lealla.export.load_check", f"--export={export_dir}",
+            sys.executable, "-m", "lealla.models.export.load_check", f"--export={export_dir}",
             f"--texts={texts_file}", f"--expected={expected_file}",
         ]  # fmt: skip
         if labse_format is None:
@@ -64,7 +64,7 @@ def check_in_subprocess(
         raise LoadCheckError(
             f"{export_dir}: loaders disagree with the student beyond {tolerance:g}: {bad}"
         )
-    from lealla.export import tflite_export
+    from lealla.models.export import tflite_export
 
     for variant, cosine in result.get("tflite_cosine", {}).items():
         if not cosine >= tflite_export.MIN_COSINE[variant]:
@@ -81,15 +81,13 @@ def load_error_without_tensorflow_text(export_dir: str, timeout: float = 300) ->
 
     Returns None when the export loads anyway (it then needs no custom ops).
     """
-    args = [sys.executable, "-m", "lealla.export.load_check", f"--export={export_dir}",
+    args = [sys.executable, "-m", "lealla.models.export.load_check", f"--export={export_dir}",
             "--without_tensorflow_text"]  # fmt: skip
     return _run(args, timeout)["error"]
 
 
 def _run(args: list[str], timeout: float) -> dict:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith(_RESULT_PREFIX):
@@ -152,8 +150,8 @@ def main(argv: list[str]) -> None:
 def _tflite_cosines(export_dir: str, texts: list[str], expected: np.ndarray) -> dict:
     """variant -> mean cosine to `expected`, each string embedded in the batch and alone
     (the worse of the two)."""
-    from lealla.export import tflite_export
-    from lealla.export.tflite_model import TFLiteEncoder
+    from lealla.models.export import tflite_export
+    from lealla.models.export.tflite_model import TFLiteEncoder
 
     out = {}
     for variant, name in tflite_export.FILES.items():

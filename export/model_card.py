@@ -298,7 +298,7 @@ def _limit_lines(evaluation: dict) -> list[str]:
 
 
 def _tflite_lines(tflite: dict) -> list[str]:
-    from lealla.export.tflite_model import APP_REGISTRARS
+    from lealla.models.export.tflite_model import APP_REGISTRARS
 
     variants = tflite["variants"]
     refused = [f"- {variant}: {reason}" for variant, reason in tflite.get("refused", {}).items()]

@@ -2,7 +2,7 @@
 
 All three follow TF Hub's Reusable SavedModel API: `__call__(inputs, training=False)`
 traced for both values of `training` (what `hub.KerasLayer(..., trainable=True)` calls;
-the backbone is built without dropout, `lealla.export.restore`), plus `variables`,
+the backbone is built without dropout, `lealla.models.export.restore`), plus `variables`,
 `trainable_variables` and `regularization_losses` attributes. Tokenization is in the
 graph (tensorflow_text), so the tokenizer's vocabulary travels as an asset.
 """

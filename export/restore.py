@@ -12,8 +12,8 @@ import json
 import os
 
 import tensorflow as tf
-from lealla.students.sentence_encoder import SentenceEncoder
-from lealla.students.student_config import StudentConfig
+from lealla.models.students.sentence_encoder import SentenceEncoder
+from lealla.models.students.student_config import StudentConfig
 
 # is_model_dir and checkpoint_path live in run_layout (distill reads runs too); callers
 # of this module keep using them from here.

@@ -29,7 +29,7 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
-from lealla.export.tflite_model import APP_REGISTRARS, TFLiteEncoder, UnsupportedOpError
+from lealla.models.export.tflite_model import APP_REGISTRARS, TFLiteEncoder, UnsupportedOpError
 
 from lealla.embeddings.text_encoder import EmbedFn
 from lealla.evaluation.retrieval import pair_accuracies
@@ -220,7 +220,7 @@ def write_variants(
     """
     from absl import logging
 
-    from lealla.io import atomic
+    from lealla.files import atomic
 
     reference = encoder.encode
     reference_accuracy = dev_accuracy(reference, dev) if dev else None
@@ -264,7 +264,7 @@ def quantized_source(encoder, saved_model: str, scratch: str) -> tuple[str, str]
     there once and reused by the second int8 variant.
     """
     import tensorflow as tf
-    from lealla.export import modules
+    from lealla.models.export import modules
 
     if not modules.RowQuantizedStringEncoder.supports(encoder.backbone):
         return saved_model, "int8, one scale (converter)"

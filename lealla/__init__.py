@@ -26,9 +26,9 @@ _EXPORTS = {
     "BatchEncoder": "lealla.embeddings.text_encoder",
     # training and export
     "distill": "lealla.api.runs",
-    "DistillConfig": "lealla.distill.distill_config",
+    "DistillConfig": "lealla.models.distill.distill_config",
     "export": "lealla.api.runs",
-    "ExportConfig": "lealla.export.exporter",
+    "ExportConfig": "lealla.models.export.exporter",
     # evaluation
     "evaluate_tatoeba": "lealla.evaluation.tatoeba",
     "evaluate_bucc": "lealla.evaluation.bucc",

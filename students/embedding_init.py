@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from lealla.students.transformer_block import INITIALIZER_STDDEV
+from lealla.models.students.transformer_block import INITIALIZER_STDDEV
 
 
 def pca_project(

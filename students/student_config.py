@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 import keras
-from lealla.students import presets
-from lealla.students.static import StaticBackbone
-from lealla.students.thin_deep import POOLINGS, ThinDeepBackbone
+from lealla.models.students import presets
+from lealla.models.students.static import StaticBackbone
+from lealla.models.students.thin_deep import POOLINGS, ThinDeepBackbone
 
 from lealla.config.json_config import ConfigMixin
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import keras
 from keras import ops
-from lealla.students.position_embedding import PositionEmbedding
-from lealla.students.transformer_block import (
+from lealla.models.students.position_embedding import PositionEmbedding
+from lealla.models.students.transformer_block import (
     INITIALIZER_STDDEV,
     LAYER_NORM_EPSILON,
     TransformerBlock,

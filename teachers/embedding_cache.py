@@ -31,18 +31,18 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 import tensorflow as tf
 from absl import logging
-from lealla.teachers import augmentation
-from lealla.teachers import teacher as teacher_lib
+from lealla.models.teachers import augmentation
+from lealla.models.teachers import teacher as teacher_lib
 
 from lealla.config import json_config
 from lealla.data import corpus, pipeline, textio
 from lealla.embeddings import embedding_shards, length_batches
-from lealla.io import atomic, fileio, json_shape, output_dirs
+from lealla.files import atomic, fileio, json_shape, output_dirs
 from lealla.shards import line_shards, shard_runner
 from lealla.ui import console
 
 MANIFEST = "manifest.json"
-# What the readers use (lealla.io.json_shape): a damaged manifest is named, not a TypeError.
+# What the readers use (lealla.files.json_shape): a damaged manifest is named, not a TypeError.
 MANIFEST_SHAPE = {
     "identity": {
         "teacher": str, "embedding_dim": int, "dtype": str,
@@ -77,7 +77,7 @@ class CacheConfig(json_config.ConfigMixin):
       batch_size: sentences per teacher call.
       dtype: "float16" halves the size; "float32" keeps the teacher's exact output.
       on_bad_line: "error" or "skip", as for the corpus readers.
-      augment: kinds of variants (see `lealla.teachers.augmentation.KINDS`) to add to each
+      augment: kinds of variants (see `lealla.models.teachers.augmentation.KINDS`) to add to each
         shard, embedded by the teacher here so training stays teacher-free: as
         monolingual examples, one per example, word spans, short prefixes, case and
         punctuation variants.

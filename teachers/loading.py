@@ -6,8 +6,8 @@ import glob
 import os
 
 import tensorflow as tf
-from lealla.teachers import registry
-from lealla.teachers import teacher as teacher_lib
+from lealla.models.teachers import registry
+from lealla.models.teachers import teacher as teacher_lib
 
 from lealla.records import module_metadata
 from lealla.tokenization import sentencepiece, wordpiece
@@ -47,7 +47,7 @@ def load_teacher(
 
     spec = registry.TEACHERS.get(teacher)
     if spec is not None and spec.handle == registry.LOCAL_USE_M:
-        from lealla.teachers import use_multilingual
+        from lealla.models.teachers import use_multilingual
 
         return _load_path_or_handle(
             use_multilingual.ensure_module(), teacher, None, registry.STRING, seq_length, spec
@@ -133,7 +133,7 @@ def _load_path_or_handle(handle, name, preprocessor, fmt, seq_length, spec):
         normalized = spec.normalized if spec else metadata.normalized
         table_fn = None
         if metadata.token_table == "usem3_quantized":
-            from lealla.teachers import use_multilingual
+            from lealla.models.teachers import use_multilingual
 
             table_fn = lambda: use_multilingual.dequantized_table(module)  # noqa: E731
         result = teacher_lib.StringTeacher(module, name, None, normalized, tok, table_fn)

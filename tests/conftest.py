@@ -91,7 +91,7 @@ def demo_wordpiece_vocab(demo_train_texts):
 
 @pytest.fixture(scope="session")
 def use_m_tokenizer():
-    from lealla.teachers import usem3_assets
+    from lealla.models.teachers import usem3_assets
 
     from lealla.tokenization import sentencepiece
 
@@ -111,7 +111,7 @@ def hub_modules(tmp_path_factory):
 @pytest.fixture(scope="session")
 def use_m_module(tmp_path_factory):
     """The USE-m SavedModel, built once per session into a temp cache."""
-    from lealla.teachers import use_multilingual
+    from lealla.models.teachers import use_multilingual
 
     return use_multilingual.ensure_module(str(tmp_path_factory.mktemp("lealla_cache")))
 
@@ -120,9 +120,9 @@ def use_m_module(tmp_path_factory):
 def trained_run(use_m_module, tmp_path_factory):
     """A tiny student distilled from USE-m's cache of the demo corpus: (model_dir, Distiller)."""
     import tensorflow as tf
-    from lealla.distill.distill_config import DistillConfig
-    from lealla.distill.trainer import Distiller
-    from lealla.teachers import embedding_cache, loading
+    from lealla.models.distill.distill_config import DistillConfig
+    from lealla.models.distill.trainer import Distiller
+    from lealla.models.teachers import embedding_cache, loading
 
     from lealla.data import corpus, demo_corpus
 

@@ -243,7 +243,7 @@ def test_extract_and_substitute(tmp_path):
 @pytest.fixture(scope="session")
 def demo_export(trained_run, tmp_path_factory):
     """What `make demo` leaves in demo_out/export: an export of a small demo-corpus student."""
-    from lealla.export import exporter
+    from lealla.models.export import exporter
 
     model_dir, _ = trained_run
     out = str(tmp_path_factory.mktemp("demo_out") / "export")

@@ -1,11 +1,11 @@
 """Distillation and EMS losses: pure functions of embeddings, each with its equation documented."""
 
-from lealla.distill.losses.additive_margin import bidirectional_additive_margin_loss
-from lealla.distill.losses.contrastive import bidirectional_contrastive_loss
-from lealla.distill.losses.feature_distillation import feature_distillation_loss
-from lealla.distill.losses.logit_distillation import logit_distillation_loss
-from lealla.distill.losses.teacher_contrastive import teacher_contrastive_loss
-from lealla.distill.losses.xtr import bidirectional_xtr_loss
+from lealla.models.distill.losses.additive_margin import bidirectional_additive_margin_loss
+from lealla.models.distill.losses.contrastive import bidirectional_contrastive_loss
+from lealla.models.distill.losses.feature_distillation import feature_distillation_loss
+from lealla.models.distill.losses.logit_distillation import logit_distillation_loss
+from lealla.models.distill.losses.teacher_contrastive import teacher_contrastive_loss
+from lealla.models.distill.losses.xtr import bidirectional_xtr_loss
 
 __all__ = [
     "bidirectional_additive_margin_loss",

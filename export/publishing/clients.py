@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import importlib
 
-from lealla.export.publishing import hub_metadata, targets
-from lealla.export.publishing.validation import PublishError
+from lealla.models.export.publishing import hub_metadata, targets
+from lealla.models.export.publishing.validation import PublishError
 
 INSTALL = "pip install 'lealla[publish]'"
 _MODULES = {targets.KAGGLE: "kagglehub", targets.HF: "huggingface_hub"}

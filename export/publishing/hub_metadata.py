@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any
 
-from lealla.export.publishing import licenses, targets
+from lealla.models.export.publishing import licenses, targets
 
 MODEL_METADATA = "model-metadata.json"
 INSTANCE_METADATA = "model-instance-metadata.json"

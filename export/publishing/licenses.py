@@ -10,7 +10,7 @@ lists for the same licence. Sources:
 
 from __future__ import annotations
 
-from lealla.export.publishing import targets
+from lealla.models.export.publishing import targets
 
 DEFAULT = "apache-2.0"
 HF_LICENSES = frozenset((

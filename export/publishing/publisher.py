@@ -7,7 +7,7 @@ import os
 import shutil
 from collections.abc import Callable
 
-from lealla.export.publishing import clients, licenses, staging, targets, validation
+from lealla.models.export.publishing import clients, licenses, staging, targets, validation
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,11 +19,11 @@ import shutil
 import tempfile
 import uuid
 
-from lealla.export import model_card
-from lealla.export.publishing import hub_metadata, targets
+from lealla.models.export import model_card
+from lealla.models.export.publishing import hub_metadata, targets
 
-from lealla.io import atomic
-from lealla.io.fileio import folder_bytes
+from lealla.files import atomic
+from lealla.files.fileio import folder_bytes
 
 CARD = "README.md"
 

@@ -31,7 +31,7 @@ def load_encoder(spec: str, checkpoint: str = "best") -> TextEncoder:
     Raises:
       ValueError: the spec names nothing loadable (the message says what was tried),
         or `checkpoint` is not one of `run_layout.CHECKPOINTS`.
-      lealla.teachers.loading.TeacherUnavailableError: a remote handle is unreachable.
+      lealla.models.teachers.loading.TeacherUnavailableError: a remote handle is unreachable.
 
     Example:
       >>> import lealla
@@ -48,7 +48,7 @@ def load_encoder(spec: str, checkpoint: str = "best") -> TextEncoder:
         )
     if spec.endswith(".tflite") and os.path.isfile(spec):
         # export/ imports TensorFlow Lite: loaded only for a .tflite spec.
-        from lealla.export.tflite_model import TFLiteEncoder
+        from lealla.models.export.tflite_model import TFLiteEncoder
 
         model = TFLiteEncoder(spec)
         return BatchEncoder(spec, model.embedding_dim, model)
@@ -56,7 +56,7 @@ def load_encoder(spec: str, checkpoint: str = "best") -> TextEncoder:
         # export/ and students/ import TensorFlow: loaded only for a run folder.
         import tensorflow as tf
 
-        from lealla.export import restore
+        from lealla.models.export import restore
 
         student = restore.restore_sentence_encoder(spec, checkpoint=checkpoint)
         return BatchEncoder(
@@ -64,13 +64,13 @@ def load_encoder(spec: str, checkpoint: str = "best") -> TextEncoder:
             lambda batch: student(tf.constant(batch, tf.string)).numpy(),
         )  # fmt: skip
     # teachers/ imports TensorFlow (and TF Hub): loaded only when a module is wanted.
-    from lealla.teachers import loading
+    from lealla.models.teachers import loading
 
     return teacher_encoder(loading.load_teacher(spec), spec)
 
 
 def teacher_encoder(teacher, name: str | None = None) -> TextEncoder:
-    """A loaded `lealla.teachers.teacher.Teacher` (or an export loaded as one) as a TextEncoder."""
+    """A loaded teacher (`lealla.models.teachers.teacher`) or export as a TextEncoder."""
     import tensorflow as tf  # a Teacher exists only once TensorFlow is loaded
 
     return BatchEncoder(

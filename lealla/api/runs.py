@@ -21,7 +21,7 @@ def distill(config: Any, model_dir: str, *, strategy: Any = None) -> dict:
       config: a `lealla.DistillConfig`.
       model_dir: the run folder (created; an existing run resumes).
       strategy: a `tf.distribute.Strategy`; default: the one for this machine (TPU
-        not included: pass `lealla.distill.strategy.make_strategy(tpu=...)`).
+        not included: pass `lealla.models.distill.strategy.make_strategy(tpu=...)`).
 
     Returns:
       The final metrics (also `model_dir`/metrics.json): step, losses, dev scores.
@@ -37,8 +37,8 @@ def distill(config: Any, model_dir: str, *, strategy: Any = None) -> dict:
       (2, True)
     """
     # distill/ builds TensorFlow models: imported only when a run is trained.
-    from lealla.distill.strategy import make_strategy
-    from lealla.distill.trainer import Distiller
+    from lealla.models.distill.strategy import make_strategy
+    from lealla.models.distill.trainer import Distiller
 
     strategy = strategy if strategy is not None else make_strategy()
     return Distiller(config, model_dir, strategy).train()
@@ -69,6 +69,6 @@ def export(model_dir: str, out: str, config: Any = None, *, overwrite: bool = Fa
       True
     """
     # export/ imports TensorFlow: imported only when a run is exported.
-    from lealla.export import exporter
+    from lealla.models.export import exporter
 
     return exporter.export_model(model_dir, out, config or exporter.ExportConfig(), overwrite)

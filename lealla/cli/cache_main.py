@@ -44,8 +44,8 @@ def main(argv: list[str]) -> None:
     for name in ("teacher", "corpus", "out"):
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
-    from lealla.io import output_dirs
-    from lealla.teachers import embedding_cache, loading
+    from lealla.files import output_dirs
+    from lealla.models.teachers import embedding_cache, loading
 
     output_dirs.check_writable(FLAGS.out)
 

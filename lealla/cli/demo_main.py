@@ -26,7 +26,7 @@ from absl import app, flags
 
 from lealla.cli import demo_report, demo_stages
 from lealla.cli import flags as shared_flags
-from lealla.io import atomic, fileio, output_dirs
+from lealla.files import atomic, fileio, output_dirs
 
 flags.DEFINE_string("out", "demo_out", "Folder for everything the demo makes.")
 flags.DEFINE_boolean(

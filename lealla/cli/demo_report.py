@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from lealla.io import atomic
+from lealla.files import atomic
 from lealla.ui import plots
 
 

@@ -33,14 +33,14 @@ INT8 = "dynamic_int8"
 
 def load_teacher():
     """The offline USE-multilingual teacher (built into the user cache on first use)."""
-    from lealla.teachers import loading
+    from lealla.models.teachers import loading
 
     return loading.load_teacher("use-multilingual")
 
 
 def build_cache(teacher, out_dir: str) -> dict:
     """Teacher embeddings of the training split, resumable (`lealla cache`)."""
-    from lealla.teachers import embedding_cache
+    from lealla.models.teachers import embedding_cache
 
     return embedding_cache.build_cache(teacher, demo_corpus.parallel_sources("train"), out_dir)
 
@@ -83,7 +83,7 @@ def export(model_dir: str, out: str) -> dict:
     """Exports the best checkpoint with the default TFLite models and the held-out split's
     scores (`lealla export --tflite --test_data=demo:test`); an export of that checkpoint is
     kept."""
-    from lealla.export import exporter, restore, tflite_export
+    from lealla.models.export import exporter, restore, tflite_export
 
     metadata_file = os.path.join(out, exporter.METADATA_FILE)
     wanted = os.path.basename(restore.checkpoint_path(model_dir, "best"))
@@ -110,7 +110,7 @@ def static_settings(steps: int) -> list[str]:
 def check_reload(model_dir: str, export_dir: str) -> dict[str, float]:
     """Loads the export in a fresh process (hub.KerasLayer in tf_keras, hub.load,
     tf.saved_model.load, Keras 3 TFSMLayer, each TFLite model) vs the student."""
-    from lealla.export import exporter, load_check, restore
+    from lealla.models.export import exporter, load_check, restore
 
     encoder = restore.restore_sentence_encoder(model_dir)
     texts = exporter.probe_sentences()
@@ -146,8 +146,8 @@ def labse_shape_speed(model_dir: str, texts: list[str]) -> dict[str, float]:
     """
     import tensorflow as tf
 
-    from lealla.export import restore
-    from lealla.students.student_config import StudentConfig
+    from lealla.models.export import restore
+    from lealla.models.students.student_config import StudentConfig
     from lealla.tokenization import packing
 
     student = restore.restore_sentence_encoder(model_dir)
@@ -195,7 +195,7 @@ def mine(
       lang -> {"precision", "recall", "f1", "mined"}; with out_dir, the mined pairs
       are written there as xx-en.tsv (score, source, target), like `lealla align`.
     """
-    from lealla.io import atomic
+    from lealla.files import atomic
     from lealla.mining import mine as mine_lib
     from lealla.mining import neighbors, pairs_tsv
     from lealla.mining.line_file import LineFile

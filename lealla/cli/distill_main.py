@@ -23,10 +23,12 @@ from absl import app, flags, logging
 from lealla.api import runs
 from lealla.cli import flags as shared_flags
 from lealla.config import config_flags
-from lealla.distill import objectives
-from lealla.distill.distill_config import DistillConfig
+from lealla.models import distill as distill_package
+from lealla.models.distill import objectives
+from lealla.models.distill.distill_config import DistillConfig
 
-FLAGFILE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flagfiles")
+# The presets ship inside lealla.distill (distill/flagfiles/ in the source tree).
+FLAGFILE_DIR = os.path.join(os.path.dirname(os.path.abspath(distill_package.__file__)), "flagfiles")
 _NO_STEP_LIMIT = 10**9
 
 flags.DEFINE_string("model_dir", None, "Folder of the run (created; an existing run resumes).")
@@ -60,8 +62,8 @@ def main(argv: list[str]) -> None:
         config = _config_from_flags()
     except ValueError as e:
         raise app.UsageError(str(e)) from None
-    from lealla.distill.strategy import make_strategy
-    from lealla.io import output_dirs
+    from lealla.files import output_dirs
+    from lealla.models.distill.strategy import make_strategy
 
     # Before anything is written: a new or empty folder or a run's, and one process on it.
     shared_flags.claim_output(FLAGS.model_dir, output_dirs.RUN, flag="--model_dir")

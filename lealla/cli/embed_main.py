@@ -58,7 +58,7 @@ def main(argv: list[str]) -> None:
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
     from lealla.embeddings import embedding_shards
-    from lealla.io import fileio, output_dirs
+    from lealla.files import fileio, output_dirs
 
     output_dirs.check_writable(FLAGS.out)
     inputs = [path for spec in FLAGS.input for path in fileio.expand(spec, "--input file")]

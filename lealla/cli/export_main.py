@@ -16,7 +16,7 @@ import time
 from absl import app, flags, logging
 
 from lealla.config import flag_bounds
-from lealla.export import tflite_export
+from lealla.models.export import tflite_export
 from lealla.records import run_layout
 from lealla.ui import console
 
@@ -102,8 +102,8 @@ def main(argv: list[str]) -> None:
     for name in ("model_dir", "out"):
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
-    from lealla.export import exporter, load_check, model_card
-    from lealla.io import output_dirs
+    from lealla.files import output_dirs
+    from lealla.models.export import exporter, load_check, model_card
 
     output_dirs.check_writable(FLAGS.out)
 

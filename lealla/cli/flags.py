@@ -37,7 +37,7 @@ def define_tokenizer_flags() -> None:
 
 def define_teacher_flags() -> None:
     """--teacher, --preprocessor, --teacher_format, --teacher_seq_length."""
-    from lealla.teachers.registry import FORMATS  # data only: no TensorFlow at flag time
+    from lealla.models.teachers.registry import FORMATS  # data only: no TensorFlow at flag time
 
     flags.DEFINE_string(
         "teacher", None,
@@ -153,7 +153,7 @@ def claim_output(path: str, kind, *, flag: str = "--out", inputs=(), replace: bo
     """
     from absl import app
 
-    from lealla.io import output_dirs
+    from lealla.files import output_dirs
 
     try:
         output_dirs.claim(path, kind, flag=flag, inputs=inputs, replace=replace)

@@ -106,7 +106,7 @@ def main(argv: list[str]) -> None:
     filters = shared_flags.pair_filter()
     threshold = _threshold()
     from lealla.embeddings import embedding_shards
-    from lealla.io import fileio, output_dirs
+    from lealla.files import fileio, output_dirs
     from lealla.mining import mine_corpus, mine_run
     from lealla.mining.scann_search import ScannConfig
 

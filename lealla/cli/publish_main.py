@@ -52,7 +52,7 @@ def main(argv: list[str]) -> None:
     for name in ("export", "to"):
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
-    from lealla.export.publishing import licenses, publisher, staging, targets
+    from lealla.models.export.publishing import licenses, publisher, staging, targets
 
     try:
         publisher.publish(

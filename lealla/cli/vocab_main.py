@@ -8,7 +8,7 @@ from absl import app, flags, logging
 
 from lealla.cli import flags as shared_flags
 from lealla.data import corpus, textio
-from lealla.io import output_dirs
+from lealla.files import output_dirs
 from lealla.tokenization import coverage, vocab_builder, vocab_file, vocab_pruning
 from lealla.tokenization import tokenizer as tokenizer_lib
 from lealla.ui.progress import Progress

@@ -6,8 +6,8 @@ import dataclasses
 import json
 from typing import Any, TypeVar
 
-from lealla.io.atomic import atomic_write_text
-from lealla.io.json_shape import read_json_object
+from lealla.files.atomic import atomic_write_text
+from lealla.files.json_shape import read_json_object
 
 T = TypeVar("T", bound="ConfigMixin")
 

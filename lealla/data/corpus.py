@@ -10,7 +10,7 @@ from collections.abc import Generator, Iterable, Iterator, Sequence
 from typing import NamedTuple, TypeVar
 
 from lealla.data import languages, textio
-from lealla.io import fileio
+from lealla.files import fileio
 from lealla.shards import line_shards
 
 T = TypeVar("T")

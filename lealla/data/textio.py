@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from lealla.io import fileio
+from lealla.files import fileio
 
 ON_BAD_LINE_CHOICES = ("error", "skip")
 # Only ASCII whitespace is stripped, exactly as tf.strings.strip does in the tf.data

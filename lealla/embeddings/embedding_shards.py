@@ -33,11 +33,11 @@ import numpy as np
 from lealla.config import json_config
 from lealla.data import textio
 from lealla.embeddings import embedding_codec
-from lealla.io import fileio, json_shape, output_dirs
+from lealla.files import fileio, json_shape, output_dirs
 from lealla.shards import line_shards, shard_runner
 
 MANIFEST = "manifest.json"
-# What the readers use (lealla.io.json_shape): a damaged manifest is named, not a TypeError.
+# What the readers use (lealla.files.json_shape): a damaged manifest is named, not a TypeError.
 MANIFEST_SHAPE = {
     "schema_version?": int,
     "identity": {

@@ -22,7 +22,7 @@ from typing import BinaryIO
 from absl import logging
 
 from lealla.data import languages as languages_lib
-from lealla.io import atomic, json_shape
+from lealla.files import atomic, json_shape
 
 TATOEBA_URL = (
     "https://raw.githubusercontent.com/facebookresearch/LASER/main/data/tatoeba/v1/"

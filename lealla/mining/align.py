@@ -16,7 +16,7 @@ from collections.abc import Callable
 from lealla.api import encoders
 from lealla.data import textio
 from lealla.embeddings.text_encoder import TextEncoder
-from lealla.io import output_dirs
+from lealla.files import output_dirs
 from lealla.mining import embed_stream, mine, neighbors, pair_filters, pairs_tsv, quantized_search
 from lealla.mining.line_file import LineFile
 from lealla.mining.scann_search import ScannConfig

@@ -18,7 +18,7 @@ import numpy as np
 
 from lealla.data import textio
 from lealla.embeddings import embedding_shards
-from lealla.io import fileio
+from lealla.files import fileio
 
 
 class EmbeddingsTextMismatchError(ValueError):

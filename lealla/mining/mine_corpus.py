@@ -22,7 +22,7 @@ import time
 import numpy as np
 from absl import logging
 
-from lealla.io import fileio, output_dirs
+from lealla.files import fileio, output_dirs
 from lealla.mining import mine_job
 from lealla.mining.mine_job import MineJob
 from lealla.shards import shard_runner

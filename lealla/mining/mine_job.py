@@ -39,7 +39,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from lealla.embeddings import embedding_shards
-from lealla.io import fileio
+from lealla.files import fileio
 from lealla.mining import block_math, dedupe, mine, pair_filters
 from lealla.mining.embedding_blocks import EmbeddingSet
 from lealla.mining.scann_search import ScannConfig, ScannIndex

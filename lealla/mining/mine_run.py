@@ -11,7 +11,7 @@ import functools
 from collections.abc import Sequence
 
 from lealla.embeddings import embedding_shards
-from lealla.io import fileio, output_dirs
+from lealla.files import fileio, output_dirs
 from lealla.mining import mine as mine_lib
 from lealla.mining import mine_corpus, mine_job, pair_filters
 from lealla.mining.embedding_blocks import EmbeddingSet

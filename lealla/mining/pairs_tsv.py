@@ -8,7 +8,7 @@ from collections import Counter
 
 import numpy as np
 
-from lealla.io import atomic, fileio
+from lealla.files import atomic, fileio
 from lealla.mining import pair_filters
 from lealla.mining.line_file import LineFile
 from lealla.mining.mine import MinedPairs

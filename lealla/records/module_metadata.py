@@ -14,7 +14,7 @@ import os
 import shlex
 from typing import Any
 
-from lealla.io import atomic, json_shape
+from lealla.files import atomic, json_shape
 
 EXPORT_FILE = "lealla_export.json"
 TEACHER_FILE = "lealla_teacher.json"
@@ -24,7 +24,7 @@ FILES = (TEACHER_FILE, EXPORT_FILE)
 SCHEMA_VERSION = 1
 
 
-# The keys a loader reads (lealla.io.json_shape): a hand-edited file is named, not a TypeError.
+# The keys a loader reads (lealla.files.json_shape): a hand-edited file is named, not a TypeError.
 _TEXT = (str, type(None))
 _SHAPE = {
     "schema_version?": int, "format?": _TEXT, "normalized?": bool,

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from lealla.data import textio
-from lealla.io import fileio
+from lealla.files import fileio
 
 _BLOCK = 1 << 24
 

@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from lealla.data import textio
-from lealla.io import fileio
+from lealla.files import fileio
 from lealla.shards.line_shards import LineShard
 from lealla.ui import console, quiet
 from lealla.ui.progress import Progress

@@ -7,7 +7,7 @@ import os
 import tensorflow as tf
 
 from lealla.data import textio
-from lealla.io import atomic
+from lealla.files import atomic
 from lealla.tokenization import tokenizer
 
 MODEL_FILE = "sp.model"

@@ -8,7 +8,7 @@ import os
 
 import tensorflow as tf
 
-from lealla.io import atomic
+from lealla.files import atomic
 
 TOKENIZER_JSON = "tokenizer.json"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from lealla.data import textio
-from lealla.io import atomic
+from lealla.files import atomic
 
 PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
 # The BERT/LaBSE special tokens a student's packer needs, looked up by name.

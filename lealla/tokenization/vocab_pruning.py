@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from lealla.io import output_dirs
+from lealla.files import output_dirs
 from lealla.tokenization import coverage, sentencepiece, wordpiece
 from lealla.tokenization import tokenizer as tokenizer_lib
 

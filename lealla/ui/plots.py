@@ -7,7 +7,7 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 
-from lealla.io import atomic
+from lealla.files import atomic
 
 _MIN_WIDTH, _MAX_WIDTH = 6.0, 12.0  # inches; readable on a laptop screen and in a README
 

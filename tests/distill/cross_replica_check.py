@@ -11,7 +11,7 @@ import tensorflow as tf
 _cpus = tf.config.list_physical_devices("CPU")
 tf.config.set_logical_device_configuration(_cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
 
-from lealla.distill.losses import (  # noqa: E402
+from lealla.models.distill.losses import (  # noqa: E402
     bidirectional_additive_margin_loss,
     bidirectional_contrastive_loss,
     bidirectional_xtr_loss,

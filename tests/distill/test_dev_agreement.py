@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.distill import dev_agreement
+from lealla.models.distill import dev_agreement
 
 
 class CountingTeacher:
@@ -82,7 +82,7 @@ def test_the_best_checkpoint_maximizes_accuracy_plus_agreement():
 
 
 def test_dev_text_without_a_teacher_is_refused_by_the_config():
-    from lealla.distill.distill_config import DistillConfig
+    from lealla.models.distill.distill_config import DistillConfig
 
     with pytest.raises(ValueError, match="dev_mono_data needs a teacher"):
         DistillConfig(train_data=("demo:train",), dev_mono_data=("demo:dev",), teacher="",

@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.distill.distill_config import DistillConfig
-from lealla.distill.trainer import Distiller
-from lealla.students.student_config import StudentConfig
+from lealla.models.distill.distill_config import DistillConfig
+from lealla.models.distill.trainer import Distiller
+from lealla.models.students.student_config import StudentConfig
 
 from lealla.data import demo_corpus
 from tests.conftest import train_file_reads
@@ -80,7 +80,7 @@ def test_ems_from_scratch_learns_without_a_teacher(sp_model, tmp_path):
 
 @pytest.fixture(scope="module")
 def teacher(use_m_module):
-    from lealla.teachers import loading
+    from lealla.models.teachers import loading
 
     os.environ["LEALLA_CACHE_DIR"] = os.path.dirname(os.path.dirname(use_m_module))
     return loading.load_teacher("use-multilingual")
@@ -160,7 +160,7 @@ def test_cli_ems_demo_flagfile_without_a_teacher(sp_model, tmp_path):
 
 
 def test_a_new_objective_is_one_module_and_one_registry_line(trained_run, tmp_path):
-    from lealla.export import restore
+    from lealla.models.export import restore
 
     from tests.distill import toy_objective
 

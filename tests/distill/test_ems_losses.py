@@ -4,13 +4,13 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.distill.heads import ProjectionHead, XtrHead
-from lealla.distill.losses import (
+from lealla.models.distill.heads import ProjectionHead, XtrHead
+from lealla.models.distill.losses import (
     bidirectional_additive_margin_loss,
     bidirectional_contrastive_loss,
     bidirectional_xtr_loss,
 )
-from lealla.distill.losses.xtr import token_bag_kl
+from lealla.models.distill.losses.xtr import token_bag_kl
 
 VOCAB, HIDDEN, CLS, SEP = 23, 6, 2, 3
 

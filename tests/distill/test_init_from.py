@@ -6,8 +6,8 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.distill.trainer import Distiller
-from lealla.export import restore
+from lealla.models.distill.trainer import Distiller
+from lealla.models.export import restore
 
 from lealla.records import run_layout
 
@@ -54,7 +54,7 @@ def test_init_from_refusals_name_the_folder(trained_run, tmp_path):
 
 
 def test_init_from_refuses_what_the_source_fixes_and_applies_dropout(trained_run, tmp_path):
-    from lealla.distill import student_setup
+    from lealla.models.distill import student_setup
 
     source_dir, source = trained_run
     base = dataclasses.replace(source.config, init_from=source_dir, steps=2, warmup_steps=1)

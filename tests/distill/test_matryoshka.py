@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.distill import objective
-from lealla.distill.distill_config import DistillConfig
-from lealla.students.student_config import StudentConfig
-from lealla.students.truncated import TruncatedBackbone
+from lealla.models.distill import objective
+from lealla.models.distill.distill_config import DistillConfig
+from lealla.models.students.student_config import StudentConfig
+from lealla.models.students.truncated import TruncatedBackbone
 
 from lealla.embeddings.truncation import parse_dims, truncate_embeddings
 
@@ -85,8 +85,8 @@ def test_bad_matryoshka_settings_are_refused(overrides, message):
 
 
 def test_a_matryoshka_run_trains_its_prefix_heads_and_reports_each_width(trained_run, tmp_path):
-    from lealla.distill.trainer import Distiller
-    from lealla.export import restore
+    from lealla.models.distill.trainer import Distiller
+    from lealla.models.export import restore
 
     from lealla.data import corpus
     from lealla.evaluation.retrieval import pair_accuracies
@@ -113,8 +113,8 @@ def test_a_matryoshka_run_trains_its_prefix_heads_and_reports_each_width(trained
 def test_rotated_prefixes_beat_plain_ones_and_keep_the_full_width(trained_run, tmp_path):
     """What `export --dims` ships: the PCA-rotated prefix (RESULTS.md: better than
     Matryoshka training at 32 and 64 dims, and free at full width)."""
-    from lealla.distill.trainer import Distiller
-    from lealla.export import exporter
+    from lealla.models.distill.trainer import Distiller
+    from lealla.models.export import exporter
 
     from lealla.data import corpus
     from lealla.evaluation.retrieval import pair_accuracies

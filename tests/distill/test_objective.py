@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.distill import objective
-from lealla.distill.distill_config import DistillConfig
-from lealla.distill.losses import feature_distillation_loss, teacher_contrastive_loss
+from lealla.models.distill import objective
+from lealla.models.distill.distill_config import DistillConfig
+from lealla.models.distill.losses import feature_distillation_loss, teacher_contrastive_loss
 
 
 def _unit(x):

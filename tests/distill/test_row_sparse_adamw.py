@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.distill.row_sparse_adamw import RowSparseAdamW, merge_duplicate_rows
+from lealla.models.distill.row_sparse_adamw import RowSparseAdamW, merge_duplicate_rows
 
 LR, WD, CLIP, B1, B2, EPS = 0.05, 0.1, 1.0, 0.9, 0.999, 1e-7
 
@@ -110,8 +110,8 @@ def test_two_replicas_update_like_one_device():
 
 
 def test_the_trainer_takes_it_unless_told_not_to():
-    from lealla.distill.distill_config import DistillConfig
-    from lealla.distill.trainer import _optimizer
+    from lealla.models.distill.distill_config import DistillConfig
+    from lealla.models.distill.trainer import _optimizer
 
     assert type(_optimizer(DistillConfig(train_data=("a.tsv",)))) is RowSparseAdamW
     dense = DistillConfig(train_data=("a.tsv",), lazy_embeddings=False)

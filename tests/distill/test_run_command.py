@@ -4,7 +4,7 @@ import dataclasses
 import shlex
 
 from absl import flags
-from lealla.distill.distill_config import DistillConfig
+from lealla.models.distill.distill_config import DistillConfig
 
 from lealla.config import config_flags
 

@@ -8,7 +8,7 @@ SCRIPT = r"""
 import dataclasses, sys
 from absl import flags
 from lealla.cli import distill_main as train
-from lealla.distill.distill_config import DistillConfig
+from lealla.models.distill.distill_config import DistillConfig
 
 FLAGS = flags.FLAGS
 FLAGS(["distill", "--model_dir=/tmp/x", "--train_data=a.tsv,b.tsv", *sys.argv[1:]])
@@ -20,7 +20,7 @@ print(train._config_from_flags().to_json_string().replace("\n", ""))
 
 
 def _config(*argv):
-    from lealla.distill.distill_config import DistillConfig
+    from lealla.models.distill.distill_config import DistillConfig
 
     result = subprocess.run([sys.executable, "-c", SCRIPT, *argv], capture_output=True,
                             text=True, timeout=120)  # fmt: skip
@@ -29,7 +29,7 @@ def _config(*argv):
 
 
 def test_every_field_is_a_flag_with_the_field_default():
-    from lealla.distill.distill_config import DistillConfig
+    from lealla.models.distill.distill_config import DistillConfig
 
     assert _config() == DistillConfig(train_data=("a.tsv", "b.tsv"))
 
@@ -50,7 +50,7 @@ def test_a_config_made_in_code_or_read_back_is_bounds_checked():
     import math
 
     import pytest
-    from lealla.distill.distill_config import DistillConfig
+    from lealla.models.distill.distill_config import DistillConfig
 
     for field, value in [("learning_rate", -1.0), ("learning_rate", math.nan), ("batch_size", 0),
                          ("seed", -1), ("bucket_lengths", (2, 64)), ("ams_margin", 1.0)]:  # fmt: skip

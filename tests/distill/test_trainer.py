@@ -9,9 +9,9 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.distill import objective
-from lealla.distill.distill_config import DistillConfig
-from lealla.distill.trainer import Distiller, DivergedError
+from lealla.models.distill import objective
+from lealla.models.distill.distill_config import DistillConfig
+from lealla.models.distill.trainer import Distiller, DivergedError
 
 from lealla.data import demo_corpus
 
@@ -35,7 +35,7 @@ BASE = {
 
 @pytest.fixture(scope="module")
 def teacher(use_m_module):
-    from lealla.teachers import loading
+    from lealla.models.teachers import loading
 
     os.environ["LEALLA_CACHE_DIR"] = os.path.dirname(os.path.dirname(use_m_module))
     return loading.load_teacher("use-multilingual")
@@ -148,7 +148,7 @@ def test_resume_with_other_settings_is_refused(teacher, tmp_path):
 
 def test_a_cache_of_another_teacher_is_refused(teacher, tmp_path):
     # Training from a cache is covered by the shared run (conftest.trained_run).
-    from lealla.teachers import embedding_cache
+    from lealla.models.teachers import embedding_cache
 
     from lealla.data import corpus
 
@@ -170,7 +170,7 @@ def test_a_cache_of_another_teacher_is_refused(teacher, tmp_path):
 def test_a_cache_of_other_sentences_is_refused_before_anything_is_written(teacher, tmp_path):
     # Silently wrong before: the run trained on the cache while distill_config.json and
     # the vocabulary said demo:train.
-    from lealla.teachers import embedding_cache
+    from lealla.models.teachers import embedding_cache
 
     from lealla.data import corpus
 
@@ -189,7 +189,7 @@ def test_a_cache_of_other_sentences_is_refused_before_anything_is_written(teache
 @pytest.mark.large  # two caches built with the real teacher, then a run
 def test_a_run_reads_several_caches_as_one_corpus(teacher, tmp_path):
     # Text added to the training data needs a cache of its own, not the corpus again.
-    from lealla.teachers import embedding_cache
+    from lealla.models.teachers import embedding_cache
 
     from lealla.data import corpus
 
@@ -221,8 +221,8 @@ def test_a_run_reads_several_caches_as_one_corpus(teacher, tmp_path):
 
 @pytest.mark.large  # a cache and a run with the real teacher; the mixing itself is tested fast
 def test_a_share_in_train_data_sets_that_files_part_of_the_batches(teacher, tmp_path):
-    from lealla.distill import data
-    from lealla.teachers import embedding_cache
+    from lealla.models.distill import data
+    from lealla.models.teachers import embedding_cache
 
     from lealla.data import corpus
 
@@ -363,7 +363,7 @@ def test_bad_training_lines_are_named_or_skipped(teacher, tmp_path):
 
 @pytest.mark.large  # end to end: minutes on 2 cores
 def test_a_cache_run_resumes_without_loading_the_teacher(trained_run, monkeypatch):
-    from lealla.teachers import loading
+    from lealla.models.teachers import loading
 
     def no_teacher(*args, **kwargs):
         raise AssertionError("the teacher was loaded")
@@ -403,8 +403,8 @@ def test_float16_overflow_skips_the_step_and_lowers_the_loss_scale(teacher, tmp_
 def test_token_init_pieces_starts_any_vocabulary_from_the_teachers_piece_embeddings(
     teacher, demo_wordpiece_vocab, tmp_path
 ):
-    from lealla.distill import student_setup
-    from lealla.students import embedding_init
+    from lealla.models.distill import student_setup
+    from lealla.models.students import embedding_init
 
     vocab = tmp_path / "vocab.txt"
     vocab.write_text("".join(f"{t}\n" for t in demo_wordpiece_vocab), encoding="utf-8")

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from lealla.distill.training_corpus import TrainingCorpus
+from lealla.models.distill.training_corpus import TrainingCorpus
 
 from lealla.data import corpus, pipeline
 from lealla.tokenization import vocab_pruning

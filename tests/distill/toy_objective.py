@@ -8,7 +8,7 @@ projection head, t: the teacher's embedding).
 
 import keras
 import tensorflow as tf
-from lealla.distill import objective, objectives
+from lealla.models.distill import objective, objectives
 
 
 def _heads(config, ctx: objectives.HeadContext) -> dict:

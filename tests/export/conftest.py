@@ -9,7 +9,7 @@ import tensorflow as tf
 @pytest.fixture(scope="session")
 def wordpiece_run(demo_wordpiece_vocab, tmp_path_factory):
     """A run folder with an uncased wordpiece vocab and a saved (untrained) student."""
-    from lealla.students.student_config import StudentConfig
+    from lealla.models.students.student_config import StudentConfig
 
     from lealla.tokenization import wordpiece
 

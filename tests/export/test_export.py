@@ -9,10 +9,10 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.export import exporter, load_check, model_card, restore, tflite_export
+from lealla.models.export import exporter, load_check, model_card, restore, tflite_export
 
 from lealla.data import demo_corpus
-from lealla.io import fileio, output_dirs
+from lealla.files import fileio, output_dirs
 
 LATEST = exporter.ExportConfig(checkpoint="latest", labse_format=True)
 LATEST_ONLY_STRING_MODULE = exporter.ExportConfig(checkpoint="latest")
@@ -60,7 +60,7 @@ def test_only_the_student_is_exported(exported):
 
 def test_labse_format_pair(exported):
     out, metadata, distiller = exported
-    from lealla.teachers import loading
+    from lealla.models.teachers import loading
 
     pair = loading.load_teacher(
         os.path.join(out, "labse_format", "encoder"),
@@ -93,7 +93,7 @@ def test_labse_format_pair(exported):
 
 def test_export_loads_as_a_teacher_with_its_tokenizer(exported):
     out, metadata, distiller = exported
-    from lealla.teachers import loading
+    from lealla.models.teachers import loading
 
     teacher = loading.load_teacher(out)
     assert (teacher.format, teacher.embedding_dim) == ("string", metadata["embedding_dim"])

@@ -22,7 +22,7 @@ def matryoshka_run(wordpiece_run, tmp_path_factory):
 
 
 def test_export_at_a_rotated_prefix(matryoshka_run, tmp_path):
-    from lealla.export import exporter, restore
+    from lealla.models.export import exporter, restore
 
     from lealla.embeddings.truncation import pca_rotation
 
@@ -48,7 +48,7 @@ def test_export_at_a_rotated_prefix(matryoshka_run, tmp_path):
 
 
 def test_without_rotation_only_trained_prefixes(matryoshka_run, tmp_path):
-    from lealla.export import exporter, restore
+    from lealla.models.export import exporter, restore
 
     out = tmp_path / "export"
     with pytest.raises(exporter.DimsError, match="--dims=30 exceeds the model's 24"):

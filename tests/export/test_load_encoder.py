@@ -6,7 +6,7 @@ import zlib
 
 import numpy as np
 import pytest
-from lealla.export import exporter, tflite_export
+from lealla.models.export import exporter, tflite_export
 
 import lealla
 from lealla.data import demo_corpus

@@ -12,8 +12,8 @@ import subprocess
 import sys
 
 import pytest
-from lealla.export import exporter
-from lealla.export.publishing import hub_metadata, licenses, publisher, targets, validation
+from lealla.models.export import exporter
+from lealla.models.export.publishing import hub_metadata, licenses, publisher, targets, validation
 
 from lealla.records import module_metadata, run_layout
 

@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.export import exporter, model_card, restore, tflite_export
-from lealla.export.tflite_model import TFLiteEncoder, UnsupportedOpError
+from lealla.models.export import exporter, model_card, restore, tflite_export
+from lealla.models.export.tflite_model import TFLiteEncoder, UnsupportedOpError
 
 from lealla.data import demo_corpus
 from lealla.tokenization import packing
@@ -79,7 +79,7 @@ def test_variants_written_with_their_measurements(tflite_exported):
 _FRESH = """
 import json, sys
 import numpy as np
-from lealla.export.tflite_model import TFLiteEncoder
+from lealla.models.export.tflite_model import TFLiteEncoder
 texts = json.load(open(sys.argv[2], encoding="utf-8"))
 encoder = TFLiteEncoder(sys.argv[1])
 np.save(sys.argv[3], np.stack([encoder(texts), np.concatenate([encoder([t]) for t in texts])]))
@@ -231,14 +231,14 @@ def test_cli_flags(trained_run, tmp_path):
 
 
 def _umask() -> int:
-    from lealla.io import atomic
+    from lealla.files import atomic
 
     return atomic.current_umask()
 
 
 @pytest.mark.large  # a conversion with dynamic-range quantization (~25 s)
 def test_int8_token_table_has_a_scale_per_row(trained_run, tmp_path):
-    from lealla.export import modules
+    from lealla.models.export import modules
 
     encoder = restore.restore_sentence_encoder(trained_run[0], "latest")
     texts = _texts()

@@ -492,7 +492,7 @@ def _bounds_cases(f, tmp):
 
 _HOLDER = textwrap.dedent("""
     import sys, time
-    from lealla.io import output_dirs
+    from lealla.files import output_dirs
     for path in sys.argv[1:]:
         output_dirs.acquire(path)
     print("held", flush=True)

@@ -29,7 +29,7 @@ def test_help_lists_every_command():
 def test_distill_help_lists_the_settings_generated_from_its_config():
     import dataclasses
 
-    from lealla.distill.distill_config import DistillConfig
+    from lealla.models.distill.distill_config import DistillConfig
 
     out = run("distill", "--help").stdout
     settings = [f.name for f in dataclasses.fields(DistillConfig) if "help" in f.metadata]

@@ -59,7 +59,7 @@ _TEACHERS: dict = {}
 def in_scratch(scratch, use_m_module, monkeypatch, tmp_path):
     """A fresh working folder per example (its outputs do not meet), the sets linked in;
     each teacher module is loaded once for all examples (the loading is not what they show)."""
-    from lealla.teachers import loading
+    from lealla.models.teachers import loading
 
     for name in ("tatoeba", "bucc", "un"):
         os.symlink(scratch / name, tmp_path / name)

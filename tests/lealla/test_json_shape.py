@@ -5,7 +5,7 @@ import json
 import pytest
 
 from lealla.embeddings import embedding_shards
-from lealla.io import json_shape
+from lealla.files import json_shape
 from lealla.mining.embedding_blocks import EmbeddingSet
 
 SHAPE = {"name": str, "rows": [{"count": int, "score?": (int, float)}], "done?": bool}
@@ -54,7 +54,7 @@ def test_an_embeddings_manifest_with_shards_5_is_named(tmp_path):
 
 
 def test_a_teacher_cache_manifest_with_a_bad_type_is_named(tmp_path):
-    from lealla.teachers import embedding_cache
+    from lealla.models.teachers import embedding_cache
 
     folder = tmp_path / "cache"
     folder.mkdir()

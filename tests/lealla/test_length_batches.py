@@ -39,7 +39,7 @@ def test_encoder_encode_batches_by_length_and_returns_input_order():
 
 
 def test_sentence_encoder_matches_one_sentence_at_a_time(trained_run):
-    from lealla.export import restore
+    from lealla.models.export import restore
 
     encoder = restore.restore_sentence_encoder(trained_run[0], "latest")
     texts = ["Das ist ein ziemlich langer Satz über das Wetter.", "Hallo", "Good morning!"]

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from lealla.io import output_dirs
+from lealla.files import output_dirs
 
 KINDS = {
     "export": (output_dirs.EXPORT, {"lealla_export.json": {"embedding_dim": 8},
@@ -133,7 +133,7 @@ def test_refused_targets(tmp_path, monkeypatch):
 
 _HOLDER = textwrap.dedent("""
     import sys, time
-    from lealla.io import output_dirs
+    from lealla.files import output_dirs
     output_dirs.acquire(sys.argv[1])
     print("held", flush=True)
     time.sleep(120)

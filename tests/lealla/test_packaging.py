@@ -19,8 +19,8 @@ def _data_files() -> set[str]:
             for name in names:
                 if not name.endswith(".pyc"):
                     path = os.path.relpath(os.path.join(dirpath, name), ROOT)
-                    # distill/ installs as lealla/distill/ (setup.py)
-                    found.add(path if path.startswith("lealla/") else f"lealla/{path}")
+                    # distill/ installs as lealla/models/distill/ (setup.py)
+                    found.add(path if path.startswith("lealla/") else f"lealla/models/{path}")
     return found
 
 

@@ -4,7 +4,7 @@ import io
 import pytest
 
 from lealla.config import json_config
-from lealla.io import atomic
+from lealla.files import atomic
 from lealla.ui import progress
 
 

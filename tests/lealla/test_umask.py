@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lealla.evaluation import datasets
-from lealla.io import atomic
+from lealla.files import atomic
 from lealla.mining import mine, pairs_tsv
 from lealla.mining.line_file import LineFile
 from lealla.tokenization import vocab_pruning, wordpiece

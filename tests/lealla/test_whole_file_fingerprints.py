@@ -8,7 +8,7 @@ import pytest
 
 from lealla.data import corpus
 from lealla.embeddings import embedding_shards
-from lealla.io import fileio
+from lealla.files import fileio
 from lealla.mining.embedding_blocks import EmbeddingSet, EmbeddingsTextMismatchError
 
 DIM = 8
@@ -86,7 +86,7 @@ def test_mine_refuses_embeddings_of_a_text_edited_since(write, tmp_path):
 
 
 def test_cache_refuses_a_corpus_edited_since(hub_modules, write, tmp_path):
-    from lealla.teachers import embedding_cache, loading
+    from lealla.models.teachers import embedding_cache, loading
 
     teacher = loading.load_teacher(hub_modules["string"])
     path = _big_file(write, "de.txt")

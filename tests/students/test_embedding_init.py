@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from lealla.students import embedding_init
-from lealla.students.student_config import StudentConfig
+from lealla.models.students import embedding_init
+from lealla.models.students.student_config import StudentConfig
 
 
 def test_pca_keeps_the_geometry_of_a_low_rank_table():
@@ -32,7 +32,7 @@ def test_pca_picks_the_largest_variance_directions():
 def test_use_m_table_initializes_a_student(use_m_module, monkeypatch):
     import os
 
-    from lealla.teachers import loading
+    from lealla.models.teachers import loading
 
     monkeypatch.setenv("LEALLA_CACHE_DIR", os.path.dirname(os.path.dirname(use_m_module)))
     teacher = loading.load_teacher("use-multilingual")
@@ -49,7 +49,7 @@ def test_use_m_table_initializes_a_student(use_m_module, monkeypatch):
 
 
 def test_labse_format_teacher_table_is_found(hub_modules):
-    from lealla.teachers import loading
+    from lealla.models.teachers import loading
 
     from tests.teachers import hub_fixtures
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from lealla.students import presets
-from lealla.students.student_config import StudentConfig
+from lealla.models.students import presets
+from lealla.models.students.student_config import StudentConfig
 
 # Published sizes (LEALLA paper, Table 1): small 69M, base 107M, large 147M.
 PUBLISHED = {"lealla_small": 69e6, "lealla_base": 107e6, "lealla_large": 147e6}

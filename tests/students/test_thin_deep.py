@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.students.student_config import StudentConfig
-from lealla.students.thin_deep import ThinDeepBackbone
+from lealla.models.students.student_config import StudentConfig
+from lealla.models.students.thin_deep import ThinDeepBackbone
 
 from lealla.data import demo_corpus
 from lealla.tokenization import packing, vocab_pruning

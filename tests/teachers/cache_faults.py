@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from lealla.teachers import loading
+from lealla.models.teachers import loading
 
 
 class _DiesOnce:

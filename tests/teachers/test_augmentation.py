@@ -3,7 +3,7 @@ import random
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.teachers import augmentation, embedding_cache, loading
+from lealla.models.teachers import augmentation, embedding_cache, loading
 
 from lealla.data import corpus, demo_corpus, pipeline
 

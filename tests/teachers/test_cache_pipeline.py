@@ -7,7 +7,7 @@ import os
 
 import pytest
 import tensorflow as tf
-from lealla.teachers import embedding_cache, loading
+from lealla.models.teachers import embedding_cache, loading
 
 from lealla.data import corpus, textio
 from lealla.shards import shard_runner
@@ -41,8 +41,8 @@ def inprocess_cache(use_m, tmp_path_factory):
 def test_local_runner_writes_the_inprocess_cache_and_training_reads_it(
     use_m, inprocess_cache, tmp_path
 ):
-    from lealla.distill.distill_config import DistillConfig
-    from lealla.distill.trainer import Distiller
+    from lealla.models.distill.distill_config import DistillConfig
+    from lealla.models.distill.trainer import Distiller
 
     out = str(tmp_path / "cache")
     load = functools.partial(loading.load_teacher, "use-multilingual")

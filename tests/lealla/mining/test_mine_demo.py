@@ -11,7 +11,7 @@ from lealla.mining import mine, neighbors
 
 @pytest.fixture(scope="module")
 def teacher(use_m_module):
-    from lealla.teachers import loading
+    from lealla.models.teachers import loading
 
     old = os.environ.get("LEALLA_CACHE_DIR")
     os.environ["LEALLA_CACHE_DIR"] = os.path.dirname(os.path.dirname(use_m_module))

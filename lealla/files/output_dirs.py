@@ -36,7 +36,7 @@ import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 
-from lealla.io import fileio
+from lealla.files import fileio
 
 TEMP_MARK = fileio.TEMP_MARK  # in the name of everything built aside and renamed
 OLD_MARK = ".lealla-old-"  # a replaced folder, renamed aside until it is removed

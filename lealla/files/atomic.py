@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 
-from lealla.io import fileio
+from lealla.files import fileio
 
 
 def atomic_write_text(path: str, text: str) -> None:
