@@ -18,7 +18,7 @@ import tensorflow_text as tf_text
 from lealla.models.teachers import usem3_assets
 
 from benchmarks import common
-from lealla.data import corpus, demo_corpus, pipeline
+from lealla.data import corpus, pipeline
 from lealla.tokenization import packing, sentencepiece, vocab_builder, vocab_file, wordpiece
 
 BATCH = 1024
@@ -27,7 +27,7 @@ PIPELINE_BATCH_SIZE = 64
 
 
 def run() -> str:
-    train = demo_corpus.parallel_sources("train")
+    train = corpus.resolve_sources("demo:train")
     texts = [t for _, t in corpus.iter_sentences(train)]
     batch = tf.constant((texts * (BATCH // len(texts) + 1))[:BATCH])
     vocab = vocab_builder.build_wordpiece_vocab(texts, 8000)

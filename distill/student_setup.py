@@ -16,6 +16,7 @@ from lealla.models.students.student_config import StudentConfig
 from lealla.files import atomic
 from lealla.records import run_layout
 from lealla.records.run_layout import LANGUAGES_FILE, STUDENT_CONFIG, TOKENIZER_DIR
+from lealla.tokenization import loading as tokenizer_loading
 from lealla.tokenization import tokenizer as tokenizer_lib
 from lealla.tokenization import vocab_pruning
 
@@ -94,9 +95,9 @@ def prepare_vocabulary(
         # The pruned tokenizer segments the corpus exactly as the teacher's did.
         return Vocabulary(tok, old_ids, used.counts[old_ids] if with_counts else None)
     if config.vocab.endswith(".model"):
-        tok = tokenizer_lib.tokenizer_from_files(sp_model=config.vocab)
+        tok = tokenizer_loading.tokenizer_from_files(sp_model=config.vocab)
     else:
-        tok = tokenizer_lib.tokenizer_from_files(vocab=config.vocab)
+        tok = tokenizer_loading.tokenizer_from_files(vocab=config.vocab)
     tok.save(path)
     return Vocabulary(tok, None, _token_counts(training, tok) if with_counts else None)
 

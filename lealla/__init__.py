@@ -30,16 +30,16 @@ _EXPORTS = {
     "export": "lealla.api.runs",
     "ExportConfig": "lealla.models.export.exporter",
     # evaluation
-    "evaluate_tatoeba": "lealla.evaluation.tatoeba",
-    "evaluate_bucc": "lealla.evaluation.bucc",
-    "evaluate_un": "lealla.evaluation.un",
+    "evaluate_tatoeba": "lealla.api.evaluation",
+    "evaluate_bucc": "lealla.api.evaluation",
+    "evaluate_un": "lealla.api.evaluation",
     "EvalReport": "lealla.evaluation.report",
     # embedding and mining
-    "embed": "lealla.embeddings.embedding_shards",
+    "embed": "lealla.api.mining",
     "EmbedConfig": "lealla.embeddings.embedding_shards",
-    "align": "lealla.mining.align",
+    "align": "lealla.api.mining",
     "AlignConfig": "lealla.mining.align",
-    "mine": "lealla.mining.mine_run",
+    "mine": "lealla.api.mining",
     "MineConfig": "lealla.mining.mine_run",
     "PairFilter": "lealla.mining.pair_filters",
 }

@@ -76,9 +76,9 @@ def tiny_vocab_file(write):
 
 @pytest.fixture(scope="session")
 def demo_train_texts():
-    from lealla.data import corpus, demo_corpus
+    from lealla.data import corpus
 
-    return [t for _, t in corpus.iter_sentences(demo_corpus.parallel_sources("train"))]
+    return [t for _, t in corpus.iter_sentences(corpus.resolve_sources("demo:train"))]
 
 
 @pytest.fixture(scope="session")

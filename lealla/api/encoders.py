@@ -9,7 +9,6 @@ exported `model*.tflite` file.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 
 from lealla.embeddings.text_encoder import BatchEncoder, TextEncoder
 from lealla.records import run_layout
@@ -77,15 +76,3 @@ def teacher_encoder(teacher, name: str | None = None) -> TextEncoder:
         name or teacher.handle, int(teacher.embedding_dim),
         lambda batch: teacher.embed(tf.constant(batch, tf.string)).numpy(),
     )  # fmt: skip
-
-
-def resolve(encoder: TextEncoder | str | Callable[[], TextEncoder]) -> TextEncoder:
-    """`encoder` itself, the encoder a spec names, or what a loader function returns
-    (functions that validate their files first take a loader, to fail before loading)."""
-    if isinstance(encoder, str):
-        return load_encoder(encoder)
-    if hasattr(encoder, "encode"):
-        return encoder
-    if callable(encoder):
-        return encoder()
-    raise TypeError(f"expected a TextEncoder, an encoder spec or a loader, got {encoder!r}")

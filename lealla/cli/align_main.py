@@ -80,6 +80,7 @@ def main(argv: list[str]) -> None:
     for name in ("encoder", "src", "tgt", "out"):
         if not getattr(FLAGS, name):
             raise app.UsageError(f"--{name} is required")
+    # the command's work is imported once its flags are checked: --help and usage errors stay fast
     from lealla.mining import align
 
     config = align.AlignConfig(
@@ -90,6 +91,7 @@ def main(argv: list[str]) -> None:
         batch_size=FLAGS.batch_size, dtype=FLAGS.dtype, work_dir=FLAGS.work_dir,
         on_bad_line=FLAGS.on_bad_line, dedupe=FLAGS.dedupe, filters=shared_flags.pair_filter(),
     )  # fmt: skip
+    # loads TensorFlow: only once both files are valid
     from lealla.api.encoders import load_encoder
 
     # The files are validated before the encoder is loaded (a bad line fails fast).

@@ -44,6 +44,7 @@ def main(argv: list[str]) -> None:
     for name in ("teacher", "corpus", "out"):
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
+    # the command's work is imported once its flags are checked: --help and usage errors stay fast
     from lealla.files import output_dirs
     from lealla.models.teachers import embedding_cache, loading
 

@@ -112,6 +112,7 @@ def main(argv: list[str]) -> None:
     timings["reload"] = time.perf_counter() - t
 
     t = _stage(7, "evaluating teacher, student and static tier on the held-out test split")
+    # the command's work is imported once its flags are checked: --help and usage errors stay fast
     from lealla.api import encoders
 
     student = encoders.load_encoder(paths["export"])

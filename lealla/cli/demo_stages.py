@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 from absl import logging
 
-from lealla.data import demo_corpus
+from lealla.data import corpus, demo_corpus
 from lealla.evaluation.retrieval import retrieval_accuracy
 from lealla.records import run_layout
 
@@ -33,6 +33,7 @@ INT8 = "dynamic_int8"
 
 def load_teacher():
     """The offline USE-multilingual teacher (built into the user cache on first use)."""
+    # imports TensorFlow (or Beam): only when this stage runs
     from lealla.models.teachers import loading
 
     return loading.load_teacher("use-multilingual")
@@ -40,9 +41,10 @@ def load_teacher():
 
 def build_cache(teacher, out_dir: str) -> dict:
     """Teacher embeddings of the training split, resumable (`lealla cache`)."""
+    # imports TensorFlow (or Beam): only when this stage runs
     from lealla.models.teachers import embedding_cache
 
-    return embedding_cache.build_cache(teacher, demo_corpus.parallel_sources("train"), out_dir)
+    return embedding_cache.build_cache(teacher, corpus.resolve_sources("demo:train"), out_dir)
 
 
 def distill(
@@ -83,6 +85,7 @@ def export(model_dir: str, out: str) -> dict:
     """Exports the best checkpoint with the default TFLite models and the held-out split's
     scores (`lealla export --tflite --test_data=demo:test`); an export of that checkpoint is
     kept."""
+    # imports TensorFlow (or Beam): only when this stage runs
     from lealla.models.export import exporter, restore, tflite_export
 
     metadata_file = os.path.join(out, exporter.METADATA_FILE)
@@ -110,6 +113,7 @@ def static_settings(steps: int) -> list[str]:
 def check_reload(model_dir: str, export_dir: str) -> dict[str, float]:
     """Loads the export in a fresh process (hub.KerasLayer in tf_keras, hub.load,
     tf.saved_model.load, Keras 3 TFSMLayer, each TFLite model) vs the student."""
+    # imports TensorFlow (or Beam): only when this stage runs
     from lealla.models.export import exporter, load_check, restore
 
     encoder = restore.restore_sentence_encoder(model_dir)
@@ -144,6 +148,7 @@ def labse_shape_speed(model_dir: str, texts: list[str]) -> dict[str, float]:
     replace LaBSE (12 x 768). Both encoders get the student's pre-tokenized batches
     (64 sentences); LaBSE's weights are random, its speed does not depend on them.
     """
+    # imports TensorFlow: only when this stage runs
     import tensorflow as tf
 
     from lealla.models.export import restore
@@ -195,6 +200,7 @@ def mine(
       lang -> {"precision", "recall", "f1", "mined"}; with out_dir, the mined pairs
       are written there as xx-en.tsv (score, source, target), like `lealla align`.
     """
+    # mining imports ScaNN (TensorFlow ops): only when this stage runs
     from lealla.files import atomic
     from lealla.mining import mine as mine_lib
     from lealla.mining import neighbors, pairs_tsv

@@ -62,6 +62,7 @@ def main(argv: list[str]) -> None:
         config = _config_from_flags()
     except ValueError as e:
         raise app.UsageError(str(e)) from None
+    # the command's work is imported once its flags are checked: --help and usage errors stay fast
     from lealla.files import output_dirs
     from lealla.models.distill.strategy import make_strategy
 

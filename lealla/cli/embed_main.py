@@ -57,6 +57,8 @@ def main(argv: list[str]) -> None:
     for name in ("encoder", "input", "out"):
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
+    # the command's work is imported once its flags are checked: --help and usage errors stay fast
+    from lealla.api import mining as api_mining
     from lealla.embeddings import embedding_shards
     from lealla.files import fileio, output_dirs
 
@@ -73,7 +75,7 @@ def main(argv: list[str]) -> None:
         shard_size=FLAGS.shard_size, batch_size=FLAGS.batch_size, dtype=dtype,
         on_bad_line=FLAGS.on_bad_line,
     )  # fmt: skip
-    manifest = embedding_shards.embed(
+    manifest = api_mining.embed(
         FLAGS.encoder, FLAGS.input, FLAGS.out, config, runner=runner, overwrite=FLAGS.overwrite
     )
     identity = manifest["identity"]

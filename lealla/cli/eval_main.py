@@ -113,6 +113,7 @@ class _LazyEncoder:
 
     def _loaded(self):
         if self._encoder is None:
+            # loads TensorFlow: only once the data files are valid
             from lealla.api.encoders import load_encoder
 
             self._encoder = load_encoder(self.name, checkpoint=self._checkpoint)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from absl import flags
+from absl import app, flags
 
 from lealla.config import flag_bounds
 from lealla.data import textio
+from lealla.files import output_dirs
+from lealla.mining import pair_filters
+from lealla.shards import shard_runner
 
 
 def define_corpus_flags() -> None:
@@ -78,10 +81,6 @@ def runner_config(extra_args: list[str]):
       app.UsageError: unknown flags for the local or in-process runner, or a positional
         argument.
     """
-    from absl import app
-
-    from lealla.shards import shard_runner
-
     FLAGS = flags.FLAGS
     positional = [a for a in extra_args if not a.startswith("-")]
     if positional:
@@ -121,10 +120,6 @@ def pair_filter():
     Raises:
       app.UsageError: an unknown --drop filter or a bad limit.
     """
-    from absl import app
-
-    from lealla.mining import pair_filters
-
     FLAGS = flags.FLAGS
     unknown = sorted(set(FLAGS.drop) - set(_DROPS))
     if unknown:
@@ -151,10 +146,6 @@ def claim_output(path: str, kind, *, flag: str = "--out", inputs=(), replace: bo
       inputs: (flag, path) pairs the command reads.
       replace: the command will replace `path` (--overwrite), not fill or resume it.
     """
-    from absl import app
-
-    from lealla.files import output_dirs
-
     try:
         output_dirs.claim(path, kind, flag=flag, inputs=inputs, replace=replace)
     except output_dirs.UnsafeOutputError as e:

@@ -105,6 +105,8 @@ def main(argv: list[str]) -> None:
         raise app.UsageError("--encoder is required to embed --src/--tgt")
     filters = shared_flags.pair_filter()
     threshold = _threshold()
+    # the command's work is imported once its flags are checked: --help and usage errors stay fast
+    from lealla.api import mining as api_mining
     from lealla.embeddings import embedding_shards
     from lealla.files import fileio, output_dirs
     from lealla.mining import mine_corpus, mine_run
@@ -141,7 +143,7 @@ def main(argv: list[str]) -> None:
             on_bad_line=FLAGS.on_bad_line),
         filters=filters, dedupe=FLAGS.dedupe,
     )  # fmt: skip
-    summary = mine_run.mine(
+    summary = api_mining.mine(
         FLAGS.out, encoder=FLAGS.encoder, src=FLAGS.src or (), tgt=FLAGS.tgt or (),
         src_embeddings=FLAGS.src_embeddings, tgt_embeddings=FLAGS.tgt_embeddings,
         config=config, work_dir=FLAGS.work_dir, overwrite=FLAGS.overwrite, runner=runner,

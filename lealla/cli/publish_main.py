@@ -52,6 +52,7 @@ def main(argv: list[str]) -> None:
     for name in ("export", "to"):
         if not FLAGS[name].value:
             raise app.UsageError(f"--{name} is required")
+    # the command's work is imported once its flags are checked: --help and usage errors stay fast
     from lealla.models.export.publishing import licenses, publisher, staging, targets
 
     try:

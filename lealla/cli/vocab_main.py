@@ -10,7 +10,7 @@ from lealla.cli import flags as shared_flags
 from lealla.data import corpus, textio
 from lealla.files import output_dirs
 from lealla.tokenization import coverage, vocab_builder, vocab_file, vocab_pruning
-from lealla.tokenization import tokenizer as tokenizer_lib
+from lealla.tokenization import loading as tokenizer_loading
 from lealla.ui.progress import Progress
 
 ACTIONS = ("build", "prune", "coverage")
@@ -58,7 +58,7 @@ def _build(sources) -> None:
     vocab_file.write_vocab(out, tokens)
     logging.info("wrote %d tokens to %s (%s)", len(tokens), out, report.summary())
     print(f"wrote {out}: {len(tokens)} tokens")
-    tok = tokenizer_lib.tokenizer_from_files(vocab=out, lower_case=FLAGS.lower_case)
+    tok = tokenizer_loading.tokenizer_from_files(vocab=out, lower_case=FLAGS.lower_case)
     report_coverage(tok, sources, FLAGS.on_bad_line)
 
 
@@ -101,7 +101,7 @@ def _texts_with_progress(sources, report, description):
 
 def _tokenizer_from_flags():
     try:
-        return tokenizer_lib.tokenizer_from_files(
+        return tokenizer_loading.tokenizer_from_files(
             vocab=FLAGS.vocab, sp_model=FLAGS.sp_model, lower_case=FLAGS.lower_case
         )
     except ValueError as e:

@@ -9,7 +9,7 @@ import re
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from typing import NamedTuple, TypeVar
 
-from lealla.data import languages, textio
+from lealla.data import demo_corpus, languages, textio
 from lealla.files import fileio
 from lealla.shards import line_shards
 
@@ -21,7 +21,6 @@ KINDS = (TSV, ALIGNED, MONOLINGUAL)
 # A TSV row with language columns: src_lang <TAB> tgt_lang <TAB> src <TAB> tgt.
 _TSV_LANG_COLUMNS = 4
 _TSV_PLAIN_COLUMNS = 2
-DEMO_PREFIX = "demo:"
 _PAIR_RE = re.compile(r"^(?P<a>[A-Za-z_-]+?)-(?P<b>[A-Za-z_]+)$")
 
 
@@ -147,7 +146,7 @@ def resolve_sources(specs: str | Iterable[str]) -> list[CorpusSource]:
         spec, share = split_share(spec.strip())
         if not spec:
             continue
-        if spec.startswith(DEMO_PREFIX):
+        if spec.startswith(demo_corpus.PREFIX):
             found = _demo_sources(spec)
         else:
             found = [source_from_path(path) for path in fileio.expand(spec, "corpus file")]
@@ -381,9 +380,8 @@ def _tsv_num_fields(source: CorpusSource) -> int:
 
 
 def _demo_sources(spec: str) -> list[CorpusSource]:
-    from lealla.data import demo_corpus  # it builds on this module
-
-    return demo_corpus.parallel_sources(spec[len(DEMO_PREFIX) :])
+    files = demo_corpus.aligned_files(spec[len(demo_corpus.PREFIX) :])
+    return [CorpusSource(ALIGNED, (src, tgt), lang, pivot) for src, tgt, lang, pivot in files]
 
 
 def _tsv_source(path: str, name_pair: str) -> CorpusSource:

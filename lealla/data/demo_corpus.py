@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import importlib.resources
 import os
-from collections.abc import Sequence
 
-from lealla.data import corpus, languages
+from lealla.data import languages
 
 DEMO_LANGUAGES = (
     "en",
@@ -27,6 +26,8 @@ DEMO_LANGUAGES = (
 SPLITS = ("train", "dev", "test")
 SPLIT_SIZES = {"train": 300, "dev": 50, "test": 50}
 PIVOT = "en"
+# `demo:train`, `demo:dev`, `demo:test` name a split wherever a corpus is asked for.
+PREFIX = "demo:"
 
 
 def corpus_dir() -> str:
@@ -49,28 +50,14 @@ def read_split(split: str, language: str) -> list[str]:
         return f.read().splitlines()
 
 
-def parallel_sources(
-    split: str, langs: Sequence[str] | None = None, pivot: str = PIVOT
-) -> list[corpus.CorpusSource]:
-    """Aligned xx-en sources for every non-pivot language (or those in `langs`)."""
-    chosen = [
-        languages.normalize_language(lang, context="demo corpus language")
-        for lang in (langs or DEMO_LANGUAGES)
-    ]
+def aligned_files(split: str, pivot: str = PIVOT) -> list[tuple[str, str, str, str]]:
+    """(xx file, pivot file, xx, pivot) for every non-pivot language of a split: what the
+    corpus name `demo:SPLIT` stands for (`lealla.data.corpus` makes them sources)."""
     return [
-        corpus.CorpusSource(
-            corpus.ALIGNED, (split_path(split, lang), split_path(split, pivot)), lang, pivot
-        )
-        for lang in chosen
+        (split_path(split, lang), split_path(split, pivot), lang, pivot)
+        for lang in DEMO_LANGUAGES
         if lang != pivot
     ]
-
-
-def monolingual_sources(
-    split: str, langs: Sequence[str] | None = None
-) -> list[corpus.CorpusSource]:
-    """One monolingual source per language of the split."""
-    return [corpus.source_from_path(split_path(split, lang)) for lang in (langs or DEMO_LANGUAGES)]
 
 
 def _check_split(split: str) -> None:

@@ -22,7 +22,6 @@ mining at scale and of users' own pipelines.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import io
 import json
 from collections.abc import Callable, Iterator, Sequence
@@ -222,45 +221,33 @@ def _embed_locked(
 
 
 def embed(
-    encoder: str,
+    encoder: Callable[[], Any],
     inputs: Sequence[str],
     out: str,
     config: EmbedConfig = EmbedConfig(),
     *,
-    checkpoint: str = "best",
     runner: shard_runner.RunnerConfig = shard_runner.IN_THIS_PROCESS,
     overwrite: bool = False,
 ) -> dict:
     """`lealla embed`: every line of the `inputs` files (or globs) into the folder `out`.
 
     Args:
-      encoder: an encoder spec (see `lealla.load_encoder`); each worker loads it once.
+      encoder: a picklable function returning a `TextEncoder`; each worker calls it once
+        (`lealla.embed` passes one for an encoder spec).
       inputs: text files or globs, one sentence per line.
       out: the output folder (resumed if it holds the same identity).
       config: shard size, batch size, dtype, bad-line policy.
-      checkpoint: for a training `--model_dir` spec: best or latest.
       runner: where shards are embedded.
       overwrite: start over, whatever `out` holds.
 
     Returns:
       The manifest: identity, shards, num_sentences, storage (bytes vs float32).
-
-    Example:
-      >>> import lealla
-      >>> from lealla import demo_corpus
-      >>> manifest = lealla.embed("use-multilingual", [demo_corpus.split_path("test", "de")],
-      ...                         "embeddings_de")
-      >>> manifest["num_sentences"], manifest["identity"]["embedding_dim"]
-      (50, 512)
     """
-    from lealla.api.encoders import load_encoder
-
     output_dirs.check_writable(out)
     files = [path for spec in inputs for path in fileio.expand(spec, "--input file")]
-    load = functools.partial(load_encoder, encoder, checkpoint)  # picklable, for workers
-    loaded = load()
+    loaded = encoder()
     return embed_files(
-        loaded.name, loaded.dim, load, files, out, config, runner=runner, overwrite=overwrite
+        loaded.name, loaded.dim, encoder, files, out, config, runner=runner, overwrite=overwrite
     )
 
 

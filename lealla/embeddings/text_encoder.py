@@ -15,6 +15,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from lealla.embeddings import length_batches
+from lealla.ui.progress import Progress
 
 DEFAULT_BATCH_SIZE = 64
 
@@ -99,8 +100,6 @@ class BatchEncoder:
         progress: bool | str = False,
     ) -> Iterator[np.ndarray]:  # fmt: skip
         """float32 [len(batch), dim] unit rows for each batch in turn; `total` sizes the bar."""
-        from lealla.ui.progress import Progress
-
         label = progress if isinstance(progress, str) else f"embedding ({self.name})"
         bar = Progress(label, total=total, unit="sentences") if progress else None
         try:
@@ -151,3 +150,13 @@ def checked_texts(texts: Iterable[str]) -> list[str]:
 def _check_batch_size(batch_size: int) -> None:
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+
+
+def resolve(encoder: TextEncoder | Callable[[], TextEncoder]) -> TextEncoder:
+    """`encoder` itself, or what a loader function returns (functions that validate their
+    files first take a loader, to fail before loading; `lealla.api` passes one per spec)."""
+    if hasattr(encoder, "encode"):
+        return encoder
+    if callable(encoder):
+        return encoder()
+    raise TypeError(f"expected a TextEncoder or a function that loads one, got {encoder!r}")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from absl import logging
 
-from lealla.api import encoders
 from lealla.data import languages as languages_lib
 from lealla.data import textio
+from lealla.embeddings import text_encoder
 from lealla.embeddings.text_encoder import DEFAULT_BATCH_SIZE, TextEncoder
 from lealla.evaluation.report import EvalReport, LanguageResult
 from lealla.mining import mine
@@ -191,7 +191,7 @@ def mine_and_score(
 
 
 def evaluate_bucc(
-    encoder: TextEncoder | str,
+    encoder: TextEncoder | Callable[[], TextEncoder],
     data_dir: str,
     *,
     split: str = "sample",
@@ -205,8 +205,8 @@ def evaluate_bucc(
     """BUCC mining F1 per language pair found in `data_dir` (all files validated first).
 
     Args:
-      encoder: a `TextEncoder`, or a spec for `lealla.load_encoder` (loaded once the
-        files are valid).
+      encoder: a `TextEncoder`, or a function that loads one (called once the files
+        are valid).
       data_dir: folder with xx-en.{split}.xx / .en / .gold files.
       split: which files ("sample" or "training" have gold pairs).
       languages: codes to evaluate, or None for every pair found.
@@ -216,12 +216,6 @@ def evaluate_bucc(
       search: the kNN function (default exact).
       batch_size: sentences per encoder batch.
       progress: show a progress bar (a str names it).
-
-    Example:
-      >>> import lealla
-      >>> report = lealla.evaluate_bucc("use-multilingual", "bucc")  # bucc/de-en.sample.*
-      >>> report.results[0].language, report.average > 0.8
-      ('de', True)
     """
     found = find_language_pairs(data_dir, split)
     chosen = languages_lib.select_available(
@@ -234,7 +228,7 @@ def evaluate_bucc(
         src_ids, src = read_sentences(xx_path)
         tgt_ids, tgt = read_sentences(en_path)
         data[lang] = (src, tgt, read_gold(gold_path, src_ids, tgt_ids))
-    encoder = encoders.resolve(encoder)
+    encoder = text_encoder.resolve(encoder)
     results = []
     for lang in chosen:
         src, tgt, gold = data[lang]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lealla.embeddings.truncation import truncate_embeddings
+
 
 def retrieval_accuracy(src: np.ndarray, tgt: np.ndarray) -> tuple[float, float]:
     """Accuracy of finding each sentence's translation by cosine nearest neighbour.
@@ -56,8 +58,6 @@ def pair_accuracies_by_width(
       widths: the widths m to keep (first m dimensions, renormalized); None = as encoded.
       rotation: optional [d, d] applied to the embeddings before they are cut.
     """
-    from lealla.embeddings.truncation import truncate_embeddings
-
     encoded: dict[tuple[str, ...], np.ndarray] = {}
 
     def cut(texts, m):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from absl import logging
 
-from lealla.api import encoders
 from lealla.data import languages as languages_lib
 from lealla.data import textio
+from lealla.embeddings import text_encoder
 from lealla.embeddings.text_encoder import DEFAULT_BATCH_SIZE, TextEncoder
 from lealla.evaluation.report import EvalReport, LanguageResult
 from lealla.evaluation.retrieval import retrieval_accuracy
@@ -88,7 +88,8 @@ def read_pairs(xx_path: str, en_path: str) -> tuple[list[str], list[str]]:
 
 
 def evaluate_tatoeba(
-    encoder: TextEncoder | str, data_dir: str, languages: Sequence[str] | None = None, *,
+    encoder: TextEncoder | Callable[[], TextEncoder], data_dir: str,
+    languages: Sequence[str] | None = None, *,
     batch_size: int = DEFAULT_BATCH_SIZE, progress: bool | str = False,
 ) -> EvalReport:  # fmt: skip
     """Accuracy of retrieving each sentence's translation among all of its language's
@@ -97,8 +98,8 @@ def evaluate_tatoeba(
     Every requested file is validated before anything is embedded.
 
     Args:
-      encoder: a `TextEncoder`, or a spec for `lealla.load_encoder` (loaded once the
-        files are valid).
+      encoder: a `TextEncoder`, or a function that loads one (called once the files
+        are valid).
       data_dir: a folder with tatoeba.xxx-eng.xxx / tatoeba.xxx-eng.eng files.
       languages: codes to evaluate ("deu" or "de"); None for every pair found.
       batch_size: sentences per encoder batch.
@@ -106,18 +107,11 @@ def evaluate_tatoeba(
 
     Returns:
       EvalReport with score = mean of the two directions' accuracies.
-
-    Example:
-      >>> import lealla
-      >>> report = lealla.evaluate_tatoeba(  # tatoeba/ holds tatoeba.deu-eng.{deu,eng}, ...
-      ...     "use-multilingual", "tatoeba", languages=["deu", "fra"])
-      >>> [r.language for r in report.results], report.average > 0.9
-      (['deu', 'fra'], True)
     """
     pairs = find_languages(data_dir)
     chosen = select_languages(list(pairs), languages)
     texts = {code: read_pairs(*pairs[code]) for code in chosen}
-    encoder = encoders.resolve(encoder)
+    encoder = text_encoder.resolve(encoder)
     results = []
     for code in chosen:
         xx, en = texts[code]

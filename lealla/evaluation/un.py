@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from absl import logging
 
-from lealla.api import encoders
 from lealla.data import languages as languages_lib
 from lealla.data import textio
+from lealla.embeddings import text_encoder
 from lealla.embeddings.text_encoder import TextEncoder
 from lealla.evaluation.report import EvalReport, LanguageResult
 from lealla.mining import embed_stream, neighbors
@@ -152,7 +152,7 @@ def evaluate_un_files(
 
 
 def evaluate_un(
-    encoder: TextEncoder | str,
+    encoder: TextEncoder | Callable[[], TextEncoder],
     data_dir: str,
     languages: Sequence[str] | None = None,
     **kwargs,
@@ -160,25 +160,18 @@ def evaluate_un(
     """`evaluate_un_files` for every (or each requested) language of a UN test-set folder.
 
     Args:
-      encoder: a `TextEncoder`, or a spec for `lealla.load_encoder` (loaded once the
+      encoder: a `TextEncoder`, or a function that loads one (called once the
         folder's files are found).
       data_dir: the folder of UNv1.0.testset.* files.
       languages: codes to evaluate, or None for every language found.
       **kwargs: passed on to `evaluate_un_files` (method, scann_config, batch_size,
         work_dir).
-
-    Example:
-      >>> import lealla
-      >>> report = lealla.evaluate_un(  # un/ holds UNv1.0.testset.{en,es,...}
-      ...     "use-multilingual", "un", ["es"], method="exact")
-      >>> report.metric, report.average > 0.9
-      ('P@1', True)
     """
     found = find_un_languages(data_dir)
     chosen = languages_lib.select_available(
         list(found), languages,
         lambda code, _: f"no UN test file for {code!r}; found: {', '.join(found)}",
     )  # fmt: skip
-    encoder = encoders.resolve(encoder)
+    encoder = text_encoder.resolve(encoder)
     results = tuple(evaluate_un_files(encoder, *found[lang], lang, **kwargs) for lang in chosen)
     return EvalReport("un", "P@1", encoder.name, results)

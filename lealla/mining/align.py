@@ -13,8 +13,8 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 
-from lealla.api import encoders
 from lealla.data import textio
+from lealla.embeddings import text_encoder
 from lealla.embeddings.text_encoder import TextEncoder
 from lealla.files import output_dirs
 from lealla.mining import embed_stream, mine, neighbors, pair_filters, pairs_tsv, quantized_search
@@ -82,7 +82,7 @@ class AlignConfig:
 
 
 def align(
-    encoder: TextEncoder | str | Callable[[], TextEncoder], src: str, tgt: str, out: str,
+    encoder: TextEncoder | Callable[[], TextEncoder], src: str, tgt: str, out: str,
     config: AlignConfig = AlignConfig(),
 ) -> dict:  # fmt: skip
     """Mines the translation pairs of two sentence files into the TSV `out` (atomic).
@@ -90,8 +90,8 @@ def align(
     Both files are validated before the encoder is loaded (a bad line fails fast).
 
     Args:
-      encoder: a `TextEncoder`, a spec for `lealla.load_encoder`, or a function that
-        loads one (called once the files are valid).
+      encoder: a `TextEncoder`, or a function that loads one (called once the files
+        are valid).
       src: source sentences, one per line (UTF-8).
       tgt: target sentences, one per line (UTF-8).
       out: the output TSV: score<TAB>src<TAB>tgt.
@@ -106,16 +106,6 @@ def align(
       textio.CorpusError: a bad line (with on_bad_line="error"), naming file and line.
       output_dirs.UnsafeOutputError: `out` is a folder, or is (in) `src` or `tgt`.
       output_dirs.FolderInUseError: another process writes `out`.
-
-    Example:
-      >>> import lealla
-      >>> from lealla import demo_corpus
-      >>> de, en = demo_corpus.split_path("test", "de"), demo_corpus.split_path("test", "en")
-      >>> summary = lealla.align("use-multilingual", de, en, "pairs.tsv")
-      >>> summary["pairs"] > 40  # of the 50 German-English translations
-      True
-      >>> len(open("pairs.tsv", encoding="utf-8").readlines()) == summary["pairs"]
-      True
     """
     if os.path.isdir(out):
         raise output_dirs.UnsafeOutputError(
@@ -134,7 +124,7 @@ def align(
         f"({src_lines.duplicates} and {tgt_lines.duplicates} duplicates left out); "
         f"{report.summary()}"
     )
-    encoder = encoders.resolve(encoder)
+    encoder = text_encoder.resolve(encoder)
     quantized: dict = {}
     # A failed align leaves no folder it created behind.
     made = output_dirs.created(config.work_dir) if config.work_dir else contextlib.nullcontext()

@@ -22,6 +22,8 @@ import time
 import numpy as np
 from absl import logging
 
+from lealla.data import textio
+from lealla.evaluation import bucc
 from lealla.files import fileio, output_dirs
 from lealla.mining import mine_job
 from lealla.mining.mine_job import MineJob
@@ -143,8 +145,6 @@ def _calibrate(job: MineJob) -> tuple[float, dict]:
     Raises:
       ValueError: none of the sample's pairs was mined.
     """
-    from lealla.evaluation import bucc
-
     hits = [hit for record in mine_job.shard_records(job) for hit in record["calibration"]]
     scores = np.asarray([h[0] for h in hits], np.float32)
     correct = np.asarray([h[1] for h in hits], bool)
@@ -168,8 +168,6 @@ def read_calibration(path: str) -> tuple[tuple[str, str], ...]:
     Raises:
       CorpusError: a line without two fields, invalid UTF-8, or an empty file.
     """
-    from lealla.data import textio
-
     textio.require_file(path, "--calibration file")
     pairs = []
     for line_no, raw in enumerate(textio.iter_raw_lines(path), 1):
@@ -183,6 +181,7 @@ def read_calibration(path: str) -> tuple[tuple[str, str], ...]:
 
 def _drop_duplicates(job: MineJob, runner) -> tuple[MineJob, dict]:
     """The job on both sides without repeated sentences (computed once, then reused)."""
+    # Beam is imported only when duplicates are dropped
     from lealla.mining import beam_mine
 
     marker = fileio.join(job.dedupe_dir, "done.json")

@@ -7,10 +7,10 @@ mode or threshold reuses them.
 from __future__ import annotations
 
 import dataclasses
-import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from lealla.embeddings import embedding_shards
+from lealla.embeddings.text_encoder import TextEncoder
 from lealla.files import fileio, output_dirs
 from lealla.mining import mine as mine_lib
 from lealla.mining import mine_corpus, mine_job, pair_filters
@@ -67,7 +67,7 @@ class MineConfig:
 def mine(
     out: str,
     *,
-    encoder: str | None = None,
+    encoder: Callable[[], TextEncoder] | None = None,
     src: Sequence[str] = (),
     tgt: Sequence[str] = (),
     src_embeddings: str | None = None,
@@ -82,7 +82,8 @@ def mine(
     Args:
       out: the output folder (pairs-TTTTT.tsv, summary.json, scores.png); refused if
         it exists, unless `overwrite`.
-      encoder: the encoder spec (workers load it themselves); needed unless both
+      encoder: a picklable function returning a `TextEncoder` (Beam workers call it
+        themselves; `lealla.mine` passes one for an encoder spec); needed unless both
         sides' embeddings are given.
       src: source sentence files or globs, one sentence per line.
       tgt: target sentence files or globs.
@@ -96,15 +97,6 @@ def mine(
     Returns:
       The summary (also `out`/summary.json): pairs, files, sentences per side,
       duplicates left out, pairs dropped by each filter, the threshold, settings.
-
-    Example:
-      >>> import lealla
-      >>> from lealla import demo_corpus
-      >>> summary = lealla.mine(
-      ...     "mined", encoder="use-multilingual", src=[demo_corpus.split_path("test", "de")],
-      ...     tgt=[demo_corpus.split_path("test", "en")])
-      >>> summary["pairs"] > 40  # of the 50 German-English translations
-      True
     """
     for side, files, folder in (("src", src, src_embeddings), ("tgt", tgt, tgt_embeddings)):
         if not files and not folder:
@@ -122,17 +114,13 @@ def mine(
     folders = {"src": src_embeddings, "tgt": tgt_embeddings}
     missing = [side for side in ("src", "tgt") if not folders[side]]
     if missing:
-        from lealla.api.encoders import load_encoder
-
-        # A picklable loader: Beam workers load the encoder once each.
-        load = functools.partial(load_encoder, encoder)
-        loaded = load()
+        loaded = encoder()
         for side in missing:
             folders[side] = fileio.join(work, f"{side}_embeddings")
             console.stage(f"embedding the {side} side ({len(files[side])} file(s)) into "
                           f"{folders[side]}")  # fmt: skip
             embedding_shards.embed_files(
-                loaded.name, loaded.dim, load, files[side], folders[side], config.embed,
+                loaded.name, loaded.dim, encoder, files[side], folders[side], config.embed,
                 runner=runner, replace_mismatch=True,
             )  # fmt: skip
     sides = {side: EmbeddingSet.open(folders[side], config.index_shard_size)

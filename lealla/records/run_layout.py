@@ -34,14 +34,15 @@ def load_tokenizer(model_dir: str):
     old_ids maps the student's token ids to the teacher's when the vocabulary is the
     teacher's pruned one; None for any other vocabulary.
     """
-    from lealla.tokenization import tokenizer as tokenizer_lib
+    # tokenization imports TensorFlow: only when a run's tokenizer is loaded
+    from lealla.tokenization import loading as tokenizer_loading
     from lealla.tokenization import vocab_pruning
 
     path = os.path.join(model_dir, TOKENIZER_DIR)
     if os.path.isfile(os.path.join(path, vocab_pruning.PRUNING_JSON)):
         tok, pruned = vocab_pruning.load_pruned(path)
         return tok, np.asarray(pruned.old_ids)
-    return tokenizer_lib.load_tokenizer(path), None
+    return tokenizer_loading.load_tokenizer(path), None
 
 
 def is_model_dir(path: str) -> bool:

@@ -14,6 +14,7 @@ import numpy as np
 
 from lealla.files import output_dirs
 from lealla.tokenization import coverage, sentencepiece, wordpiece
+from lealla.tokenization import loading as tokenizer_loading
 from lealla.tokenization import tokenizer as tokenizer_lib
 
 _WORDPIECE_SUFFIX = "##"
@@ -271,7 +272,7 @@ def save_pruned(
 
 def load_pruned(directory: str) -> tuple[tokenizer_lib.Tokenizer, PrunedVocab]:
     """Reads what `save_pruned` wrote."""
-    tok = tokenizer_lib.load_tokenizer(directory)
+    tok = tokenizer_loading.load_tokenizer(directory)
     old_ids = np.load(os.path.join(directory, OLD_IDS_FILE), allow_pickle=False)
     with open(os.path.join(directory, PRUNING_JSON), encoding="utf-8") as f:
         meta = json.load(f)

@@ -17,9 +17,9 @@ def files(write):
 
 
 def test_token_counts_and_index_come_from_one_pass(files, corpus_reads, tiny_vocab_file):
-    from lealla.tokenization import tokenizer as tokenizer_lib
+    from lealla.tokenization import loading as tokenizer_loading
 
-    tok = tokenizer_lib.tokenizer_from_files(vocab=tiny_vocab_file)
+    tok = tokenizer_loading.tokenizer_from_files(vocab=tiny_vocab_file)
     training = TrainingCorpus(files, on_bad_line="skip")
     used = training.count_tokens(tok)
     index = training.index()
@@ -34,32 +34,32 @@ def test_token_counts_and_index_come_from_one_pass(files, corpus_reads, tiny_voc
 
 
 def test_counting_the_first_sentences_still_indexes_everything(files, tiny_vocab_file):
-    from lealla.tokenization import tokenizer as tokenizer_lib
+    from lealla.tokenization import loading as tokenizer_loading
 
-    tok = tokenizer_lib.tokenizer_from_files(vocab=tiny_vocab_file)
+    tok = tokenizer_loading.tokenizer_from_files(vocab=tiny_vocab_file)
     training = TrainingCorpus(files, on_bad_line="skip")
     assert training.count_tokens(tok, max_sentences=3).sentences == 3
     assert training.index().num_examples == 4 and training.passes == 1
 
 
 def test_counts_after_the_index_would_be_a_second_read(files, tiny_vocab_file):
-    from lealla.tokenization import tokenizer as tokenizer_lib
+    from lealla.tokenization import loading as tokenizer_loading
 
     training = TrainingCorpus(files, on_bad_line="skip")
     training.index()
     training.index()
     assert training.passes == 1
     with pytest.raises(RuntimeError, match="already read"):
-        training.count_tokens(tokenizer_lib.tokenizer_from_files(vocab=tiny_vocab_file))
+        training.count_tokens(tokenizer_loading.tokenizer_from_files(vocab=tiny_vocab_file))
 
 
 def test_a_bad_line_is_named_in_the_pass(files, tiny_vocab_file):
     from lealla.data import textio
-    from lealla.tokenization import tokenizer as tokenizer_lib
+    from lealla.tokenization import loading as tokenizer_loading
 
     training = TrainingCorpus(files)  # on_bad_line="error"
     with pytest.raises(textio.CorpusError, match=r"de-en\.tsv:2"):
-        training.count_tokens(tokenizer_lib.tokenizer_from_files(vocab=tiny_vocab_file))
+        training.count_tokens(tokenizer_loading.tokenizer_from_files(vocab=tiny_vocab_file))
 
 
 def test_pruning_from_counts_equals_pruning_from_texts(use_m_tokenizer, demo_train_texts):

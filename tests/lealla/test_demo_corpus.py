@@ -1,6 +1,6 @@
 import pytest
 
-from lealla.data import demo_corpus, pipeline
+from lealla.data import corpus, demo_corpus, pipeline
 
 
 def test_every_language_aligned_in_every_split():
@@ -23,7 +23,7 @@ def test_splits_do_not_overlap():
 
 
 def test_parallel_sources_scan_cleanly():
-    index = pipeline.scan_corpus(demo_corpus.parallel_sources("dev"))
+    index = pipeline.scan_corpus(corpus.resolve_sources("demo:dev"))
     assert index.num_examples == 50 * (len(demo_corpus.DEMO_LANGUAGES) - 1)
     assert index.report.total == 0
 

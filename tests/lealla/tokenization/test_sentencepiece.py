@@ -5,7 +5,7 @@ import sentencepiece as spm
 import tensorflow as tf
 
 from lealla.data import demo_corpus
-from lealla.tokenization import coverage, sentencepiece, tokenizer
+from lealla.tokenization import coverage, loading, sentencepiece, tokenizer
 
 
 @pytest.mark.parametrize("lang", demo_corpus.DEMO_LANGUAGES)
@@ -40,7 +40,7 @@ def test_trained_model_save_load(tmp_path, demo_train_texts):
     tok = sentencepiece.SentencepieceTokenizer.from_model_file(prefix + ".model")
     assert tok.special_ids == tokenizer.SpecialIds(cls=1, sep=2, pad=3, unk=0)
     tok.save(str(tmp_path / "saved"))
-    loaded = tokenizer.load_tokenizer(str(tmp_path / "saved"))
+    loaded = loading.load_tokenizer(str(tmp_path / "saved"))
     texts = tf.constant(demo_train_texts[:50])
     assert loaded.tokenize(texts).to_list() == tok.tokenize(texts).to_list()
 
@@ -53,6 +53,6 @@ def test_not_a_model(write):
 
 def test_tokenizer_from_files_needs_exactly_one():
     with pytest.raises(ValueError, match="exactly one of vocab"):
-        tokenizer.tokenizer_from_files()
+        loading.tokenizer_from_files()
     with pytest.raises(ValueError, match="exactly one of vocab"):
-        tokenizer.tokenizer_from_files(vocab="a", sp_model="b")
+        loading.tokenizer_from_files(vocab="a", sp_model="b")

@@ -2,7 +2,7 @@ import pytest
 import tensorflow as tf
 
 from lealla.data import demo_corpus, textio
-from lealla.tokenization import coverage, tokenizer, vocab_file, wordpiece
+from lealla.tokenization import coverage, loading, tokenizer, vocab_file, wordpiece
 from tests.conftest import TINY_VOCAB
 
 
@@ -51,7 +51,7 @@ def test_round_trip_on_demo_corpus(demo_wordpiece_vocab, lang):
 def test_save_and_load(tiny_vocab_file, tmp_path):
     tok = wordpiece.WordpieceTokenizer.from_vocab_file(tiny_vocab_file, lower_case=True)
     tok.save(str(tmp_path / "tok"))
-    loaded = tokenizer.load_tokenizer(str(tmp_path / "tok"))
+    loaded = loading.load_tokenizer(str(tmp_path / "tok"))
     assert isinstance(loaded, wordpiece.WordpieceTokenizer)
     assert loaded.lower_case and loaded.vocabulary() == TINY_VOCAB
 
