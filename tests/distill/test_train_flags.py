@@ -1,4 +1,4 @@
-"""`lealla distill` flags are generated from DistillConfig (lealla/config_flags.py)."""
+"""`lealla distill` flags are generated from DistillConfig (lealla/config/config_flags.py)."""
 
 import json
 import subprocess

@@ -1,4 +1,4 @@
-"""Flags generated from a config dataclass (lealla/config_flags.py)."""
+"""Flags generated from a config dataclass (lealla/config/config_flags.py)."""
 
 import dataclasses
 

@@ -1,4 +1,4 @@
-"""A damaged manifest is named with the key at fault, never a TypeError (lealla/json_shape.py)."""
+"""A damaged manifest is named with the key at fault, never a TypeError (lealla/files/json_shape.py)."""
 
 import json
 

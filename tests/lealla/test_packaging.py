@@ -48,8 +48,8 @@ def test_the_wheel_holds_every_data_file_and_builds_quietly(tmp_path):
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert tops == {"lealla"}, tops
     assert {
-        "lealla/distill/trainer.py",
-        "lealla/export/exporter.py",
-        "lealla/teachers/registry.py",
-        "lealla/students/presets.py",
+        "lealla/models/distill/trainer.py",
+        "lealla/models/export/exporter.py",
+        "lealla/models/teachers/registry.py",
+        "lealla/models/students/presets.py",
     } <= names

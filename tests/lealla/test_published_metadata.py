@@ -1,4 +1,4 @@
-"""Metadata that travels with a model holds no local path (lealla/module_metadata.py)."""
+"""Metadata that travels with a model holds no local path (lealla/records/module_metadata.py)."""
 
 import json
 import os
