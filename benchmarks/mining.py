@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from benchmarks import common
-from lealla.mining import exact_search
+from lealla.embeddings import exact_search
 from lealla.mining.scann_search import ScannConfig, ScannIndex
 
 NEWS = os.path.join(
@@ -64,7 +64,7 @@ def run() -> str:
         f"Data: {source}; PCA to {DIM} dims; the other base points are mixtures of 2 "
         f"sentences (second share <= {MIX_MAX}) + noise. Recall@1 = ScaNN's hit is a true "
         "nearest neighbour (exact ties count). Exact = chunked float32 matmul "
-        f"(`lealla.mining.exact_search`), timed as the faster of a full pass and the best "
+        f"(`lealla.embeddings.exact_search`), timed as the faster of a full pass and the best "
         f"of 3 passes over {EXACT_TIMING_QUERIES} queries.",
         "",
         f"ScaNN (`ScannConfig()` defaults for 1M points: tree {cfg.num_leaves:,} leaves, "

@@ -21,8 +21,8 @@ import time
 
 import numpy as np
 
-from lealla.embeddings import embedding_codec
-from lealla.mining import exact_search, mine
+from lealla.embeddings import embedding_codec, exact_search
+from lealla.mining import mine
 from lealla.mining import quantized_search as qs
 
 NUM_TARGETS, K, RESCORE = 200_000, 4, 100

@@ -2,7 +2,7 @@
 per-dimension scales, or packed sign bits; readers get unit-length float32 back.
 
 int8:   scales calibrated per shard on its own rows (the 99.9th percentile of |x_d|
-        maps to 127, `quantized_search.int8_scales`), stored beside the codes; 4x less
+        maps to 127, `int8_scales`), stored beside the codes; 4x less
         than float32. Decoded rows are renormalized.
 binary: one sign bit per dimension (np.packbits), 32x less than float32. Decoded as
         +-1/sqrt(d): inner products are then 1 - 2 * hamming / d, so any float search
@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from lealla.mining import exact_search, quantized_search
+from lealla.embeddings import exact_search
 
 STORAGE_DTYPES = ("float16", "float32", "int8", "binary")
 QUANTIZED = ("int8", "binary")
 # Recall of the stored codes against the float embeddings, measured on each shard:
 # RECALL_QUERIES of its rows searched among its first RECALL_ROWS, top RECALL_K.
 RECALL_QUERIES, RECALL_ROWS, RECALL_K = 100, 2000, 10
+# int8 scales come from a sample of at most this many rows.
+CALIBRATION_ROWS = 10_000
 
 
 def encode(embeddings: np.ndarray, dtype: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -28,8 +30,8 @@ def encode(embeddings: np.ndarray, dtype: str) -> tuple[np.ndarray, np.ndarray |
         raise ValueError(f"dtype must be one of {STORAGE_DTYPES}, got {dtype!r}")
     x = np.asarray(embeddings, np.float32)
     if dtype == "int8":
-        scales = quantized_search.int8_scales(x)
-        return quantized_search.quantize_int8(x, scales), scales
+        scales = int8_scales(x)
+        return quantize_int8(x, scales), scales
     if dtype == "binary":
         return np.packbits(x > 0, axis=1), None
     return x.astype(dtype), None
@@ -59,3 +61,17 @@ def recall_against_float(embeddings: np.ndarray, stored, dtype: str, scales=None
     _, exact = exact_search.exact_knn(queries, x, k)
     _, got = exact_search.exact_knn(decoded[: len(queries)], decoded, k)  # both sides stored
     return float(np.mean([len(set(a) & set(b)) / k for a, b in zip(exact, got, strict=True)]))
+
+
+def int8_scales(base: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Per-dimension scales from a sample of at most CALIBRATION_ROWS rows."""
+    rng = np.random.default_rng(seed)
+    rows = len(base)
+    pick = np.sort(rng.choice(rows, min(rows, CALIBRATION_ROWS), replace=False))
+    sample = np.abs(np.asarray(base[pick], np.float32)) if rows else np.ones((1, base.shape[1]))
+    scales = np.percentile(sample, 99.9, axis=0).astype(np.float32) / 127.0
+    return np.where(scales > 0, scales, np.float32(1.0 / 127.0))
+
+
+def quantize_int8(x: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(x / scales), -127, 127).astype(np.int8)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lealla.mining import exact_search
+from lealla.embeddings import exact_search
 
 
 def nearest_neighbours(x: np.ndarray, k: int) -> np.ndarray:

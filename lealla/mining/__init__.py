@@ -1,7 +1,7 @@
 """Bitext mining: streamed embedding, ScaNN or exact kNN, ratio-margin scoring, TSV output."""
 
+from lealla.embeddings.exact_search import exact_knn
 from lealla.mining.embed_stream import embed_lines
-from lealla.mining.exact_search import exact_knn
 from lealla.mining.line_file import LineFile
 from lealla.mining.margin import neighborhood_mean, ratio_margin
 from lealla.mining.mine import MINING_MODES, MinedPairs, mine_pairs

@@ -23,9 +23,9 @@ import numpy as np
 from absl import logging
 
 from lealla.data import textio
-from lealla.evaluation import bucc
 from lealla.files import fileio, output_dirs
 from lealla.mining import mine_job
+from lealla.mining import threshold as threshold_lib
 from lealla.mining.mine_job import MineJob
 from lealla.shards import shard_runner
 from lealla.ui import plots
@@ -148,7 +148,7 @@ def _calibrate(job: MineJob) -> tuple[float, dict]:
     hits = [hit for record in mine_job.shard_records(job) for hit in record["calibration"]]
     scores = np.asarray([h[0] for h in hits], np.float32)
     correct = np.asarray([h[1] for h in hits], bool)
-    best = bucc.optimize_threshold(scores, correct, len(set(job.calibration)))
+    best = threshold_lib.optimize_threshold(scores, correct, len(set(job.calibration)))
     if not np.isfinite(best.threshold):
         raise ValueError(
             f"none of the {len(set(job.calibration))} calibration pairs was mined; check that "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lealla.mining import exact_search
+from lealla.embeddings import exact_search
 from lealla.mining.scann_search import ScannConfig, ScannIndex
 
 SEARCH_METHODS = ("scann", "exact")

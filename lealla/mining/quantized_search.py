@@ -16,11 +16,10 @@ import dataclasses
 
 import numpy as np
 
-from lealla.mining import exact_search
+from lealla.embeddings import embedding_codec, exact_search
 from lealla.ui.progress import Progress
 
 EMBEDDING_DTYPES = ("float32", "int8", "binary")
-CALIBRATION_ROWS = 10_000
 QUERY_CHUNK, BASE_CHUNK = 256, 16384
 HAMMING_TILE = 4096  # base rows per tile: [QUERY_CHUNK, tile] uint64 buffers of 8 MiB
 SELECT_ROWS = 16  # queries per candidate selection (int32 [rows, m] keys)
@@ -54,9 +53,9 @@ class QuantizedIndex:
                 or [np.zeros((0, (base.shape[1] + 7) // 8), np.uint8)]
             )
             return cls("binary", codes, None, base)
-        scales = int8_scales(base, seed)
+        scales = embedding_codec.int8_scales(base, seed)
         codes = np.concatenate(
-            [quantize_int8(np.asarray(base[i : i + BASE_CHUNK], np.float32), scales)
+            [embedding_codec.quantize_int8(np.asarray(base[i : i + BASE_CHUNK], np.float32), scales)
              for i in chunks] or [np.zeros((0, base.shape[1]), np.int8)]
         )  # fmt: skip
         return cls("int8", codes, scales, None)
@@ -156,20 +155,6 @@ def hamming_distances(a: np.ndarray, b: np.ndarray, tile: int = HAMMING_TILE) ->
             np.bitwise_count(xor[:, :t], out=count[:, :t])
             np.add(out[:, b0 : b0 + t], count[:, :t], out=out[:, b0 : b0 + t])
     return out
-
-
-def int8_scales(base: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Per-dimension scales from a sample of at most CALIBRATION_ROWS rows."""
-    rng = np.random.default_rng(seed)
-    rows = len(base)
-    pick = np.sort(rng.choice(rows, min(rows, CALIBRATION_ROWS), replace=False))
-    sample = np.abs(np.asarray(base[pick], np.float32)) if rows else np.ones((1, base.shape[1]))
-    scales = np.percentile(sample, 99.9, axis=0).astype(np.float32) / 127.0
-    return np.where(scales > 0, scales, np.float32(1.0 / 127.0))
-
-
-def quantize_int8(x: np.ndarray, scales: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(x / scales), -127, 127).astype(np.int8)
 
 
 def recall_against_float(

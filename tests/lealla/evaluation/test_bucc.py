@@ -6,6 +6,7 @@ import pytest
 from lealla.data import textio
 from lealla.embeddings.text_encoder import BatchEncoder
 from lealla.evaluation import bucc
+from lealla.mining import threshold
 
 
 def test_optimize_threshold_hand_case():
@@ -14,20 +15,20 @@ def test_optimize_threshold_hand_case():
     # F1 = .4, .667, .571, .75, .667 -> best at 1.2, threshold (1.2 + 1.1) / 2.
     scores = np.array([1.2, 1.5, 1.1, 1.3, 1.4])
     gold = np.array([True, True, False, False, True])
-    r = bucc.optimize_threshold(scores, gold, num_gold=4)
+    r = threshold.optimize_threshold(scores, gold, num_gold=4)
     assert r.threshold == pytest.approx(1.15)
     assert (r.precision, r.recall, r.f1) == pytest.approx((0.75, 0.75, 0.75))
     assert (r.extracted, r.correct) == (4, 3)
-    again = bucc.evaluate_at_threshold(scores, gold, 4, r.threshold)
+    again = threshold.evaluate_at_threshold(scores, gold, 4, r.threshold)
     assert again == r
 
 
 def test_ties_are_not_split():
     # Both 1.0 candidates stay together. Splitting them would claim F1 = 1 after two;
     # the real cuts give F1 2/3 (after one) and 0.8 (after all three, P 2/3, R 1).
-    r = bucc.optimize_threshold(np.array([2.0, 1.0, 1.0]), np.array([True, True, False]), 2)
+    r = threshold.optimize_threshold(np.array([2.0, 1.0, 1.0]), np.array([True, True, False]), 2)
     assert r.extracted == 3 and r.f1 == pytest.approx(0.8) and r.threshold == 1.0
-    r = bucc.optimize_threshold(np.array([1.0]), np.array([False]), 1)
+    r = threshold.optimize_threshold(np.array([1.0]), np.array([False]), 1)
     assert r.f1 == 0.0 and r.threshold == float("inf")
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lealla.mining import exact_search
+from lealla.embeddings import exact_search
 from lealla.mining import quantized_search as qs
 
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from lealla.mining import exact_search, neighbors, scann_search
+from lealla.embeddings import exact_search
+from lealla.mining import neighbors, scann_search
 
 
 def _unit(x):
