@@ -8,6 +8,7 @@ exported `model*.tflite` file.
 
 from __future__ import annotations
 
+import functools
 import os
 
 from lealla.embeddings.text_encoder import BatchEncoder, TextEncoder
@@ -76,3 +77,8 @@ def teacher_encoder(teacher, name: str | None = None) -> TextEncoder:
         name or teacher.handle, int(teacher.embedding_dim),
         lambda batch: teacher.embed(tf.constant(batch, tf.string)).numpy(),
     )  # fmt: skip
+
+
+def loader(encoder: TextEncoder | str):
+    """`encoder`, or a picklable function that loads the spec (called once inputs are valid)."""
+    return functools.partial(load_encoder, encoder) if isinstance(encoder, str) else encoder

@@ -3,19 +3,13 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
-from lealla.api.encoders import load_encoder
+from lealla.api.encoders import loader
 from lealla.embeddings.text_encoder import DEFAULT_BATCH_SIZE, TextEncoder
 from lealla.evaluation import bucc, tatoeba, un
 from lealla.evaluation.report import EvalReport
 from lealla.mining import mine
-
-
-def loader(encoder: TextEncoder | str):
-    """`encoder`, or a picklable function that loads the spec (called once inputs are valid)."""
-    return functools.partial(load_encoder, encoder) if isinstance(encoder, str) else encoder
 
 
 def evaluate_tatoeba(

@@ -6,8 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from lealla.api.encoders import load_encoder
-from lealla.api.evaluation import loader
+from lealla.api.encoders import load_encoder, loader
 from lealla.embeddings import embedding_shards
 from lealla.embeddings.embedding_shards import EmbedConfig
 from lealla.embeddings.text_encoder import TextEncoder
