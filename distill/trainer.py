@@ -45,6 +45,7 @@ class Distiller:
         self.objective = objectives.get(config.objective)
         self.folder = RunFolder(model_dir)
         state = training_state.build(config, self.folder, strategy, self.objective, teacher)
+        # The built parts by name: the loop, tests and benchmarks read them.
         self.state, self.teacher, self.tokenizer = state, state.teacher, state.tokenizer
         self.packer, self.student_config = state.packer, state.student_config
         self.student, self.heads = state.student, state.heads
