@@ -3,6 +3,7 @@ on `--dev_mono_data` (any sentences of the domains the student is for; no transl
 
 The teacher embeds the dev sentences once, on the first start; the embeddings are kept
 in model_dir (`run_layout.DEV_MONO_TEACHER`), so a resumed run needs no teacher.
+`dev_evaluation` scores it with the retrieval accuracy and keeps the best checkpoint.
 """
 
 from __future__ import annotations
@@ -36,18 +37,6 @@ class DevAgreement:
         return agreement.knn_agreement(
             encode(list(self.texts)), self.teacher_embeddings, NEIGHBOURS
         )
-
-
-def dev_score(scores: dict) -> float:
-    """What the best checkpoint maximizes: dev retrieval accuracy + teacher agreement
-    (each when measured). In-domain pairs saturate early in a run; the agreement keeps
-    telling checkpoints apart out of domain."""
-    return scores.get("dev_accuracy", 0.0) + scores.get("dev_agreement", 0.0)
-
-
-def beats(scores: dict, best: dict | None) -> bool:
-    """Whether `scores` (with "dev_score") beat the saved best.json record (None: none yet)."""
-    return best is None or scores["dev_score"] > best["dev_score"]
 
 
 def needs_teacher(specs: Sequence[str], model_dir: str) -> bool:

@@ -49,10 +49,6 @@ DIMS_CHART = "dims.png"
 LABSE_DIR = "labse_format"
 PREPROCESSOR_DIR = os.path.join(LABSE_DIR, "preprocessor")
 ENCODER_DIR = os.path.join(LABSE_DIR, "encoder")
-_TRAINING_KEYS = (
-    "train_data", "dev_data", "steps", "batch_size", "learning_rate", "teacher_cache", "vocab",
-    "matryoshka_dims",
-)  # fmt: skip
 # int8 calibration: this many sentences of the training data; refused when more than
 # MAX_UNK_RATE of their tokens are unknown to the student's vocabulary.
 REPRESENTATIVE_SENTENCES = 512
@@ -214,8 +210,7 @@ def _export_locked(model_dir: str, out: str, config: ExportConfig) -> dict:
 
 def trained_dims(model_dir: str, width: int) -> list[int]:
     """The widths a run trained as embeddings: its Matryoshka prefixes and the full width."""
-    prefixes = restore.read_run_config(model_dir).get("matryoshka_dims") or []
-    return sorted({*map(int, prefixes), int(width)})
+    return restore.read_run(model_dir).trained_dims(width)
 
 
 def exported_encoder(
@@ -263,11 +258,11 @@ def _float32_encoder(
                 f"{', '.join(map(str, trained))}; --matryoshka_dims at training) and the PCA "
                 f"rotation is off; pass --force to export an untrained prefix anyway"
             )
-    run = restore.read_run_config(model_dir)
-    on_bad_line = run.get("on_bad_line", "error")
+    run = restore.read_run(model_dir)
+    on_bad_line = run.on_bad_line
     rotation, sample = None, 0
     if rotate:
-        specs = config.representative_data or tuple(run.get("train_data") or ())
+        specs = config.representative_data or run.train_data
         if not specs:
             raise ValueError(
                 "the PCA rotation of --dims needs the model's training text: the run records "
@@ -277,7 +272,7 @@ def _float32_encoder(
         rotation, sample = truncation_lib.pca_rotation(encoder.encode(texts)), len(texts)
     widths = sorted({*trained, *((config.dims,) if config.dims else ()),
                      *range(32, width, 32)})  # fmt: skip
-    dev = corpus.parallel_groups(run.get("dev_data") or (), on_bad_line) if measure else {}
+    dev = corpus.parallel_groups(run.dev_data, on_bad_line) if measure else {}
     accuracy = {
         str(m): float(np.mean(list(per_pair.values())))
         for m, per_pair in pair_accuracies_by_width(encoder.encode, dev, widths, rotation).items()
@@ -288,14 +283,14 @@ def _float32_encoder(
     return encoder, {
         "dims": config.dims or width, "full_width": width, "trained_dims": trained,
         "rotation": f"pca of {sample} training sentences" if rotate else None,
-        "dev_accuracy": accuracy, "dev_data": run.get("dev_data"),
+        "dev_accuracy": accuracy, "dev_data": run.reported["dev_data"],
     }  # fmt: skip
 
 
 def _dev_sets(model_dir: str) -> tflite_export.DevSets:
     """The run's dev pairs by language pair ({} when it records none)."""
-    run = restore.read_run_config(model_dir)
-    return corpus.parallel_groups(run.get("dev_data") or (), run.get("on_bad_line", "error"))
+    run = restore.read_run(model_dir)
+    return corpus.parallel_groups(run.dev_data, run.on_bad_line)
 
 
 def _round_weights(encoder, dtype: str, dev: tflite_export.DevSets | None = None) -> dict | None:
@@ -414,12 +409,12 @@ def probe_sentences() -> list[str]:
 
 def _write_tflite(path: str, model_dir: str, encoder, config: ExportConfig) -> dict:
     """Writes and verifies the TFLite variants into the (temporary) export folder."""
-    run = restore.read_run_config(model_dir)
-    on_bad_line = run.get("on_bad_line", "error")
+    run = restore.read_run(model_dir)
+    on_bad_line = run.on_bad_line
     dev = _dev_sets(model_dir)
     representative = []
     if "int8" in config.tflite_variants:
-        specs = config.representative_data or tuple(run.get("train_data") or ())
+        specs = config.representative_data or run.train_data
         representative = representative_sentences(specs, encoder.tokenizer, on_bad_line)
     reports = tflite_export.write_variants(
         path,
@@ -429,8 +424,8 @@ def _write_tflite(path: str, model_dir: str, encoder, config: ExportConfig) -> d
         dev,
         representative,
     )
-    return {**reports, "dev_data": run.get("dev_data"),
-            "representative_data": list(config.representative_data or run.get("train_data") or [])
+    return {**reports, "dev_data": run.reported["dev_data"],
+            "representative_data": list(config.representative_data or run.train_data)
             if representative else None}  # fmt: skip
 
 
@@ -513,8 +508,7 @@ def _tokenizer_file(model_dir: str) -> str:
 
 
 def _metadata(model_dir: str, encoder, checkpoint: str, config: ExportConfig, checks) -> dict:
-    run = restore.read_run_config(model_dir)
-    student = _read_json(os.path.join(model_dir, run_layout.STUDENT_CONFIG))
+    run = restore.read_run(model_dir)
     tok = encoder.tokenizer
     asset = os.path.basename(_tokenizer_file(model_dir))
     tokenizer = {"kind": tok.kind, "vocab_size": tok.vocab_size, "asset": f"assets/{asset}"}
@@ -531,21 +525,21 @@ def _metadata(model_dir: str, encoder, checkpoint: str, config: ExportConfig, ch
         "seq_length": int(encoder.seq_length),
         "parameters": int(encoder.backbone.count_params()),
         "tokenizer": tokenizer,
-        "student": student,
-        "teacher": run.get("teacher"),
-        "objective": run.get("objective", "lealla"),
-        "training": {key: run.get(key) for key in _TRAINING_KEYS},
+        "student": dict(run.student),
+        "teacher": run.teacher,
+        "objective": run.objective,
+        "training": dict(run.reported),
         "languages": _languages(run, config),
         "checkpoint": {
             "which": config.checkpoint,
             "step": int(step.group(1)) if step else None,
         },
         "evaluation": {
-            "best": _read_json(os.path.join(model_dir, "best", "best.json")),
-            "final": _read_json(os.path.join(model_dir, "metrics.json")),
+            "best": run.best,
+            "final": run.metrics,
             # The exported model itself, per language pair (what the model card reports).
             "dev": _run_dev_scores(encoder, run),
-            "test": _scores(encoder, config.test_data, run.get("on_bad_line", "error")),
+            "test": _scores(encoder, config.test_data, run.on_bad_line),
         },
         "verification": {**checks, "tolerance": config.tolerance},
         "labse_format": {"preprocessor": PREPROCESSOR_DIR, "encoder": ENCODER_DIR}
@@ -554,10 +548,8 @@ def _metadata(model_dir: str, encoder, checkpoint: str, config: ExportConfig, ch
         "exported_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "tensorflow": tf.__version__,
     }
-    command = os.path.join(model_dir, run_layout.RUN_COMMAND)
-    if os.path.isfile(command):  # runs trained before the command was recorded lack it
-        with open(command, encoding="utf-8") as f:
-            metadata["training"]["command"] = f.read().strip()
+    if run.command is not None:  # runs trained before the command was recorded lack it
+        metadata["training"]["command"] = run.command
     if tok.kind == "sentencepiece":
         metadata["sentencepiece_model"] = tokenizer["asset"]
     else:
@@ -575,21 +567,21 @@ def _scores(encoder, specs, on_bad_line: str) -> dict | None:
             "per_pair": {pair: float(value) for pair, value in per_pair.items()}}  # fmt: skip
 
 
-def _run_dev_scores(encoder, run: dict) -> dict | None:
+def _run_dev_scores(encoder, run: restore.RunRecord) -> dict | None:
     """`_scores` on the run's dev data; None (and a warning) when it is no longer there: a
     run exported on another machine still exports."""
     try:
-        return _scores(encoder, run.get("dev_data"), run.get("on_bad_line", "error"))
+        return _scores(encoder, run.reported["dev_data"], run.on_bad_line)
     except (OSError, ValueError) as e:
         logging.warning("dev accuracy of the exported model not recorded: %s", e)
         return None
 
 
-def _languages(run: dict, config: ExportConfig) -> list[str]:
+def _languages(run: restore.RunRecord, config: ExportConfig) -> list[str]:
     """The languages the run trained on, as far as the file names say, and those scored
     (files that are gone, or carry their languages in columns, name none)."""
     found: set[str] = set()
-    for spec in (*(run.get("train_data") or ()), *(run.get("dev_data") or ()), *config.test_data):
+    for spec in (*run.train_data, *run.dev_data, *config.test_data):
         try:
             sources = corpus.resolve_sources([spec])
         except (OSError, ValueError):

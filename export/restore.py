@@ -1,36 +1,26 @@
 """A training model_dir -> the student as a `SentenceEncoder` (tokenizer + backbone + weights).
 
-Reads what a run leaves behind (see distill/trainer.py): `distill_config.json` (the
-packed length), `student_config.json` (the shape), `tokenizer/` and the `best/` or
-`checkpoints/` checkpoint, of which only the `student` object is restored: the
-distillation projection and the EMS heads stay behind.
+Reads what a run leaves behind (`lealla.records.run_record.RunRecord`): the packed
+length, the student's shape, `tokenizer/` and the `best/` or `checkpoints/` checkpoint,
+of which only the `student` object is restored: the distillation projection and the
+EMS heads stay behind.
 """
 
 from __future__ import annotations
-
-import json
-import os
 
 import tensorflow as tf
 from lealla.models.students.sentence_encoder import SentenceEncoder
 from lealla.models.students.student_config import StudentConfig
 
-# is_model_dir and checkpoint_path live in run_layout (distill reads runs too); callers
-# of this module keep using them from here.
-from lealla.records.run_layout import (
-    RUN_CONFIG,
-    STUDENT_CONFIG,
-    TOKENIZER_DIR,
-    checkpoint_path,
-    is_model_dir,
-    load_tokenizer,
-)
+# The run's files are read in lealla.records (distill reads runs too); callers of this
+# module keep using these from here.
+from lealla.records.run_layout import checkpoint_path, is_model_dir, load_tokenizer
+from lealla.records.run_record import RunRecord, read_run
 
-
-def read_run_config(model_dir: str) -> dict:
-    """distill_config.json as a plain dict (export reads only a few fields)."""
-    with open(os.path.join(model_dir, RUN_CONFIG), encoding="utf-8") as f:
-        return json.load(f)
+__all__ = [
+    "RunRecord", "checkpoint_path", "is_model_dir", "load_tokenizer", "read_run",
+    "restore_sentence_encoder",
+]  # fmt: skip
 
 
 def restore_sentence_encoder(
@@ -47,18 +37,14 @@ def restore_sentence_encoder(
       ValueError: not a model_dir, no checkpoint, or a checkpoint without the
         student's variables.
     """
-    if not is_model_dir(model_dir):
-        raise ValueError(
-            f"{model_dir} is not a training model_dir (expected {RUN_CONFIG}, "
-            f"{STUDENT_CONFIG} and {TOKENIZER_DIR}/ in it)"
-        )
+    run = read_run(model_dir)
     tokenizer, _ = load_tokenizer(model_dir)
-    student_config = StudentConfig.from_json_file(os.path.join(model_dir, STUDENT_CONFIG))
+    student_config = StudentConfig.from_dict(dict(run.student))
     # Exports and evaluation run in float32 whatever the training policy was.
     backbone = StudentConfig.from_dict(
         {**student_config.to_dict(), "dtype_policy": "float32", "dropout": 0.0}
     ).build()
-    path = checkpoint_path(model_dir, checkpoint)
+    path = run.checkpoint(checkpoint)
     try:
         status = tf.train.Checkpoint(student=backbone).restore(path).expect_partial()
     except (IndexError, tf.errors.OpError) as e:  # a truncated .data or .index file
@@ -73,6 +59,6 @@ def restore_sentence_encoder(
         raise ValueError(
             f"{path}: the checkpoint does not hold this student's weights: {e}"
         ) from None
-    length = seq_length or int(read_run_config(model_dir).get("seq_length", 128))
+    length = seq_length or run.seq_length
     length = min(length, student_config.max_sequence_length)
     return SentenceEncoder(tokenizer, backbone, length)

@@ -19,7 +19,7 @@ from absl import logging
 
 from lealla.data import corpus, demo_corpus
 from lealla.evaluation.retrieval import retrieval_accuracy
-from lealla.records import run_layout
+from lealla.records import run_layout, run_record
 
 PIVOT = "en"
 LANGUAGES = tuple(lang for lang in demo_corpus.DEMO_LANGUAGES if lang != PIVOT)
@@ -59,16 +59,11 @@ def distill(
     Returns:
       The run's metrics.json.
     """
-    metrics_file = os.path.join(model_dir, "metrics.json")
-    config_file = os.path.join(model_dir, run_layout.RUN_CONFIG)
-    if os.path.isfile(metrics_file) and os.path.isfile(config_file):
-        with open(metrics_file, encoding="utf-8") as f:
-            metrics = json.load(f)
-        with open(config_file, encoding="utf-8") as f:
-            steps = json.load(f)["steps"]
-        if metrics.get("step", 0) >= steps and not overrides:
-            print(f"distillation: reusing the finished run in {model_dir} ({steps} steps)")
-            return metrics
+    run = run_record.read_run(model_dir) if run_layout.is_model_dir(model_dir) else None
+    finished = run is not None and (run.metrics or {}).get("step", 0) >= run.steps
+    if finished and not overrides:
+        print(f"distillation: reusing the finished run in {model_dir} ({run.steps} steps)")
+        return dict(run.metrics)
     # Through the `lealla` dispatcher, so the child follows the same console rules (and
     # inherits --verbose / --progress through the environment).
     args = [
@@ -77,8 +72,7 @@ def distill(
     ]  # fmt: skip
     print("$ lealla distill " + " ".join(args[4:]), flush=True)
     subprocess.run(args, check=True)
-    with open(metrics_file, encoding="utf-8") as f:
-        return json.load(f)
+    return dict(run_record.read_run(model_dir).metrics or {})
 
 
 def export(model_dir: str, out: str) -> dict:

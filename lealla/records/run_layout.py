@@ -7,6 +7,10 @@ tokenizer/            the student's tokenizer (+ pruning.json and old_ids.npy wh
                       is the teacher's vocabulary pruned to the data)
 languages.json        the XTR head's language table (EMS objectives)
 dev_mono_teacher.npz  the teacher's embeddings of --dev_mono_data and their sha256 (first start)
+checkpoints/          the newest training checkpoints (`student` is the encoder export restores)
+best/                 the checkpoint with the best dev score, and best.json (its step and scores)
+summaries/            TensorBoard (train/ and dev/)
+metrics.json          the final step's losses and dev scores
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+from absl import logging
 
 RUN_CONFIG = "distill_config.json"
 RUN_COMMAND = "distill_command.txt"
@@ -23,6 +28,11 @@ LANGUAGES_FILE = "languages.json"
 # The teacher's embeddings of --dev_mono_data (with the sha256 of the sentences), computed
 # on the first start, so a resumed run needs no teacher for its agreement signal.
 DEV_MONO_TEACHER = "dev_mono_teacher.npz"
+CHECKPOINTS_DIR = "checkpoints"
+BEST_DIR = "best"
+BEST_FILE = os.path.join(BEST_DIR, "best.json")
+SUMMARIES_DIR = "summaries"
+METRICS_FILE = "metrics.json"
 # Which checkpoint of a run to read: the best on the dev score (retrieval accuracy, plus
 # teacher agreement with --dev_mono_data; the latest if none), or the latest.
 CHECKPOINTS = ("best", "latest")
@@ -65,9 +75,45 @@ def checkpoint_path(model_dir: str, checkpoint: str = "best") -> str:
         raise ValueError(f"checkpoint must be one of {CHECKPOINTS}, got {checkpoint!r}")
     path = None
     if checkpoint == "best":
-        path = tf.train.latest_checkpoint(os.path.join(model_dir, "best"))
+        path = tf.train.latest_checkpoint(os.path.join(model_dir, BEST_DIR))
     if path is None:
-        path = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
+        path = tf.train.latest_checkpoint(os.path.join(model_dir, CHECKPOINTS_DIR))
     if path is None:
         raise ValueError(f"{model_dir}: no checkpoint in best/ or checkpoints/ (train first)")
     return path
+
+
+def has_checkpoint(model_dir: str) -> bool:
+    """Whether the run has written a training checkpoint (a folder without one is no run yet)."""
+    import tensorflow as tf  # TensorFlow stays out of `import lealla`
+
+    return tf.train.latest_checkpoint(os.path.join(model_dir, CHECKPOINTS_DIR)) is not None
+
+
+def restore_newest_intact(checkpoint, manager) -> str:
+    """Restores into `checkpoint` (a tf.train.Checkpoint) the newest of `manager`'s
+    checkpoints that reads back whole, and says when it fell back: a kill while saving, a
+    full disk or a copy cut short can leave the newest truncated. Returns its path.
+
+    Raises:
+      ValueError: no checkpoint of the run is readable (naming them).
+    """
+    import tensorflow as tf  # TensorFlow stays out of `import lealla`
+
+    damaged = []
+    for path in reversed(manager.checkpoints):
+        try:
+            checkpoint.restore(path).assert_existing_objects_matched()
+        except (IndexError, tf.errors.OpError) as e:  # truncated .data / .index files
+            damaged.append(f"{path} ({str(e).strip().splitlines()[0]})")
+            continue
+        if damaged:
+            logging.warning(
+                "checkpoint(s) %s damaged: resuming from the newest intact one, %s",
+                "; ".join(damaged), path,
+            )  # fmt: skip
+        return path
+    raise ValueError(
+        f"no readable checkpoint in {manager.directory}: {'; '.join(damaged)}; remove that "
+        f"folder to start the run over"
+    )

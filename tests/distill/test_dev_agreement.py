@@ -1,4 +1,4 @@
-"""The out-of-domain dev signal: teacher embeddings kept in model_dir, checkpoint choice."""
+"""The out-of-domain dev signal: teacher embeddings kept in model_dir."""
 
 import os
 
@@ -68,17 +68,6 @@ def test_too_few_sentences_are_refused_before_the_teacher_is_called(tmp_path):
         dev_agreement.prepare(_files(tmp_path, 5), "error", str(tmp_path), CountingTeacher())
     assert CountingTeacher.calls == calls
     assert not os.path.exists(tmp_path / "dev_mono_teacher.npz")
-
-
-def test_the_best_checkpoint_maximizes_accuracy_plus_agreement():
-    early = {"dev_accuracy": 0.992, "dev_agreement": 0.348}
-    late = {"dev_accuracy": 0.991, "dev_agreement": 0.373}
-    for scores in (early, late):
-        scores["dev_score"] = dev_agreement.dev_score(scores)
-    assert dev_agreement.beats(late, {"step": 1, **early})
-    assert not dev_agreement.beats(early, {"step": 2, **late})
-    assert dev_agreement.beats(early, None)
-    assert dev_agreement.dev_score({"dev_accuracy": 0.5}) == 0.5
 
 
 def test_dev_text_without_a_teacher_is_refused_by_the_config():

@@ -111,7 +111,7 @@ def test_two_replicas_update_like_one_device():
 
 def test_the_trainer_takes_it_unless_told_not_to():
     from lealla.models.distill.distill_config import DistillConfig
-    from lealla.models.distill.trainer import _optimizer
+    from lealla.models.distill.optimizer import make_optimizer as _optimizer
 
     assert type(_optimizer(DistillConfig(train_data=("a.tsv",)))) is RowSparseAdamW
     dense = DistillConfig(train_data=("a.tsv",), lazy_embeddings=False)

@@ -255,7 +255,7 @@ def test_cached_run_learns(trained_run):
     # The out-of-domain dev signal (--dev_mono_data): the teacher embedded the dev
     # sentences once; the student keeps some of its neighbourhoods (chance: k / n).
     distiller = trained_run[1]
-    texts = distiller._dev_mono.texts
+    texts = distiller.evaluator.dev_mono.texts
     with np.load(os.path.join(trained_run[0], "dev_mono_teacher.npz")) as f:
         saved = f["embeddings"]
     np.testing.assert_allclose(
