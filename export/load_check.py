@@ -64,6 +64,7 @@ def check_in_subprocess(
         raise LoadCheckError(
             f"{export_dir}: loaders disagree with the student beyond {tolerance:g}: {bad}"
         )
+    # the TFLite runtime loads only for an export that holds .tflite files
     from lealla.models.export import tflite_export
 
     for variant, cosine in result.get("tflite_cosine", {}).items():
@@ -150,6 +151,7 @@ def main(argv: list[str]) -> None:
 def _tflite_cosines(export_dir: str, texts: list[str], expected: np.ndarray) -> dict:
     """variant -> mean cosine to `expected`, each string embedded in the batch and alone
     (the worse of the two)."""
+    # the TFLite runtime loads only for an export that holds .tflite files
     from lealla.models.export import tflite_export
     from lealla.models.export.tflite_model import TFLiteEncoder
 

@@ -29,10 +29,12 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
+from absl import logging
 from lealla.models.export.tflite_model import APP_REGISTRARS, TFLiteEncoder, UnsupportedOpError
 
 from lealla.embeddings.text_encoder import EmbedFn
 from lealla.evaluation.retrieval import pair_accuracies
+from lealla.files import atomic
 from lealla.ui import quiet
 
 VARIANTS = ("float32", "float16", "dynamic_int8", "int8")
@@ -91,6 +93,7 @@ def convert(saved_model: str, variant: str, representative: Sequence[str] = ()) 
       UnsupportedOpError: the converter cannot express an op of the graph (named).
       ValueError: `int8` without representative sentences.
     """
+    # TensorFlow and the exported modules load only when a variant is converted
     import tensorflow as tf
     from tensorflow_text.core.pybinds import tflite_registrar
 
@@ -218,10 +221,6 @@ def write_variants(
     A variant that does not convert or misses its bar is left out with a warning; the
     others are written. The SavedModel is the product and never waits on a derived file.
     """
-    from absl import logging
-
-    from lealla.files import atomic
-
     reference = encoder.encode
     reference_accuracy = dev_accuracy(reference, dev) if dev else None
     saved = {
@@ -263,6 +262,7 @@ def quantized_source(encoder, saved_model: str, scratch: str) -> tuple[str, str]
     `scratch` is a folder of this encoder's own: the row-quantized model is written
     there once and reused by the second int8 variant.
     """
+    # TensorFlow and the exported modules load only when a variant is converted
     import tensorflow as tf
     from lealla.models.export import modules
 

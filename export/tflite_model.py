@@ -20,6 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from lealla.ui import quiet
+
 # The custom ops our exports use -> the tensorflow_text registrar function that adds it
 # (tensorflow_text/core/kernels/*_tflite.cc; in Python, tflite_registrar.<name>).
 APP_REGISTRARS = {
@@ -65,8 +67,6 @@ class TFLiteEncoder:
     """
 
     def __init__(self, model: str | bytes, threads: int | None = None):
-        from lealla.ui import quiet
-
         self.name = model if isinstance(model, str) else "<bytes>"
         if isinstance(model, str):
             with open(model, "rb") as f:

@@ -47,6 +47,7 @@ def load_teacher(
 
     spec = registry.TEACHERS.get(teacher)
     if spec is not None and spec.handle == registry.LOCAL_USE_M:
+        # the offline teacher's weights load only when it is asked for
         from lealla.models.teachers import use_multilingual
 
         return _load_path_or_handle(
@@ -133,6 +134,7 @@ def _load_path_or_handle(handle, name, preprocessor, fmt, seq_length, spec):
         normalized = spec.normalized if spec else metadata.normalized
         table_fn = None
         if metadata.token_table == "usem3_quantized":
+            # the offline teacher's weights load only when it is asked for
             from lealla.models.teachers import use_multilingual
 
             table_fn = lambda: use_multilingual.dequantized_table(module)  # noqa: E731
