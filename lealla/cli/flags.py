@@ -71,7 +71,7 @@ def define_runner_flags() -> None:
 
 
 def runner_config(extra_args: list[str]):
-    """The `shard_runner.RunnerConfig` of --runner/--num_workers and the flags the command
+    """The `contract.RunnerConfig` of --runner/--num_workers and the flags the command
     did not know (pipeline options of a Beam runner).
 
     Raises:
@@ -80,18 +80,18 @@ def runner_config(extra_args: list[str]):
     """
     from absl import app
 
-    from lealla.shards import shard_runner
+    from lealla.shards import contract
 
     FLAGS = flags.FLAGS
     positional = [a for a in extra_args if not a.startswith("-")]
     if positional:
         raise app.UsageError(f"unexpected arguments {positional}")
-    if extra_args and FLAGS.runner in (shard_runner.INPROCESS, shard_runner.LOCAL):
+    if extra_args and FLAGS.runner in (contract.INPROCESS, contract.LOCAL):
         raise app.UsageError(
             f"unknown flag(s) {extra_args}: pipeline options are for Beam runners such as "
             f"--runner=DataflowRunner; the {FLAGS.runner} runner takes none"
         )
-    return shard_runner.RunnerConfig(FLAGS.runner, FLAGS.num_workers, tuple(extra_args))
+    return contract.RunnerConfig(FLAGS.runner, FLAGS.num_workers, tuple(extra_args))
 
 
 _DROPS = ("identical", "no_letters", "url")
