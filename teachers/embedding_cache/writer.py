@@ -41,6 +41,7 @@ from lealla.files import atomic, fileio, output_dirs
 from lealla.shards import contract, line_shards, output, shard_runner
 from lealla.ui import console
 
+DEFAULT_CONFIG = CacheConfig()  # frozen: one shared default is safe
 CACHE = output.OutputKind(
     "cache", reader.read_manifest, identity_lib.mismatch, verify=True
 )  # fmt: skip
@@ -50,7 +51,7 @@ def build_cache(
     teacher: teacher_lib.Teacher,
     sources: Sequence[corpus.CorpusSource],
     out_dir: str,
-    config: CacheConfig | None = None,
+    config: CacheConfig = DEFAULT_CONFIG,
     *,
     overwrite: bool = False,
     runner: contract.RunnerConfig = contract.IN_THIS_PROCESS,
@@ -68,8 +69,7 @@ def build_cache(
         in-process runner also embeds with it).
       sources: the corpus.
       out_dir: the cache folder.
-      config: shard size, batch size, dtype, bad-line policy, augmentation (default
-        `CacheConfig()`).
+      config: shard size, batch size, dtype, bad-line policy, augmentation.
       overwrite: replace a cache of another identity.
       runner: where shards are embedded (`contract.RunnerConfig`).
       load_teacher: for Beam runners, a picklable function loading the same teacher
@@ -85,7 +85,6 @@ def build_cache(
         shards published before it are kept for a rerun, and a folder this call
         created is removed if nothing was published in it.
     """
-    config = config or CacheConfig()
     if runner.runner != contract.INPROCESS and load_teacher is None:
         raise ValueError(f"the {runner.runner} runner needs load_teacher (a picklable loader)")
     output_dirs.check_target(
