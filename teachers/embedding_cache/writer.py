@@ -1,13 +1,6 @@
 """Writing a teacher-embedding cache: run the teacher once per corpus (`build_cache`).
 
-Layout of a cache folder:
-  manifest.json           identity (teacher, dims, tokenizer, corpus fingerprint,
-                          dtype, shard size) + the list of finished shards, each
-                          with its size and sha256 (checked on resume: a damaged
-                          shard is rebuilt), + the skipped-line report
-  SSS-NNNNN.tfrecord      shard NNNNN of source SSS: tf.train.Examples with
-                          src, tgt, src_lang, tgt_lang (bytes) and src_emb, tgt_emb
-                          (raw float16/float32 bytes; tgt_emb empty for monolingual)
+The folder's layout is in the package docstring.
 
 The corpus is planned as shards of lines (`lealla.shards.line_shards`), each embedded on its
 own by this process or by a Beam pipeline's workers (`lealla.shards.shard_runner`): a shard
