@@ -74,7 +74,7 @@ def record_failure(out_dir: str, name: str, error: Exception) -> None:
         record = {"kind": "corpus", "path": error.path, "line": error.line, "reason": error.reason}
     else:
         record = {"kind": type(error).__name__, "message": str(error)}
-    atomic.write_json(fileio.join(out_dir, f"{_FAILED_PREFIX}{name}.json"), record)
+    atomic.atomic_write_json(fileio.join(out_dir, f"{_FAILED_PREFIX}{name}.json"), record)
 
 
 def first_failure(out_dir: str) -> Exception | None:
