@@ -7,8 +7,8 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 
+import lealla.models.teachers.embedding_cache.identity as identity_lib
 import tensorflow as tf
-from lealla.models.teachers.embedding_cache import identity as identity_lib
 from lealla.models.teachers.embedding_cache.identity import (
     CacheMismatchError,
     file_names,

@@ -19,13 +19,13 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Sequence
 
+import lealla.models.teachers.embedding_cache.identity as identity_lib
+import lealla.models.teachers.embedding_cache.reader as reader
 import numpy as np
 import tensorflow as tf
 from absl import logging
 from lealla.models.teachers import augmentation
 from lealla.models.teachers import teacher as teacher_lib
-from lealla.models.teachers.embedding_cache import identity as identity_lib
-from lealla.models.teachers.embedding_cache import reader
 from lealla.models.teachers.embedding_cache.identity import CacheConfig
 
 from lealla.data import corpus, textio
