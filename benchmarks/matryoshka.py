@@ -76,21 +76,21 @@ def _row(name: str, overrides: dict, data: qc.Data, cache: str) -> dict:
 def _rotation(model_dir: str, embed, data: qc.Data):
     """The rotation `lealla export --dims` applies: PCA of the student's embeddings of
     the first sentences of its training data."""
-    from lealla.models.export import exporter, restore
+    from lealla.models.export import export_dims, exporter, restore
 
     from lealla.embeddings.truncation import pca_rotation
 
     tokenizer = restore.restore_sentence_encoder(model_dir).tokenizer
     texts = exporter.representative_sentences(
-        data.news + data.mono, tokenizer, "skip", exporter.ROTATION_SENTENCES
+        data.news + data.mono, tokenizer, "skip", export_dims.ROTATION_SENTENCES
     )
     return pca_rotation(embed(texts))
 
 
 def exporter_sentences() -> int:
-    from lealla.models.export import exporter
+    from lealla.models.export import export_dims
 
-    return exporter.ROTATION_SENTENCES
+    return export_dims.ROTATION_SENTENCES
 
 
 def run() -> str:

@@ -30,7 +30,7 @@ class Hub:
 
 
 def render(metadata: dict, hub: Hub | None = None, folder_bytes: int | None = None) -> str:
-    """Markdown model card from the export metadata (see exporter._metadata).
+    """Markdown model card from the export metadata (see export_metadata.export_metadata).
 
     Args:
       metadata: the export's `lealla_export.json`.

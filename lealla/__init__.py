@@ -28,7 +28,7 @@ _EXPORTS = {
     "distill": "lealla.api.runs",
     "DistillConfig": "lealla.models.distill.distill_config",
     "export": "lealla.api.runs",
-    "ExportConfig": "lealla.models.export.exporter",
+    "ExportConfig": "lealla.models.export.export_config",
     # evaluation
     "evaluate_tatoeba": "lealla.api.evaluation",
     "evaluate_bucc": "lealla.api.evaluation",

@@ -8,7 +8,7 @@ from lealla.config import flag_bounds
 from lealla.data import textio
 from lealla.files import output_dirs
 from lealla.mining import pair_filters
-from lealla.shards import shard_runner
+from lealla.shards import contract
 
 
 def define_corpus_flags() -> None:
@@ -74,7 +74,7 @@ def define_runner_flags() -> None:
 
 
 def runner_config(extra_args: list[str]):
-    """The `shard_runner.RunnerConfig` of --runner/--num_workers and the flags the command
+    """The `contract.RunnerConfig` of --runner/--num_workers and the flags the command
     did not know (pipeline options of a Beam runner).
 
     Raises:
@@ -85,12 +85,12 @@ def runner_config(extra_args: list[str]):
     positional = [a for a in extra_args if not a.startswith("-")]
     if positional:
         raise app.UsageError(f"unexpected arguments {positional}")
-    if extra_args and FLAGS.runner in (shard_runner.INPROCESS, shard_runner.LOCAL):
+    if extra_args and FLAGS.runner in (contract.INPROCESS, contract.LOCAL):
         raise app.UsageError(
             f"unknown flag(s) {extra_args}: pipeline options are for Beam runners such as "
             f"--runner=DataflowRunner; the {FLAGS.runner} runner takes none"
         )
-    return shard_runner.RunnerConfig(FLAGS.runner, FLAGS.num_workers, tuple(extra_args))
+    return contract.RunnerConfig(FLAGS.runner, FLAGS.num_workers, tuple(extra_args))
 
 
 _DROPS = ("identical", "no_letters", "url")

@@ -15,8 +15,8 @@ Layout of an embeddings folder:
 
 Built like the teacher cache: line-range shards (`line_shards`) embedded by this process
 or a Beam pipeline (`shard_runner`), each published by rename with a record beside it,
-the manifest written last; every runner writes the same bytes. The input of bitext
-mining at scale and of users' own pipelines.
+the manifest written last (`lealla.shards.output`); every runner writes the same bytes.
+The input of bitext mining at scale and of users' own pipelines.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from lealla.config import json_config
 from lealla.data import textio
 from lealla.embeddings import embedding_codec
 from lealla.files import fileio, json_shape, output_dirs
-from lealla.shards import line_shards, shard_runner
+from lealla.shards import contract, line_shards, output, shard_runner
 
-MANIFEST = "manifest.json"
+MANIFEST = output.MANIFEST
 # What the readers use (lealla.files.json_shape): a damaged manifest is named, not a TypeError.
 MANIFEST_SHAPE = {
     "schema_version?": int,
@@ -50,7 +50,6 @@ MANIFEST_SHAPE = {
     "complete?": bool,
 }  # fmt: skip
 UNFINISHED_SHAPE = {"schema_version?": int, "identity": dict, "shards": list, "complete?": bool}
-_SHARD_GLOB = "[0-9][0-9][0-9]-[0-9][0-9][0-9][0-9][0-9]"  # line_shards.LineShard.name
 FORMAT = "lealla-embeddings"
 SCHEMA_VERSION = 1
 DTYPES = ("float16", "float32")  # what the teacher cache stores; embed also quantizes
@@ -124,7 +123,7 @@ def embed_files(
     out_dir: str,
     config: EmbedConfig = EmbedConfig(),
     *,
-    runner: shard_runner.RunnerConfig = shard_runner.IN_THIS_PROCESS,
+    runner: contract.RunnerConfig = contract.IN_THIS_PROCESS,
     overwrite: bool = False,
     replace_mismatch: bool = False,
 ) -> dict:
@@ -186,27 +185,22 @@ def _embed_locked(
         "on_bad_line": config.on_bad_line,
     }
     created = not fileio.exists(out_dir)
-    manifest = _open(out_dir, identity, overwrite, replace_mismatch)
+    manifest = output.open_output(
+        out_dir, identity, EMBEDDINGS, overwrite=overwrite, replace_mismatch=replace_mismatch
+    )
     if manifest.get("complete"):
         return manifest
     job = _EmbedShards(load_encoder, tuple(inputs), out_dir, config)
-    try:
+    with output.removed_if_nothing_published(
+        out_dir, created, lambda: any(job.is_done(s) for s in shards)
+    ):
         shard_runner.run(job, shards, runner, label="embedding sentences")
-    except textio.CorpusError:
-        if created and not any(job.is_done(s) for s in shards):
-            fileio.remove_folder(out_dir)  # nothing of this call's is worth keeping
-        raise
-    records = [job.record(s) for s in shards]
-    skipped: dict[str, int] = {}
-    for record in records:
-        for kind, n in record.pop("skipped").items():
-            skipped[kind] = skipped.get(kind, 0) + n
-    num_sentences = sum(r["count"] for r in records)
-    manifest.update(
-        shards=records, complete=True, num_sentences=num_sentences, skipped_lines=skipped,
-        storage={"bytes": sum(r["bytes"] + r.get("scales_bytes", 0) for r in records),
-                 "float32_bytes": 4 * num_sentences * int(embedding_dim)},
-    )  # fmt: skip
+    manifest = output.completed(manifest, [job.record(s) for s in shards], "num_sentences")
+    records, num_sentences = manifest["shards"], manifest["num_sentences"]
+    manifest["storage"] = {
+        "bytes": sum(r["bytes"] + r.get("scales_bytes", 0) for r in records),
+        "float32_bytes": 4 * num_sentences * int(embedding_dim),
+    }
     if config.dtype in embedding_codec.QUANTIZED:
         measured = [r for r in records if r.get("recall_queries")]
         queries = sum(r["recall_queries"] for r in measured)
@@ -214,9 +208,7 @@ def _embed_locked(
             sum(r["recall_at_10"] * r["recall_queries"] for r in measured) / queries
             if queries else None
         )  # fmt: skip
-    fileio.write_json(fileio.join(out_dir, MANIFEST), manifest)
-    for shard in shards:
-        fileio.remove(job.record_path(shard))
+    output.finish(out_dir, manifest, shards)
     return manifest
 
 
@@ -290,8 +282,8 @@ def iter_shards(folder: str) -> Iterator[Shard]:
 
 
 @dataclasses.dataclass(frozen=True)
-class _EmbedShards:
-    """`lealla embed` as a sharded job (see `shard_runner.ShardJob`)."""
+class _EmbedShards(output.RecordedShards):
+    """`lealla embed` as a sharded job (see `contract.ShardJob`)."""
 
     load_encoder: Callable[[], Any]
     inputs: tuple[str, ...]
@@ -300,15 +292,6 @@ class _EmbedShards:
 
     def setup(self):
         return self.load_encoder()
-
-    def record_path(self, shard: line_shards.LineShard) -> str:
-        return fileio.join(self.out_dir, f"{shard.name}.json")
-
-    def is_done(self, shard: line_shards.LineShard) -> bool:
-        return fileio.exists(self.record_path(shard))
-
-    def record(self, shard: line_shards.LineShard) -> dict:
-        return json.loads(fileio.read_bytes(self.record_path(shard)))
 
     def process(self, encoder, shard: line_shards.LineShard) -> None:
         path = self.inputs[shard.source]
@@ -345,15 +328,11 @@ class _EmbedShards:
                     embeddings, stored, self.config.dtype, scales),
                 "recall_queries": min(len(texts), embedding_codec.RECALL_QUERIES),
             }  # fmt: skip
-        digests = {}
-        for key, array in arrays.items():
-            dest = fileio.join(self.out_dir, files[key])
-            tmp = fileio.local_temp_for(dest)
-            with open(tmp, "wb") as f:
-                np.save(f, array, allow_pickle=False)
-            digests[key] = fileio.sha256(tmp)
-            fileio.publish(tmp, dest)
-        fileio.write_json(self.record_path(shard), {
+        digests = {
+            key: output.save_npy(fileio.join(self.out_dir, files[key]), array)
+            for key, array in arrays.items()
+        }
+        self.write_record(shard, {
             **files, "input": shard.source, "first_line": shard.first_line + 1,
             "count": len(texts), "bytes": digests["file"][0], "sha256": digests["file"][1],
             **({"scales_bytes": digests["scales"][0]} if "scales" in digests else {}),
@@ -361,33 +340,14 @@ class _EmbedShards:
         })  # fmt: skip
 
 
-def _open(out_dir: str, identity: dict, overwrite: bool, replace_mismatch: bool) -> dict:
-    path = fileio.join(out_dir, MANIFEST)
-    if fileio.exists(path) and not overwrite:
-        manifest = read_manifest(out_dir)
-        if manifest["identity"] != identity and replace_mismatch:
-            return _open(out_dir, identity, True, False)
-        if manifest["identity"] != identity:
-            keys = sorted(k for k in set(identity) | set(manifest["identity"])
-                          if identity.get(k) != manifest["identity"].get(k))  # fmt: skip
-            raise EmbeddingsMismatchError(
-                f"the embeddings at {out_dir} were made differently ({', '.join(keys)} differ: "
-                f"{ {k: manifest['identity'].get(k) for k in keys if k != 'inputs'} } vs "
-                f"{ {k: identity.get(k) for k in keys if k != 'inputs'} }); use another --out "
-                f"or pass --overwrite"
-            )
-        if not manifest.get("complete"):
-            output_dirs.remove_debris(out_dir)  # shards without a record are redone
-        return manifest
-    fileio.makedirs(out_dir)
-    # Replacing: the folder holds nothing but ours (checked under the lock, locally).
-    for old in fileio.glob_files(fileio.join(out_dir, f"{_SHARD_GLOB}.*")):
-        fileio.remove(old)
-    output_dirs.remove_debris(out_dir)
-    manifest = {"format": FORMAT, "schema_version": SCHEMA_VERSION, "identity": identity,
-                "shards": [], "complete": False}  # fmt: skip
-    fileio.write_json(path, manifest)
-    return manifest
+def _mismatch(out_dir: str, old: dict, new: dict) -> EmbeddingsMismatchError:
+    keys = output.differing_keys(old, new)
+    return EmbeddingsMismatchError(
+        f"the embeddings at {out_dir} were made differently ({', '.join(keys)} differ: "
+        f"{ {k: old.get(k) for k in keys if k != 'inputs'} } vs "
+        f"{ {k: new.get(k) for k in keys if k != 'inputs'} }); use another --out "
+        f"or pass --overwrite"
+    )
 
 
 def load_embeddings(folder: str, record: dict, identity: dict) -> np.ndarray:
@@ -416,3 +376,9 @@ def load_npy(path: str, expected_bytes: int | None) -> np.ndarray:
 def _fingerprint(path: str) -> dict:
     size, sha256 = fileio.sha256(path)
     return {"path": path, "bytes": size, "sha256": sha256}
+
+
+EMBEDDINGS = output.OutputKind(
+    "embeddings", read_manifest, _mismatch,
+    header=(("format", FORMAT), ("schema_version", SCHEMA_VERSION)),
+)  # fmt: skip

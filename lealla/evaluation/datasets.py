@@ -13,7 +13,6 @@ import json
 import os
 import re
 import tarfile
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -167,27 +166,23 @@ def sha256_file(path: str) -> str:
 
 
 def _download(url: str, dest: str, opener: Opener) -> str:
-    folder = os.path.dirname(os.path.abspath(dest))
-    os.makedirs(folder, exist_ok=True)
     logging.info("downloading %s", url)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(dest)}.", suffix=".tmp")
     digest = hashlib.sha256()
     try:
-        atomic.follow_umask(fd)  # not mkstemp's 0600
-        with os.fdopen(fd, "wb") as out, opener(url, DOWNLOAD_TIMEOUT_SECONDS) as response:
+        with (
+            atomic.built_aside(dest) as tmp,
+            open(tmp, "wb") as out,
+            opener(url, DOWNLOAD_TIMEOUT_SECONDS) as response,
+        ):
             while chunk := response.read(_CHUNK):
                 digest.update(chunk)
                 out.write(chunk)
-        os.replace(tmp, dest)
     except (urllib.error.URLError, OSError, TimeoutError) as e:
         raise DatasetUnavailableError(
             f"cannot download {url} ({getattr(e, 'reason', e)}). Without network access, "
             f"fetch it on another machine and place it at {dest}, or pass --data=DIR with "
             "the files in the same format."
         ) from None
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return digest.hexdigest()
 
 

@@ -1,34 +1,90 @@
-"""Atomic writes (temp file in the same folder, then rename) and modes that follow the umask."""
+"""Atomic writes on any filesystem, and modes that follow the umask.
+
+Every file we publish is built under a temp name and renamed into place, so a reader
+(or a rerun after a kill) sees all of it or nothing: locally a temp file in the same
+folder (its name holds `fileio.TEMP_MARK`, so a killed write is known debris), remotely
+(`gs://...`) a local temp file uploaded under a temp name, then renamed.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from typing import Any
 
 from lealla.files import fileio
 
 
 def atomic_write_text(path: str, text: str) -> None:
-    """Writes `text` to `path` via a temp file in the same folder and an atomic rename."""
+    """Writes `text` (UTF-8) to `path` atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def atomic_write_json(path: str, value: Any) -> None:
+    """Writes `value` as JSON (indent 1, the sharded outputs' records and manifests)."""
+    atomic_write_text(path, json.dumps(value, indent=1))
+
+
 def atomic_write_bytes(path: str, data: bytes) -> None:
-    """Writes `data` to `path` via a temp file in the same folder and an atomic rename."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}{fileio.TEMP_MARK}")
+    """Writes `data` to `path` atomically."""
+    with built_aside(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
+
+
+@contextlib.contextmanager
+def built_aside(dest: str) -> Iterator[str]:
+    """A local temp path to build `dest` at (for writers that want a path: np.save,
+    TFRecordWriter); published to `dest` when the block ends, removed if it raises.
+
+    Locally the temp file is beside `dest` (same filesystem: the rename is atomic) with
+    the mode `open()` would give; for a remote `dest` it is in the system temp folder.
+    """
+    if fileio.is_remote(dest):
+        fd, tmp = tempfile.mkstemp(prefix=f"lealla-{os.path.basename(dest)}-")
+    else:
+        folder = os.path.dirname(os.path.abspath(dest))
+        os.makedirs(folder, exist_ok=True)
+        prefix = f".{os.path.basename(dest)}{fileio.TEMP_MARK}"
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=prefix)
     try:
         # mkstemp makes the file private (0600); give it the mode open() would, so a
         # serving account can read exports and caches.
         follow_umask(fd)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
+        os.close(fd)
+        yield tmp
+        publish(tmp, dest)
+    finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-        raise
+
+
+def publish(local_file: str, dest: str) -> None:
+    """Moves a finished local file to `dest` atomically: a reader sees all of it or nothing.
+
+    Locally a rename; remotely an upload under a temp name, then a rename (object stores
+    make the renamed object visible whole).
+    """
+    if not fileio.is_remote(dest):
+        os.replace(local_file, dest)
+        return
+    fs = fileio.beam_filesystems()
+    tmp = f"{dest}{fileio.TEMP_MARK}{os.getpid()}"
+    with open(local_file, "rb") as src, fs.create(tmp, compression_type="uncompressed") as out:
+        shutil.copyfileobj(src, out, 1 << 22)
+    if fs.exists(dest):
+        fs.delete([dest])
+    fs.rename([tmp], [dest])
+    os.remove(local_file)
+
+
+def copy_file(src: str, dest: str) -> None:
+    """Copies a file between any filesystems; `dest` appears whole or not at all."""
+    with built_aside(dest) as tmp, open(tmp, "wb") as out, fileio.open_read(src) as f:
+        shutil.copyfileobj(f, out, 1 << 22)
 
 
 def _umask_at_start() -> int:

@@ -1,8 +1,8 @@
 """Files on any filesystem: local paths directly, `gs://`, `s3://`, `hdfs://`... through
 Apache Beam's FileSystems, so the same pipeline reads and writes wherever its runner does.
 
-Only what the sharded pipelines need: open, size, exists, list, atomic publish of a
-finished file (write under a temp name, then rename), and a folder.
+Only what the sharded pipelines need: open, size, exists, list, remove, and a folder.
+Atomic writes (temp name, then rename) are `lealla.files.atomic`'s.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import glob
 import os
 import re
-import shutil
 from typing import IO
 
 # In the name of every file or folder built aside and renamed into place: what a
@@ -24,37 +23,38 @@ def is_remote(path: str) -> bool:
     return bool(_SCHEME.match(path))
 
 
-def _beam_fs():
-    from apache_beam.io.filesystems import FileSystems  # heavy: only for remote paths
+def beam_filesystems():
+    """Beam's FileSystems (imported on first use: heavy, and only remote paths need it)."""
+    from apache_beam.io.filesystems import FileSystems
 
     return FileSystems
 
 
 def join(base: str, *parts: str) -> str:
-    return _beam_fs().join(base, *parts) if is_remote(base) else os.path.join(base, *parts)
+    return beam_filesystems().join(base, *parts) if is_remote(base) else os.path.join(base, *parts)
 
 
 def open_read(path: str) -> IO[bytes]:
     """A seekable binary reader."""
     if is_remote(path):
-        return _beam_fs().open(path, compression_type="uncompressed")
+        return beam_filesystems().open(path, compression_type="uncompressed")
     return open(path, "rb")
 
 
 def exists(path: str) -> bool:
-    return _beam_fs().exists(path) if is_remote(path) else os.path.exists(path)
+    return beam_filesystems().exists(path) if is_remote(path) else os.path.exists(path)
 
 
 def size(path: str) -> int:
     if is_remote(path):
-        return _beam_fs().match([path])[0].metadata_list[0].size_in_bytes
+        return beam_filesystems().match([path])[0].metadata_list[0].size_in_bytes
     return os.path.getsize(path)
 
 
 def glob_files(pattern: str) -> list[str]:
     """Sorted files matching a glob pattern."""
     if is_remote(pattern):
-        return sorted(m.path for m in _beam_fs().match([pattern])[0].metadata_list)
+        return sorted(m.path for m in beam_filesystems().match([pattern])[0].metadata_list)
     return sorted(glob.glob(pattern))
 
 
@@ -72,8 +72,8 @@ def expand(spec: str, what: str) -> list[str]:
 def makedirs(path: str) -> None:
     if not is_remote(path):
         os.makedirs(path, exist_ok=True)
-    elif not _beam_fs().exists(path):
-        _beam_fs().mkdirs(path)
+    elif not beam_filesystems().exists(path):
+        beam_filesystems().mkdirs(path)
 
 
 def read_bytes(path: str) -> bytes:
@@ -81,53 +81,13 @@ def read_bytes(path: str) -> bytes:
         return f.read()
 
 
-def publish(local_file: str, dest: str) -> None:
-    """Moves a finished local file to `dest` atomically: a reader sees all of it or nothing.
-
-    Locally a rename; remotely an upload under a temp name, then a rename (object stores
-    make the renamed object visible whole).
-    """
-    if not is_remote(dest):
-        os.replace(local_file, dest)
-        return
-    fs = _beam_fs()
-    tmp = f"{dest}{TEMP_MARK}{os.getpid()}"
-    with open(local_file, "rb") as src, fs.create(tmp, compression_type="uncompressed") as out:
-        shutil.copyfileobj(src, out, 1 << 22)
-    if fs.exists(dest):
-        fs.delete([dest])
-    fs.rename([tmp], [dest])
-    os.remove(local_file)
-
-
-def local_temp_for(dest: str, temp_dir: str | None = None) -> str:
-    """Where to build a file bound for `dest`: beside it locally, in `temp_dir` (or the
-    system temp folder) for a remote destination."""
-    if not is_remote(dest):
-        return f"{dest}{TEMP_MARK}{os.getpid()}"
-    import tempfile
-
-    folder = temp_dir or tempfile.gettempdir()
-    return os.path.join(folder, f"lealla-{os.getpid()}-{os.path.basename(dest)}")
-
-
 def remove(path: str) -> None:
     """Deletes a file if it exists."""
     if is_remote(path):
-        if _beam_fs().exists(path):
-            _beam_fs().delete([path])
+        if beam_filesystems().exists(path):
+            beam_filesystems().delete([path])
     elif os.path.exists(path):
         os.remove(path)
-
-
-def write_json(path: str, value) -> None:
-    """Writes JSON atomically (built aside, then published by rename)."""
-    import json
-
-    tmp = local_temp_for(path)
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(value, f, indent=1)
-    publish(tmp, path)
 
 
 def sha256(path: str) -> tuple[int, str]:

@@ -20,10 +20,10 @@ import apache_beam as beam
 
 from lealla.mining import block_math
 from lealla.mining.mine_job import MineJob
-from lealla.shards import beam_pipeline, shard_runner
+from lealla.shards import beam_pipeline, contract
 
 
-def run_dedupe(job: MineJob, sides: list[str], runner: shard_runner.RunnerConfig) -> None:
+def run_dedupe(job: MineJob, sides: list[str], runner: contract.RunnerConfig) -> None:
     """Finds the repeated sentences of each side (all but the first occurrence)."""
     shards = [(side, s) for side in sides for s in range(len(getattr(job, side).records))]
     with beam.Pipeline(options=beam_pipeline.pipeline_options(runner)) as p:
@@ -39,7 +39,7 @@ def run_dedupe(job: MineJob, sides: list[str], runner: shard_runner.RunnerConfig
         )  # fmt: skip
 
 
-def run_knn(job: MineJob, runner: shard_runner.RunnerConfig) -> None:
+def run_knn(job: MineJob, runner: contract.RunnerConfig) -> None:
     """Computes and publishes the merged neighbour lists still missing."""
     todo_queries = job.knn_todo()
     index_blocks = [(d, b) for d in sorted({d for d, _ in todo_queries})
@@ -55,7 +55,7 @@ def run_knn(job: MineJob, runner: shard_runner.RunnerConfig) -> None:
         )  # fmt: skip
 
 
-def run_selection(job: MineJob, runner: shard_runner.RunnerConfig) -> None:
+def run_selection(job: MineJob, runner: contract.RunnerConfig) -> None:
     """Scores every candidate with the ratio margin and writes the pair shards."""
     query_blocks = [(d, b) for d in ("fwd", "bwd") for b in range(job.queries(d).num_blocks)]
     with beam.Pipeline(options=beam_pipeline.pipeline_options(runner)) as p:
@@ -73,7 +73,7 @@ def run_selection(job: MineJob, runner: shard_runner.RunnerConfig) -> None:
         )  # fmt: skip
 
 
-def run_threshold(job: MineJob, threshold: float, runner: shard_runner.RunnerConfig) -> None:
+def run_threshold(job: MineJob, threshold: float, runner: contract.RunnerConfig) -> None:
     """Applies a threshold found after selection (--threshold=auto) to every shard."""
     with beam.Pipeline(options=beam_pipeline.pipeline_options(runner)) as p:
         (
@@ -144,7 +144,7 @@ class _Step(beam.DoFn):
                 block, parts = element
                 job.select_and_write(block, list(parts))
         except (ValueError, OSError, KeyError) as e:
-            shard_runner.record_failure(job.work, f"{step}-{element_name(element)}", e)
+            contract.record_failure(job.work, f"{step}-{element_name(element)}", e)
             raise
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import errno
 import functools
-import json
 import os
 import shutil
 import time
@@ -23,11 +22,11 @@ import numpy as np
 from absl import logging
 
 from lealla.data import textio
-from lealla.files import fileio, output_dirs
+from lealla.files import atomic, fileio, output_dirs
 from lealla.mining import mine_job
 from lealla.mining import threshold as threshold_lib
 from lealla.mining.mine_job import MineJob
-from lealla.shards import shard_runner
+from lealla.shards import contract, output, shard_runner
 from lealla.ui import plots
 
 SUMMARY, CHART = "summary.json", "scores.png"
@@ -55,7 +54,7 @@ def check_output(out: str, overwrite: bool) -> None:
 def mine_to_folder(
     job: MineJob,
     out: str,
-    runner: shard_runner.RunnerConfig,
+    runner: contract.RunnerConfig,
     *,
     overwrite: bool = False,
     dedupe: bool = True,
@@ -135,7 +134,7 @@ def _mark_work_folder(work: str) -> None:
     marker = fileio.join(work, output_dirs.MINE_WORK.markers[0])
     if not fileio.exists(marker):
         fileio.makedirs(work)
-        fileio.write_json(marker, {"format": "lealla-mine-work"})
+        atomic.atomic_write_json(marker, {"format": "lealla-mine-work"})
 
 
 def _calibrate(job: MineJob) -> tuple[float, dict]:
@@ -185,16 +184,14 @@ def _drop_duplicates(job: MineJob, runner) -> tuple[MineJob, dict]:
     from lealla.mining import beam_mine
 
     marker = fileio.join(job.dedupe_dir, "done.json")
-    identity = json.loads(
-        json.dumps({side: getattr(job, side).identity for side in ("src", "tgt")})
-    )
-    if not (fileio.exists(marker) and json.loads(fileio.read_bytes(marker)) == identity):
+    identity = {side: getattr(job, side).identity for side in ("src", "tgt")}
+    if not output.holds_identity(marker, identity):
         fileio.remove_folder(job.dedupe_dir)
         fileio.makedirs(job.dedupe_dir)
         shard_runner.run_pipeline(lambda: beam_mine.run_dedupe(job, ["src", "tgt"], runner),
                                   job.work, runner, "finding repeated sentences", [],
                                   unit="shards")  # fmt: skip
-        fileio.write_json(marker, identity)
+        atomic.atomic_write_json(marker, identity)
     sides, duplicates = {}, {}
     for side in ("src", "tgt"):
         dropped = job.dropped_counts(side)
@@ -210,16 +207,16 @@ def _drop_duplicates(job: MineJob, runner) -> tuple[MineJob, dict]:
 def _prepare_knn(job: MineJob) -> None:
     """Keeps neighbour lists computed from the same inputs and settings, else starts over."""
     path = fileio.join(job.knn_dir, "manifest.json")
-    identity = json.loads(json.dumps(job.knn_identity()))  # as it reads back from JSON
+    identity = job.knn_identity()
+    if output.holds_identity(path, identity):
+        return
     if fileio.exists(path):
-        if json.loads(fileio.read_bytes(path)) == identity:
-            return
         logging.info("neighbour lists in %s are of other inputs or settings: recomputing",
                      job.knn_dir)  # fmt: skip
         job.remove_parts()
         fileio.remove_folder(job.knn_dir)
     fileio.makedirs(fileio.join(job.knn_dir, "part"))
-    fileio.write_json(path, identity)
+    atomic.atomic_write_json(path, identity)
 
 
 def _write_summary(folder: str, summary: dict) -> None:
@@ -229,7 +226,7 @@ def _write_summary(folder: str, summary: dict) -> None:
         title=f"{summary['pairs']} mined pairs ({summary['mode']}, k={summary['k']})",
         xlabel="ratio-margin score (clipped to the axis)", threshold=summary["threshold"],
     )  # fmt: skip
-    fileio.write_json(fileio.join(folder, SUMMARY), summary)
+    atomic.atomic_write_json(fileio.join(folder, SUMMARY), summary)
 
 
 def _publish_folder(staged: str, out: str, summary: dict) -> None:
@@ -257,8 +254,5 @@ def _publish_folder(staged: str, out: str, summary: dict) -> None:
         fileio.remove_folder(out)
     fileio.makedirs(out)
     for name in [*summary["files"], CHART, SUMMARY]:
-        tmp = fileio.local_temp_for(fileio.join(out, name))
-        with open(tmp, "wb") as f:
-            f.write(fileio.read_bytes(fileio.join(staged, name)))
-        fileio.publish(tmp, fileio.join(out, name))
+        atomic.copy_file(fileio.join(staged, name), fileio.join(out, name))
     fileio.remove_folder(staged)

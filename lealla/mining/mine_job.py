@@ -30,7 +30,6 @@ Work folder (resumable; a rerun with other --mode/--threshold/filters reuses 0 a
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import os
 from collections import Counter
@@ -39,10 +38,11 @@ from collections.abc import Iterator
 import numpy as np
 
 from lealla.embeddings import embedding_shards
-from lealla.files import fileio
+from lealla.files import atomic, fileio
 from lealla.mining import block_math, dedupe, mine, pair_filters
 from lealla.mining.embedding_blocks import EmbeddingSet
 from lealla.mining.scann_search import ScannConfig, ScannIndex
+from lealla.shards import output
 
 DIRECTIONS = ("fwd", "bwd")  # fwd: source queries, target index; bwd: the reverse
 KNN_FORMAT, PAIRS_FORMAT = "lealla-knn", "lealla-mined-pairs"
@@ -307,10 +307,10 @@ class MineJob:
 
     def _write_shard(self, tblock: int, lines: list[str], scores: np.ndarray, record: dict):
         name = f"pairs-{tblock:05d}"
-        _write_bytes(fileio.join(self.pairs_dir, f"{name}.tsv"), "".join(lines).encode("utf-8"))
+        atomic.atomic_write_text(fileio.join(self.pairs_dir, f"{name}.tsv"), "".join(lines))
         counts, _ = np.histogram(np.clip(scores, HISTOGRAM_EDGES[0], HISTOGRAM_EDGES[-1]),
                                  bins=HISTOGRAM_EDGES)  # fmt: skip
-        fileio.write_json(fileio.join(self.pairs_dir, f"{name}.json"), {
+        atomic.atomic_write_json(fileio.join(self.pairs_dir, f"{name}.json"), {
             **record, "file": f"{name}.tsv", "pairs": len(lines), "histogram": counts.tolist(),
             "score_sum": float(np.asarray(scores, np.float64).sum()),
         })  # fmt: skip
@@ -325,13 +325,11 @@ class MineJob:
 
     def _save_arrays(self, folder: str, name: str, arrays: dict[str, np.ndarray]) -> None:
         """Arrays as .npy files, then a record naming them (the record marks them done)."""
-        record = {}
-        for key, array in arrays.items():
-            buffer = io.BytesIO()
-            np.save(buffer, array, allow_pickle=False)
-            _write_bytes(fileio.join(folder, f"{name}.{key}.npy"), buffer.getvalue())
-            record[key] = len(buffer.getvalue())
-        fileio.write_json(fileio.join(folder, f"{name}.json"), record)
+        record = {
+            key: output.save_npy(fileio.join(folder, f"{name}.{key}.npy"), array)[0]
+            for key, array in arrays.items()
+        }
+        atomic.atomic_write_json(fileio.join(folder, f"{name}.json"), record)
 
     def _load_arrays(self, folder: str, name: str) -> dict[str, np.ndarray] | None:
         record_path = fileio.join(folder, f"{name}.json")
@@ -353,14 +351,6 @@ def _opposite(direction: str) -> str:
 
 def _cell(text: str) -> str:
     return text.replace("\t", " ")
-
-
-def _write_bytes(dest: str, data: bytes) -> None:
-    """Temp file, then rename (or upload): readers never see a partial file."""
-    tmp = fileio.local_temp_for(dest)
-    with open(tmp, "wb") as f:
-        f.write(data)
-    fileio.publish(tmp, dest)
 
 
 def shard_records(job: MineJob) -> list[dict]:

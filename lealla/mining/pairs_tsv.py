@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import Counter
 
 import numpy as np
 
-from lealla.files import atomic, fileio
+from lealla.files import atomic
 from lealla.mining import pair_filters
 from lealla.mining.line_file import LineFile
 from lealla.mining.mine import MinedPairs
@@ -41,29 +39,19 @@ def write_pairs_tsv(
       The number of rows written.
     """
     written = 0
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}{fileio.TEMP_MARK}")
-    try:
-        atomic.follow_umask(fd)  # not mkstemp's 0600
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            for start in range(0, len(pairs), WRITE_CHUNK):
-                stop = start + WRITE_CHUNK
-                texts_s = src.read(pairs.src[start:stop])
-                texts_t = tgt.read(pairs.tgt[start:stop])
-                scores = np.asarray(pairs.score[start:stop])
-                keep, reasons = pair_filters.filter_pairs(texts_s, texts_t, filters)
-                if dropped is not None:
-                    dropped.update(reasons)
-                for score, a, b, ok in zip(scores, texts_s, texts_t, keep, strict=True):
-                    if ok:
-                        f.write(f"{score:.6f}\t{_cell(a)}\t{_cell(b)}\n")
-                        written += 1
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic.built_aside(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        for start in range(0, len(pairs), WRITE_CHUNK):
+            stop = start + WRITE_CHUNK
+            texts_s = src.read(pairs.src[start:stop])
+            texts_t = tgt.read(pairs.tgt[start:stop])
+            scores = np.asarray(pairs.score[start:stop])
+            keep, reasons = pair_filters.filter_pairs(texts_s, texts_t, filters)
+            if dropped is not None:
+                dropped.update(reasons)
+            for score, a, b, ok in zip(scores, texts_s, texts_t, keep, strict=True):
+                if ok:
+                    f.write(f"{score:.6f}\t{_cell(a)}\t{_cell(b)}\n")
+                    written += 1
     return written
 
 

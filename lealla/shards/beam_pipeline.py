@@ -14,18 +14,18 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.utils import shared
 
-from lealla.shards import shard_runner
+from lealla.shards import contract
 from lealla.shards.line_shards import LineShard
 
 
-def pipeline_options(config: shard_runner.RunnerConfig) -> PipelineOptions:
+def pipeline_options(config: contract.RunnerConfig) -> PipelineOptions:
     """Options of the runner: the local one needs no network (no job server, no download)."""
     # Workers log at INFO by default: lifecycle chatter, unless --verbose.
     level = [] if os.environ.get("LEALLA_VERBOSE") else ["--default_sdk_harness_log_level=ERROR"]
-    if config.runner == shard_runner.INPROCESS:  # a pipeline without worker processes
+    if config.runner == contract.INPROCESS:  # a pipeline without worker processes
         return PipelineOptions(["--runner=DirectRunner", "--direct_running_mode=in_memory",
                                 *level])  # fmt: skip
-    if config.runner == shard_runner.LOCAL:
+    if config.runner == contract.LOCAL:
         return PipelineOptions(
             ["--runner=DirectRunner", "--direct_running_mode=multi_processing",
              f"--direct_num_workers={config.workers}", *level]
@@ -33,8 +33,8 @@ def pipeline_options(config: shard_runner.RunnerConfig) -> PipelineOptions:
     return PipelineOptions([f"--runner={config.runner}", *level, *config.pipeline_args])
 
 
-def run_shards(job: shard_runner.ShardJob, shards: list[LineShard],
-               config: shard_runner.RunnerConfig) -> None:  # fmt: skip
+def run_shards(job: contract.ShardJob, shards: list[LineShard],
+               config: contract.RunnerConfig) -> None:  # fmt: skip
     with beam.Pipeline(options=pipeline_options(config)) as p:
         (
             p
@@ -54,7 +54,7 @@ class _Held:
 class ShardFn(beam.DoFn):
     """Processes one shard; data errors are recorded beside the output for the driver."""
 
-    def __init__(self, job: shard_runner.ShardJob):
+    def __init__(self, job: contract.ShardJob):
         self._job = job
         self._shared = shared.Shared()
 
@@ -67,6 +67,6 @@ class ShardFn(beam.DoFn):
         try:
             self._job.process(self._state, shard)
         except (ValueError, OSError) as e:
-            shard_runner.record_failure(self._job.out_dir, shard.name, e)
+            contract.record_failure(self._job.out_dir, shard.name, e)
             raise
         yield shard.name

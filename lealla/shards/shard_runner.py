@@ -18,76 +18,26 @@ and raised again here with their own message, whatever the runner.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import json
 import os
 import re
 import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
 
-from lealla.data import textio
-from lealla.files import fileio
+from lealla.shards import contract
+
+# The contract's names stay reachable here for callers that name a runner.
+from lealla.shards.contract import IN_THIS_PROCESS, INPROCESS, LOCAL, RunnerConfig, ShardJob
 from lealla.shards.line_shards import LineShard
 from lealla.ui import console, quiet
 from lealla.ui.progress import Progress
 
-INPROCESS, LOCAL = "inprocess", "local"
-_FAILED_PREFIX = "_failed-"
+__all__ = [
+    "INPROCESS", "IN_THIS_PROCESS", "LOCAL", "RunnerConfig", "ShardJob", "run", "run_pipeline",
+]  # fmt: skip
 _POLL_SECONDS = 2.0
-
-
-@dataclasses.dataclass(frozen=True)
-class RunnerConfig:
-    """Where a sharded job runs.
-
-    Attributes:
-      runner: "inprocess", "local" (DirectRunner, multi-processing) or a Beam runner
-        name.
-      num_workers: local runner: worker processes; 0 = the machine's cores.
-      pipeline_args: Beam pipeline options for other runners, e.g. ("--project=p",
-        "--region=us-central1", "--temp_location=gs://b/tmp").
-    """
-
-    runner: str = LOCAL
-    num_workers: int = 0
-    pipeline_args: tuple[str, ...] = ()
-
-    def __post_init__(self):
-        if not self.runner:
-            raise ValueError("runner must be 'inprocess', 'local' or a Beam runner name")
-        if self.num_workers < 0:
-            raise ValueError(f"num_workers must be >= 0, got {self.num_workers}")
-        if self.pipeline_args and self.runner in (INPROCESS, LOCAL):
-            raise ValueError(
-                f"pipeline options {list(self.pipeline_args)} are for Beam runners like "
-                f"DataflowRunner; the {self.runner} runner takes none"
-            )
-
-    @property
-    def workers(self) -> int:
-        return self.num_workers or os.cpu_count() or 1
-
-
-IN_THIS_PROCESS = RunnerConfig(INPROCESS)
-
-
-class ShardJob(Protocol):
-    """What a runner needs of a job; it must pickle (Beam ships it to workers)."""
-
-    out_dir: str
-
-    def setup(self) -> Any:
-        """Loads what every shard needs (a model), once per worker process."""
-
-    def is_done(self, shard: LineShard) -> bool:
-        """Whether the shard's output is already published."""
-
-    def process(self, state: Any, shard: LineShard) -> None:
-        """Writes the shard's output (temp name, then rename)."""
 
 
 def run(job: ShardJob, shards: Sequence[LineShard], config: RunnerConfig, *, label: str) -> None:
@@ -97,7 +47,7 @@ def run(job: ShardJob, shards: Sequence[LineShard], config: RunnerConfig, *, lab
       CorpusError, ValueError, OSError: a data error of a worker, re-raised here.
       RuntimeError: the pipeline failed otherwise (the runner's message).
     """
-    _clear_failures(job.out_dir)
+    contract.clear_failures(job.out_dir)
     todo = [s for s in shards if not job.is_done(s)]
     if not todo:
         return
@@ -150,7 +100,7 @@ def run_pipeline(
       CorpusError, ValueError, OSError: a data error of a worker, re-raised here.
       RuntimeError: the pipeline failed otherwise (innermost error + log path).
     """
-    _clear_failures(out_dir)
+    contract.clear_failures(out_dir)
     console.stage(f"{label} ({config.runner} runner)")
     # A private folder (mode 0700, unpredictable name): no one else can plant a link
     # where the workers' log is written.
@@ -169,7 +119,7 @@ def run_pipeline(
             try:
                 run_it()
             except Exception as e:
-                failure = _first_failure(out_dir)
+                failure = contract.first_failure(out_dir)
                 if failure is not None:
                     raise failure from None
                 keep_log = os.path.exists(log)
@@ -206,36 +156,3 @@ def _watch(
             still = [done for done in pending if not done()]
             bar.update(len(pending) - len(still))
             pending = still
-
-
-def record_failure(out_dir: str, name: str, error: Exception) -> None:
-    """Writes a worker's data error beside the output, for `run_pipeline` to raise."""
-    if isinstance(error, textio.CorpusError):
-        record = {"kind": "corpus", "path": error.path, "line": error.line, "reason": error.reason}
-    else:
-        record = {"kind": type(error).__name__, "message": str(error)}
-    fileio.write_json(fileio.join(out_dir, f"{_FAILED_PREFIX}{name}.json"), record)
-
-
-def _failure_files(out_dir: str) -> list[str]:
-    return fileio.glob_files(fileio.join(out_dir, f"{_FAILED_PREFIX}*.json"))
-
-
-def _first_failure(out_dir: str) -> Exception | None:
-    files = _failure_files(out_dir)
-    if not files:
-        return None
-    record = json.loads(fileio.read_bytes(files[0]))
-    _clear_failures(out_dir)
-    if record["kind"] == "corpus":
-        return textio.CorpusError(record["path"], record["line"], record["reason"])
-    kinds = {"FileNotFoundError": FileNotFoundError, "PermissionError": PermissionError,
-             "OSError": OSError, "KeyError": KeyError}  # fmt: skip
-    return kinds.get(record["kind"], ValueError)(record["message"])
-
-
-def _clear_failures(out_dir: str) -> None:
-    if not fileio.exists(out_dir):
-        return
-    for path in _failure_files(out_dir):
-        fileio.remove(path)

@@ -9,7 +9,14 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.models.export import exporter, load_check, model_card, restore, tflite_export
+from lealla.models.export import (
+    exporter,
+    load_check,
+    model_card,
+    restore,
+    tflite_export,
+    verification,
+)
 
 from lealla.data import demo_corpus
 from lealla.files import fileio, output_dirs
@@ -192,7 +199,7 @@ def test_float16_weights_half_the_bytes_and_float32_compute(trained_run, tmp_pat
     assert sizes["saved_model_variables"] <= 0.55 * sizes["parameter_bytes_float32"]
     weights = metadata["weights"]
     assert weights["dtype"] == "float16" and weights["compute_dtype"] == "float32"
-    assert weights["cosine_to_float32_mean"] >= exporter.MIN_FLOAT16_COSINE
+    assert weights["cosine_to_float32_mean"] >= verification.MIN_FLOAT16_COSINE
     assert weights["dev_accuracy"] is not None and weights["float32_dev_accuracy"] is not None
     # Every loader computes the student with float16-rounded weights, in float32.
     encoder, _ = exporter.exported_encoder(trained_run[0], FLOAT16, measure=False)
@@ -207,7 +214,7 @@ def test_float16_weights_half_the_bytes_and_float32_compute(trained_run, tmp_pat
 
 
 def test_float16_weights_refused_with_numbers_below_the_bar(trained_run, tmp_path, monkeypatch):
-    monkeypatch.setattr(exporter, "MIN_FLOAT16_COSINE", 1.01)
+    monkeypatch.setattr(verification, "MIN_FLOAT16_COSINE", 1.01)
     with pytest.raises(
         exporter.ExportVerificationError,
         match=r"--weights_dtype=float16 refused: mean cosine to the float32 model "

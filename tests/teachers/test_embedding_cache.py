@@ -119,7 +119,7 @@ def test_resume_after_kill_recomputes_only_unfinished_shards(
         embedded.append(len(texts))
         return real(embed, texts, batch_size)
 
-    monkeypatch.setattr(embedding_cache, "embed_all", dying)
+    monkeypatch.setattr(embedding_cache.writer, "embed_all", dying)
     os.makedirs(out)
     with open(os.path.join(out, "000-00004.tfrecord.tmp"), "wb") as f:
         f.write(b"partial")  # a leftover of an earlier kill
@@ -139,7 +139,7 @@ def test_resume_after_kill_recomputes_only_unfinished_shards(
         counted.extend(texts)
         return real(embed, texts, batch_size)
 
-    monkeypatch.setattr(embedding_cache, "embed_all", counting)
+    monkeypatch.setattr(embedding_cache.writer, "embed_all", counting)
     embedding_cache.build_cache(string_teacher, sources, out, config)
     # Resumed: shard 0's 10 pairs are not embedded again; 13 pairs + 7 monolingual are.
     assert len(counted) == 13 * 2 + 7
