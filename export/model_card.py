@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from lealla.models.export.tflite_model import APP_REGISTRARS
+
 # Where the toolkit measures what the card can only point to (in the LEALLA repository).
 RESULTS = "benchmarks/RESULTS.md"
 REGISTER_SECTION = "Ablations and decisions"  # its register rows
@@ -298,8 +300,6 @@ def _limit_lines(evaluation: dict) -> list[str]:
 
 
 def _tflite_lines(tflite: dict) -> list[str]:
-    from lealla.models.export.tflite_model import APP_REGISTRARS
-
     variants = tflite["variants"]
     refused = [f"- {variant}: {reason}" for variant, reason in tflite.get("refused", {}).items()]
     if not variants:
