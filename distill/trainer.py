@@ -10,8 +10,8 @@ model_dir layout:
                       heads `projection` / `xtr_head` / `contrastive_head` (training
                       only), optimizer, step, data
   best/               the checkpoint with the best dev score, best.json: dev retrieval
-                      accuracy, + the teacher agreement on --dev_mono_data when given
-  dev_mono_teacher.npz  the teacher's embeddings of --dev_mono_data (first start)
+                      accuracy, + the teacher agreement on --data.dev_mono_data when given
+  dev_mono_teacher.npz  the teacher's embeddings of --data.dev_mono_data (first start)
   summaries/          TensorBoard (train/ and dev/)
   metrics.json        the final step's losses and dev accuracy
 """
@@ -86,7 +86,7 @@ class Distiller:
       config: the run.
       model_dir: where the run lives; an existing run there is resumed.
       strategy: a tf.distribute strategy (see `lealla.models.distill.strategy.make_strategy`).
-      teacher: an already loaded teacher (else loaded from config.teacher when the
+      teacher: an already loaded teacher (else loaded from config.teacher.name when the
         run needs one: distillation terms, or a vocabulary borrowed from it).
     """
 
@@ -94,7 +94,7 @@ class Distiller:
         self.config = config
         self.model_dir = model_dir
         self.strategy = strategy
-        self.objective = objectives.get(config.objective)
+        self.objective = objectives.get(config.objective.name)
         _check_inputs(config)  # before anything is written to model_dir
         os.makedirs(model_dir, exist_ok=True)
         _check_or_save_config(config, model_dir)
@@ -104,7 +104,7 @@ class Distiller:
         self.iterator = self._make_iterator(seed_offset=0)
         iterator_saved = self._make_checkpoints()
         self._restore_or_initialize(iterator_saved, vocabulary)
-        self.encoder = SentenceEncoder(self.tokenizer, self.student, config.seq_length)
+        self.encoder = SentenceEncoder(self.tokenizer, self.student, config.data.seq_length)
         self._prepare_step_inputs()
 
     def _load_teacher(self, teacher) -> None:
@@ -114,8 +114,8 @@ class Distiller:
             from lealla.models.teachers import loading
 
             teacher = loading.load_teacher(
-                config.teacher, preprocessor=config.preprocessor,
-                format=config.teacher_format, seq_length=config.teacher_seq_length,
+                config.teacher.name, preprocessor=config.teacher.preprocessor,
+                format=config.teacher.format, seq_length=config.teacher.seq_length,
             )  # fmt: skip
         self.teacher = teacher
         self.teacher_dim = _teacher_dim(config, teacher)
@@ -126,7 +126,7 @@ class Distiller:
         config = self.config
         # One pass over the training files serves the vocabulary, a static student's
         # token counts, the language table and the input pipeline.
-        self.training = TrainingCorpus(config.train_data, config.on_bad_line)
+        self.training = TrainingCorpus(config.data.train_data, config.data.on_bad_line)
         vocabulary = student_setup.prepare_vocabulary(
             config, self.teacher, self.model_dir, self.training,
             with_counts=self._initializes_static_student(),
@@ -137,15 +137,15 @@ class Distiller:
             if self.objective.needs_languages
             else None
         )
-        self.packer = packing.Packer(self.tokenizer, config.seq_length)
+        self.packer = packing.Packer(self.tokenizer, config.data.seq_length)
         return vocabulary
 
     def _initializes_static_student(self) -> bool:
         """Whether this start initializes a static student from the teacher (SIF counts)."""
         config = self.config
         return (
-            config.init_from_teacher
-            and not config.init_from
+            config.student.init_from_teacher
+            and not config.student.init_from
             and self.teacher is not None
             and student_setup.student_config_for(config, vocabulary_size=1).kind == "static"
             and tf.train.latest_checkpoint(os.path.join(self.model_dir, "checkpoints")) is None
@@ -158,7 +158,7 @@ class Distiller:
             config, self.tokenizer.vocab_size, self.model_dir
         )
         with self.strategy.scope():
-            keras.utils.set_random_seed(config.seed)
+            keras.utils.set_random_seed(config.trainer.seed)
             self.student = self.student_config.build()
             self.heads = self._build_heads()
             self.projection = self.heads.get("projection")
@@ -168,7 +168,8 @@ class Distiller:
             self.elapsed = tf.Variable(
                 0.0, dtype=tf.float64, trainable=False, name="elapsed_seconds"
             )
-            self.optimizer = _optimizer(config, self.progress if config.train_minutes else None)
+            budget = self.progress if config.trainer.train_minutes else None
+            self.optimizer = _optimizer(config, budget)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
             self.variables = list(self.student.trainable_variables) + [
                 v for head in self.heads.values() for v in head.trainable_variables
@@ -185,7 +186,7 @@ class Distiller:
             "elapsed": self.elapsed,
         }  # fmt: skip
         iterator_saved = False
-        if config.teacher_cache:
+        if config.teacher.cache:
             # The iterator's state holds its shuffle buffers: with cached teacher
             # embeddings that is most of a checkpoint, several times the weights, so it
             # is not saved; a resumed run reshuffles with seed + step.
@@ -202,7 +203,9 @@ class Distiller:
                     type(self.strategy).__name__,
                 )
         self.manager = tf.train.CheckpointManager(
-            self.checkpoint, os.path.join(self.model_dir, "checkpoints"), config.keep_checkpoints
+            self.checkpoint,
+            os.path.join(self.model_dir, "checkpoints"),
+            config.trainer.keep_checkpoints,
         )
         self.best = tf.train.CheckpointManager(
             tf.train.Checkpoint(student=self.student, **self.heads),
@@ -222,16 +225,20 @@ class Distiller:
             self.resumed_from = int(self.step.numpy())
             if not iterator_saved:
                 self.iterator = self._make_iterator(seed_offset=self.resumed_from)
-        elif config.init_from:
-            student_setup.restore_from_run(config.init_from, self.student, self.heads)
-        elif config.init_from_teacher and teacher is not None:
+        elif config.student.init_from:
+            student_setup.restore_from_run(config.student.init_from, self.student, self.heads)
+        elif config.student.init_from_teacher and teacher is not None:
             if self.student_config.kind == "static":
                 student_setup.init_static_from_teacher(
                     self.student, teacher, self.tokenizer, vocabulary.token_counts
                 )
             else:
                 student_setup.init_from_teacher(
-                    self.student, teacher, vocabulary.old_ids, self.tokenizer, config.token_init
+                    self.student,
+                    teacher,
+                    vocabulary.old_ids,
+                    self.tokenizer,
+                    config.student.token_init,
                 )
 
     def _prepare_step_inputs(self) -> None:
@@ -239,16 +246,17 @@ class Distiller:
         config = self.config
         # Cached teacher embeddings of other sentences as extra negatives (cache-fed runs;
         # with the teacher in the loop the term uses the batch's teacher embeddings only).
+        bank_size = self.objective.bank_size(config.objective.settings)
         self.bank = (
-            tf.constant(data.teacher_bank(config, config.bank_size))
-            if config.bank_weight and config.bank_size and config.teacher_cache
+            tf.constant(data.teacher_bank(config, bank_size))
+            if bank_size and config.teacher.cache
             else None
         )
-        self._dev = corpus.parallel_groups(config.dev_data, config.on_bad_line)
+        self._dev = corpus.parallel_groups(config.data.dev_data, config.data.on_bad_line)
         self._dev_mono = dev_agreement.prepare(
-            config.dev_mono_data, config.on_bad_line, self.model_dir, self.teacher
+            config.data.dev_mono_data, config.data.on_bad_line, self.model_dir, self.teacher
         )
-        in_loop = config.uses_teacher_embeddings and not config.teacher_cache
+        in_loop = config.uses_teacher_embeddings and not config.teacher.cache
         self._train_step = self._make_train_step(self.teacher.embed if in_loop else None)
 
     def _build_heads(self) -> dict[str, keras.layers.Layer]:
@@ -258,39 +266,41 @@ class Distiller:
             vocabulary_size=self.tokenizer.vocab_size,
             num_languages=len(self.languages or ()) + 1,
         )  # fmt: skip
-        return self.objective.build_heads(self.config, context)
+        return self.objective.build_heads(self.config.objective.settings, context)
 
     def _make_iterator(self, seed_offset: int):
         config = self.config
-        index = None if config.teacher_cache else self.training.index()
+        index = None if config.teacher.cache else self.training.index()
         dataset = self.strategy.distribute_datasets_from_function(
             data.train_dataset_fn(config, self.packer, seed_offset, self.languages, index)
         )
         return iter(dataset)
 
     def train(self) -> dict:
-        """Runs until config.steps or the time budget; returns the final metrics (metrics.json)."""
+        """Runs until config.trainer.steps or the time budget; returns the final metrics
+        (metrics.json)."""
         config, start = self.config, int(self.step.numpy())
-        budget = config.train_minutes * 60.0
+        budget = config.trainer.train_minutes * 60.0
         if self.resumed_from is not None:
             message = f"resumed from step {self.resumed_from}"
             if budget:
                 message += f" ({format_seconds(float(self.elapsed.numpy()))} of the budget spent)"
             logging.info(message)
             print(message, flush=True)
-        steps = (f"budget {format_seconds(budget)} (at most {config.steps} steps)" if budget
-                 else f"steps {start}..{config.steps}")  # fmt: skip
+        steps = (f"budget {format_seconds(budget)} (at most {config.trainer.steps} steps)"
+                 if budget else f"steps {start}..{config.trainer.steps}")  # fmt: skip
         console.stage(
-            f"training (objective {config.objective}, teacher {config.teacher or 'none'}) -> "
-            f"{self.model_dir}: global batch {config.batch_size} on "
-            f"{self.strategy.num_replicas_in_sync} replica(s), {steps}, student "
-            f"{self.student_config.preset} ({self.student.count_params():,} params), vocab "
+            f"training (objective {config.objective.name}, teacher "
+            f"{config.teacher.name or 'none'}) -> {self.model_dir}: global batch "
+            f"{config.data.batch_size} on {self.strategy.num_replicas_in_sync} replica(s), "
+            f"{steps}, student {self.student_config.preset} "
+            f"({self.student.count_params():,} params), vocab "
             f"{self.tokenizer.vocab_size}"
         )
         writer = tf.summary.create_file_writer(os.path.join(self.model_dir, "summaries", "train"))
         self._losses: dict[str, float] = {}
         clock = _BudgetClock(float(self.elapsed.numpy()), budget)
-        total = None if budget else config.steps - start
+        total = None if budget else config.trainer.steps - start
         if budget and (self._dev or self._dev_mono):
             # Measures what the final evaluation will cost (traced first: that is paid
             # once), so the run can stop in time.
@@ -320,7 +330,7 @@ class Distiller:
         config, budget = self.config, clock.budget
         tick, tick_step = time.perf_counter(), start
         with Progress("training", total=total, unit="steps") as bar:
-            while int(self.step.numpy()) < config.steps and not clock.over():
+            while int(self.step.numpy()) < config.trainer.steps and not clock.over():
                 self.progress.assign(clock.fraction())
                 values = self._train_step(next(self.iterator))
                 step = int(self.step.numpy())
@@ -329,27 +339,29 @@ class Distiller:
                 if float(values["nonfinite"]) > 0:
                     raise DivergedError(
                         f"loss diverged at step {step} ({losses}); the last good checkpoint is "
-                        f"{self.manager.latest_checkpoint or 'none'}. Lower --learning_rate, keep "
-                        f"--clip_norm on, or try --dtype_policy=float32."
+                        f"{self.manager.latest_checkpoint or 'none'}. Lower "
+                        f"--optimizer.learning_rate, keep --optimizer.clip_norm on, or try "
+                        f"--runtime.dtype_policy=float32."
                     )
                 self.history.append((step, losses["total"]))
                 clock.step_done()
                 self.elapsed.assign(clock.elapsed())
                 left = f", {format_seconds(clock.left())} left" if budget else ""
                 bar.update(1, postfix=f"loss {losses['total']:.4f}{left}")
-                last = step == config.steps or clock.over()
-                if step % config.log_every == 0 or last:
-                    rate = (step - tick_step) * config.batch_size / (time.perf_counter() - tick)
+                last = step == config.trainer.steps or clock.over()
+                if step % config.trainer.log_every == 0 or last:
+                    examples = (step - tick_step) * config.data.batch_size
+                    rate = examples / (time.perf_counter() - tick)
                     tick, tick_step = time.perf_counter(), step
                     self._log_train(writer, step, losses, rate, clock)
-                if step % config.checkpoint_every == 0 or last:
+                if step % config.trainer.checkpoint_every == 0 or last:
                     self.manager.save(checkpoint_number=step)
-                if config.eval_every and step % config.eval_every == 0 and not last:
+                if config.trainer.eval_every and step % config.trainer.eval_every == 0 and not last:
                     with clock.timing_evaluation():
                         self.evaluate(step)
 
     def evaluate(self, step: int) -> dict:
-        """Dev retrieval accuracy (--dev_data) and teacher agreement (--dev_mono_data);
+        """Dev retrieval accuracy (--dev_data) and teacher agreement (--data.dev_mono_data);
         keeps the checkpoint with the best `dev_agreement.dev_score`."""
         if not self._dev and not self._dev_mono:
             return {}
@@ -405,15 +417,17 @@ class Distiller:
             with tf.GradientTape() as tape:
                 step = objectives.StepContext(
                     training=True, bank=self.bank,
-                    seed=tf.stack([tf.constant(config.seed, tf.int64), self.step]),
+                    seed=tf.stack([tf.constant(config.trainer.seed, tf.int64), self.step]),
                 )  # fmt: skip
-                losses = self.objective.losses(batch, self.student, self.heads, config, step)
+                losses = self.objective.losses(
+                    batch, self.student, self.heads, config.objective.settings, step
+                )
                 scaled = _scale_loss(self.optimizer, losses["total"])
             return losses, tape.gradient(scaled, self.variables)
 
         # XLA fuses the many small ops of a thin-deep student (one replica only: the
         # cross-replica gathers of the losses stay outside compiled code).
-        if config.jit_compile and strategy.num_replicas_in_sync == 1:
+        if config.runtime.jit_compile and strategy.num_replicas_in_sync == 1:
             losses_and_grads = tf.function(losses_and_grads, jit_compile=True)
 
         loss_scaled = isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer)
@@ -454,8 +468,9 @@ class Distiller:
         if clock.budget:
             remaining, of = clock.left(), ""
         else:
-            remaining = (self.config.steps - step) * self.config.batch_size / max(rate, 1e-9)
-            of = f"/{self.config.steps}"
+            trainer = self.config.trainer
+            remaining = (trainer.steps - step) * self.config.data.batch_size / max(rate, 1e-9)
+            of = f"/{trainer.steps}"
         logging.info(
             "step %d%s: %s, lr %.2e, %.1f examples/s, ETA %s", step, of,
             ", ".join(f"{k} {v:.4f}" for k, v in losses.items()), lr, rate,
@@ -514,19 +529,21 @@ def _check_inputs(config: DistillConfig) -> None:
     cache that does not hold the run's training data is refused, since the vocabulary
     is pruned to --train_data and distill_config.json records it.
     """
-    if config.init_from:
+    if not config.data.train_data:
+        raise ValueError("train_data is empty: give corpus files (--train_data)")
+    if config.student.init_from:
         student_setup.check_init_from(config)
     student = student_setup.student_config_for(config, vocabulary_size=1)
-    if student.max_sequence_length < config.seq_length:
+    if student.max_sequence_length < config.data.seq_length:
         raise ValueError(
-            f"seq_length={config.seq_length} exceeds the student's max_sequence_length="
+            f"seq_length={config.data.seq_length} exceeds the student's max_sequence_length="
             f"{student.max_sequence_length}"
         )
-    if config.teacher_cache:
+    if config.teacher.cache:
         from lealla.models.teachers import embedding_cache
 
         embedding_cache.check_corpus(
-            config.teacher_cache, corpus.resolve_sources(config.train_data)
+            config.teacher.cache, corpus.resolve_sources(config.data.train_data)
         )
 
 
@@ -538,44 +555,47 @@ def _needs_teacher(config: DistillConfig, model_dir: str) -> bool:
     teacher cache that resumes reads its vocabulary from model_dir and the teacher's
     width from the cache manifest: no teacher is loaded.
     """
-    if not config.teacher:
+    if not config.teacher.name:
         return False
-    if config.uses_teacher_embeddings and not config.teacher_cache:
+    if config.uses_teacher_embeddings and not config.teacher.cache:
         return True
-    if dev_agreement.needs_teacher(config.dev_mono_data, model_dir):
+    if dev_agreement.needs_teacher(config.data.dev_mono_data, model_dir):
         return True
-    if config.init_from:
+    if config.student.init_from:
         return False  # vocabulary and weights come from that run
     resuming = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints")) is not None
     if resuming and os.path.isdir(os.path.join(model_dir, run_layout.TOKENIZER_DIR)):
         return False
-    return config.uses_teacher_embeddings or config.vocab in ("teacher", "pruned")
+    return config.uses_teacher_embeddings or config.student.vocab in ("teacher", "pruned")
 
 
 def _teacher_dim(config: DistillConfig, teacher) -> int | None:
     """The teacher's embedding width: from the loaded teacher, else the cache manifest."""
     if teacher is not None:
         return teacher.embedding_dim
-    if config.teacher_cache:
+    if config.teacher.cache:
         from lealla.models.teachers import embedding_cache
 
-        manifest = embedding_cache.read_cache_set(config.teacher_cache)[0]
+        manifest = embedding_cache.read_cache_set(config.teacher.cache)[0]
         return int(manifest["identity"]["embedding_dim"])
     return None
 
 
 def _optimizer(config: DistillConfig, progress=None):
     schedule = WarmupLinearDecay(
-        config.learning_rate, config.warmup_steps, config.steps, progress=progress
+        config.optimizer.learning_rate,
+        config.optimizer.warmup_steps,
+        config.trainer.steps,
+        progress=progress,
     )
-    adamw = RowSparseAdamW if config.lazy_embeddings else keras.optimizers.AdamW
+    adamw = RowSparseAdamW if config.optimizer.lazy_embeddings else keras.optimizers.AdamW
     optimizer = adamw(
         learning_rate=schedule,
-        weight_decay=config.weight_decay,
-        global_clipnorm=config.clip_norm or None,
+        weight_decay=config.optimizer.weight_decay,
+        global_clipnorm=config.optimizer.clip_norm or None,
     )
     optimizer.exclude_from_weight_decay(var_names=_NO_DECAY)
-    if config.dtype_policy == "mixed_float16":
+    if config.runtime.dtype_policy == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer
 
@@ -584,10 +604,20 @@ def _scale_loss(optimizer, loss):
     return optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
 
 
+def _saved_config(model_dir: str) -> DistillConfig:
+    """The config a run in model_dir was started with (an unknown key or a run of an
+    earlier version is refused, naming the file)."""
+    values = run_layout.read_run_config(model_dir)
+    try:
+        return DistillConfig.from_dict(values)
+    except ValueError as e:
+        raise ValueError(f"{os.path.join(model_dir, CONFIG_FILE)}: {e}") from None
+
+
 def _check_or_save_config(config: DistillConfig, model_dir: str) -> None:
     path = os.path.join(model_dir, CONFIG_FILE)
     if os.path.isfile(path):
-        saved = DistillConfig.from_json_file(path)
+        saved = _saved_config(model_dir)
         changed = config.changes_against(saved)
         if changed and not tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints")):
             # A run that failed before its first checkpoint is not a run yet: start over
@@ -606,7 +636,7 @@ def _check_or_save_config(config: DistillConfig, model_dir: str) -> None:
             changed = []
         if changed:
             details = "; ".join(
-                f"{k}: saved {getattr(saved, k)!r}, now {getattr(config, k)!r}" for k in changed
+                f"{k}: saved {saved.get(k)!r}, now {config.get(k)!r}" for k in changed
             )
             raise ValueError(
                 f"{model_dir} holds a run with other settings ({details}); use another "

@@ -40,6 +40,7 @@ from lealla.embeddings import truncation as truncation_lib
 from lealla.evaluation.retrieval import pair_accuracies, pair_accuracies_by_width
 from lealla.files import atomic, fileio, output_dirs
 from lealla.records import module_metadata, run_layout
+from lealla.records.run_layout import run_setting
 from lealla.tokenization import coverage
 from lealla.ui import plots
 
@@ -49,10 +50,12 @@ DIMS_CHART = "dims.png"
 LABSE_DIR = "labse_format"
 PREPROCESSOR_DIR = os.path.join(LABSE_DIR, "preprocessor")
 ENCODER_DIR = os.path.join(LABSE_DIR, "encoder")
-_TRAINING_KEYS = (
-    "train_data", "dev_data", "steps", "batch_size", "learning_rate", "teacher_cache", "vocab",
-    "matryoshka_dims",
-)  # fmt: skip
+# The export's "training" record: {key: the run's setting}.
+_TRAINING_KEYS = {
+    "train_data": "data.train_data", "dev_data": "data.dev_data", "steps": "trainer.steps",
+    "batch_size": "data.batch_size", "learning_rate": "optimizer.learning_rate",
+    "teacher_cache": "teacher.cache", "vocab": "student.vocab",
+}  # fmt: skip
 # int8 calibration: this many sentences of the training data; refused when more than
 # MAX_UNK_RATE of their tokens are unknown to the student's vocabulary.
 REPRESENTATIVE_SENTENCES = 512
@@ -214,8 +217,8 @@ def _export_locked(model_dir: str, out: str, config: ExportConfig) -> dict:
 
 def trained_dims(model_dir: str, width: int) -> list[int]:
     """The widths a run trained as embeddings: its Matryoshka prefixes and the full width."""
-    prefixes = restore.read_run_config(model_dir).get("matryoshka_dims") or []
-    return sorted({*map(int, prefixes), int(width)})
+    prefixes = run_layout.trained_dims(restore.read_run_config(model_dir))
+    return sorted({*prefixes, int(width)})
 
 
 def exported_encoder(
@@ -260,14 +263,14 @@ def _float32_encoder(
         if config.dims not in trained and not (rotate or config.force_dims):
             raise DimsError(
                 f"--dims={config.dims} is not a width this run trained (trained: "
-                f"{', '.join(map(str, trained))}; --matryoshka_dims at training) and the PCA "
-                f"rotation is off; pass --force to export an untrained prefix anyway"
+                f"{', '.join(map(str, trained))}; --lealla.matryoshka_dims at training) and the "
+                f"PCA rotation is off; pass --force to export an untrained prefix anyway"
             )
     run = restore.read_run_config(model_dir)
-    on_bad_line = run.get("on_bad_line", "error")
+    on_bad_line = run_setting(run, "data.on_bad_line", "error")
     rotation, sample = None, 0
     if rotate:
-        specs = config.representative_data or tuple(run.get("train_data") or ())
+        specs = config.representative_data or tuple(run_setting(run, "data.train_data") or ())
         if not specs:
             raise ValueError(
                 "the PCA rotation of --dims needs the model's training text: the run records "
@@ -277,7 +280,8 @@ def _float32_encoder(
         rotation, sample = truncation_lib.pca_rotation(encoder.encode(texts)), len(texts)
     widths = sorted({*trained, *((config.dims,) if config.dims else ()),
                      *range(32, width, 32)})  # fmt: skip
-    dev = corpus.parallel_groups(run.get("dev_data") or (), on_bad_line) if measure else {}
+    dev_data = run_setting(run, "data.dev_data") or ()
+    dev = corpus.parallel_groups(dev_data, on_bad_line) if measure else {}
     accuracy = {
         str(m): float(np.mean(list(per_pair.values())))
         for m, per_pair in pair_accuracies_by_width(encoder.encode, dev, widths, rotation).items()
@@ -288,14 +292,16 @@ def _float32_encoder(
     return encoder, {
         "dims": config.dims or width, "full_width": width, "trained_dims": trained,
         "rotation": f"pca of {sample} training sentences" if rotate else None,
-        "dev_accuracy": accuracy, "dev_data": run.get("dev_data"),
+        "dev_accuracy": accuracy, "dev_data": run_setting(run, "data.dev_data"),
     }  # fmt: skip
 
 
 def _dev_sets(model_dir: str) -> tflite_export.DevSets:
     """The run's dev pairs by language pair ({} when it records none)."""
     run = restore.read_run_config(model_dir)
-    return corpus.parallel_groups(run.get("dev_data") or (), run.get("on_bad_line", "error"))
+    return corpus.parallel_groups(
+        run_setting(run, "data.dev_data") or (), run_setting(run, "data.on_bad_line", "error")
+    )
 
 
 def _round_weights(encoder, dtype: str, dev: tflite_export.DevSets | None = None) -> dict | None:
@@ -415,11 +421,11 @@ def probe_sentences() -> list[str]:
 def _write_tflite(path: str, model_dir: str, encoder, config: ExportConfig) -> dict:
     """Writes and verifies the TFLite variants into the (temporary) export folder."""
     run = restore.read_run_config(model_dir)
-    on_bad_line = run.get("on_bad_line", "error")
+    on_bad_line = run_setting(run, "data.on_bad_line", "error")
     dev = _dev_sets(model_dir)
     representative = []
     if "int8" in config.tflite_variants:
-        specs = config.representative_data or tuple(run.get("train_data") or ())
+        specs = config.representative_data or tuple(run_setting(run, "data.train_data") or ())
         representative = representative_sentences(specs, encoder.tokenizer, on_bad_line)
     reports = tflite_export.write_variants(
         path,
@@ -429,8 +435,9 @@ def _write_tflite(path: str, model_dir: str, encoder, config: ExportConfig) -> d
         dev,
         representative,
     )
-    return {**reports, "dev_data": run.get("dev_data"),
-            "representative_data": list(config.representative_data or run.get("train_data") or [])
+    train_data = run_setting(run, "data.train_data") or []
+    return {**reports, "dev_data": run_setting(run, "data.dev_data"),
+            "representative_data": list(config.representative_data or train_data)
             if representative else None}  # fmt: skip
 
 
@@ -532,9 +539,12 @@ def _metadata(model_dir: str, encoder, checkpoint: str, config: ExportConfig, ch
         "parameters": int(encoder.backbone.count_params()),
         "tokenizer": tokenizer,
         "student": student,
-        "teacher": run.get("teacher"),
-        "objective": run.get("objective", "lealla"),
-        "training": {key: run.get(key) for key in _TRAINING_KEYS},
+        "teacher": run_setting(run, "teacher.name"),
+        "objective": run_setting(run, "objective.name", "lealla"),
+        "training": {
+            **{key: run_setting(run, path) for key, path in _TRAINING_KEYS.items()},
+            "matryoshka_dims": run_layout.trained_dims(run),
+        },
         "languages": _languages(run, config),
         "checkpoint": {
             "which": config.checkpoint,
@@ -545,7 +555,9 @@ def _metadata(model_dir: str, encoder, checkpoint: str, config: ExportConfig, ch
             "final": _read_json(os.path.join(model_dir, "metrics.json")),
             # The exported model itself, per language pair (what the model card reports).
             "dev": _run_dev_scores(encoder, run),
-            "test": _scores(encoder, config.test_data, run.get("on_bad_line", "error")),
+            "test": _scores(
+                encoder, config.test_data, run_setting(run, "data.on_bad_line", "error")
+            ),
         },
         "verification": {**checks, "tolerance": config.tolerance},
         "labse_format": {"preprocessor": PREPROCESSOR_DIR, "encoder": ENCODER_DIR}
@@ -579,7 +591,8 @@ def _run_dev_scores(encoder, run: dict) -> dict | None:
     """`_scores` on the run's dev data; None (and a warning) when it is no longer there: a
     run exported on another machine still exports."""
     try:
-        return _scores(encoder, run.get("dev_data"), run.get("on_bad_line", "error"))
+        dev_data = run_setting(run, "data.dev_data")
+        return _scores(encoder, dev_data, run_setting(run, "data.on_bad_line", "error"))
     except (OSError, ValueError) as e:
         logging.warning("dev accuracy of the exported model not recorded: %s", e)
         return None
@@ -589,7 +602,8 @@ def _languages(run: dict, config: ExportConfig) -> list[str]:
     """The languages the run trained on, as far as the file names say, and those scored
     (files that are gone, or carry their languages in columns, name none)."""
     found: set[str] = set()
-    for spec in (*(run.get("train_data") or ()), *(run.get("dev_data") or ()), *config.test_data):
+    specs = (run_setting(run, "data.train_data") or []) + (run_setting(run, "data.dev_data") or [])
+    for spec in (*specs, *config.test_data):
         try:
             sources = corpus.resolve_sources([spec])
         except (OSError, ValueError):

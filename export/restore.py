@@ -1,14 +1,13 @@
 """A training model_dir -> the student as a `SentenceEncoder` (tokenizer + backbone + weights).
 
 Reads what a run leaves behind (see distill/trainer.py): `distill_config.json` (the
-packed length), `student_config.json` (the shape), `tokenizer/` and the `best/` or
-`checkpoints/` checkpoint, of which only the `student` object is restored: the
+packed length, `data.seq_length`), `student_config.json` (the shape), `tokenizer/` and the
+`best/` or `checkpoints/` checkpoint, of which only the `student` object is restored: the
 distillation projection and the EMS heads stay behind.
 """
 
 from __future__ import annotations
 
-import json
 import os
 
 import tensorflow as tf
@@ -24,13 +23,9 @@ from lealla.records.run_layout import (
     checkpoint_path,
     is_model_dir,
     load_tokenizer,
+    read_run_config,
+    run_setting,
 )
-
-
-def read_run_config(model_dir: str) -> dict:
-    """distill_config.json as a plain dict (export reads only a few fields)."""
-    with open(os.path.join(model_dir, RUN_CONFIG), encoding="utf-8") as f:
-        return json.load(f)
 
 
 def restore_sentence_encoder(
@@ -73,6 +68,6 @@ def restore_sentence_encoder(
         raise ValueError(
             f"{path}: the checkpoint does not hold this student's weights: {e}"
         ) from None
-    length = seq_length or int(read_run_config(model_dir).get("seq_length", 128))
+    length = seq_length or int(run_setting(read_run_config(model_dir), "data.seq_length", 128))
     length = min(length, student_config.max_sequence_length)
     return SentenceEncoder(tokenizer, backbone, length)

@@ -62,8 +62,7 @@ def distill(
     if os.path.isfile(metrics_file) and os.path.isfile(config_file):
         with open(metrics_file, encoding="utf-8") as f:
             metrics = json.load(f)
-        with open(config_file, encoding="utf-8") as f:
-            steps = json.load(f)["steps"]
+        steps = run_layout.run_setting(run_layout.read_run_config(model_dir), "trainer.steps")
         if metrics.get("step", 0) >= steps and not overrides:
             print(f"distillation: reusing the finished run in {model_dir} ({steps} steps)")
             return metrics
@@ -103,8 +102,9 @@ def static_settings(steps: int) -> list[str]:
     """The static tier on the demo's data: the Model2Vec start (the teacher embeds every
     vocabulary piece, PCA, SIF weights), then the default recipe for `steps` steps."""
     every = max(1, steps // 3)
-    return ["--student=static_128", f"--steps={steps}", f"--warmup_steps={min(50, steps)}",
-            f"--eval_every={every}", f"--checkpoint_every={every}"]  # fmt: skip
+    return ["--student=static_128", f"--steps={steps}",
+            f"--optimizer.warmup_steps={min(50, steps)}", f"--trainer.eval_every={every}",
+            f"--trainer.checkpoint_every={every}"]  # fmt: skip
 
 
 def check_reload(model_dir: str, export_dir: str) -> dict[str, float]:
