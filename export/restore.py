@@ -47,6 +47,7 @@ def restore_sentence_encoder(
             f"{model_dir} is not a training model_dir (expected {RUN_CONFIG}, "
             f"{STUDENT_CONFIG} and {TOKENIZER_DIR}/ in it)"
         )
+    run = read_run_config(model_dir)  # first: a run of an earlier version is refused
     tokenizer, _ = load_tokenizer(model_dir)
     student_config = StudentConfig.from_json_file(os.path.join(model_dir, STUDENT_CONFIG))
     # Exports and evaluation run in float32 whatever the training policy was.
@@ -68,6 +69,6 @@ def restore_sentence_encoder(
         raise ValueError(
             f"{path}: the checkpoint does not hold this student's weights: {e}"
         ) from None
-    length = seq_length or int(run_setting(read_run_config(model_dir), "data.seq_length", 128))
+    length = seq_length or int(run_setting(run, "data.seq_length", 128))
     length = min(length, student_config.max_sequence_length)
     return SentenceEncoder(tokenizer, backbone, length)

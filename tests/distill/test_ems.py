@@ -131,14 +131,31 @@ def test_resume_refuses_another_objective(sp_model, tmp_path):
 
 @pytest.mark.parametrize(
     "overrides, message",
-    [({"student.vocab": "pruned"}, r"objective 'ems' without a teacher needs a vocabulary: --student.vocab=PATH"),
-     ({"teacher.cache": ("/c",), "student.vocab": "v.txt"}, "has no distillation term"),
-     ({"objective.name": "lealla"}, "objective 'lealla' distils from a teacher: give --teacher"),
-     ({"objective.ems.xtr_weight": 0.0, "objective.ems.contrastive_weight": 0.0, "student.vocab": "v.txt"},
-      r"all loss weights of objective 'ems' \(xtr_weight, contrastive_weight\) are 0"),
-     ({"objective.ems.xtr_sampled": 8, "runtime.jit_compile": True, "student.vocab": "v.txt"}, "xtr_sampled needs jit_compile off"),
-     ({"objective.ems.contrastive_temperature": 0.0, "student.vocab": "v.txt"}, "contrastive_temperature must be > 0")],
-)  # fmt: skip
+    [
+        (
+            {"student.vocab": "pruned"},
+            r"objective 'ems' without a teacher needs a vocabulary: --student.vocab=PATH",
+        ),
+        ({"teacher.cache": ("/c",), "student.vocab": "v.txt"}, "has no distillation term"),
+        ({"objective.name": "lealla"}, "objective 'lealla' distils from a teacher: give --teacher"),
+        (
+            {
+                "objective.ems.xtr_weight": 0.0,
+                "objective.ems.contrastive_weight": 0.0,
+                "student.vocab": "v.txt",
+            },
+            r"all loss weights of objective 'ems' \(xtr_weight, contrastive_weight\) are 0",
+        ),
+        (
+            {"objective.ems.xtr_sampled": 8, "runtime.jit_compile": True, "student.vocab": "v.txt"},
+            "xtr_sampled needs jit_compile off",
+        ),
+        (
+            {"objective.ems.contrastive_temperature": 0.0, "student.vocab": "v.txt"},
+            "contrastive_temperature must be > 0",
+        ),
+    ],
+)
 def test_config_errors(overrides, message):
     with pytest.raises(ValueError, match=message):
         DistillConfig().override({**BASE, **overrides})

@@ -70,3 +70,37 @@ def test_a_config_made_in_code_or_read_back_is_bounds_checked():
         field = path.rsplit(".", 1)[1]
         with pytest.raises(ValueError, match=rf"^{field} must be"):
             DistillConfig().override({"data.train_data": ("a.tsv",), path: value})
+
+
+TOY_SCRIPT = r"""
+import json, sys
+from tests.distill import toy_objective  # registered before the flags are defined
+from lealla.cli import distill_main as train
+
+train.parse_flags(["distill", "--model_dir=/tmp/x", "--train_data=a.tsv", *sys.argv[1:]])
+config = train.config_from_flags()
+print(json.dumps({"config": config.to_dict(), "command": config.command_line("run")}))
+"""
+
+
+def test_a_registered_objective_brings_its_settings_as_flags_and_into_the_saved_config():
+    import os
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    argv = ["--objective=toy", "--toy.weight=0.5", "--toy.power=2"]
+    result = subprocess.run([sys.executable, "-c", TOY_SCRIPT, *argv], capture_output=True,
+                            text=True, timeout=120, cwd=root)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    saved = out["config"]["objective"]
+    assert saved["name"] == "toy" and saved["toy"] == {"weight": 0.5, "power": 2}
+    assert "--objective=toy --toy.weight=0.5 --toy.power=2" in out["command"]
+    # Its bounds are enforced like any setting's, and its settings are refused for another
+    # objective.
+    bad = subprocess.run([sys.executable, "-c", TOY_SCRIPT, "--objective=toy", "--toy.power=5"],
+                         capture_output=True, text=True, timeout=120, cwd=root)  # fmt: skip
+    assert bad.returncode != 0 and "--toy.power=5" in bad.stderr
+    other = subprocess.run([sys.executable, "-c", TOY_SCRIPT, "--toy.weight=2"],
+                           capture_output=True, text=True, timeout=120, cwd=root)  # fmt: skip
+    assert other.returncode != 0
+    assert "--toy.weight applies to objective 'toy', not to this run's 'lealla'" in other.stderr

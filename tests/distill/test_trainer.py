@@ -232,9 +232,17 @@ def test_a_run_reads_several_caches_as_one_corpus(teacher, tmp_path):
         caches.append(str(tmp_path / f"cache_{lang}"))
         embedding_cache.build_cache(teacher, corpus.resolve_sources(str(path)), caches[-1])
     distiller = _run(
-        tmp_path / "run", teacher, {"trainer.steps": 2, "optimizer.warmup_steps": 1, "data.train_data": tuple(files),
-        "teacher.cache": tuple(caches), "objective.lealla.bank_size": 64, "trainer.checkpoint_every": 2},
-    )  # fmt: skip
+        tmp_path / "run",
+        teacher,
+        {
+            "trainer.steps": 2,
+            "optimizer.warmup_steps": 1,
+            "data.train_data": tuple(files),
+            "teacher.cache": tuple(caches),
+            "objective.lealla.bank_size": 64,
+            "trainer.checkpoint_every": 2,
+        },
+    )
     assert np.isfinite(distiller.train()["losses"]["feature"])
     saved = json.loads((tmp_path / "run" / "distill_config.json").read_text())
     assert saved["teacher"]["cache"] == caches
@@ -268,9 +276,16 @@ def test_a_share_in_train_data_sets_that_files_part_of_the_batches(teacher, tmp_
     embedding_cache.build_cache(teacher, corpus.resolve_sources([str(tsv), str(ko)]), cache)
     # The only monolingual text: by language it would get the whole --data.mono_share (0.5).
     distiller = _run(
-        tmp_path / "run", teacher, {"trainer.steps": 2, "optimizer.warmup_steps": 1, "teacher.cache": (cache,),
-        "data.train_data": (str(tsv), f"{ko}@0.2"), "trainer.checkpoint_every": 2},
-    )  # fmt: skip
+        tmp_path / "run",
+        teacher,
+        {
+            "trainer.steps": 2,
+            "optimizer.warmup_steps": 1,
+            "teacher.cache": (cache,),
+            "data.train_data": (str(tsv), f"{ko}@0.2"),
+            "trainer.checkpoint_every": 2,
+        },
+    )
     assert distiller.config.data.mono_share == 0.5
     assert distiller.train()["step"] == 2
     context = tf.distribute.InputContext()
@@ -401,8 +416,16 @@ def test_bad_training_lines_are_named_or_skipped(teacher, tmp_path):
         )
     # The failed start left no checkpoint: the corrected command is not "a run with
     # other settings".
-    run = _run(tmp_path / "run", teacher, {"trainer.steps": 2, "optimizer.warmup_steps": 1, "data.train_data": (str(path),),
-               "data.on_bad_line": "skip"})  # fmt: skip
+    run = _run(
+        tmp_path / "run",
+        teacher,
+        {
+            "trainer.steps": 2,
+            "optimizer.warmup_steps": 1,
+            "data.train_data": (str(path),),
+            "data.on_bad_line": "skip",
+        },
+    )
     assert run.train()["step"] == 2
 
 
@@ -437,8 +460,16 @@ def test_float16_overflow_skips_the_step_and_lowers_the_loss_scale(teacher, tmp_
         return {**losses, "total": losses["total"] * blow_up}
 
     monkeypatch.setattr(lealla_objective, "lealla_losses", overflowing)
-    run = _run(tmp_path / "run", teacher, {"trainer.steps": 6, "optimizer.warmup_steps": 1, "trainer.checkpoint_every": 6,
-               "runtime.dtype_policy": "mixed_float16"})  # fmt: skip
+    run = _run(
+        tmp_path / "run",
+        teacher,
+        {
+            "trainer.steps": 6,
+            "optimizer.warmup_steps": 1,
+            "trainer.checkpoint_every": 6,
+            "runtime.dtype_policy": "mixed_float16",
+        },
+    )
     scale = float(run.optimizer.dynamic_scale.numpy())
     metrics = run.train()
     assert metrics["step"] == 6
