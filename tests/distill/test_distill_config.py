@@ -80,7 +80,7 @@ def test_a_run_folder_of_an_earlier_version_is_refused_in_one_line(tmp_path):
         lambda: Distiller(  # resuming it
             DistillConfig().override(
                 {"data.train_data": ("demo:train",), "student.name": "tiny_test"}
-            ),  # fmt: skip
+            ),
             str(run),
             tf.distribute.get_strategy(),
         ),
