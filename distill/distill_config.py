@@ -69,7 +69,7 @@ class DistillConfig(Section):
     runtime: RuntimeSection = section(RuntimeSection)
 
     def check(self) -> None:
-        objective = self.objective.objective
+        objective = self.objective.chosen
         teacher = self.teacher.name
         if self.data.dev_mono_data and not teacher:
             raise ValueError("dev_mono_data needs a teacher (--teacher) to agree with")
@@ -102,7 +102,7 @@ class DistillConfig(Section):
     @property
     def uses_teacher_embeddings(self) -> bool:
         """Whether the objective has distillation terms (teacher cache or teacher in the loop)."""
-        return self.objective.objective.uses_teacher
+        return self.objective.chosen.uses_teacher
 
     @property
     def matryoshka_dims(self) -> tuple[int, ...]:

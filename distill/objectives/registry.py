@@ -134,14 +134,14 @@ class _ObjectiveSection(Section):
     name: str
 
     @property
-    def objective(self) -> Objective:
+    def chosen(self) -> Objective:
         """The chosen objective."""
         return get(self.name)
 
     @property
     def settings(self):
         """The chosen objective's settings."""
-        return getattr(self, self.objective.key)
+        return getattr(self, self.chosen.key)
 
     def check(self) -> None:
         chosen = get(self.name)
