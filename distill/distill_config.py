@@ -35,11 +35,11 @@ class DistillConfig(Section):
     """A training run: distillation (LEALLA), EMS from scratch, or both.
 
     Sections (shaped as TF Model Garden's `ExperimentConfig`), each documenting and
-    checking its own settings: `data` (corpus, mixing, packing, batches), `teacher`,
-    `student` (preset, vocabulary, start), `objective` (the chosen `name` and every
-    registered objective's loss settings: `objective.lealla`, `objective.ems`,
-    `objective.ems_distill`; `objective.settings` is the chosen one's), `optimizer`,
-    `trainer` (steps or time budget, checkpoints, evaluation) and `runtime`. Each
+    checking its own settings: `objective` (the chosen `name` and every registered
+    objective's loss settings: `objective.lealla`, `objective.ems`,
+    `objective.ems_distill`; `objective.settings` is the chosen one's), `data` (corpus,
+    mixing, packing, batches), `teacher`, `student` (preset, vocabulary, start),
+    `optimizer`, `trainer` (steps or time budget, checkpoints, evaluation) and `runtime`. Each
     setting is a `lealla distill` flag (`--data.batch_size`, `--lealla.bank_weight`, or
     a short everyday name: `--steps`, `--train_data`, `--teacher`, ...). This class
     checks what spans sections.
@@ -58,12 +58,13 @@ class DistillConfig(Section):
       0.5
     """
 
+    # The chosen objective (first: it decides what the rest must hold, e.g. a teacher) and
+    # one sub-section per registered one; their flags are --objective and
+    # --<key>.<setting> (--lealla.bank_weight), without "objective.".
+    objective: Any = section(objectives.section_class, prefix=False)
     data: DataSection = section(DataSection)
     teacher: TeacherSection = section(TeacherSection)
     student: StudentSection = section(StudentSection)
-    # The chosen objective and one sub-section per registered one; their flags are
-    # --objective and --<key>.<setting> (--lealla.bank_weight), without "objective.".
-    objective: Any = section(objectives.section_class, prefix=False)
     optimizer: OptimizerSection = section(OptimizerSection)
     trainer: TrainerSection = section(TrainerSection)
     runtime: RuntimeSection = section(RuntimeSection)

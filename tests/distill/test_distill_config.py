@@ -97,7 +97,7 @@ def test_changes_against_a_saved_run_name_section_paths():
     changed = config.override({"data.batch_size": 8, "trainer.steps": 99, "student.token_init":
                                "table", "objective.lealla.bank_weight": 0.5})  # fmt: skip
     # Steps and the token start may change on resume; the rest is named by its path.
-    assert changed.changes_against(config) == ["data.batch_size", "objective.lealla.bank_weight"]
+    assert changed.changes_against(config) == ["objective.lealla.bank_weight", "data.batch_size"]
 
 
 SCRIPT = r"""
