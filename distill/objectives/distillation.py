@@ -60,7 +60,7 @@ class DistillationSettings(Section):
         }  # fmt: skip
 
 
-def projection(name: str, teacher_dim: int, width: int):
+def projection_head(name: str, teacher_dim: int, width: int):
     """A built Dense layer from the student's width to the teacher's."""
     import keras
 

@@ -11,12 +11,19 @@ from lealla.models.distill.losses import bidirectional_contrastive_loss, bidirec
 from lealla.models.distill.losses.contrastive import (
     DEFAULT_TEMPERATURE as DEFAULT_CONTRASTIVE_TEMPERATURE,
 )
-from lealla.models.distill.objectives import distillation, registry
 from lealla.models.distill.objectives.distillation import (
     DistillationSettings,
     distillation_terms,
     encode_side,
+    projection_head,
     weighted,
+)
+from lealla.models.distill.objectives.registry import (
+    HeadContext,
+    Objective,
+    StepContext,
+    check_terms,
+    register,
 )
 
 from lealla.config.config_flags import Section, setting
@@ -42,7 +49,7 @@ class EmsSettings(Section):
     )
 
     def check(self) -> None:
-        registry.check_terms(EMS_NAME, self.ems_weights())
+        check_terms(EMS_NAME, self.ems_weights())
 
     def ems_weights(self) -> dict[str, float]:
         return {"xtr_weight": self.xtr_weight, "contrastive_weight": self.contrastive_weight}
@@ -54,7 +61,7 @@ class EmsDistillSettings(EmsSettings, DistillationSettings):
 
     def check(self) -> None:
         DistillationSettings.check(self)
-        registry.check_terms(EMS_DISTILL_NAME, {**self.ems_weights(),
+        check_terms(EMS_DISTILL_NAME, {**self.ems_weights(),
                                                 **self.distillation_weights()})  # fmt: skip
 
 
@@ -125,12 +132,12 @@ def ems_losses(
 
 
 def _heads(distill: bool):
-    def build(settings: EmsSettings, ctx: registry.HeadContext) -> dict[str, Any]:
+    def build(settings: EmsSettings, ctx: HeadContext) -> dict[str, Any]:
         from lealla.models.distill import heads
 
         built = {}
         if distill:
-            built["projection"] = distillation.projection("projection", ctx.teacher_dim,
+            built["projection"] = projection_head("projection", ctx.teacher_dim,
                                                           ctx.width)  # fmt: skip
         built["xtr_head"] = heads.XtrHead(
             vocabulary_size=ctx.vocabulary_size, num_languages=ctx.num_languages,
@@ -144,7 +151,7 @@ def _heads(distill: bool):
     return build
 
 
-def _losses(batch, student, heads, settings: EmsSettings, step: registry.StepContext):
+def _losses(batch, student, heads, settings: EmsSettings, step: StepContext):
     return ems_losses(
         batch, student, heads["xtr_head"], heads["contrastive_head"], settings,
         projection=heads.get("projection"), training=step.training, seed=step.seed,
@@ -159,14 +166,14 @@ def _check_config(settings: EmsSettings, config) -> None:
         )
 
 
-EMS = registry.register(registry.Objective(
+EMS = register(Objective(
     name=EMS_NAME, help="XTR + contrastive from scratch, no teacher (give --student.vocab=PATH, "
     "or --teacher only to borrow its vocabulary with --student.vocab=pruned|teacher)",
     settings=EmsSettings, uses_teacher=False, needs_languages=True,
     build_heads=_heads(distill=False), losses=_losses, default_student=DEFAULT_STUDENT,
     check_config=_check_config,
 ))  # fmt: skip
-EMS_DISTILL = registry.register(registry.Objective(
+EMS_DISTILL = register(Objective(
     name=EMS_DISTILL_NAME, help="XTR + contrastive + feature/logit distillation (a teacher "
     "or --teacher_cache, as for lealla)",
     settings=EmsDistillSettings, uses_teacher=True, needs_languages=True,

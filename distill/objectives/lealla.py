@@ -9,12 +9,19 @@ from typing import Any
 import tensorflow as tf
 from lealla.models.distill.losses import bidirectional_additive_margin_loss
 from lealla.models.distill.losses.additive_margin import DEFAULT_MARGIN, DEFAULT_SCALE
-from lealla.models.distill.objectives import distillation, registry
 from lealla.models.distill.objectives.distillation import (
     DistillationSettings,
     distillation_terms,
     encode_side,
+    projection_head,
     weighted,
+)
+from lealla.models.distill.objectives.registry import (
+    HeadContext,
+    Objective,
+    StepContext,
+    check_terms,
+    register,
 )
 from lealla.models.students.truncated import cut_outputs
 
@@ -52,7 +59,7 @@ class LeallaSettings(DistillationSettings):
 
     def check(self) -> None:
         super().check()
-        registry.check_terms(NAME, {"ams_weight": self.ams_weight,
+        check_terms(NAME, {"ams_weight": self.ams_weight,
                                     **self.distillation_weights()})  # fmt: skip
         dims = self.matryoshka_dims
         if any(m < 1 for m in dims) or list(dims) != sorted(set(dims)):
@@ -143,16 +150,16 @@ def _lealla_terms(batch, src, tgt, projection, settings, bank) -> dict[str, tf.T
     return {"total": total, "ams": ams, **terms}
 
 
-def _heads(settings: LeallaSettings, ctx: registry.HeadContext) -> dict[str, Any]:
+def _heads(settings: LeallaSettings, ctx: HeadContext) -> dict[str, Any]:
     """The projection to the teacher's width, and one per Matryoshka prefix."""
     settings.check_matryoshka_width(ctx.width)
-    heads = {"projection": distillation.projection("projection", ctx.teacher_dim, ctx.width)}
+    heads = {"projection": projection_head("projection", ctx.teacher_dim, ctx.width)}
     for m in settings.matryoshka_dims:
-        heads[f"projection_{m}"] = distillation.projection(f"projection_{m}", ctx.teacher_dim, m)
+        heads[f"projection_{m}"] = projection_head(f"projection_{m}", ctx.teacher_dim, m)
     return heads
 
 
-def _losses(batch, student, heads, settings: LeallaSettings, step: registry.StepContext):
+def _losses(batch, student, heads, settings: LeallaSettings, step: StepContext):
     prefixes = {m: heads[f"projection_{m}"] for m in settings.matryoshka_dims}
     return lealla_losses(
         batch, student, heads["projection"], settings, training=step.training, bank=step.bank,
@@ -160,7 +167,7 @@ def _losses(batch, student, heads, settings: LeallaSettings, step: registry.Step
     )  # fmt: skip
 
 
-LEALLA = registry.register(registry.Objective(
+LEALLA = register(Objective(
     name=NAME, help="distil a teacher (AMS + feature + logit distillation)",
     settings=LeallaSettings, uses_teacher=True, needs_languages=False, build_heads=_heads,
     losses=_losses, bank_size=lambda s: s.bank_size if s.bank_weight else 0,
