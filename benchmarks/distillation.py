@@ -72,20 +72,29 @@ def run() -> str:
     with open(tsv, "w", encoding="utf-8") as f:
         f.writelines(f"{de}\t{en}\n" for de, en in list(pairs)[:PAIRS])
     base = {
-        "student": "lealla_small", "train_data": (tsv,), "batch_size": BATCH,
-        "steps": 10_000, "warmup_steps": 10, "seq_length": 64, "bucket_lengths": (16, 32, 64),
-        "eval_every": 0, "init_from_teacher": False,
-    }  # fmt: skip
+        "student.name": "lealla_small",
+        "data.train_data": (tsv,),
+        "data.batch_size": BATCH,
+        "trainer.steps": 10_000,
+        "optimizer.warmup_steps": 10,
+        "data.seq_length": 64,
+        "data.bucket_lengths": (16, 32, 64),
+        "trainer.eval_every": 0,
+        "student.init_from_teacher": False,
+    }
     try:
         start = time.perf_counter()
         cache = f"{root}/cache"
         embedding_cache.build_cache(teacher, corpus.resolve_sources(tsv), cache)
         cache_seconds = time.perf_counter() - start
-        in_loop = _steps_per_second(DistillConfig(**base), f"{root}/loop", teacher)
+        in_loop = _steps_per_second(DistillConfig().override({**base}), f"{root}/loop", teacher)
         cached = _steps_per_second(
-            DistillConfig(**base, teacher_cache=cache, teacher="labse-shaped-random"),
-            f"{root}/cached", teacher,
-        )  # fmt: skip
+            DistillConfig().override(
+                {**base, "teacher.cache": cache, "teacher.name": "labse-shaped-random"}
+            ),
+            f"{root}/cached",
+            teacher,
+        )
         init = {flag: _final_accuracy(use_m, f"{root}/init-{flag}", flag) for flag in (True, False)}
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -120,11 +129,23 @@ def run() -> str:
 
 
 def _final_accuracy(teacher, model_dir: str, init: bool) -> float:
-    config = DistillConfig(
-        student="tiny_test", student_overrides={"max_sequence_length": 64},
-        train_data=("demo:train",), dev_data=("demo:dev",), batch_size=32, seq_length=32,
-        bucket_lengths=(16, 32), learning_rate=1e-3, warmup_steps=10, steps=INIT_STEPS,
-        eval_every=0, checkpoint_every=INIT_STEPS, log_every=250, init_from_teacher=init,
-    )  # fmt: skip
+    config = DistillConfig().override(
+        {
+            "student.name": "tiny_test",
+            "student.overrides": {"max_sequence_length": 64},
+            "data.train_data": ("demo:train",),
+            "data.dev_data": ("demo:dev",),
+            "data.batch_size": 32,
+            "data.seq_length": 32,
+            "data.bucket_lengths": (16, 32),
+            "optimizer.learning_rate": 1e-3,
+            "optimizer.warmup_steps": 10,
+            "trainer.steps": INIT_STEPS,
+            "trainer.eval_every": 0,
+            "trainer.checkpoint_every": INIT_STEPS,
+            "trainer.log_every": 250,
+            "student.init_from_teacher": init,
+        }
+    )
     distiller = Distiller(config, model_dir, tf.distribute.get_strategy(), teacher=teacher)
     return float(np.round(distiller.train()["dev_accuracy"], 4))

@@ -34,12 +34,26 @@ def run() -> str:
     rows = []
     try:
         for label, objective, student, init in RUNS:
-            config = DistillConfig(
-                objective=objective, teacher="use-multilingual", vocab="pruned", student=student,
-                init_from_teacher=init, train_data=train, dev_data=dev, batch_size=BATCH,
-                seq_length=32, bucket_lengths=(16, 32), learning_rate=1e-3, warmup_steps=30,
-                steps=STEPS, eval_every=0, checkpoint_every=STEPS, log_every=100,
-            )  # fmt: skip
+            config = DistillConfig().override(
+                {
+                    "objective.name": objective,
+                    "teacher.name": "use-multilingual",
+                    "student.vocab": "pruned",
+                    "student.name": student,
+                    "student.init_from_teacher": init,
+                    "data.train_data": train,
+                    "data.dev_data": dev,
+                    "data.batch_size": BATCH,
+                    "data.seq_length": 32,
+                    "data.bucket_lengths": (16, 32),
+                    "optimizer.learning_rate": 1e-3,
+                    "optimizer.warmup_steps": 30,
+                    "trainer.steps": STEPS,
+                    "trainer.eval_every": 0,
+                    "trainer.checkpoint_every": STEPS,
+                    "trainer.log_every": 100,
+                }
+            )
             start = time.perf_counter()
             distiller = Distiller(
                 config, f"{root}/{objective}", tf.distribute.get_strategy(), teacher=teacher

@@ -23,9 +23,15 @@ PREFIXES = (32, 64, 96)
 # full width's three to one.
 ROWS = (
     ("ordinary", {}),
-    ("matryoshka 32,64,96", {"matryoshka_dims": PREFIXES}),
-    ("matryoshka 32,64,96, weight 0.25", {"matryoshka_dims": PREFIXES, "matryoshka_weight": 0.25}),
-    ("matryoshka 32,64,96, weight 0.1", {"matryoshka_dims": PREFIXES, "matryoshka_weight": 0.1}),
+    ("matryoshka 32,64,96", {"objective.lealla.matryoshka_dims": PREFIXES}),
+    (
+        "matryoshka 32,64,96, weight 0.25",
+        {"objective.lealla.matryoshka_dims": PREFIXES, "objective.lealla.matryoshka_weight": 0.25},
+    ),
+    (
+        "matryoshka 32,64,96, weight 0.1",
+        {"objective.lealla.matryoshka_dims": PREFIXES, "objective.lealla.matryoshka_weight": 0.1},
+    ),
 )
 CHART = os.path.join(os.path.dirname(os.path.abspath(__file__)), "matryoshka_dims.png")
 SETS = ("pud_dev", "pud_test", "demo400")

@@ -45,21 +45,22 @@ LONG_MINUTES = float(os.environ.get("LEALLA_BENCH_MINUTES_LONG", "120"))
 
 @dataclasses.dataclass(frozen=True)
 class Recipe:
-    """One trained row: its name, DistillConfig overrides of today's defaults, its budget."""
+    """One trained row: its name, DistillConfig overrides (by path) of today's defaults, its
+    budget."""
 
     name: str
     overrides: dict
     minutes: float
 
 
-_EIGHT_LAYERS = {"student_overrides": {"num_layers": 8}}
+_EIGHT_LAYERS = {"student.overrides": {"num_layers": 8}}
 # Every trained row of both tables. A row's scores are kept in benchmarks/results/ under
 # its name and budget; change a recipe and rename it, so the old row is trained again.
 RECIPES = (
     Recipe(DEFAULT, {}, qc.MINUTES),
     Recipe("ours: 8 layers x 128", _EIGHT_LAYERS, qc.MINUTES),
-    Recipe("ours: 24 layers x 128", {"student": "lealla_small"}, qc.MINUTES),
-    Recipe(STATIC_TRAINED, {"student": "static_128"}, qc.MINUTES),
+    Recipe("ours: 24 layers x 128", {"student.name": "lealla_small"}, qc.MINUTES),
+    Recipe(STATIC_TRAINED, {"student.name": "static_128"}, qc.MINUTES),
     Recipe(DEFAULT, {}, LONG_MINUTES),
     Recipe("ours: default recipe, 8 x 128", _EIGHT_LAYERS, LONG_MINUTES),
 )
@@ -132,7 +133,7 @@ def peer_row(data: qc.Data, cache: str, minutes: float) -> dict:
 def _default_mono_share() -> float:
     from lealla.models.distill.distill_config import DistillConfig
 
-    return DistillConfig.mono_share
+    return DistillConfig().data.mono_share
 
 
 def with_side_by_side_speeds(
@@ -284,7 +285,9 @@ def static_untrained_row(data: qc.Data, cache: str, files) -> dict:
     from lealla.models.distill.distill_config import DistillConfig
     from lealla.models.distill.trainer import Distiller
 
-    config = DistillConfig(**{**qc.settings(files, cache, data, 1.0), "student": "static_128"})
+    config = DistillConfig().override(
+        {**qc.settings(files, cache, data, 1.0), "student.name": "static_128"}
+    )
     model_dir = os.path.join(qc.WORK, "runs", "static_untrained")
     distiller = Distiller(config, model_dir, tf.distribute.get_strategy())
     embed = lambda texts: distiller.encoder.encode(list(texts), batch_size=64)  # noqa: E731

@@ -247,23 +247,23 @@ def train(
         with open(metrics_file, encoding="utf-8") as f:
             return model_dir, json.load(f)
     values = settings(train_data, cache, data, minutes if steps == 10**9 else 0.0)
-    values.update(steps=steps, **overrides)
-    config = DistillConfig(**values)
+    config = DistillConfig().override({**values, "trainer.steps": steps, **overrides})
     metrics = Distiller(config, model_dir, tf.distribute.get_strategy()).train()
     return model_dir, metrics
 
 
 def settings(train_data: Sequence[str], cache: str, data: Data, minutes: float) -> dict:
-    """The DistillConfig fields every benchmark row shares (the demo preset's shape); the
-    rest are today's defaults."""
-    return dict(
-        teacher=TEACHER, student="demo_small", train_data=tuple(train_data),
-        dev_data=data.dev, dev_mono_data=data.mono_dev_files, teacher_cache=(cache,),
-        batch_size=64, seq_length=64, learning_rate=1e-3,
-        warmup_steps=100,
-        steps=10**9, train_minutes=minutes, eval_every=500, checkpoint_every=500,
-        log_every=100, on_bad_line="skip",
-    )  # fmt: skip
+    """The DistillConfig settings every benchmark row shares (the demo preset's shape), by
+    path (`DistillConfig.override`); the rest are today's defaults."""
+    return {
+        "teacher.name": TEACHER, "student.name": "demo_small",
+        "data.train_data": tuple(train_data), "data.dev_data": data.dev,
+        "data.dev_mono_data": data.mono_dev_files, "teacher.cache": (cache,),
+        "data.batch_size": 64, "data.seq_length": 64, "optimizer.learning_rate": 1e-3,
+        "optimizer.warmup_steps": 100, "trainer.steps": 10**9, "trainer.train_minutes": minutes,
+        "trainer.eval_every": 500, "trainer.checkpoint_every": 500, "trainer.log_every": 100,
+        "data.on_bad_line": "skip",
+    }  # fmt: skip
 
 
 def slug(name: str) -> str:

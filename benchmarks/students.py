@@ -108,7 +108,7 @@ def _model_dir(root: str) -> str:
     student = StudentConfig.from_preset("lealla_small", vocabulary_size=tok.vocab_size)
     student.to_json_file(os.path.join(model_dir, run_layout.STUDENT_CONFIG))
     with open(os.path.join(model_dir, run_layout.RUN_CONFIG), "w", encoding="utf-8") as f:
-        json.dump({"seq_length": EXPORT_SEQ_LENGTH}, f)
+        json.dump({"data": {"seq_length": EXPORT_SEQ_LENGTH}}, f)
     tf.train.Checkpoint(student=student.build()).save(
         os.path.join(model_dir, "checkpoints", "ckpt")
     )

@@ -49,7 +49,7 @@ def _small_student(root: str, tokenizer_dir: str) -> str:
     student = StudentConfig.from_preset("lealla_small", vocabulary_size=tokenizer.vocab_size)
     student.to_json_file(os.path.join(model_dir, run_layout.STUDENT_CONFIG))
     with open(os.path.join(model_dir, run_layout.RUN_CONFIG), "w", encoding="utf-8") as f:
-        json.dump({"seq_length": 64}, f)
+        json.dump({"data": {"seq_length": 64}}, f)
     tf.train.Checkpoint(student=student.build()).save(os.path.join(model_dir, "checkpoints", "c"))
     return model_dir
 

@@ -21,9 +21,9 @@ from benchmarks import quality_common as qc
 MINUTES = 3.0
 VARIANTS = {
     "float32": {},
-    "mixed_bfloat16": {"dtype_policy": "mixed_bfloat16"},
-    "float32 + XLA": {"jit_compile": True},
-    "mixed_bfloat16 + XLA": {"dtype_policy": "mixed_bfloat16", "jit_compile": True},
+    "mixed_bfloat16": {"runtime.dtype_policy": "mixed_bfloat16"},
+    "float32 + XLA": {"runtime.jit_compile": True},
+    "mixed_bfloat16 + XLA": {"runtime.dtype_policy": "mixed_bfloat16", "runtime.jit_compile": True},
 }
 _WARM_STEPS = 100
 
@@ -52,13 +52,22 @@ def measure(name: str, data: qc.Data, files, cache: str, **overrides) -> dict:
     values = qc.settings(files, cache, data, MINUTES)
     # No dev evaluation (it would eat the budget); the token-table start skips the
     # teacher's piece embeddings at start-up (the start does not change the speed).
-    values.update(dev_data=(), dev_mono_data=(), eval_every=0, log_every=25,
-                  token_init="table", **overrides)  # fmt: skip
+    values.update(
+        {
+            "data.dev_data": (),
+            "data.dev_mono_data": (),
+            "trainer.eval_every": 0,
+            "trainer.log_every": 25,
+            "student.token_init": "table",
+            **overrides,
+        }
+    )
     if not os.path.isfile(os.path.join(model_dir, "metrics.json")):
-        Distiller(DistillConfig(**values), model_dir, tf.distribute.get_strategy()).train()
+        config = DistillConfig().override(values)
+        Distiller(config, model_dir, tf.distribute.get_strategy()).train()
     logged = examples_per_second(model_dir)
     rates = [rate for step, rate in logged if step > _WARM_STEPS]
-    return {"name": name, "rate": float(np.median(rates)), "steps": logged[-1][0]}
+    return {"name": name, "rate": float(np.median(rates)), "trainer.steps": logged[-1][0]}
 
 
 def run() -> str:

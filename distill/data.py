@@ -29,11 +29,11 @@ def train_dataset_fn(
     """A dataset function for `strategy.distribute_datasets_from_function`.
 
     Each input pipeline reads its own shard and batches `per-replica batch size`
-    examples of similar length, padded to one of `config.bucket_lengths`.
+    examples of similar length, padded to one of `config.data.bucket_lengths`.
 
     Batches hold "src_ids"/"tgt_ids" (int32 [b, L]), their lengths, "is_parallel"
     (bool [b]), "has_target" (bool [b]: the target side holds a sentence, a
-    translation or, with `config.mono_pairs`, a second monolingual one) and either
+    translation or, with `config.data.mono_pairs`, a second monolingual one) and either
     the cached "src_emb"/"tgt_emb" (float32 [b, d]) or, with the teacher in the loop, the texts
     "src"/"tgt" (neither for objective "ems").
     Given `languages` (the run's language table), batches also hold
@@ -43,16 +43,16 @@ def train_dataset_fn(
     training corpus already scanned (`TrainingCorpus.index`); scanned here if None.
     """
     extra = LANGUAGE_FEATURES if languages is not None else ()
-    if config.teacher_cache:
+    if config.teacher.cache:
         from lealla.models.teachers import embedding_cache  # distill may use teachers
 
         keep = ID_FEATURES + EMBEDDING_FEATURES + extra
 
-        sources = corpus.resolve_sources(config.train_data)  # their shares, if any
+        sources = corpus.resolve_sources(config.data.train_data)  # their shares, if any
 
         def examples(input_config):
             return embedding_cache.cached_dataset(
-                config.teacher_cache, input_config, expected_teacher=config.teacher,
+                config.teacher.cache, input_config, expected_teacher=config.teacher.name,
                 sources=sources,
             )  # fmt: skip
 
@@ -61,7 +61,8 @@ def train_dataset_fn(
         keep = ID_FEATURES + texts + extra
         if index is None:
             index = pipeline.scan_corpus(
-                corpus.resolve_sources(config.train_data), on_bad_line=config.on_bad_line
+                corpus.resolve_sources(config.data.train_data),
+                on_bad_line=config.data.on_bad_line,
             )
 
         def examples(input_config):
@@ -69,13 +70,13 @@ def train_dataset_fn(
 
     def dataset_fn(context: tf.distribute.InputContext) -> tf.data.Dataset:
         input_config = pipeline.InputConfig(
-            temperature=config.temperature,
-            shuffle_buffer=config.shuffle_buffer,
-            seed=config.seed + seed_offset,
-            on_bad_line=config.on_bad_line,
-            mono_share=config.mono_share,
-            min_share=config.min_share,
-            pair_monolingual=config.mono_pairs,
+            temperature=config.data.temperature,
+            shuffle_buffer=config.data.shuffle_buffer,
+            seed=config.trainer.seed + seed_offset,
+            on_bad_line=config.data.on_bad_line,
+            mono_share=config.data.mono_share,
+            min_share=config.data.min_share,
+            pair_monolingual=config.data.mono_pairs,
             num_shards=context.num_input_pipelines,
             shard_index=context.input_pipeline_id,
         )
@@ -85,8 +86,8 @@ def train_dataset_fn(
             ds = ds.map(_language_ids_fn(languages))
         ds = pipeline.bucket_by_length(
             ds,
-            lengths=config.bucket_lengths,
-            batch_size=context.get_per_replica_batch_size(config.batch_size),
+            lengths=config.data.bucket_lengths,
+            batch_size=context.get_per_replica_batch_size(config.data.batch_size),
         )
         return ds.map(lambda batch: {k: batch[k] for k in keep}).prefetch(tf.data.AUTOTUNE)
 
@@ -99,17 +100,18 @@ def teacher_bank(config: DistillConfig, size: int) -> np.ndarray:
     The negatives of the contrastive distillation term. Drawn the same way on every
     start, so a resumed run uses the same bank.
     """
-    if not config.teacher_cache:
+    if not config.teacher.cache:
         raise ValueError("the bank of teacher embeddings is read from --teacher_cache")
     from lealla.models.teachers import embedding_cache
 
     input_config = pipeline.InputConfig(
-        temperature=config.temperature, shuffle_buffer=max(4 * size, 1000),
-        seed=config.seed + 7919, mono_share=config.mono_share,
+        temperature=config.data.temperature, shuffle_buffer=max(4 * size, 1000),
+        seed=config.trainer.seed + 7919, mono_share=config.data.mono_share,
     )  # fmt: skip
     dataset = embedding_cache.cached_dataset(
-        config.teacher_cache, input_config, sources=corpus.resolve_sources(config.train_data)
-    )
+        config.teacher.cache, input_config,
+        sources=corpus.resolve_sources(config.data.train_data),
+    )  # fmt: skip
     rows: list[np.ndarray] = []
     for example in dataset.take(size).as_numpy_iterator():
         rows.append(example["src_emb"])

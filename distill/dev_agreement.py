@@ -1,5 +1,5 @@
 """The out-of-domain dev signal: how well the student keeps the teacher's neighbourhoods
-on `--dev_mono_data` (any sentences of the domains the student is for; no translations).
+on `--data.dev_mono_data` (any sentences of the domains the student is for; no translations).
 
 The teacher embeds the dev sentences once, on the first start; the embeddings are kept
 in model_dir (`run_layout.DEV_MONO_TEACHER`), so a resumed run needs no teacher.

@@ -85,9 +85,9 @@ class DevEvaluator:
     ) -> DevEvaluator:
         """The evaluator of `config`'s dev data (the teacher embeds --dev_mono_data on the
         first start)."""
-        dev = corpus.parallel_groups(config.dev_data, config.on_bad_line)
+        dev = corpus.parallel_groups(config.data.dev_data, config.data.on_bad_line)
         dev_mono = dev_agreement.prepare(
-            config.dev_mono_data, config.on_bad_line, folder.path, teacher
+            config.data.dev_mono_data, config.data.on_bad_line, folder.path, teacher
         )
         return cls(dev, dev_mono, config.matryoshka_dims, encode, folder, keeper)
 

@@ -15,16 +15,19 @@ def make_optimizer(config: DistillConfig, progress=None) -> keras.optimizers.Opt
     """The optimizer of `config`; with `progress` (a variable: the fraction of the time
     budget spent) the learning rate decays on the budget instead of the steps."""
     schedule = WarmupLinearDecay(
-        config.learning_rate, config.warmup_steps, config.steps, progress=progress
+        config.optimizer.learning_rate,
+        config.optimizer.warmup_steps,
+        config.trainer.steps,
+        progress=progress,
     )
-    adamw = RowSparseAdamW if config.lazy_embeddings else keras.optimizers.AdamW
+    adamw = RowSparseAdamW if config.optimizer.lazy_embeddings else keras.optimizers.AdamW
     optimizer = adamw(
         learning_rate=schedule,
-        weight_decay=config.weight_decay,
-        global_clipnorm=config.clip_norm or None,
+        weight_decay=config.optimizer.weight_decay,
+        global_clipnorm=config.optimizer.clip_norm or None,
     )
     optimizer.exclude_from_weight_decay(var_names=list(NO_DECAY))
-    if config.dtype_policy == "mixed_float16":
+    if config.runtime.dtype_policy == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer
 

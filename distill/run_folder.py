@@ -50,7 +50,7 @@ class RunFolder:
         os.makedirs(self.path, exist_ok=True)
         path = self.file(run_layout.RUN_CONFIG)
         if os.path.isfile(path):
-            saved = DistillConfig.from_json_file(path)
+            saved = self.saved_config()
             changed = config.changes_against(saved)
             if changed and not self.has_checkpoint():
                 # A run that failed before its first checkpoint is not a run yet: start over
@@ -63,7 +63,7 @@ class RunFolder:
                 changed = []
             if changed:
                 details = "; ".join(
-                    f"{k}: saved {getattr(saved, k)!r}, now {getattr(config, k)!r}" for k in changed
+                    f"{k}: saved {saved.get(k)!r}, now {config.get(k)!r}" for k in changed
                 )
                 raise ValueError(
                     f"{self.path} holds a run with other settings ({details}); use another "
@@ -76,6 +76,15 @@ class RunFolder:
         atomic.atomic_write_text(
             self.file(run_layout.RUN_COMMAND), config.command_line(name) + "\n"
         )
+
+    def saved_config(self) -> DistillConfig:
+        """The settings the run was started with (an unknown key, or a run of an earlier
+        version, is refused naming the file)."""
+        values = run_layout.read_run_config(self.path)
+        try:
+            return DistillConfig.from_dict(values)
+        except ValueError as e:
+            raise ValueError(f"{self.file(run_layout.RUN_CONFIG)}: {e}") from None
 
     def _remove_derived(self) -> None:
         for name in _DERIVED:

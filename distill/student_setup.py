@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 from absl import logging
+from lealla.models.distill.config_sections import StudentSection
 from lealla.models.distill.distill_config import DistillConfig
 from lealla.models.distill.training_corpus import TrainingCorpus
 from lealla.models.students import embedding_init
@@ -24,8 +25,8 @@ from lealla.tokenization import vocab_pruning
 STATIC_COUNT_SENTENCES = 2_000_000
 # Vocabulary pieces per teacher call when embedding each piece alone.
 _PIECE_BATCH = 512
-# Student fields a run started with --init_from may set (--student_overrides): the rest
-# are the shape its weights fix (check_init_from refuses a change).
+# Student fields a run started with --student.init_from may set (--student.overrides):
+# the rest are the shape its weights fix (check_init_from refuses a change).
 INIT_FROM_OVERRIDES = ("dropout",)
 
 
@@ -60,23 +61,24 @@ def prepare_vocabulary(
     pipeline.
     """
     path = os.path.join(model_dir, TOKENIZER_DIR)
-    if not os.path.isdir(path) and config.init_from:
-        _copy_dir(os.path.join(config.init_from, TOKENIZER_DIR), path)
+    if not os.path.isdir(path) and config.student.init_from:
+        _copy_dir(os.path.join(config.student.init_from, TOKENIZER_DIR), path)
     if os.path.isdir(path):
         tok, old_ids = run_layout.load_tokenizer(model_dir)
         return Vocabulary(tok, old_ids, _token_counts(training, tok) if with_counts else None)
-    if config.vocab in ("teacher", "pruned"):
+    vocab = config.student.vocab
+    if vocab in ("teacher", "pruned"):
         if teacher is None:
             raise ValueError(
-                f"--vocab={config.vocab} is the teacher's vocabulary, but the run has no "
-                f"teacher; pass --vocab=PATH to a vocab.txt or SentencePiece .model"
+                f"--student.vocab={vocab} is the teacher's vocabulary, but the run has no "
+                f"teacher; pass --student.vocab=PATH to a vocab.txt or SentencePiece .model"
             )
         if teacher.tokenizer is None:
             raise ValueError(
-                f"--vocab={config.vocab}: the teacher {teacher.handle} has no known vocabulary; "
-                f"pass --vocab=PATH to a vocab.txt or SentencePiece .model"
+                f"--student.vocab={vocab}: the teacher {teacher.handle} has no known "
+                f"vocabulary; pass --student.vocab=PATH to a vocab.txt or SentencePiece .model"
             )
-        if config.vocab == "teacher":
+        if vocab == "teacher":
             tok = teacher.tokenizer
             vocab_pruning.save_pruned(
                 path, tok, vocab_pruning.PrunedVocab(
@@ -94,24 +96,24 @@ def prepare_vocabulary(
         old_ids = np.asarray(pruned.old_ids)
         # The pruned tokenizer segments the corpus exactly as the teacher's did.
         return Vocabulary(tok, old_ids, used.counts[old_ids] if with_counts else None)
-    if config.vocab.endswith(".model"):
-        tok = tokenizer_loading.tokenizer_from_files(sp_model=config.vocab)
+    if vocab.endswith(".model"):
+        tok = tokenizer_loading.tokenizer_from_files(sp_model=vocab)
     else:
-        tok = tokenizer_loading.tokenizer_from_files(vocab=config.vocab)
+        tok = tokenizer_loading.tokenizer_from_files(vocab=vocab)
     tok.save(path)
     return Vocabulary(tok, None, _token_counts(training, tok) if with_counts else None)
 
 
 def check_init_from(config: DistillConfig) -> None:
-    """Refuses an --init_from that is no trained run, or a run of another student preset.
+    """Refuses a --student.init_from that is no trained run, or a run of another student preset.
 
     Raises:
       ValueError: naming the folder and what is missing or different.
     """
-    source = config.init_from
+    source = config.student.init_from
     if not run_layout.is_model_dir(source):
         raise ValueError(
-            f"--init_from={source} is not a training run's --model_dir (expected "
+            f"--student.init_from={source} is not a training run's --model_dir (expected "
             f"{run_layout.RUN_CONFIG}, {STUDENT_CONFIG} and {TOKENIZER_DIR}/ in it)"
         )
     run_layout.checkpoint_path(source, "best")  # raises naming the folder if untrained
@@ -119,24 +121,25 @@ def check_init_from(config: DistillConfig) -> None:
     wanted = student_config_for(config, vocabulary_size=1).preset
     if student.preset != wanted:
         raise ValueError(
-            f"--init_from={source} holds a {student.preset} student, but this run asks for "
-            f"--student={config.student}; pass --student={student.preset} (the shape comes "
-            f"from the run started from)"
+            f"--student.init_from={source} holds a {student.preset} student, but this run "
+            f"asks for --student={config.student.name}; pass --student={student.preset} (the "
+            f"shape comes from the run started from)"
         )
     # The weights fix the shape: an override of it would be dropped without a word.
-    fixed = {k: v for k, v in config.student_overrides.items()
+    fixed = {k: v for k, v in config.student.overrides.items()
              if k not in INIT_FROM_OVERRIDES and getattr(student, k, None) != v}  # fmt: skip
     if fixed:
         raise ValueError(
-            f"--init_from={source}: --student_overrides {fixed} would change the student "
+            f"--student.init_from={source}: --student.overrides {fixed} would change the student "
             f"it holds ({', '.join(f'{k}={getattr(student, k, None)}' for k in fixed)}); "
             f"only {', '.join(INIT_FROM_OVERRIDES)} can change when starting from a run"
         )
-    source_vocab = DistillConfig.from_json_file(os.path.join(source, run_layout.RUN_CONFIG)).vocab
-    if config.vocab not in (source_vocab, DistillConfig.vocab):
+    source_vocab = run_layout.run_setting(run_layout.read_run_config(source), "student.vocab")
+    if config.student.vocab not in (source_vocab, StudentSection.vocab):
         raise ValueError(
-            f"--init_from={source}: --vocab={config.vocab} does not apply, the tokenizer is "
-            f"the run's (--vocab={source_vocab}); drop --vocab"
+            f"--student.init_from={source}: --student.vocab={config.student.vocab} does not "
+            f"apply, the tokenizer is the run's (--student.vocab={source_vocab}); drop "
+            f"--student.vocab"
         )
 
 
@@ -158,7 +161,7 @@ def restore_from_run(source: str, student, heads: dict) -> str:
             tf.train.Checkpoint(**{name: head}).read(path).expect_partial()
     except (AssertionError, ValueError, tf.errors.OpError) as e:
         message = str(e).strip().splitlines()[0]
-        raise ValueError(f"--init_from: {path} does not fit this run ({message})") from None
+        raise ValueError(f"--student.init_from: {path} does not fit this run ({message})") from None
     logging.info("started from %s", path)
     return path
 
@@ -181,29 +184,31 @@ def student_config_for(config: DistillConfig, vocabulary_size: int) -> StudentCo
     """The preset with the run's overrides (raises ValueError naming a bad key or value)."""
     values = {
         "vocabulary_size": vocabulary_size,
-        "dtype_policy": config.dtype_policy,
-        **config.student_overrides,
+        "dtype_policy": config.runtime.dtype_policy,
+        **config.student.overrides,
     }
-    return StudentConfig.from_preset(config.student, **values)
+    return StudentConfig.from_preset(config.student.name, **values)
 
 
 def student_config(config: DistillConfig, vocabulary_size: int, model_dir: str) -> StudentConfig:
-    """The student's shape: read from model_dir when resuming, else from the --init_from
+    """The student's shape: read from model_dir when resuming, else from the --student.init_from
     run or the preset."""
     path = os.path.join(model_dir, STUDENT_CONFIG)
     if os.path.isfile(path):
         return StudentConfig.from_json_file(path)
-    if config.init_from:
-        source = StudentConfig.from_json_file(os.path.join(config.init_from, STUDENT_CONFIG))
-        kept = {k: v for k, v in config.student_overrides.items() if k in INIT_FROM_OVERRIDES}
+    if config.student.init_from:
+        source = StudentConfig.from_json_file(
+            os.path.join(config.student.init_from, STUDENT_CONFIG)
+        )
+        kept = {k: v for k, v in config.student.overrides.items() if k in INIT_FROM_OVERRIDES}
         student = StudentConfig.from_dict(
-            {**source.to_dict(), "dtype_policy": config.dtype_policy, **kept}
+            {**source.to_dict(), "dtype_policy": config.runtime.dtype_policy, **kept}
         )
     else:
         student = student_config_for(config, vocabulary_size)
-    if student.max_sequence_length < config.seq_length:
+    if student.max_sequence_length < config.data.seq_length:
         raise ValueError(
-            f"seq_length={config.seq_length} exceeds the student's max_sequence_length="
+            f"seq_length={config.data.seq_length} exceeds the student's max_sequence_length="
             f"{student.max_sequence_length}"
         )
     student.to_json_file(path)
@@ -220,8 +225,8 @@ def prepare_languages(
     `1 + index`; 0 is reserved for an unknown or empty language.
     """
     path = os.path.join(model_dir, LANGUAGES_FILE)
-    source = os.path.join(config.init_from or "", LANGUAGES_FILE)
-    if not os.path.isfile(path) and config.init_from and os.path.isfile(source):
+    source = os.path.join(config.student.init_from or "", LANGUAGES_FILE)
+    if not os.path.isfile(path) and config.student.init_from and os.path.isfile(source):
         # The restored language embedding's rows follow the source run's table.
         with open(source, encoding="utf-8") as f:
             atomic.atomic_write_text(path, f.read())

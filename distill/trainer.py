@@ -36,13 +36,13 @@ class Distiller:
       config: the run.
       model_dir: where the run lives; an existing run there is resumed.
       strategy: a tf.distribute strategy (see `lealla.models.distill.strategy.make_strategy`).
-      teacher: an already loaded teacher (else loaded from config.teacher when the
+      teacher: an already loaded teacher (else loaded from config.teacher.name when the
         run needs one: distillation terms, or a vocabulary borrowed from it).
     """
 
     def __init__(self, config: DistillConfig, model_dir: str, strategy, teacher=None):
         self.config, self.model_dir, self.strategy = config, model_dir, strategy
-        self.objective = objectives.get(config.objective)
+        self.objective = objectives.get(config.objective.name)
         self.folder = RunFolder(model_dir)
         state = training_state.build(config, self.folder, strategy, self.objective, teacher)
         # The built parts by name: the loop, tests and benchmarks read them.
@@ -54,14 +54,14 @@ class Distiller:
         self.elapsed, self.iterator, self.manager = state.elapsed, state.iterator, state.manager
         self.resumed_from = state.resumed_from
         self.history: list[tuple[int, float]] = []  # (step, total loss) of this process
-        self.encoder = SentenceEncoder(self.tokenizer, self.student, config.seq_length)
+        self.encoder = SentenceEncoder(self.tokenizer, self.student, config.data.seq_length)
         keeper = BestCheckpointKeeper(
             self.folder, tf.train.Checkpoint(student=self.student, **self.heads)
         )
         self.evaluator = DevEvaluator.for_run(
             config, self.folder, self.encoder.encode, self.teacher, keeper
         )
-        in_loop = config.uses_teacher_embeddings and not config.teacher_cache
+        in_loop = config.uses_teacher_embeddings and not config.teacher.cache
         self._train_step = self._make_train_step(self.teacher.embed if in_loop else None)
 
     def evaluate(self, step: int) -> dict:
@@ -69,20 +69,22 @@ class Distiller:
         return self.evaluator.evaluate(step)
 
     def train(self) -> dict:
-        """Runs until config.steps or the time budget; returns the final metrics (metrics.json)."""
+        """Runs until config.trainer.steps or the time budget; returns the final metrics
+        (metrics.json)."""
         config, start = self.config, int(self.step.numpy())
-        budget = config.train_minutes * 60.0
+        budget = config.trainer.train_minutes * 60.0
         if self.resumed_from is not None:
             message = f"resumed from step {self.resumed_from}"
             if budget:
                 message += f" ({format_seconds(float(self.elapsed.numpy()))} of the budget spent)"
             logging.info(message)
             print(message, flush=True)
-        steps = (f"budget {format_seconds(budget)} (at most {config.steps} steps)" if budget
-                 else f"steps {start}..{config.steps}")  # fmt: skip
+        steps = (f"budget {format_seconds(budget)} (at most {config.trainer.steps} steps)" if budget
+                 else f"steps {start}..{config.trainer.steps}")  # fmt: skip
         console.stage(
-            f"training (objective {config.objective}, teacher {config.teacher or 'none'}) -> "
-            f"{self.model_dir}: global batch {config.batch_size} on "
+            f"training (objective {config.objective.name}, teacher "
+            f"{config.teacher.name or 'none'}) -> {self.model_dir}: global batch "
+            f"{config.data.batch_size} on "
             f"{self.strategy.num_replicas_in_sync} replica(s), {steps}, student "
             f"{self.student_config.preset} ({self.student.count_params():,} params), vocab "
             f"{self.tokenizer.vocab_size}"
@@ -96,7 +98,7 @@ class Distiller:
             with clock.timing_evaluation():
                 self.evaluate(start)
         try:
-            self._loop(clock, start, total=None if budget else config.steps - start)
+            self._loop(clock, start, total=None if budget else config.trainer.steps - start)
         except KeyboardInterrupt:
             step = int(self.step.numpy())
             if step > start:
@@ -117,7 +119,7 @@ class Distiller:
         writer = self.folder.summary_writer("train")
         tick, tick_step = time.perf_counter(), start
         with Progress("training", total=total, unit="steps") as bar:
-            while int(self.step.numpy()) < config.steps and not clock.over():
+            while int(self.step.numpy()) < config.trainer.steps and not clock.over():
                 self.state.progress.assign(clock.fraction())
                 values = self._train_step(next(self.iterator))
                 step = int(self.step.numpy())
@@ -126,22 +128,25 @@ class Distiller:
                 if float(values["nonfinite"]) > 0:
                     raise DivergedError(
                         f"loss diverged at step {step} ({losses}); the last good checkpoint is "
-                        f"{self.manager.latest_checkpoint or 'none'}. Lower --learning_rate, keep "
-                        f"--clip_norm on, or try --dtype_policy=float32."
+                        f"{self.manager.latest_checkpoint or 'none'}. Lower "
+                        f"--optimizer.learning_rate, keep --optimizer.clip_norm on, or try "
+                        f"--runtime.dtype_policy=float32."
                     )
                 self.history.append((step, losses["total"]))
                 clock.step_done()
                 self.elapsed.assign(clock.elapsed())
                 left = f", {format_seconds(clock.left())} left" if budget else ""
                 bar.update(1, postfix=f"loss {losses['total']:.4f}{left}")
-                last = step == config.steps or clock.over()
-                if step % config.log_every == 0 or last:
-                    rate = (step - tick_step) * config.batch_size / (time.perf_counter() - tick)
+                last = step == config.trainer.steps or clock.over()
+                if step % config.trainer.log_every == 0 or last:
+                    rate = (
+                        (step - tick_step) * config.data.batch_size / (time.perf_counter() - tick)
+                    )
                     tick, tick_step = time.perf_counter(), step
                     self._log_train(writer, step, losses, rate, clock)
-                if step % config.checkpoint_every == 0 or last:
+                if step % config.trainer.checkpoint_every == 0 or last:
                     self.manager.save(checkpoint_number=step)
-                if config.eval_every and step % config.eval_every == 0 and not last:
+                if config.trainer.eval_every and step % config.trainer.eval_every == 0 and not last:
                     with clock.timing_evaluation():
                         self.evaluate(step)
 
@@ -152,15 +157,17 @@ class Distiller:
             with tf.GradientTape() as tape:
                 step = objectives.StepContext(
                     training=True, bank=self.state.bank,
-                    seed=tf.stack([tf.constant(config.seed, tf.int64), self.step]),
+                    seed=tf.stack([tf.constant(config.trainer.seed, tf.int64), self.step]),
                 )  # fmt: skip
-                losses = self.objective.losses(batch, self.student, self.heads, config, step)
+                losses = self.objective.losses(
+                    batch, self.student, self.heads, config.objective.settings, step
+                )
                 scaled = scale_loss(self.optimizer, losses["total"])
             return losses, tape.gradient(scaled, self.variables)
 
         # XLA fuses the many small ops of a thin-deep student (one replica only: the
         # cross-replica gathers of the losses stay outside compiled code).
-        if config.jit_compile and strategy.num_replicas_in_sync == 1:
+        if config.runtime.jit_compile and strategy.num_replicas_in_sync == 1:
             losses_and_grads = tf.function(losses_and_grads, jit_compile=True)
 
         loss_scaled = isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer)
@@ -201,8 +208,10 @@ class Distiller:
         if clock.budget:
             remaining, of = clock.left(), ""
         else:
-            remaining = (self.config.steps - step) * self.config.batch_size / max(rate, 1e-9)
-            of = f"/{self.config.steps}"
+            remaining = (
+                (self.config.trainer.steps - step) * self.config.data.batch_size / max(rate, 1e-9)
+            )
+            of = f"/{self.config.trainer.steps}"
         logging.info(
             "step %d%s: %s, lr %.2e, %.1f examples/s, ETA %s", step, of,
             ", ".join(f"{k} {v:.4f}" for k, v in losses.items()), lr, rate,

@@ -73,7 +73,7 @@ def build(
     """Checks the inputs, saves the settings, and builds (or resumes) the run in `folder`.
 
     Args:
-      teacher: an already loaded teacher, or None to load config.teacher when this start
+      teacher: an already loaded teacher, or None to load config.teacher.name when this start
         needs it (distillation terms, or a vocabulary borrowed from it).
 
     Raises:
@@ -83,12 +83,12 @@ def build(
     folder.save_config(config)
     if teacher is None and needs_teacher(config, folder):
         teacher = loading.load_teacher(
-            config.teacher, preprocessor=config.preprocessor,
-            format=config.teacher_format, seq_length=config.teacher_seq_length,
+            config.teacher.name, preprocessor=config.teacher.preprocessor,
+            format=config.teacher.format, seq_length=config.teacher.seq_length,
         )  # fmt: skip
     # One pass over the training files serves the vocabulary, a static student's token
     # counts, the language table and the input pipeline.
-    training = TrainingCorpus(config.train_data, config.on_bad_line)
+    training = TrainingCorpus(config.data.train_data, config.data.on_bad_line)
     static_init = _initializes_static_student(config, folder, teacher)
     vocabulary = student_setup.prepare_vocabulary(
         config, teacher, folder.path, training, with_counts=static_init
@@ -99,18 +99,18 @@ def build(
         if objective.needs_languages
         else None
     )
-    packer = packing.Packer(tokenizer, config.seq_length)
+    packer = packing.Packer(tokenizer, config.data.seq_length)
     student_config = student_setup.student_config(config, tokenizer.vocab_size, folder.path)
     with strategy.scope():
-        keras.utils.set_random_seed(config.seed)
+        keras.utils.set_random_seed(config.trainer.seed)
         student = student_config.build()
-        heads = objective.build_heads(config, objectives.HeadContext(
+        heads = objective.build_heads(config.objective.settings, objectives.HeadContext(
             width=student_config.embedding_dim, teacher_dim=_teacher_dim(config, teacher),
             vocabulary_size=tokenizer.vocab_size, num_languages=len(languages or ()) + 1,
         ))  # fmt: skip
         progress = tf.Variable(0.0, trainable=False, name="budget_progress")
         elapsed = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="elapsed_seconds")
-        optimizer = make_optimizer(config, progress if config.train_minutes else None)
+        optimizer = make_optimizer(config, progress if config.trainer.train_minutes else None)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
         variables = list(student.trainable_variables) + [
             v for head in heads.values() for v in head.trainable_variables
@@ -118,7 +118,7 @@ def build(
         optimizer.build(variables)
 
     def make_iterator(seed_offset: int):
-        index = None if config.teacher_cache else training.index()
+        index = None if config.teacher.cache else training.index()
         return iter(strategy.distribute_datasets_from_function(
             data.train_dataset_fn(config, packer, seed_offset, languages, index)
         ))  # fmt: skip
@@ -129,29 +129,30 @@ def build(
     state = {"student": student, **heads, "optimizer": optimizer, "step": step,
              "elapsed": elapsed}  # fmt: skip
     checkpoint, iterator_saved = _training_checkpoint(config, strategy, state, iterator)
-    manager = folder.checkpoint_manager(checkpoint, config.keep_checkpoints)
+    manager = folder.checkpoint_manager(checkpoint, config.trainer.keep_checkpoints)
     resumed_from = None
     if manager.latest_checkpoint:
         run_layout.restore_newest_intact(checkpoint, manager)
         resumed_from = int(step.numpy())
         if not iterator_saved:
             iterator = make_iterator(seed_offset=resumed_from)
-    elif config.init_from:
-        student_setup.restore_from_run(config.init_from, student, heads)
-    elif config.init_from_teacher and teacher is not None:
+    elif config.student.init_from:
+        student_setup.restore_from_run(config.student.init_from, student, heads)
+    elif config.student.init_from_teacher and teacher is not None:
         if student_config.kind == "static":
             student_setup.init_static_from_teacher(
                 student, teacher, tokenizer, vocabulary.token_counts
             )
         else:
             student_setup.init_from_teacher(
-                student, teacher, vocabulary.old_ids, tokenizer, config.token_init
+                student, teacher, vocabulary.old_ids, tokenizer, config.student.token_init
             )
     # Cached teacher embeddings of other sentences as extra negatives (cache-fed runs;
     # with the teacher in the loop the term uses the batch's teacher embeddings only).
+    bank_size = objective.bank_size(config.objective.settings)
     bank = (
-        tf.constant(data.teacher_bank(config, config.bank_size))
-        if config.bank_weight and config.bank_size and config.teacher_cache
+        tf.constant(data.teacher_bank(config, bank_size))
+        if bank_size and config.teacher.cache
         else None
     )
     return TrainingState(
@@ -165,7 +166,7 @@ def _training_checkpoint(
 ) -> tuple[tf.train.Checkpoint, bool]:
     """The training checkpoint of `state`, with the input iterator when it can hold it;
     returns it and whether the iterator is in it."""
-    if config.teacher_cache:
+    if config.teacher.cache:
         # The iterator's state holds its shuffle buffers: with cached teacher embeddings
         # that is most of a checkpoint, several times the weights, so it is not saved; a
         # resumed run reshuffles with seed + step.
@@ -188,17 +189,19 @@ def check_inputs(config: DistillConfig) -> None:
     cache that does not hold the run's training data is refused, since the vocabulary
     is pruned to --train_data and distill_config.json records it.
     """
-    if config.init_from:
+    if not config.data.train_data:
+        raise ValueError("train_data is empty: give corpus files (--train_data)")
+    if config.student.init_from:
         student_setup.check_init_from(config)
     student = student_setup.student_config_for(config, vocabulary_size=1)
-    if student.max_sequence_length < config.seq_length:
+    if student.max_sequence_length < config.data.seq_length:
         raise ValueError(
-            f"seq_length={config.seq_length} exceeds the student's max_sequence_length="
+            f"seq_length={config.data.seq_length} exceeds the student's max_sequence_length="
             f"{student.max_sequence_length}"
         )
-    if config.teacher_cache:
+    if config.teacher.cache:
         embedding_cache.check_corpus(
-            config.teacher_cache, corpus.resolve_sources(config.train_data)
+            config.teacher.cache, corpus.resolve_sources(config.data.train_data)
         )
 
 
@@ -210,24 +213,24 @@ def needs_teacher(config: DistillConfig, folder: RunFolder) -> bool:
     teacher cache that resumes reads its vocabulary from the folder and the teacher's
     width from the cache manifest: no teacher is loaded.
     """
-    if not config.teacher:
+    if not config.teacher.name:
         return False
-    if config.uses_teacher_embeddings and not config.teacher_cache:
+    if config.uses_teacher_embeddings and not config.teacher.cache:
         return True
-    if dev_agreement.needs_teacher(config.dev_mono_data, folder.path):
+    if dev_agreement.needs_teacher(config.data.dev_mono_data, folder.path):
         return True
-    if config.init_from:
+    if config.student.init_from:
         return False  # vocabulary and weights come from that run
     if folder.has_checkpoint() and os.path.isdir(folder.file(run_layout.TOKENIZER_DIR)):
         return False
-    return config.uses_teacher_embeddings or config.vocab in ("teacher", "pruned")
+    return config.uses_teacher_embeddings or config.student.vocab in ("teacher", "pruned")
 
 
 def _initializes_static_student(config: DistillConfig, folder: RunFolder, teacher) -> bool:
     """Whether this start initializes a static student from the teacher (SIF counts)."""
     return (
-        config.init_from_teacher
-        and not config.init_from
+        config.student.init_from_teacher
+        and not config.student.init_from
         and teacher is not None
         and student_setup.student_config_for(config, vocabulary_size=1).kind == "static"
         and not folder.has_checkpoint()
@@ -238,7 +241,7 @@ def _teacher_dim(config: DistillConfig, teacher) -> int | None:
     """The teacher's embedding width: from the loaded teacher, else the cache manifest."""
     if teacher is not None:
         return teacher.embedding_dim
-    if config.teacher_cache:
-        manifest = embedding_cache.read_cache_set(config.teacher_cache)[0]
+    if config.teacher.cache:
+        manifest = embedding_cache.read_cache_set(config.teacher.cache)[0]
         return int(manifest["identity"]["embedding_dim"])
     return None

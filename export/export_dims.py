@@ -56,8 +56,8 @@ def float32_encoder(
         if config.dims not in trained and not (rotate or config.force_dims):
             raise DimsError(
                 f"--dims={config.dims} is not a width this run trained (trained: "
-                f"{', '.join(map(str, trained))}; --matryoshka_dims at training) and the PCA "
-                f"rotation is off; pass --force to export an untrained prefix anyway"
+                f"{', '.join(map(str, trained))}; --lealla.matryoshka_dims at training) and the "
+                f"PCA rotation is off; pass --force to export an untrained prefix anyway"
             )
     run = restore.read_run(model_dir)
     on_bad_line = run.on_bad_line

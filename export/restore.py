@@ -1,9 +1,9 @@
 """A training model_dir -> the student as a `SentenceEncoder` (tokenizer + backbone + weights).
 
 Reads what a run leaves behind (`lealla.records.run_record.RunRecord`): the packed
-length, the student's shape, `tokenizer/` and the `best/` or `checkpoints/` checkpoint,
-of which only the `student` object is restored: the distillation projection and the
-EMS heads stay behind.
+length (`data.seq_length`), the student's shape, `tokenizer/` and the `best/` or
+`checkpoints/` checkpoint, of which only the `student` object is restored: the
+distillation projection and the EMS heads stay behind.
 """
 
 from __future__ import annotations

@@ -172,7 +172,8 @@ def _detect_format(module, path: str) -> str:
         return registry.LABSE_V1
     raise ValueError(
         f"cannot tell the format of the SavedModel at {path}: pass format= "
-        f"(--teacher_format) one of {registry.FORMATS}, and preprocessor= for labse_v2"
+        f"(--teacher_format; lealla distill: --teacher.format) one of {registry.FORMATS}, "
+        f"and preprocessor= for labse_v2"
     )
 
 

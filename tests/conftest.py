@@ -130,13 +130,26 @@ def trained_run(use_m_module, tmp_path_factory):
     teacher = loading.load_teacher("use-multilingual")
     cache = str(tmp_path_factory.mktemp("cache") / "demo_train")
     embedding_cache.build_cache(teacher, corpus.resolve_sources("demo:train"), cache)
-    config = DistillConfig(
-        student="tiny_test", student_overrides={"max_sequence_length": 64},
-        train_data=("demo:train",), dev_data=("demo:dev",), batch_size=16, seq_length=32,
-        bucket_lengths=(32,), warmup_steps=5, steps=40, checkpoint_every=40, eval_every=20,
-        log_every=20, teacher_cache=(cache,),
-        dev_mono_data=tuple(demo_corpus.split_path("dev", lang) for lang in ("de", "ja", "ko")),
-    )  # fmt: skip
+    config = DistillConfig().override(
+        {
+            "student.name": "tiny_test",
+            "student.overrides": {"max_sequence_length": 64},
+            "data.train_data": ("demo:train",),
+            "data.dev_data": ("demo:dev",),
+            "data.batch_size": 16,
+            "data.seq_length": 32,
+            "data.bucket_lengths": (32,),
+            "optimizer.warmup_steps": 5,
+            "trainer.steps": 40,
+            "trainer.checkpoint_every": 40,
+            "trainer.eval_every": 20,
+            "trainer.log_every": 20,
+            "teacher.cache": (cache,),
+            "data.dev_mono_data": tuple(
+                demo_corpus.split_path("dev", lang) for lang in ("de", "ja", "ko")
+            ),
+        }
+    )
     model_dir = str(tmp_path_factory.mktemp("run") / "model")
     distiller = Distiller(config, model_dir, tf.distribute.get_strategy(), teacher=teacher)
     distiller.train()

@@ -28,10 +28,11 @@ def distill(config: Any, model_dir: str, *, strategy: Any = None) -> dict:
 
     Example:
       >>> import lealla
-      >>> config = lealla.DistillConfig(
-      ...     train_data=("demo:train",), dev_data=("demo:dev",), student="tiny_test",
-      ...     seq_length=16, bucket_lengths=(16,), batch_size=8, steps=2, warmup_steps=1,
-      ...     eval_every=2, checkpoint_every=2)
+      >>> config = lealla.DistillConfig().override({
+      ...     "data": {"train_data": ("demo:train",), "dev_data": ("demo:dev",),
+      ...              "seq_length": 16, "bucket_lengths": (16,), "batch_size": 8},
+      ...     "student.name": "tiny_test", "optimizer.warmup_steps": 1,
+      ...     "trainer": {"steps": 2, "eval_every": 2, "checkpoint_every": 2}})
       >>> metrics = lealla.distill(config, "my_run")
       >>> metrics["step"], 0.0 <= metrics["dev_accuracy"] <= 1.0
       (2, True)

@@ -36,7 +36,7 @@ flags.DEFINE_boolean(
 flags.DEFINE_list(
     "distill_flags", [],
     "Extra `lealla distill` flags for a shorter or longer run, e.g. --distill_flags="
-    "--steps=300,--eval_every=100 (a finished run with other flags resumes from its "
+    "--steps=300,--trainer.eval_every=100 (a finished run with other flags resumes from its "
     "checkpoint when --steps grows).",
 )  # fmt: skip
 flags.DEFINE_integer(

@@ -100,8 +100,9 @@ def static_settings(steps: int) -> list[str]:
     """The static tier on the demo's data: the Model2Vec start (the teacher embeds every
     vocabulary piece, PCA, SIF weights), then the default recipe for `steps` steps."""
     every = max(1, steps // 3)
-    return ["--student=static_128", f"--steps={steps}", f"--warmup_steps={min(50, steps)}",
-            f"--eval_every={every}", f"--checkpoint_every={every}"]  # fmt: skip
+    return ["--student=static_128", f"--steps={steps}",
+            f"--optimizer.warmup_steps={min(50, steps)}", f"--trainer.eval_every={every}",
+            f"--trainer.checkpoint_every={every}"]  # fmt: skip
 
 
 def check_reload(model_dir: str, export_dir: str) -> dict[str, float]:

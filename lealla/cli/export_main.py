@@ -76,7 +76,7 @@ flags.DEFINE_list(
 flags.DEFINE_integer(
     "dims", None,
     "Output width: the first DIMS dimensions of the embedding, renormalized (a prefix "
-    "trained with distill --matryoshka_dims).",
+    "trained with distill --lealla.matryoshka_dims).",
     lower_bound=1,
 )  # fmt: skip
 flags.DEFINE_boolean(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 
 from lealla.ui import console
@@ -116,10 +117,14 @@ def run(argv: list[str] | None = None) -> None:
     if any(a in SHORT_HELP_FLAGS for a in args):
         print(command_help(name, module))
         sys.exit(0)
-    # Commands running Beam pipelines leave the flags they do not know to the runner.
+    # Commands running Beam pipelines leave the flags they do not know to the runner; a
+    # command with presets parses its flags itself (`parse_flags`, absl's contract).
     known_only = getattr(module, "PASSES_UNKNOWN_FLAGS", False)
+    parse = getattr(module, "parse_flags", None) or (
+        lambda argv: flags.FLAGS(argv, known_only=known_only)
+    )
     try:
-        flags.FLAGS([prog, *args], known_only=known_only)
+        parse([prog, *args])
     except flags.Error as e:
         _fail(prog, f"usage error: {e} ({prog} --help lists its flags)", USAGE_EXIT)
 
@@ -136,10 +141,7 @@ def run(argv: list[str] | None = None) -> None:
                 raise
             _fail(prog, f"error: {_one_line(e)}", DATA_EXIT)
 
-    if known_only:
-        app.run(main, argv=[prog, *args], flags_parser=lambda a: flags.FLAGS(a, known_only=True))
-    else:
-        app.run(main, argv=[prog, *args])
+    app.run(main, argv=[prog, *args], flags_parser=parse)
 
 
 # Errors that are about the user's data, files or environment, not bugs: one line.
@@ -171,12 +173,16 @@ def command_help(name: str, module, full: bool = False) -> str:
     if doc:
         parts += [doc, ""]
     parts.append("flags:")
+    sections: list[str] = []
     for owner in owners:
         text = flags.FLAGS.module_help(owner)
         if text.strip():
-            parts.append(text.split("\n", 1)[1] if text.startswith(owner) else text)
+            own, grouped = _by_section(text.split("\n", 1)[1] if text.startswith(owner) else text)
+            parts.append(own)
+            sections += grouped
     parts.append("  --verbose: show INFO lines, third-party logging and full tracebacks")
     parts.append("  --progress: live progress bars even when stderr is not a terminal")
+    parts += sections
     if full:
         parts += ["", "all other flags, by module:"]
         others = sorted(set(flags.FLAGS.flags_by_module_dict()) - set(owners))
@@ -188,6 +194,34 @@ def command_help(name: str, module, full: bool = False) -> str:
         parts += ["", f"lealla {name} --helpfull also lists the flags of the libraries it "
                       "loads; --flagfile=FILE reads flags from a file, one a line."]  # fmt: skip
     return "\n".join(parts)
+
+
+_FLAG_ENTRY = re.compile(r"^  --(?:\[no\])?([^:\s]+):")
+
+
+def _by_section(text: str) -> tuple[str, list[str]]:
+    """A module's flag help, less the flags of config sections (`--data.batch_size`), and
+    those as lines grouped under a line per section."""
+    entries: list[list[str]] = []
+    for line in text.split("\n"):
+        if _FLAG_ENTRY.match(line) or not entries:
+            entries.append([line])
+        else:
+            entries[-1].append(line)
+    own: list[str] = []
+    groups: dict[str, list[str]] = {}
+    for entry in entries:
+        match = _FLAG_ENTRY.match(entry[0])
+        name = match.group(1) if match else ""
+        lines = "\n".join(entry).rstrip("\n")
+        if "." in name:
+            groups.setdefault(name.split(".", 1)[0], []).append(lines)
+        else:
+            own.append(lines)
+    grouped = []
+    for section, members in groups.items():
+        grouped += ["", f"{section} settings (--{section}.*):", *members]
+    return "\n".join(own), grouped
 
 
 _THIRD_PARTY = ("tensorflow", "keras", "tf_keras", "tensorflow_hub", "tensorflow_text",

@@ -1,7 +1,8 @@
 """A training run as export and the encoder loader read it: the typed view of a model_dir.
 
-`read_run` is the one reader of distill_config.json's fields outside distill/ (which
-owns the whole DistillConfig): a setting export needs is one field here.
+`read_run` is the one reader of distill_config.json's settings outside distill/ (which
+owns the whole DistillConfig): a setting export needs is one field here, read by its
+place in the config's sections (`data.seq_length`).
 """
 
 from __future__ import annotations
@@ -14,20 +15,23 @@ from typing import Any
 from lealla.files.json_shape import read_json_object
 from lealla.records import run_layout
 
-# What a field absent from distill_config.json (a run folder made by hand) means:
-# DistillConfig's default (tests/distill/test_run_folder.py keeps the two the same).
-# Another absent field reads as None.
+# The settings read here, by their place in distill_config.json's sections, and what
+# an absent one means: DistillConfig's default (tests/distill/test_run_folder.py keeps
+# the two the same). Another absent setting reads as None.
 DEFAULTS: Mapping[str, Any] = {
-    "objective": "lealla",
-    "seq_length": 64,
-    "steps": 10_000,
-    "on_bad_line": "error",
+    "objective.name": "lealla",
+    "data.seq_length": 64,
+    "trainer.steps": 10_000,
+    "data.on_bad_line": "error",
 }
-# The settings a model card reports under "training".
-REPORTED_SETTINGS = (
-    "train_data", "dev_data", "steps", "batch_size", "learning_rate", "teacher_cache", "vocab",
-    "matryoshka_dims",
-)  # fmt: skip
+# The settings a model card reports under "training", by key: these, and the Matryoshka
+# widths (the chosen objective's).
+_REPORTED_PATHS: Mapping[str, str] = {
+    "train_data": "data.train_data", "dev_data": "data.dev_data", "steps": "trainer.steps",
+    "batch_size": "data.batch_size", "learning_rate": "optimizer.learning_rate",
+    "teacher_cache": "teacher.cache", "vocab": "student.vocab",
+}  # fmt: skip
+REPORTED_SETTINGS = (*_REPORTED_PATHS, "matryoshka_dims")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +48,8 @@ class RunRecord:
       train_data: its training data specs.
       dev_data: its parallel dev data specs.
       on_bad_line: how it treated malformed lines (export reads its data the same way).
-      reported: the settings a model card reports (REPORTED_SETTINGS, None when unset).
+      reported: the settings a model card reports (REPORTED_SETTINGS and the Matryoshka
+        widths; None when unset).
       student: the student's shape (student_config.json).
       command: the `lealla distill` command (None: a run from before it was recorded).
       best: best/best.json, the kept checkpoint's step and dev scores (None: none kept).
@@ -84,30 +89,36 @@ def read_run(model_dir: str) -> RunRecord:
     """Reads the record of the run in `model_dir`.
 
     Raises:
-      ValueError: not a training run's folder, or a file of it that is no JSON object.
+      ValueError: not a training run's folder, a file of it that is no JSON object, or
+        a run written by an earlier version (flat settings), naming the file.
     """
     if not run_layout.is_model_dir(model_dir):
         raise ValueError(
             f"{model_dir} is not a training model_dir (expected {run_layout.RUN_CONFIG}, "
             f"{run_layout.STUDENT_CONFIG} and {run_layout.TOKENIZER_DIR}/ in it)"
         )
-    settings = read_json_object(os.path.join(model_dir, run_layout.RUN_CONFIG))
+    settings = run_layout.read_run_config(model_dir)
 
-    def setting(name: str) -> Any:
-        value = settings.get(name, DEFAULTS.get(name))
+    def setting(path: str) -> Any:
+        value = run_layout.run_setting(settings, path, DEFAULTS.get(path))
         return tuple(value) if isinstance(value, list) else value
+
+    matryoshka_dims = tuple(run_layout.trained_dims(settings))
 
     return RunRecord(
         model_dir=model_dir,
-        teacher=setting("teacher"),
-        objective=setting("objective"),
-        seq_length=int(setting("seq_length")),
-        steps=int(setting("steps")),
-        matryoshka_dims=tuple(int(m) for m in setting("matryoshka_dims") or ()),
-        train_data=setting("train_data") or (),
-        dev_data=setting("dev_data") or (),
-        on_bad_line=setting("on_bad_line"),
-        reported={name: setting(name) for name in REPORTED_SETTINGS},
+        teacher=setting("teacher.name"),
+        objective=setting("objective.name"),
+        seq_length=int(setting("data.seq_length")),
+        steps=int(setting("trainer.steps")),
+        matryoshka_dims=matryoshka_dims,
+        train_data=setting("data.train_data") or (),
+        dev_data=setting("data.dev_data") or (),
+        on_bad_line=setting("data.on_bad_line"),
+        reported={
+            **{key: setting(path) for key, path in _REPORTED_PATHS.items()},
+            "matryoshka_dims": matryoshka_dims,
+        },
         student=read_json_object(os.path.join(model_dir, run_layout.STUDENT_CONFIG)),
         command=_read_text(os.path.join(model_dir, run_layout.RUN_COMMAND)),
         best=_read_optional(os.path.join(model_dir, run_layout.BEST_FILE)),

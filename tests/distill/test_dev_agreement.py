@@ -74,5 +74,12 @@ def test_dev_text_without_a_teacher_is_refused_by_the_config():
     from lealla.models.distill.distill_config import DistillConfig
 
     with pytest.raises(ValueError, match="dev_mono_data needs a teacher"):
-        DistillConfig(train_data=("demo:train",), dev_mono_data=("demo:dev",), teacher="",
-                      objective="ems", vocab="teacher")  # fmt: skip
+        DistillConfig().override(
+            {
+                "data.train_data": ("demo:train",),
+                "data.dev_mono_data": ("demo:dev",),
+                "teacher.name": "",
+                "objective.name": "ems",
+                "student.vocab": "teacher",
+            }
+        )

@@ -16,18 +16,18 @@ from lealla.data import demo_corpus
 from tests.conftest import train_file_reads
 
 BASE = {
-    "objective": "ems",
-    "teacher": None,
-    "student": "ems_test",
-    "train_data": ("demo:train",),
-    "dev_data": ("demo:dev",),
-    "batch_size": 32,
-    "seq_length": 32,
-    "bucket_lengths": (16, 32),
-    "learning_rate": 3e-3,
-    "warmup_steps": 10,
-    "log_every": 50,
-    "eval_every": 0,
+    "objective.name": "ems",
+    "teacher.name": None,
+    "student.name": "ems_test",
+    "data.train_data": ("demo:train",),
+    "data.dev_data": ("demo:dev",),
+    "data.batch_size": 32,
+    "data.seq_length": 32,
+    "data.bucket_lengths": (16, 32),
+    "optimizer.learning_rate": 3e-3,
+    "optimizer.warmup_steps": 10,
+    "trainer.log_every": 50,
+    "trainer.eval_every": 0,
 }
 
 
@@ -42,15 +42,17 @@ def sp_model(tmp_path_factory, use_m_tokenizer, demo_train_texts):
     return os.path.join(folder, "sp.model")
 
 
-def _run(model_dir, loaded_teacher=None, **kwargs):
-    config = DistillConfig(**{**BASE, **kwargs})
+def _run(model_dir, settings, loaded_teacher=None):
+    config = DistillConfig().override({**BASE, **settings})
     return Distiller(config, str(model_dir), tf.distribute.get_strategy(), teacher=loaded_teacher)
 
 
 @pytest.mark.large  # end to end, 200 steps: ~30 s on 2 cores
 def test_ems_from_scratch_learns_without_a_teacher(sp_model, tmp_path):
     run = tmp_path / "run"
-    distiller = _run(run, vocab=sp_model, steps=200, checkpoint_every=200)
+    distiller = _run(
+        run, {"student.vocab": sp_model, "trainer.steps": 200, "trainer.checkpoint_every": 200}
+    )
     assert distiller.teacher is None and distiller.projection is None
     metrics = distiller.train()
     # Chance is 1/50 = 0.02 (50 dev pairs per language pair).
@@ -88,9 +90,12 @@ def teacher(use_m_module):
 
 def test_ems_plus_distill_runs(teacher, tmp_path, corpus_reads):
     distiller = _run(
-        tmp_path / "run", teacher, objective="ems+distill", teacher="use-multilingual",
-        vocab="pruned", steps=4, warmup_steps=2, checkpoint_every=4, xtr_sampled=64,
-        seq_length=16, bucket_lengths=(16,), token_init="table",
+        tmp_path / "run", {
+            "objective.name": "ems+distill", "teacher.name": "use-multilingual",
+            "student.vocab": "pruned", "trainer.steps": 4, "optimizer.warmup_steps": 2,
+            "trainer.checkpoint_every": 4, "objective.ems_distill.xtr_sampled": 64,
+            "data.seq_length": 16, "data.bucket_lengths": (16,), "student.token_init": "table",
+        }, teacher,
     )  # fmt: skip
     # Vocabulary pruning, the language table and the input pipeline share one read.
     assert train_file_reads(corpus_reads, "demo:train") == {1}
@@ -115,44 +120,66 @@ def test_ems_plus_distill_runs(teacher, tmp_path, corpus_reads):
 @pytest.mark.large  # end to end: minutes on 2 cores
 def test_resume_refuses_another_objective(sp_model, tmp_path):
     # A run with a checkpoint (a folder holding only a config starts over instead).
-    _run(tmp_path / "run", vocab=sp_model, steps=2, warmup_steps=1, checkpoint_every=2).train()
+    short = {"student.vocab": sp_model, "trainer.steps": 2, "optimizer.warmup_steps": 1}
+    _run(tmp_path / "run", {**short, "trainer.checkpoint_every": 2}).train()
     with pytest.raises(
-        ValueError, match=r"other settings \(objective: saved 'ems', now 'ems\+distill'"
+        ValueError, match=r"other settings \(objective.name: saved 'ems', now 'ems\+distill'"
     ):
-        _run(tmp_path / "run", vocab=sp_model, steps=2, warmup_steps=1, objective="ems+distill",
-             teacher="use-multilingual")  # fmt: skip
+        _run(tmp_path / "run", {**short, "objective.name": "ems+distill",
+                                "teacher.name": "use-multilingual"})  # fmt: skip
 
 
 @pytest.mark.parametrize(
     "overrides, message",
-    [({"vocab": "pruned"}, r"objective 'ems' without a teacher needs a vocabulary: --vocab=PATH"),
-     ({"teacher_cache": ("/c",), "vocab": "v.txt"}, "has no distillation term"),
-     ({"objective": "lealla"}, "objective 'lealla' distils from a teacher: give --teacher"),
-     ({"xtr_weight": 0.0, "contrastive_weight": 0.0, "vocab": "v.txt"},
-      r"all loss weights of objective 'ems' \(xtr_weight, contrastive_weight\) are 0"),
-     ({"xtr_sampled": 8, "jit_compile": True, "vocab": "v.txt"}, "xtr_sampled needs jit_compile off"),
-     ({"contrastive_temperature": 0.0, "vocab": "v.txt"}, "contrastive_temperature must be > 0")],
-)  # fmt: skip
+    [
+        (
+            {"student.vocab": "pruned"},
+            r"objective 'ems' without a teacher needs a vocabulary: --student.vocab=PATH",
+        ),
+        ({"teacher.cache": ("/c",), "student.vocab": "v.txt"}, "has no distillation term"),
+        ({"objective.name": "lealla"}, "objective 'lealla' distils from a teacher: give --teacher"),
+        (
+            {
+                "objective.ems.xtr_weight": 0.0,
+                "objective.ems.contrastive_weight": 0.0,
+                "student.vocab": "v.txt",
+            },
+            r"all loss weights of objective 'ems' \(xtr_weight, contrastive_weight\) are 0",
+        ),
+        (
+            {"objective.ems.xtr_sampled": 8, "runtime.jit_compile": True, "student.vocab": "v.txt"},
+            "xtr_sampled needs jit_compile off",
+        ),
+        (
+            {"objective.ems.contrastive_temperature": 0.0, "student.vocab": "v.txt"},
+            "contrastive_temperature must be > 0",
+        ),
+    ],
+)
 def test_config_errors(overrides, message):
     with pytest.raises(ValueError, match=message):
-        DistillConfig(**{**BASE, **overrides})
+        DistillConfig().override({**BASE, **overrides})
 
 
 @pytest.mark.large  # ~25 s of subprocesses; the EMS loop itself is tested in-process above
 def test_cli_ems_demo_flagfile_without_a_teacher(sp_model, tmp_path):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     cmd = [sys.executable, "-m", "lealla.cli.distill_main", "--config=ems_demo", "--teacher=",
-           f"--vocab={sp_model}", f"--model_dir={tmp_path / 'run'}", "--student=ems_test",
-           "--steps=4", "--warmup_steps=1", "--batch_size=16", "--eval_every=0",
-           "--seq_length=16", "--bucket_lengths=16"]  # fmt: skip
+           f"--student.vocab={sp_model}", f"--model_dir={tmp_path / 'run'}", "--student=ems_test",
+           "--steps=4", "--optimizer.warmup_steps=1", "--data.batch_size=16", "--trainer.eval_every=0",
+           "--data.seq_length=16", "--data.bucket_lengths=16"]  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "objective ems, teacher none" in out.stderr
     assert "step 4: loss" in out.stdout
     saved = json.loads((tmp_path / "run" / "distill_config.json").read_text())
-    assert (saved["objective"], saved["teacher"], saved["student"]) == ("ems", None, "ems_test")
+    assert (saved["objective"]["name"], saved["teacher"]["name"], saved["student"]["name"]) == (
+        "ems",
+        None,
+        "ems_test",
+    )
     bad = subprocess.run(
-        [*cmd[:5], "--vocab=pruned", f"--model_dir={tmp_path / 'bad'}"],
+        [*cmd[:5], "--student.vocab=pruned", f"--model_dir={tmp_path / 'bad'}"],
         capture_output=True, text=True, env=env, timeout=600,
     )  # fmt: skip
     assert bad.returncode != 0
@@ -165,10 +192,10 @@ def test_a_new_objective_is_one_module_and_one_registry_line(trained_run, tmp_pa
     from tests.distill import toy_objective
 
     config = trained_run[1].config
-    toy = DistillConfig(**{
-        **config.to_dict(), "objective": toy_objective.TOY.name, "steps": 30,
-        "checkpoint_every": 30, "eval_every": 0, "log_every": 10,
-        "token_init": "table",  # no teacher call: the pieces start is the shared run's
+    toy = config.override({
+        "objective.name": toy_objective.TOY.name, "trainer.steps": 30,
+        "trainer.checkpoint_every": 30, "trainer.eval_every": 0, "trainer.log_every": 10,
+        "student.token_init": "table",  # no teacher call: the pieces start is the shared run's
     })  # fmt: skip
     distiller = Distiller(toy, str(tmp_path / "toy"), tf.distribute.get_strategy())
     assert set(distiller.heads) == {"toy_projection"}

@@ -1,6 +1,5 @@
-"""--init_from: a run starts from another run's student and heads, then trains on its data."""
+"""--student.init_from: a run starts from another run's student and heads, then trains on its data."""
 
-import dataclasses
 import os
 
 import numpy as np
@@ -17,10 +16,10 @@ TEXTS = ["Guten Morgen!", "Wo ist der Bahnhof?", "I would like a coffee, please.
 @pytest.mark.large  # a second run of the shared fixture's student
 def test_a_run_starts_from_another_runs_student_and_heads(trained_run, tmp_path):
     source_dir, source = trained_run
-    config = dataclasses.replace(
-        source.config, init_from=source_dir, steps=2, warmup_steps=1, checkpoint_every=2,
-        eval_every=0,
-    )  # fmt: skip
+    config = source.config.override({
+        "student.init_from": source_dir, "trainer.steps": 2, "optimizer.warmup_steps": 1,
+        "trainer.checkpoint_every": 2, "trainer.eval_every": 0,
+    })  # fmt: skip
     run = Distiller(config, str(tmp_path / "next"), tf.distribute.get_strategy())
     best = restore.restore_sentence_encoder(source_dir, "best")
     np.testing.assert_allclose(run.encoder.encode(TEXTS), best.encode(TEXTS), atol=1e-6)
@@ -41,14 +40,14 @@ def test_a_run_starts_from_another_runs_student_and_heads(trained_run, tmp_path)
 
 def test_init_from_refusals_name_the_folder(trained_run, tmp_path):
     source_dir, source = trained_run
-    base = dataclasses.replace(source.config, steps=2, warmup_steps=1)
+    base = source.config.override({"trainer.steps": 2, "optimizer.warmup_steps": 1})
     not_a_run = tmp_path / "empty"
     not_a_run.mkdir()
-    with pytest.raises(ValueError, match=r"--init_from=.*empty is not a training run"):
-        Distiller(dataclasses.replace(base, init_from=str(not_a_run)), str(tmp_path / "a"),
+    with pytest.raises(ValueError, match=r"--student.init_from=.*empty is not a training run"):
+        Distiller(base.override({"student.init_from": str(not_a_run)}), str(tmp_path / "a"),
                   tf.distribute.get_strategy())  # fmt: skip
     with pytest.raises(ValueError, match=r"holds a tiny_test student.*--student=tiny_test"):
-        Distiller(dataclasses.replace(base, init_from=source_dir, student="demo_small"),
+        Distiller(base.override({"student.init_from": source_dir, "student.name": "demo_small"}),
                   str(tmp_path / "b"), tf.distribute.get_strategy())  # fmt: skip
     assert not os.path.exists(tmp_path / "a") and not os.path.exists(tmp_path / "b")
 
@@ -57,18 +56,20 @@ def test_init_from_refuses_what_the_source_fixes_and_applies_dropout(trained_run
     from lealla.models.distill import student_setup
 
     source_dir, source = trained_run
-    base = dataclasses.replace(source.config, init_from=source_dir, steps=2, warmup_steps=1)
-    shape = {**source.config.student_overrides, "num_layers": 7}
-    with pytest.raises(ValueError, match=r"--student_overrides \{'num_layers': 7\}.*num_layers="):
-        Distiller(dataclasses.replace(base, student_overrides=shape), str(tmp_path / "a"),
+    base = source.config.override({
+        "student.init_from": source_dir, "trainer.steps": 2, "optimizer.warmup_steps": 1,
+    })  # fmt: skip
+    shape = {**source.config.student.overrides, "num_layers": 7}
+    with pytest.raises(ValueError, match=r"--student.overrides \{'num_layers': 7\}.*num_layers="):
+        Distiller(base.override({"student.overrides": shape}), str(tmp_path / "a"),
                   tf.distribute.get_strategy())  # fmt: skip
-    with pytest.raises(ValueError, match=r"--vocab=teacher does not apply"):
-        Distiller(dataclasses.replace(base, vocab="teacher"), str(tmp_path / "b"),
+    with pytest.raises(ValueError, match=r"--student.vocab=teacher does not apply"):
+        Distiller(base.override({"student.vocab": "teacher"}), str(tmp_path / "b"),
                   tf.distribute.get_strategy())  # fmt: skip
     assert not os.path.exists(tmp_path / "a") and not os.path.exists(tmp_path / "b")
     # Dropout is no shape: it applies on top of the source run's student.
-    kept = dataclasses.replace(
-        base, student_overrides={**source.config.student_overrides, "dropout": 0.25}
+    kept = base.override(
+        {"student.overrides": {**source.config.student.overrides, "dropout": 0.25}}
     )
     student_setup.check_init_from(kept)
     os.makedirs(tmp_path / "c")

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.models.distill import objective
 from lealla.models.distill.distill_config import DistillConfig
+from lealla.models.distill.objectives import lealla as objective
 from lealla.models.students.student_config import StudentConfig
 from lealla.models.students.truncated import TruncatedBackbone
 
@@ -49,13 +49,13 @@ def test_each_prefix_adds_the_full_recipe_on_the_truncated_student():
     projection, projection_8 = keras.layers.Dense(12), keras.layers.Dense(12)
     projection.build((None, 32)), projection_8.build((None, 8))
     bank = tf.constant(rng.normal(size=(5, 12)), tf.float32)
-    base = dict(train_data=("x",), ams_weight=0.3, logit_weight=0.5, cross_weight=1.0)
-    config = DistillConfig(**base, matryoshka_dims=(8,), matryoshka_weight=0.7)
+    base = dict(ams_weight=0.3, logit_weight=0.5, cross_weight=1.0)
+    settings = objective.LeallaSettings(**base, matryoshka_dims=(8,), matryoshka_weight=0.7)
     losses = objective.lealla_losses(
-        batch, student, projection, config, training=False, bank=bank,
+        batch, student, projection, settings, training=False, bank=bank,
         prefix_projections={8: projection_8},
     )  # fmt: skip
-    plain = DistillConfig(**base)
+    plain = objective.LeallaSettings(**base)
     full = objective.lealla_losses(batch, student, projection, plain, training=False, bank=bank)
     prefix = objective.lealla_losses(
         batch, TruncatedBackbone(student, 8), projection_8, plain, training=False, bank=bank
@@ -70,18 +70,25 @@ def test_each_prefix_adds_the_full_recipe_on_the_truncated_student():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"matryoshka_dims": (64, 32)}, "increasing positive widths"),
-        ({"matryoshka_dims": (0,)}, "increasing positive widths"),
-        ({"matryoshka_dims": (32,), "matryoshka_weight": 0.0}, "matryoshka_weight must be > 0"),
-        ({"matryoshka_dims": (32,), "objective": "ems+distill"}, "applies to objective 'lealla'"),
+        ({"objective.lealla.matryoshka_dims": (64, 32)}, "increasing positive widths"),
+        ({"objective.lealla.matryoshka_dims": (0,)}, "increasing positive widths"),
+        (
+            {"objective.lealla.matryoshka_dims": (32,), "objective.lealla.matryoshka_weight": 0.0},
+            "matryoshka_weight must be > 0",
+        ),
+        (
+            {"objective.lealla.matryoshka_dims": (32,), "objective.name": "ems+distill"},
+            "applies to objective 'lealla'",
+        ),
     ],
 )
 def test_bad_matryoshka_settings_are_refused(overrides, message):
     with pytest.raises(ValueError, match=message):
-        DistillConfig(train_data=("x",), **overrides)
-    config = DistillConfig(train_data=("x",), matryoshka_dims=(16, 32))
+        DistillConfig().override({"data.train_data": ("x",), **overrides})
+    config = DistillConfig().override({"data.train_data": ("x",),
+                                       "objective.lealla.matryoshka_dims": (16, 32)})  # fmt: skip
     with pytest.raises(ValueError, match=r"matryoshka_dims \[32\] must be below .* width 32"):
-        config.check_matryoshka_width(32)
+        config.objective.settings.check_matryoshka_width(32)
 
 
 def test_a_matryoshka_run_trains_its_prefix_heads_and_reports_each_width(trained_run, tmp_path):
@@ -91,17 +98,17 @@ def test_a_matryoshka_run_trains_its_prefix_heads_and_reports_each_width(trained
     from lealla.data import corpus
     from lealla.evaluation.retrieval import pair_accuracies
 
-    config = DistillConfig(**{
-        **trained_run[1].config.to_dict(), "matryoshka_dims": (8, 16), "steps": 20,
-        "checkpoint_every": 20, "eval_every": 0, "log_every": 10,
-        "token_init": "table",  # no teacher call: the pieces start is the shared run's
+    config = trained_run[1].config.override({
+        "objective.lealla.matryoshka_dims": (8, 16), "trainer.steps": 20,
+        "trainer.checkpoint_every": 20, "trainer.eval_every": 0, "trainer.log_every": 10,
+        "student.token_init": "table",  # no teacher call: the pieces start is the shared run's
     })  # fmt: skip
     distiller = Distiller(config, str(tmp_path / "m"), tf.distribute.get_strategy())
     assert {"projection", "projection_8", "projection_16"} <= set(distiller.heads)
     metrics = distiller.train()
     assert {"total_8", "total_16"} <= set(metrics["losses"])
     encoder = restore.restore_sentence_encoder(str(tmp_path / "m"))
-    dev = corpus.parallel_groups(config.dev_data)
+    dev = corpus.parallel_groups(config.data.dev_data)
     for m in (8, 16):
         accuracy = pair_accuracies(lambda t, m=m: truncate_embeddings(encoder.encode(t), m), dev)
         assert metrics["dev_accuracy_by_dims"][str(m)] == pytest.approx(
@@ -119,12 +126,13 @@ def test_rotated_prefixes_beat_plain_ones_and_keep_the_full_width(trained_run, t
     from lealla.data import corpus
     from lealla.evaluation.retrieval import pair_accuracies
 
-    config = DistillConfig(
-        student="demo_small", train_data=("demo:train",), dev_data=("demo:dev",),
-        teacher_cache=trained_run[1].config.teacher_cache, batch_size=32, seq_length=32,
-        bucket_lengths=(32,), steps=300, warmup_steps=30, learning_rate=1e-3, eval_every=0,
-        log_every=100, checkpoint_every=300,
-    )  # fmt: skip
+    config = DistillConfig().override({
+        "student.name": "demo_small", "data.train_data": ("demo:train",),
+        "data.dev_data": ("demo:dev",), "teacher.cache": trained_run[1].config.teacher.cache,
+        "data.batch_size": 32, "data.seq_length": 32, "data.bucket_lengths": (32,),
+        "trainer.steps": 300, "optimizer.warmup_steps": 30, "optimizer.learning_rate": 1e-3,
+        "trainer.eval_every": 0, "trainer.log_every": 100, "trainer.checkpoint_every": 300,
+    })  # fmt: skip
     model_dir = str(tmp_path / "run")
     Distiller(config, model_dir, tf.distribute.get_strategy()).train()
     dev = corpus.parallel_groups(("demo:dev",))

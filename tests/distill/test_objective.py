@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.models.distill import objective
-from lealla.models.distill.distill_config import DistillConfig
 from lealla.models.distill.losses import feature_distillation_loss, teacher_contrastive_loss
+from lealla.models.distill.objectives import distillation
+from lealla.models.distill.objectives.lealla import LeallaSettings
 
 
 def _unit(x):
@@ -30,9 +30,9 @@ def test_second_monolingual_sentences_feed_feature_and_bank_terms_only(has_targe
         "src_emb": tf.constant(teacher_src),
         "tgt_emb": tf.constant(teacher_tgt),
     }
-    config = DistillConfig(train_data=("a.tsv",), logit_weight=1.0)
+    config = LeallaSettings(logit_weight=1.0)
     bank = tf.constant(_unit(rng.normal(size=(5, d))).astype(np.float32))
-    terms = objective._distillation_terms(batch, src, tgt, lambda x: x, config, bank)
+    terms = distillation.distillation_terms(batch, src, tgt, lambda x: x, config, bank)
 
     ps, pt = src["pooled_output"], tgt["pooled_output"]
     target = tf.constant(has_target, tf.float32)
@@ -52,7 +52,7 @@ def test_second_monolingual_sentences_feed_feature_and_bank_terms_only(has_targe
     np.testing.assert_allclose(terms["bank"], bank_term, rtol=1e-6)
     # The pair terms see the parallel rows only, whatever the target sides hold.
     plain = dict(batch, has_target=batch["is_parallel"])
-    alone = objective._distillation_terms(plain, src, tgt, lambda x: x, config, bank)
+    alone = distillation.distillation_terms(plain, src, tgt, lambda x: x, config, bank)
     np.testing.assert_allclose(terms["logit"], alone["logit"], rtol=1e-6)
     np.testing.assert_allclose(terms["cross"], alone["cross"], rtol=1e-6)
     if has_target[2]:

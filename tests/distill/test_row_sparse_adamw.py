@@ -113,6 +113,11 @@ def test_the_trainer_takes_it_unless_told_not_to():
     from lealla.models.distill.distill_config import DistillConfig
     from lealla.models.distill.optimizer import make_optimizer as _optimizer
 
-    assert type(_optimizer(DistillConfig(train_data=("a.tsv",)))) is RowSparseAdamW
-    dense = DistillConfig(train_data=("a.tsv",), lazy_embeddings=False)
+    assert (
+        type(_optimizer(DistillConfig().override({"data.train_data": ("a.tsv",)})))
+        is RowSparseAdamW
+    )
+    dense = DistillConfig().override(
+        {"data.train_data": ("a.tsv",), "optimizer.lazy_embeddings": False}
+    )
     assert type(_optimizer(dense)) is keras.optimizers.AdamW

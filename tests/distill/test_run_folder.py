@@ -11,8 +11,14 @@ from lealla.models.distill.run_folder import RunFolder
 
 from lealla.records import run_layout, run_record
 
-CONFIG = DistillConfig(train_data=("a.tsv",), dev_data=("dev.tsv",), matryoshka_dims=(8, 16),
-                       student="tiny_test", seq_length=32, bucket_lengths=(32,))  # fmt: skip
+CONFIG = DistillConfig().override({
+    "data.train_data": ("a.tsv",), "data.dev_data": ("dev.tsv",),
+    "objective.lealla.matryoshka_dims": (8, 16), "student.name": "tiny_test",
+    "data.seq_length": 32, "data.bucket_lengths": (32,),
+})  # fmt: skip
+# The record's fields read from distill_config.json, by their setting.
+RECORD_FIELDS = {"objective.name": "objective", "data.seq_length": "seq_length",
+                 "trainer.steps": "steps", "data.on_bad_line": "on_bad_line"}  # fmt: skip
 
 
 def _run_folder(path, config=CONFIG):
@@ -31,11 +37,13 @@ def test_the_record_reads_back_what_the_run_saved(tmp_path):
     run = folder.record()
     assert run == run_record.read_run(str(tmp_path / "run"))
     assert (run.teacher, run.objective, run.seq_length, run.steps) == (
-        "use-multilingual", "lealla", 32, CONFIG.steps,
+        "use-multilingual", "lealla", 32, CONFIG.trainer.steps,
     )  # fmt: skip
     assert run.train_data == ("a.tsv",) and run.dev_data == ("dev.tsv",)
     assert run.matryoshka_dims == (8, 16) and run.trained_dims(24) == [8, 16, 24]
-    assert run.reported["batch_size"] == CONFIG.batch_size and run.reported["teacher_cache"] == ()
+    assert (
+        run.reported["batch_size"] == CONFIG.data.batch_size and run.reported["teacher_cache"] == ()
+    )
     assert set(run.reported) == set(run_record.REPORTED_SETTINGS)
     assert run.student == {"preset": "tiny_test", "hidden_dim": 32}
     assert run.command.startswith("lealla distill --model_dir=run ")
@@ -48,9 +56,10 @@ def test_an_absent_setting_reads_as_the_configs_default(tmp_path):
     with open(folder.file(run_layout.RUN_CONFIG), "w", encoding="utf-8") as f:
         json.dump({}, f)
     run = folder.record()
-    default = DistillConfig(train_data=("a.tsv",))
-    for name in run_record.DEFAULTS:
-        assert getattr(run, name) == getattr(default, name), name
+    default = DistillConfig().override({"data.train_data": ("a.tsv",)})
+    assert set(run_record.DEFAULTS) == set(RECORD_FIELDS)
+    for path, name in RECORD_FIELDS.items():
+        assert getattr(run, name) == default.get(path), name
     assert run.teacher is None and run.train_data == () and run.matryoshka_dims == ()
     assert run.best is None and run.metrics is None
     with pytest.raises(ValueError, match="is not a training model_dir"):
@@ -60,13 +69,17 @@ def test_an_absent_setting_reads_as_the_configs_default(tmp_path):
 def test_only_resumable_settings_change_once_a_checkpoint_exists(tmp_path):
     folder = _run_folder(tmp_path / "run")
     # No checkpoint yet: other settings start over, removing what the old ones derived.
-    RunFolder(folder.path).save_config(DistillConfig(train_data=("b.tsv",)))
+    RunFolder(folder.path).save_config(DistillConfig().override({"data.train_data": ("b.tsv",)}))
     assert not os.path.exists(folder.file(run_layout.TOKENIZER_DIR))
-    assert DistillConfig.from_json_file(folder.file(run_layout.RUN_CONFIG)).train_data == ("b.tsv",)
+    assert DistillConfig.from_json_file(folder.file(run_layout.RUN_CONFIG)).data.train_data == (
+        "b.tsv",
+    )
     folder.checkpoint_manager(tf.train.Checkpoint(v=tf.Variable(1.0)), 1).save(1)
-    folder.save_config(DistillConfig(train_data=("b.tsv",), steps=700))  # resumable
-    with pytest.raises(ValueError, match=r"other settings \(train_data: saved \('b.tsv',\)"):
-        folder.save_config(DistillConfig(train_data=("c.tsv",)))
+    folder.save_config(
+        DistillConfig().override({"data.train_data": ("b.tsv",), "trainer.steps": 700})
+    )  # resumable
+    with pytest.raises(ValueError, match=r"other settings \(data.train_data: saved \('b.tsv',\)"):
+        folder.save_config(DistillConfig().override({"data.train_data": ("c.tsv",)}))
 
 
 def test_the_newest_intact_checkpoint_is_restored(tmp_path):

@@ -9,8 +9,8 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.models.distill import objective
 from lealla.models.distill.distill_config import DistillConfig
+from lealla.models.distill.objectives import lealla as lealla_objective
 from lealla.models.distill.trainer import Distiller, DivergedError
 
 from lealla.data import demo_corpus
@@ -18,18 +18,18 @@ from lealla.data import demo_corpus
 BASE = {
     # The teacher-table start: these tests are not about the start, and it costs no
     # teacher call (the default, "pieces", is covered by conftest's trained_run).
-    "token_init": "table",
-    "student": "tiny_test",
-    "student_overrides": {"max_sequence_length": 64},
-    "train_data": ("demo:train",),
-    "dev_data": ("demo:dev",),
-    "batch_size": 32,
-    "seq_length": 32,
-    "bucket_lengths": (32,),  # one shape: one trace of the train step
-    "learning_rate": 1e-3,
-    "warmup_steps": 10,
-    "log_every": 10,
-    "eval_every": 0,
+    "student.token_init": "table",
+    "student.name": "tiny_test",
+    "student.overrides": {"max_sequence_length": 64},
+    "data.train_data": ("demo:train",),
+    "data.dev_data": ("demo:dev",),
+    "data.batch_size": 32,
+    "data.seq_length": 32,
+    "data.bucket_lengths": (32,),  # one shape: one trace of the train step
+    "optimizer.learning_rate": 1e-3,
+    "optimizer.warmup_steps": 10,
+    "trainer.log_every": 10,
+    "trainer.eval_every": 0,
 }
 
 
@@ -45,14 +45,16 @@ class Killed(BaseException):
     """A hard kill (SIGKILL, power loss): nothing gets to save. Ctrl-C is KeyboardInterrupt."""
 
 
-def _run(model_dir, loaded_teacher, **kwargs):
-    config = DistillConfig(**{**BASE, **kwargs})
+def _run(model_dir, loaded_teacher, settings=None, **more):
+    config = DistillConfig().override({**BASE, **(settings or {}), **more})
     return Distiller(config, str(model_dir), tf.distribute.get_strategy(), teacher=loaded_teacher)
 
 
 @pytest.mark.large  # end to end, 300 steps with the teacher in the loop: ~30 s on 2 cores
 def test_default_recipe_learns_and_does_not_collapse(teacher, tmp_path):
-    distiller = _run(tmp_path / "run", teacher, steps=300, checkpoint_every=300)
+    distiller = _run(
+        tmp_path / "run", teacher, {"trainer.steps": 300, "trainer.checkpoint_every": 300}
+    )
     metrics = distiller.train()
     first = np.mean([loss for _, loss in distiller.history[:20]])
     last = np.mean([loss for _, loss in distiller.history[-20:]])
@@ -82,12 +84,16 @@ def test_default_recipe_learns_and_does_not_collapse(teacher, tmp_path):
 @pytest.mark.large  # end to end: minutes on 2 cores
 def test_kill_and_resume_continues_the_same_run(teacher, tmp_path, monkeypatch):
     # Without dropout, a step's loss depends only on weights, optimizer and data position.
-    no_dropout = {"student_overrides": {"max_sequence_length": 64, "dropout": 0.0}}
-    straight = _run(tmp_path / "a", teacher, steps=16, checkpoint_every=8, **no_dropout)
+    no_dropout = {"student.overrides": {"max_sequence_length": 64, "dropout": 0.0}}
+    straight = _run(
+        tmp_path / "a", teacher, {"trainer.steps": 16, "trainer.checkpoint_every": 8}, **no_dropout
+    )
     straight.train()
     expected = dict(straight.history)
 
-    killed = _run(tmp_path / "b", teacher, steps=16, checkpoint_every=8, **no_dropout)
+    killed = _run(
+        tmp_path / "b", teacher, {"trainer.steps": 16, "trainer.checkpoint_every": 8}, **no_dropout
+    )
     real_step = killed._train_step
 
     def dying_step(batch):
@@ -98,7 +104,9 @@ def test_kill_and_resume_continues_the_same_run(teacher, tmp_path, monkeypatch):
     killed._train_step = dying_step
     with pytest.raises(Killed):
         killed.train()
-    resumed = _run(tmp_path / "b", teacher, steps=16, checkpoint_every=8, **no_dropout)
+    resumed = _run(
+        tmp_path / "b", teacher, {"trainer.steps": 16, "trainer.checkpoint_every": 8}, **no_dropout
+    )
     assert resumed.resumed_from == 8
     resumed.train()
     got = dict(resumed.history)
@@ -114,12 +122,14 @@ def test_kill_and_resume_continues_the_same_run(teacher, tmp_path, monkeypatch):
                if p.startswith(os.path.basename(newest) + ".data")]  # fmt: skip
     path = tmp_path / "a" / "checkpoints" / data
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    fallback = _run(tmp_path / "a", teacher, steps=16, checkpoint_every=8, **no_dropout)
+    fallback = _run(
+        tmp_path / "a", teacher, {"trainer.steps": 16, "trainer.checkpoint_every": 8}, **no_dropout
+    )
     assert fallback.resumed_from == 8
 
 
 def test_nan_guard_stops_before_writing_a_bad_checkpoint(teacher, tmp_path, monkeypatch):
-    real = objective.lealla_losses
+    real = lealla_objective.lealla_losses
     calls = tf.Variable(0)
 
     def poisoned(*args, **kwargs):
@@ -128,8 +138,10 @@ def test_nan_guard_stops_before_writing_a_bad_checkpoint(teacher, tmp_path, monk
         bad = tf.where(calls > 4, np.nan, 1.0)
         return {**losses, "total": losses["total"] * bad}
 
-    monkeypatch.setattr(objective, "lealla_losses", poisoned)
-    distiller = _run(tmp_path / "run", teacher, steps=20, checkpoint_every=2)
+    monkeypatch.setattr(lealla_objective, "lealla_losses", poisoned)
+    distiller = _run(
+        tmp_path / "run", teacher, {"trainer.steps": 20, "trainer.checkpoint_every": 2}
+    )
     with pytest.raises(
         DivergedError, match="loss diverged at step 5.*last good checkpoint is .*ckpt-4"
     ):
@@ -140,10 +152,22 @@ def test_nan_guard_stops_before_writing_a_bad_checkpoint(teacher, tmp_path, monk
 
 def test_resume_with_other_settings_is_refused(teacher, tmp_path):
     # A run with a checkpoint (a folder with only a config is not a run yet: see below).
-    _run(tmp_path / "run", teacher, steps=2, warmup_steps=1, checkpoint_every=2).train()
-    _run(tmp_path / "run", teacher, steps=4, warmup_steps=1, checkpoint_every=2)  # more steps: fine
-    with pytest.raises(ValueError, match=r"other settings \(batch_size: saved 32, now 16\)"):
-        _run(tmp_path / "run", teacher, steps=4, warmup_steps=1, batch_size=16)
+    _run(
+        tmp_path / "run",
+        teacher,
+        {"trainer.steps": 2, "optimizer.warmup_steps": 1, "trainer.checkpoint_every": 2},
+    ).train()
+    _run(
+        tmp_path / "run",
+        teacher,
+        {"trainer.steps": 4, "optimizer.warmup_steps": 1, "trainer.checkpoint_every": 2},
+    )  # more steps: fine
+    with pytest.raises(ValueError, match=r"other settings \(data.batch_size: saved 32, now 16\)"):
+        _run(
+            tmp_path / "run",
+            teacher,
+            {"trainer.steps": 4, "optimizer.warmup_steps": 1, "data.batch_size": 16},
+        )
 
 
 def test_a_cache_of_another_teacher_is_refused(teacher, tmp_path):
@@ -160,10 +184,12 @@ def test_a_cache_of_another_teacher_is_refused(teacher, tmp_path):
         _run(
             tmp_path / "other",
             teacher,
-            steps=2,
-            warmup_steps=1,
-            teacher_cache=(cache,),
-            teacher="labse",
+            {
+                "trainer.steps": 2,
+                "optimizer.warmup_steps": 1,
+                "teacher.cache": (cache,),
+                "teacher.name": "labse",
+            },
         ).train()
 
 
@@ -182,7 +208,11 @@ def test_a_cache_of_other_sentences_is_refused_before_anything_is_written(teache
         embedding_cache.CacheMismatchError,
         match=r"built from \[de-en.tsv\], but the training data is \[",
     ):
-        _run(tmp_path / "run", teacher, steps=2, warmup_steps=1, teacher_cache=(cache,))
+        _run(
+            tmp_path / "run",
+            teacher,
+            {"trainer.steps": 2, "optimizer.warmup_steps": 1, "teacher.cache": (cache,)},
+        )
     assert not (tmp_path / "run").exists()
 
 
@@ -202,20 +232,30 @@ def test_a_run_reads_several_caches_as_one_corpus(teacher, tmp_path):
         caches.append(str(tmp_path / f"cache_{lang}"))
         embedding_cache.build_cache(teacher, corpus.resolve_sources(str(path)), caches[-1])
     distiller = _run(
-        tmp_path / "run", teacher, steps=2, warmup_steps=1, train_data=tuple(files),
-        teacher_cache=tuple(caches), bank_size=64, checkpoint_every=2,
-    )  # fmt: skip
+        tmp_path / "run",
+        teacher,
+        {
+            "trainer.steps": 2,
+            "optimizer.warmup_steps": 1,
+            "data.train_data": tuple(files),
+            "teacher.cache": tuple(caches),
+            "objective.lealla.bank_size": 64,
+            "trainer.checkpoint_every": 2,
+        },
+    )
     assert np.isfinite(distiller.train()["losses"]["feature"])
     saved = json.loads((tmp_path / "run" / "distill_config.json").read_text())
-    assert saved["teacher_cache"] == caches
+    assert saved["teacher"]["cache"] == caches
     with pytest.raises(embedding_cache.CacheMismatchError, match=r"the cache at .*cache_de was"):
         _run(
             tmp_path / "one",
             teacher,
-            steps=2,
-            warmup_steps=1,
-            train_data=tuple(files),
-            teacher_cache=(caches[0],),
+            {
+                "trainer.steps": 2,
+                "optimizer.warmup_steps": 1,
+                "data.train_data": tuple(files),
+                "teacher.cache": (caches[0],),
+            },
         )
 
 
@@ -234,12 +274,19 @@ def test_a_share_in_train_data_sets_that_files_part_of_the_batches(teacher, tmp_
                   encoding="utf-8")  # fmt: skip
     cache = str(tmp_path / "cache")
     embedding_cache.build_cache(teacher, corpus.resolve_sources([str(tsv), str(ko)]), cache)
-    # The only monolingual text: by language it would get the whole --mono_share (0.5).
+    # The only monolingual text: by language it would get the whole --data.mono_share (0.5).
     distiller = _run(
-        tmp_path / "run", teacher, steps=2, warmup_steps=1, teacher_cache=(cache,),
-        train_data=(str(tsv), f"{ko}@0.2"), checkpoint_every=2,
-    )  # fmt: skip
-    assert distiller.config.mono_share == 0.5
+        tmp_path / "run",
+        teacher,
+        {
+            "trainer.steps": 2,
+            "optimizer.warmup_steps": 1,
+            "teacher.cache": (cache,),
+            "data.train_data": (str(tsv), f"{ko}@0.2"),
+            "trainer.checkpoint_every": 2,
+        },
+    )
+    assert distiller.config.data.mono_share == 0.5
     assert distiller.train()["step"] == 2
     context = tf.distribute.InputContext()
     batches = data.train_dataset_fn(distiller.config, distiller.packer)(context).take(40)
@@ -281,8 +328,8 @@ def test_cli_with_two_cpu_replicas(use_m_module, tmp_path):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
            "LEALLA_CACHE_DIR": os.path.dirname(os.path.dirname(use_m_module))}  # fmt: skip
     cmd = [sys.executable, "-m", "lealla.cli.distill_main", "--config=demo", f"--model_dir={tmp_path / 'run'}",
-           "--student=tiny_test", "--student_overrides=max_sequence_length=64", "--steps=6",
-           "--warmup_steps=2", "--batch_size=16", "--checkpoint_every=3", "--eval_every=0",
+           "--student=tiny_test", "--student.overrides=max_sequence_length=64", "--steps=6",
+           "--optimizer.warmup_steps=2", "--data.batch_size=16", "--trainer.checkpoint_every=3", "--trainer.eval_every=0",
            "--cpu_replicas=2"]  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
@@ -300,8 +347,12 @@ def test_time_budget_ends_on_time_and_resumes_the_same_budget(teacher, tmp_path)
     budget = 60.0  # a 1-minute run
     # Checkpoints every 2 steps: the kill must come early in the minute even on a busy
     # machine, where the first steps (tracing) take most of it.
-    settings = {"steps": 10**9, "train_minutes": budget / 60, "checkpoint_every": 2}
-    killed = _run(tmp_path / "run", teacher, eval_every=50, **settings)
+    settings = {
+        "trainer.steps": 10**9,
+        "trainer.train_minutes": budget / 60,
+        "trainer.checkpoint_every": 2,
+    }
+    killed = _run(tmp_path / "run", teacher, {"trainer.eval_every": 50}, **settings)
     real_step = killed._train_step
 
     def dying_step(batch):
@@ -312,7 +363,7 @@ def test_time_budget_ends_on_time_and_resumes_the_same_budget(teacher, tmp_path)
     killed._train_step = dying_step
     with pytest.raises(Killed):
         killed.train()
-    resumed = _run(tmp_path / "run", teacher, eval_every=50, **settings)
+    resumed = _run(tmp_path / "run", teacher, {"trainer.eval_every": 50}, **settings)
     spent = float(resumed.elapsed.numpy())
     assert resumed.resumed_from == 2 and 0.0 < spent < budget / 2, spent
     start = time.perf_counter()
@@ -323,13 +374,13 @@ def test_time_budget_ends_on_time_and_resumes_the_same_budget(teacher, tmp_path)
     assert 0.75 * budget <= metrics["train_seconds"] <= budget, metrics  # + final evaluation
     assert metrics["step"] > resumed.resumed_from and "dev_accuracy" in metrics
     # The schedule decayed on the budget: the rate at the end is near 0.
-    assert float(resumed.optimizer.learning_rate) < 0.25 * BASE["learning_rate"]
+    assert float(resumed.optimizer.learning_rate) < 0.25 * BASE["optimizer.learning_rate"]
     assert int(resumed.step.numpy()) == metrics["step"]
     assert resumed.manager.latest_checkpoint.endswith(f"ckpt-{metrics['step']}")
 
 
 def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(teacher, tmp_path):
-    run = _run(tmp_path / "run", teacher, steps=40, checkpoint_every=20)
+    run = _run(tmp_path / "run", teacher, {"trainer.steps": 40, "trainer.checkpoint_every": 20})
     real_step = run._train_step
 
     def interrupted_step(batch):
@@ -340,7 +391,12 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(teacher, tmp_path):
     run._train_step = interrupted_step
     with pytest.raises(KeyboardInterrupt, match="interrupted at step 7, checkpoint saved; rerun"):
         run.train()
-    assert _run(tmp_path / "run", teacher, steps=40, checkpoint_every=20).resumed_from == 7
+    assert (
+        _run(
+            tmp_path / "run", teacher, {"trainer.steps": 40, "trainer.checkpoint_every": 20}
+        ).resumed_from
+        == 7
+    )
 
 
 @pytest.mark.large  # end to end: minutes on 2 cores
@@ -353,11 +409,23 @@ def test_bad_training_lines_are_named_or_skipped(teacher, tmp_path):
     path = tmp_path / "de-en.tsv"
     path.write_text("".join(rows), encoding="utf-8")
     with pytest.raises(textio.CorpusError, match=r"de-en.tsv:41: expected 2 tab-separated"):
-        _run(tmp_path / "run", teacher, steps=2, warmup_steps=1, train_data=(str(path),))
+        _run(
+            tmp_path / "run",
+            teacher,
+            {"trainer.steps": 2, "optimizer.warmup_steps": 1, "data.train_data": (str(path),)},
+        )
     # The failed start left no checkpoint: the corrected command is not "a run with
     # other settings".
-    run = _run(tmp_path / "run", teacher, steps=2, warmup_steps=1, train_data=(str(path),),
-               on_bad_line="skip")  # fmt: skip
+    run = _run(
+        tmp_path / "run",
+        teacher,
+        {
+            "trainer.steps": 2,
+            "optimizer.warmup_steps": 1,
+            "data.train_data": (str(path),),
+            "data.on_bad_line": "skip",
+        },
+    )
     assert run.train()["step"] == 2
 
 
@@ -382,7 +450,7 @@ def test_a_cache_run_resumes_without_loading_the_teacher(trained_run, monkeypatc
 @pytest.mark.large  # end to end: minutes on 2 cores
 def test_float16_overflow_skips_the_step_and_lowers_the_loss_scale(teacher, tmp_path, monkeypatch):
     # Wrong before: the finite check saw the loss-scaled gradients and stopped the run.
-    real = objective.lealla_losses
+    real = lealla_objective.lealla_losses
     calls = tf.Variable(0)
 
     def overflowing(*args, **kwargs):
@@ -391,9 +459,17 @@ def test_float16_overflow_skips_the_step_and_lowers_the_loss_scale(teacher, tmp_
         blow_up = tf.where(tf.equal(calls, 3), 1e30, 1.0)  # finite loss, infinite scaled grads
         return {**losses, "total": losses["total"] * blow_up}
 
-    monkeypatch.setattr(objective, "lealla_losses", overflowing)
-    run = _run(tmp_path / "run", teacher, steps=6, warmup_steps=1, checkpoint_every=6,
-               dtype_policy="mixed_float16")  # fmt: skip
+    monkeypatch.setattr(lealla_objective, "lealla_losses", overflowing)
+    run = _run(
+        tmp_path / "run",
+        teacher,
+        {
+            "trainer.steps": 6,
+            "optimizer.warmup_steps": 1,
+            "trainer.checkpoint_every": 6,
+            "runtime.dtype_policy": "mixed_float16",
+        },
+    )
     scale = float(run.optimizer.dynamic_scale.numpy())
     metrics = run.train()
     assert metrics["step"] == 6
@@ -409,7 +485,11 @@ def test_token_init_pieces_starts_any_vocabulary_from_the_teachers_piece_embeddi
     vocab = tmp_path / "vocab.txt"
     vocab.write_text("".join(f"{t}\n" for t in demo_wordpiece_vocab), encoding="utf-8")
     runs = {
-        source: _run(tmp_path / source, teacher, vocab=str(vocab), token_init=source, steps=10)
+        source: _run(
+            tmp_path / source,
+            teacher,
+            {"student.vocab": str(vocab), "student.token_init": source, "trainer.steps": 10},
+        )
         for source in ("table", "pieces")
     }
     pieces = runs["pieces"]
@@ -428,9 +508,9 @@ def test_token_init_pieces_starts_any_vocabulary_from_the_teachers_piece_embeddi
         w, t, o = (unit[vocabulary.index(x)] for x in (word, translation, other))
         assert w @ t > w @ o, (word, translation, other)
     with pytest.raises(ValueError, match="token_init must be one of"):
-        DistillConfig(**{**BASE, "token_init": "rows"})
+        DistillConfig().override({**BASE, "student.token_init": "rows"})
 
 
 def test_a_cache_folder_given_as_a_string_is_refused():
     with pytest.raises(ValueError, match="teacher_cache must be a tuple of folders"):
-        DistillConfig(**BASE, teacher_cache="c")
+        DistillConfig().override({**BASE, "teacher.cache": "c"})

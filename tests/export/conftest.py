@@ -21,7 +21,7 @@ def wordpiece_run(demo_wordpiece_vocab, tmp_path_factory):
         output_dim=24,
     )  # fmt: skip
     student.to_json_file(str(model_dir / "student_config.json"))
-    (model_dir / "distill_config.json").write_text(json.dumps({"seq_length": 16}))
+    (model_dir / "distill_config.json").write_text(json.dumps({"data": {"seq_length": 16}}))
     backbone = student.build()
     tf.train.Checkpoint(student=backbone).save(str(model_dir / "checkpoints" / "ckpt"))
     return str(model_dir)

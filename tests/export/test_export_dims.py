@@ -13,11 +13,13 @@ from lealla.embeddings.truncation import truncate_embeddings
 
 @pytest.fixture(scope="module")
 def matryoshka_run(wordpiece_run, tmp_path_factory):
-    """The wordpiece run (24-dim output) as if trained with --matryoshka_dims=8,16."""
+    """The wordpiece run (24-dim output) as if trained with --lealla.matryoshka_dims=8,16."""
     model_dir = tmp_path_factory.mktemp("matryoshka") / "run"
     shutil.copytree(wordpiece_run, model_dir)
-    (model_dir / "distill_config.json").write_text(json.dumps(
-        {"seq_length": 16, "matryoshka_dims": [8, 16], "dev_data": ["demo:dev"]}))  # fmt: skip
+    (model_dir / "distill_config.json").write_text(json.dumps({
+        "data": {"seq_length": 16, "dev_data": ["demo:dev"]},
+        "objective": {"name": "lealla", "lealla": {"matryoshka_dims": [8, 16]}},
+    }))  # fmt: skip
     return str(model_dir)
 
 

@@ -5,7 +5,14 @@ import dataclasses
 import pytest
 from absl import flags
 
-from lealla.config.config_flags import define_flags, setting, values_from_flags
+from lealla.config.config_flags import (
+    Section,
+    define_flags,
+    flag_names,
+    section,
+    setting,
+    values_from_flags,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,3 +63,54 @@ def test_skip_leaves_a_field_to_the_entry_point():
     values(["prog"])
     assert "steps" not in values
     assert "steps" not in values_from_flags(Toy, skip=("steps",), flag_values=values)
+
+
+@dataclasses.dataclass(frozen=True)
+class Inner(Section):
+    steps: int = setting(10, "Steps.", flag="steps", at_least=1)
+    log_every: int = setting(5, "Log cadence.", at_least=1)
+
+    def check(self):
+        if self.log_every > self.steps:
+            raise ValueError("log_every must be <= steps")
+
+
+@dataclasses.dataclass(frozen=True)
+class Data(Section):
+    rate: float = setting(0.5, "A rate.", above=0)
+    fast: bool = setting(True, "Go fast.")
+    files: tuple[str, ...] = setting((), "Files.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Outer(Section):
+    trainer: Inner = section(Inner)
+    toy: Data = section(Data)
+
+
+def test_sections_name_their_flags_and_nest_their_values():
+    values = flags.FlagValues()
+    define_flags(Outer, flag_values=values)
+    assert {"steps", "trainer.log_every", "toy.rate", "toy.files"} <= set(values)
+    assert "trainer.steps" not in values  # a short name replaces the path
+    values(["prog", "--steps=20", "--trainer.log_every=4", "--toy.files=a,b", "--notoy.fast"])
+    got = values_from_flags(Outer, flag_values=values)
+    assert got["trainer"] == {"steps": 20, "log_every": 4}
+    config = Outer.from_dict(got)
+    assert config == Outer().override({"trainer": {"steps": 20, "log_every": 4},
+                                       "toy.files": ("a", "b"), "toy.fast": False})  # fmt: skip
+    assert flag_names(Outer)["trainer.steps"] == "steps"
+    with pytest.raises(flags.IllegalFlagValueError, match="--steps=0"):
+        values(["prog", "--steps=0"])
+    with pytest.raises(ValueError, match="log_every must be <= steps"):
+        Outer().override({"trainer.log_every": 50})
+
+
+def test_two_settings_with_one_flag_are_refused():
+    @dataclasses.dataclass(frozen=True)
+    class Twice(Section):
+        a: Inner = section(Inner)
+        b: Inner = section(Inner)
+
+    with pytest.raises(ValueError, match="a.steps and b.steps both have the flag --steps"):
+        define_flags(Twice, flag_values=flags.FlagValues())

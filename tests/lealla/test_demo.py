@@ -117,8 +117,9 @@ def test_whole_demo_offline_and_rerun_reuses_everything(tmp_path):
     out = tmp_path / "demo"
     args = [
         sys.executable, "-m", "lealla.cli.main", "demo", f"--out={out}",
-        "--distill_flags=--steps=20,--student=tiny_test,--eval_every=10,--warmup_steps=2,"
-        "--checkpoint_every=10,--batch_size=16", "--static_steps=10",
+        "--distill_flags=--steps=20,--student=tiny_test,--trainer.eval_every=10,"
+        "--optimizer.warmup_steps=2,--trainer.checkpoint_every=10,--data.batch_size=16",
+        "--static_steps=10",
     ]  # fmt: skip
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     first = subprocess.run(args, capture_output=True, text=True, env=env)

@@ -40,9 +40,10 @@ def test_every_numeric_flag_of_every_command_refuses_out_of_range_values():
     assert not problems, "\n".join(problems)
     # The walk saw the flags the issue named (and so reads the flags it should).
     assert {"batch_size", "k", "threshold"} <= set(walks["align"])
-    assert {"learning_rate", "batch_size", "seed", "mono_share"} <= set(walks["distill"])
-    assert "nan" in walks["distill"]["learning_rate"]["refused"]
-    assert "0" in walks["distill"]["learning_rate"]["refused"]  # > 0, not >= 0
+    assert {"optimizer.learning_rate", "data.batch_size", "trainer.seed", "data.mono_share",
+            "lealla.bank_size", "ems.xtr_sampled", "steps"} <= set(walks["distill"])  # fmt: skip
+    assert "nan" in walks["distill"]["optimizer.learning_rate"]["refused"]
+    assert "0" in walks["distill"]["optimizer.learning_rate"]["refused"]  # > 0, not >= 0
     assert "0" in walks["eval"]["batch_size"]["refused"]
     assert sum(len(r) for r in walks.values()) >= 60
 

@@ -54,11 +54,23 @@ def test_static_student_trains_exports_and_reloads(use_m_module, tmp_path, corpu
 
     os.environ["LEALLA_CACHE_DIR"] = os.path.dirname(os.path.dirname(use_m_module))
     teacher = loading.load_teacher("use-multilingual")
-    config = DistillConfig(
-        student="static_128", student_overrides={"hidden_dim": 64}, train_data=("demo:train",),
-        dev_data=("demo:dev",), batch_size=32, seq_length=32, bucket_lengths=(32,), steps=60,
-        warmup_steps=5, learning_rate=3e-3, eval_every=0, log_every=20, checkpoint_every=60,
-    )  # fmt: skip
+    config = DistillConfig().override(
+        {
+            "student.name": "static_128",
+            "student.overrides": {"hidden_dim": 64},
+            "data.train_data": ("demo:train",),
+            "data.dev_data": ("demo:dev",),
+            "data.batch_size": 32,
+            "data.seq_length": 32,
+            "data.bucket_lengths": (32,),
+            "trainer.steps": 60,
+            "optimizer.warmup_steps": 5,
+            "optimizer.learning_rate": 3e-3,
+            "trainer.eval_every": 0,
+            "trainer.log_every": 20,
+            "trainer.checkpoint_every": 60,
+        }
+    )
     model_dir = str(tmp_path / "run")
     distiller = Distiller(config, model_dir, tf.distribute.get_strategy(), teacher=teacher)
     # The pruning, the SIF counts and the input pipeline share one read of the corpus.

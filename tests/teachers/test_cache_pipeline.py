@@ -51,12 +51,23 @@ def test_local_runner_writes_the_inprocess_cache_and_training_reads_it(
     )
     assert manifest["complete"] and manifest["num_examples"] == 13 * 300
     _same_folders(out, inprocess_cache)  # byte for byte: shards, records, manifest
-    config = DistillConfig(
-        student="tiny_test", student_overrides={"max_sequence_length": 32},
-        train_data=("demo:train",), dev_data=("demo:dev",), batch_size=16, seq_length=32,
-        bucket_lengths=(32,), warmup_steps=1, steps=3, checkpoint_every=3, eval_every=3,
-        log_every=3, teacher_cache=(out,),
-    )  # fmt: skip
+    config = DistillConfig().override(
+        {
+            "student.name": "tiny_test",
+            "student.overrides": {"max_sequence_length": 32},
+            "data.train_data": ("demo:train",),
+            "data.dev_data": ("demo:dev",),
+            "data.batch_size": 16,
+            "data.seq_length": 32,
+            "data.bucket_lengths": (32,),
+            "optimizer.warmup_steps": 1,
+            "trainer.steps": 3,
+            "trainer.checkpoint_every": 3,
+            "trainer.eval_every": 3,
+            "trainer.log_every": 3,
+            "teacher.cache": (out,),
+        }
+    )
     metrics = Distiller(config, str(tmp_path / "run"), tf.distribute.get_strategy()).train()
     assert metrics["step"] == 3
 
