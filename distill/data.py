@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 from lealla.models.distill.distill_config import DistillConfig
+from lealla.models.teachers import embedding_cache
 
 from lealla.data import corpus, pipeline
 from lealla.tokenization import packing
@@ -102,8 +103,6 @@ def teacher_bank(config: DistillConfig, size: int) -> np.ndarray:
     """
     if not config.teacher.cache:
         raise ValueError("the bank of teacher embeddings is read from --teacher_cache")
-    from lealla.models.teachers import embedding_cache
-
     input_config = pipeline.InputConfig(
         temperature=config.data.temperature, shuffle_buffer=max(4 * size, 1000),
         seed=config.trainer.seed + 7919, mono_share=config.data.mono_share,

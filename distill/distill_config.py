@@ -116,7 +116,7 @@ class DistillConfig(Section):
         from its default, as the flag that sets it (the run record export and the model
         card quote)."""
         args = ["lealla", "distill", f"--model_dir={model_dir}"]
-        for flag in config_flags.config_flags(type(self)):
+        for flag in config_flags.config_flags(self):
             value, default = self.get(flag.path), flag.field.default
             # Without a --teacher, a teacher-free objective trains with none: a teacher it
             # borrows is always named.

@@ -7,6 +7,7 @@ import dataclasses
 from typing import Any
 
 import tensorflow as tf
+from lealla.models.distill import heads
 from lealla.models.distill.losses import bidirectional_contrastive_loss, bidirectional_xtr_loss
 from lealla.models.distill.losses.contrastive import (
     DEFAULT_TEMPERATURE as DEFAULT_CONTRASTIVE_TEMPERATURE,
@@ -133,8 +134,6 @@ def ems_losses(
 
 def _heads(distill: bool):
     def build(settings: EmsSettings, ctx: HeadContext) -> dict[str, Any]:
-        from lealla.models.distill import heads
-
         built = {}
         if distill:
             built["projection"] = projection_head("projection", ctx.teacher_dim,

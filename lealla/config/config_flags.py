@@ -104,9 +104,10 @@ class Flag:
     owner: type  # the dataclass declaring the field
 
 
-def config_flags(config_cls: type, skip: Iterable[str] = ()) -> list[Flag]:
+def config_flags(config_cls: Any, skip: Iterable[str] = ()) -> list[Flag]:
     """The flags of every `setting` of `config_cls` and its sections, less the paths in
-    `skip`.
+    `skip`. Given a config (not its class), the sections it holds: a section built from
+    a registry may have grown since the config was made.
 
     Raises:
       ValueError: two settings with one flag name.
@@ -121,9 +122,12 @@ def config_flags(config_cls: type, skip: Iterable[str] = ()) -> list[Flag]:
     return found
 
 
-def _walk(config_cls: type, path: str, prefix: str) -> Iterator[Flag]:
+def _walk(config: Any, path: str, prefix: str) -> Iterator[Flag]:
+    config_cls = config if isinstance(config, type) else type(config)
     for f in dataclasses.fields(config_cls):
         inner = section_class(f)
+        if inner is not None and not isinstance(config, type):
+            inner = getattr(config, f.name)
         if inner is not None:
             child_prefix = f"{prefix}{f.name}." if f.metadata["prefix"] else prefix
             yield from _walk(inner, f"{path}{f.name}.", child_prefix)
