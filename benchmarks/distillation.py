@@ -15,13 +15,13 @@ import time
 
 import numpy as np
 import tensorflow as tf
+
+from lealla.data import corpus, demo_corpus
 from lealla.models.distill.distill_config import DistillConfig
 from lealla.models.distill.trainer import Distiller
 from lealla.models.students.student_config import StudentConfig
 from lealla.models.teachers import embedding_cache, loading
 from lealla.models.teachers.teacher import Teacher
-
-from lealla.data import corpus, demo_corpus
 from lealla.tokenization import packing
 
 STEPS = 8

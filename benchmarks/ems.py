@@ -14,6 +14,7 @@ import tempfile
 import time
 
 import tensorflow as tf
+
 from lealla.models.distill.distill_config import DistillConfig
 from lealla.models.distill.trainer import Distiller
 from lealla.models.teachers import loading

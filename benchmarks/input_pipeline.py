@@ -15,10 +15,10 @@ import time
 import sentencepiece as spm
 import tensorflow as tf
 import tensorflow_text as tf_text
-from lealla.models.teachers import usem3_assets
 
 from benchmarks import common
 from lealla.data import corpus, pipeline
+from lealla.models.teachers import usem3_assets
 from lealla.tokenization import packing, sentencepiece, vocab_builder, vocab_file, wordpiece
 
 BATCH = 1024

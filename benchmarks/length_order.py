@@ -43,6 +43,7 @@ def run() -> str:
     if not os.path.isdir(os.path.join(qc.DATA, "ud-mono")):
         return qc.skipped(title)
     import tensorflow as tf
+
     from lealla.models.students.sentence_encoder import SentenceEncoder
     from lealla.models.students.student_config import StudentConfig
     from lealla.models.teachers import loading

@@ -82,9 +82,8 @@ def _row(name: str, overrides: dict, data: qc.Data, cache: str) -> dict:
 def _rotation(model_dir: str, embed, data: qc.Data):
     """The rotation `lealla export --dims` applies: PCA of the student's embeddings of
     the first sentences of its training data."""
-    from lealla.models.export import export_dims, exporter, restore
-
     from lealla.embeddings.truncation import pca_rotation
+    from lealla.models.export import export_dims, exporter, restore
 
     tokenizer = restore.restore_sentence_encoder(model_dir).tokenizer
     texts = exporter.representative_sentences(

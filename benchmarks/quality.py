@@ -282,6 +282,7 @@ def static_untrained_row(data: qc.Data, cache: str, files) -> dict:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
     import tensorflow as tf
+
     from lealla.models.distill.distill_config import DistillConfig
     from lealla.models.distill.trainer import Distiller
 

@@ -141,9 +141,8 @@ def build_cache(
     augment: Sequence[str] = (),
 ) -> tuple[str, float]:
     """A teacher cache of `files` in work/caches/name (resumed/reused); (path, seconds)."""
-    from lealla.models.teachers import embedding_cache, loading
-
     from lealla.data import corpus
+    from lealla.models.teachers import embedding_cache, loading
 
     path = os.path.join(work, "caches", name)
     manifest = os.path.join(path, embedding_cache.MANIFEST)
@@ -213,6 +212,7 @@ def mono_dev_texts(data: Data) -> list[str]:
 
 def teacher_embed() -> Embed:
     import tensorflow as tf
+
     from lealla.models.teachers import loading
 
     teacher = loading.load_teacher(TEACHER)
@@ -238,6 +238,7 @@ def train(
 ) -> tuple[str, dict]:
     """Trains (or reuses) one student row; returns (model_dir, metrics.json)."""
     import tensorflow as tf
+
     from lealla.models.distill.distill_config import DistillConfig
     from lealla.models.distill.trainer import Distiller
 

@@ -26,14 +26,14 @@ import tempfile
 
 import numpy as np
 import tensorflow as tf
-from lealla.models.export import exporter
-from lealla.models.students import presets
-from lealla.models.students.student_config import StudentConfig
-from lealla.models.teachers import usem3_assets
 
 from benchmarks import common
 from lealla.data import corpus, demo_corpus
 from lealla.files import fileio
+from lealla.models.export import exporter
+from lealla.models.students import presets
+from lealla.models.students.student_config import StudentConfig
+from lealla.models.teachers import usem3_assets
 from lealla.records import run_layout
 from lealla.tokenization import packing, sentencepiece, vocab_pruning
 

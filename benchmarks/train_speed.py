@@ -45,6 +45,7 @@ def examples_per_second(model_dir: str) -> list[tuple[int, float]]:
 
 def measure(name: str, data: qc.Data, files, cache: str, **overrides) -> dict:
     import tensorflow as tf
+
     from lealla.models.distill.distill_config import DistillConfig
     from lealla.models.distill.trainer import Distiller
 

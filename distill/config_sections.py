@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 
+from lealla.config.config_flags import Section, setting
+from lealla.data import pipeline, sampling
+from lealla.files import textio
 from lealla.models.students import presets
 from lealla.models.students.student_config import DTYPE_POLICIES
 from lealla.models.teachers.registry import FORMATS as TEACHER_FORMATS
-
-from lealla.config.config_flags import Section, setting
-from lealla.data import pipeline, sampling, textio
 
 VOCAB_CHOICES = ("teacher", "pruned")  # or a path to a vocab.txt / .model
 TOKEN_INITS = ("table", "pieces")

@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
-from lealla.models.distill.distill_config import DistillConfig
-from lealla.models.teachers import embedding_cache
 
 from lealla.data import corpus, pipeline
+from lealla.models.distill.distill_config import DistillConfig
+from lealla.models.teachers import embedding_cache
 from lealla.tokenization import packing
 
 # Features the training step reads; string features stay on the host in cache mode.

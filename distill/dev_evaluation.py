@@ -12,12 +12,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 from absl import logging
-from lealla.models.distill import dev_agreement
-from lealla.models.distill.distill_config import DistillConfig
-from lealla.models.distill.run_folder import RunFolder
 
 from lealla.data import corpus
 from lealla.evaluation.retrieval import pair_accuracies_by_width
+from lealla.models.distill import dev_agreement
+from lealla.models.distill.distill_config import DistillConfig
+from lealla.models.distill.run_folder import RunFolder
 
 # The scores best.json records beside the step.
 BEST_SCORES = ("dev_accuracy", "dev_agreement", "dev_score")

@@ -8,6 +8,8 @@ import shlex
 from collections.abc import Iterator
 from typing import Any
 
+from lealla.config import config_flags
+from lealla.config.config_flags import Section, section
 from lealla.models.distill import objectives
 from lealla.models.distill.config_sections import (
     VOCAB_CHOICES,
@@ -18,9 +20,6 @@ from lealla.models.distill.config_sections import (
     TeacherSection,
     TrainerSection,
 )
-
-from lealla.config import config_flags
-from lealla.config.config_flags import Section, section
 
 # Settings that may change when a run is resumed (everything else must match).
 RESUMABLE_CHANGES = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+
 from lealla.models.students.transformer_block import INITIALIZER_STDDEV, LAYER_NORM_EPSILON
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+
 from lealla.models.distill.distill_config import DistillConfig
 from lealla.models.distill.row_sparse_adamw import RowSparseAdamW
 from lealla.models.distill.schedule import WarmupLinearDecay

@@ -13,9 +13,9 @@ import shutil
 
 import tensorflow as tf
 from absl import logging
-from lealla.models.distill.distill_config import RESUMABLE_CHANGES, DistillConfig
 
 from lealla.files import atomic
+from lealla.models.distill.distill_config import RESUMABLE_CHANGES, DistillConfig
 from lealla.records import run_layout
 from lealla.records.run_record import RunRecord, read_run
 

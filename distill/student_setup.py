@@ -8,13 +8,13 @@ import os
 
 import numpy as np
 from absl import logging
+
+from lealla.files import atomic
 from lealla.models.distill.config_sections import StudentSection
 from lealla.models.distill.distill_config import DistillConfig
 from lealla.models.distill.training_corpus import TrainingCorpus
 from lealla.models.students import embedding_init
 from lealla.models.students.student_config import StudentConfig
-
-from lealla.files import atomic
 from lealla.records import run_layout
 from lealla.records.run_layout import LANGUAGES_FILE, STUDENT_CONFIG, TOKENIZER_DIR
 from lealla.tokenization import loading as tokenizer_loading

@@ -13,6 +13,7 @@ import time
 import keras
 import tensorflow as tf
 from absl import logging
+
 from lealla.models.distill import objectives, training_state
 from lealla.models.distill.dev_evaluation import BestCheckpointKeeper, DevEvaluator
 from lealla.models.distill.distill_config import DistillConfig
@@ -20,7 +21,6 @@ from lealla.models.distill.optimizer import scale_loss
 from lealla.models.distill.run_folder import RunFolder
 from lealla.models.distill.time_budget import BudgetClock
 from lealla.models.students.sentence_encoder import SentenceEncoder
-
 from lealla.ui import console
 from lealla.ui.progress import Progress, format_seconds
 

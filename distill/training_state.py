@@ -13,6 +13,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 from absl import logging
+
+from lealla.data import corpus
 from lealla.models.distill import data, dev_agreement, objectives, student_setup
 from lealla.models.distill.distill_config import DistillConfig
 from lealla.models.distill.optimizer import make_optimizer
@@ -20,8 +22,6 @@ from lealla.models.distill.run_folder import RunFolder
 from lealla.models.distill.training_corpus import TrainingCorpus
 from lealla.models.students.student_config import StudentConfig
 from lealla.models.teachers import embedding_cache, loading
-
-from lealla.data import corpus
 from lealla.records import run_layout
 from lealla.tokenization import packing
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from lealla.models.export import modules, tflite_export
-
 from lealla.config import json_config
+from lealla.models.export import modules, tflite_export
 from lealla.records import run_layout
 
 

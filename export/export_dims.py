@@ -4,15 +4,15 @@ that lets any width be exported, and the dev accuracy at each width."""
 from __future__ import annotations
 
 import numpy as np
+
+from lealla.data import corpus
+from lealla.embeddings import truncation as truncation_lib
+from lealla.evaluation.retrieval import pair_accuracies_by_width
 from lealla.models.export import restore
 from lealla.models.export.export_config import ExportConfig
 from lealla.models.export.sample_text import representative_sentences
 from lealla.models.students.sentence_encoder import SentenceEncoder
 from lealla.models.students.truncated import TruncatedBackbone
-
-from lealla.data import corpus
-from lealla.embeddings import truncation as truncation_lib
-from lealla.evaluation.retrieval import pair_accuracies_by_width
 from lealla.ui import plots
 
 ROTATION_SENTENCES = 4096  # PCA of a d <= 1024 embedding: a few thousand sentences

@@ -11,13 +11,13 @@ import re
 import numpy as np
 import tensorflow as tf
 from absl import logging
-from lealla.models.export import restore, tflite_export
-from lealla.models.export.export_config import ExportConfig
-from lealla.models.export.verification import ENCODER_DIR, LABSE_DIR, PREPROCESSOR_DIR
 
 from lealla.data import corpus
 from lealla.evaluation.retrieval import pair_accuracies
 from lealla.files import fileio
+from lealla.models.export import restore, tflite_export
+from lealla.models.export.export_config import ExportConfig
+from lealla.models.export.verification import ENCODER_DIR, LABSE_DIR, PREPROCESSOR_DIR
 from lealla.records import run_layout
 
 

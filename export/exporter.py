@@ -26,6 +26,9 @@ import shutil
 
 import tensorflow as tf
 from absl import logging
+
+from lealla.data import corpus
+from lealla.files import atomic, output_dirs
 from lealla.models.export import (
     export_dims,
     export_metadata,
@@ -47,9 +50,6 @@ from lealla.models.export.verification import (
     verify_export,
 )
 from lealla.models.students.sentence_encoder import SentenceEncoder
-
-from lealla.data import corpus
-from lealla.files import atomic, output_dirs
 from lealla.records import module_metadata
 
 __all__ = [

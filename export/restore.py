@@ -9,6 +9,7 @@ distillation projection and the EMS heads stay behind.
 from __future__ import annotations
 
 import tensorflow as tf
+
 from lealla.models.students.sentence_encoder import SentenceEncoder
 from lealla.models.students.student_config import StudentConfig
 

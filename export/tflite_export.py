@@ -30,11 +30,11 @@ from collections.abc import Sequence
 
 import numpy as np
 from absl import logging
-from lealla.models.export.tflite_model import APP_REGISTRARS, TFLiteEncoder, UnsupportedOpError
 
 from lealla.embeddings.text_encoder import EmbedFn
 from lealla.evaluation.retrieval import pair_accuracies
 from lealla.files import atomic
+from lealla.models.export.tflite_model import APP_REGISTRARS, TFLiteEncoder, UnsupportedOpError
 from lealla.ui import quiet
 
 VARIANTS = ("float32", "float16", "dynamic_int8", "int8")
@@ -264,6 +264,7 @@ def quantized_source(encoder, saved_model: str, scratch: str) -> tuple[str, str]
     """
     # TensorFlow and the exported modules load only when a variant is converted
     import tensorflow as tf
+
     from lealla.models.export import modules
 
     if not modules.RowQuantizedStringEncoder.supports(encoder.backbone):

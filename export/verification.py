@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import tensorflow as tf
+
 from lealla.models.export import tflite_export
 from lealla.models.export.sample_text import probe_sentences
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import keras
 from keras import ops
-from lealla.models.students.transformer_block import INITIALIZER_STDDEV
 
+from lealla.models.students.transformer_block import INITIALIZER_STDDEV
 from lealla.tokenization import packing
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 import keras
+
+from lealla.config.json_config import ConfigMixin
 from lealla.models.students import presets
 from lealla.models.students.static import StaticBackbone
 from lealla.models.students.thin_deep import POOLINGS, ThinDeepBackbone
-
-from lealla.config.json_config import ConfigMixin
 
 DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 KINDS = ("transformer", "static")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import keras
 from keras import ops
+
 from lealla.models.students.position_embedding import PositionEmbedding
 from lealla.models.students.transformer_block import (
     INITIALIZER_STDDEV,
     LAYER_NORM_EPSILON,
     TransformerBlock,
 )
-
 from lealla.tokenization import packing
 
 POOLINGS = ("cls", "mean")  # cls: dense + tanh on [CLS] (LaBSE, LEALLA); mean: EMS

@@ -6,9 +6,9 @@ import glob
 import os
 
 import tensorflow as tf
+
 from lealla.models.teachers import registry
 from lealla.models.teachers import teacher as teacher_lib
-
 from lealla.records import module_metadata
 from lealla.tokenization import sentencepiece, wordpiece
 

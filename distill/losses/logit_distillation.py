@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tensorflow as tf
+
 from lealla.models.distill.losses.cross_replica import gather_global
 
 DEFAULT_SCALE = 10.0

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import tensorflow as tf
-from lealla.models.distill.losses.cross_replica import gather_global
 
+from lealla.models.distill.losses.cross_replica import gather_global
 from lealla.tokenization import packing
 
 

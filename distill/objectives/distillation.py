@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 
 import tensorflow as tf
+
+from lealla.config.config_flags import Section, setting
 from lealla.models.distill.losses import (
     feature_distillation_loss,
     logit_distillation_loss,
@@ -16,8 +18,6 @@ from lealla.models.distill.losses.logit_distillation import DEFAULT_SCALE as DEF
 from lealla.models.distill.losses.teacher_contrastive import (
     DEFAULT_TEMPERATURE as DEFAULT_BANK_TEMPERATURE,
 )
-
-from lealla.config.config_flags import Section, setting
 from lealla.tokenization import packing
 
 

@@ -7,6 +7,8 @@ import dataclasses
 from typing import Any
 
 import tensorflow as tf
+
+from lealla.config.config_flags import Section, setting
 from lealla.models.distill import heads
 from lealla.models.distill.losses import bidirectional_contrastive_loss, bidirectional_xtr_loss
 from lealla.models.distill.losses.contrastive import (
@@ -26,8 +28,6 @@ from lealla.models.distill.objectives.registry import (
     check_terms,
     register,
 )
-
-from lealla.config.config_flags import Section, setting
 
 EMS_NAME, EMS_DISTILL_NAME = "ems", "ems+distill"
 DEFAULT_STUDENT = "ems_small"

@@ -7,6 +7,8 @@ import dataclasses
 from typing import Any
 
 import tensorflow as tf
+
+from lealla.config.config_flags import setting
 from lealla.models.distill.losses import bidirectional_additive_margin_loss
 from lealla.models.distill.losses.additive_margin import DEFAULT_MARGIN, DEFAULT_SCALE
 from lealla.models.distill.objectives.distillation import (
@@ -24,8 +26,6 @@ from lealla.models.distill.objectives.registry import (
     register,
 )
 from lealla.models.students.truncated import cut_outputs
-
-from lealla.config.config_flags import setting
 
 NAME = "lealla"
 

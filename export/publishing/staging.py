@@ -19,11 +19,10 @@ import shutil
 import tempfile
 import uuid
 
-from lealla.models.export import model_card
-from lealla.models.export.publishing import hub_metadata, targets
-
 from lealla.files import atomic
 from lealla.files.fileio import folder_bytes
+from lealla.models.export import model_card
+from lealla.models.export.publishing import hub_metadata, targets
 
 CARD = "README.md"
 

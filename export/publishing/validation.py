@@ -7,7 +7,6 @@ import os
 import re
 
 from lealla.models.export.publishing import hub_metadata, staging, targets
-
 from lealla.records import module_metadata
 
 
@@ -109,6 +108,7 @@ def _check_loading(stage: str, export_dir: str, metadata: dict) -> dict[str, flo
     """The staged folder in a fresh process against the export's embeddings here."""
     import tensorflow as tf
     import tensorflow_text  # noqa: F401  the export's tokenizer ops
+
     from lealla.models.export import exporter, load_check
 
     texts = exporter.probe_sentences()

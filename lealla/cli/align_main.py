@@ -13,8 +13,7 @@ from absl import app, flags
 
 from lealla.cli import flags as shared_flags
 from lealla.config import flag_bounds
-from lealla.data import textio
-from lealla.files import output_dirs
+from lealla.files import output_dirs, textio
 from lealla.mining import mine, quantized_search
 from lealla.mining.scann_search import ScannConfig
 from lealla.records import run_layout

@@ -5,8 +5,7 @@ from __future__ import annotations
 from absl import app, flags
 
 from lealla.config import flag_bounds
-from lealla.data import textio
-from lealla.files import output_dirs
+from lealla.files import output_dirs, textio
 from lealla.mining import pair_filters
 from lealla.shards import contract
 

@@ -7,8 +7,8 @@ import os
 from absl import app, flags, logging
 
 from lealla.cli import flags as shared_flags
-from lealla.data import corpus, textio
-from lealla.files import output_dirs
+from lealla.data import corpus
+from lealla.files import output_dirs, textio
 from lealla.tokenization import coverage, vocab_builder, vocab_file, vocab_pruning
 from lealla.tokenization import loading as tokenizer_loading
 from lealla.ui.progress import Progress

@@ -9,8 +9,8 @@ import re
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from typing import NamedTuple, TypeVar
 
-from lealla.data import demo_corpus, languages, textio
-from lealla.files import fileio
+from lealla.data import demo_corpus, languages
+from lealla.files import fileio, textio
 from lealla.shards import line_shards
 
 T = TypeVar("T")

@@ -15,7 +15,8 @@ import tensorflow as tf
 from absl import logging
 
 from lealla.config.json_config import ConfigMixin
-from lealla.data import corpus, languages, sampling, textio
+from lealla.data import corpus, languages, sampling
+from lealla.files import textio
 
 # alpha = 0.3 in the LaBSE/XLM vocabulary (see sampling.temperature_weights).
 DEFAULT_TEMPERATURE = 1.0 / 0.3

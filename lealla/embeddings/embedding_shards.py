@@ -30,9 +30,8 @@ from typing import Any
 import numpy as np
 
 from lealla.config import json_config
-from lealla.data import textio
 from lealla.embeddings import embedding_codec
-from lealla.files import fileio, json_shape, output_dirs
+from lealla.files import fileio, json_shape, output_dirs, textio
 from lealla.shards import contract, line_shards, output, shard_runner
 
 MANIFEST = output.MANIFEST

@@ -10,10 +10,10 @@ import numpy as np
 from absl import logging
 
 from lealla.data import languages as languages_lib
-from lealla.data import textio
 from lealla.embeddings import text_encoder
 from lealla.embeddings.text_encoder import DEFAULT_BATCH_SIZE, TextEncoder
 from lealla.evaluation.report import EvalReport, LanguageResult
+from lealla.files import textio
 from lealla.mining import mine
 from lealla.mining.threshold import ThresholdResult, evaluate_at_threshold, optimize_threshold
 

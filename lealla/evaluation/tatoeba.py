@@ -9,11 +9,11 @@ from collections.abc import Callable, Sequence
 from absl import logging
 
 from lealla.data import languages as languages_lib
-from lealla.data import textio
 from lealla.embeddings import text_encoder
 from lealla.embeddings.text_encoder import DEFAULT_BATCH_SIZE, TextEncoder
 from lealla.evaluation.report import EvalReport, LanguageResult
 from lealla.evaluation.retrieval import retrieval_accuracy
+from lealla.files import textio
 
 PIVOT = "eng"
 # tatoeba.deu-eng.deu / tatoeba.deu-eng.eng

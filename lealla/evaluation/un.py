@@ -15,10 +15,10 @@ import numpy as np
 from absl import logging
 
 from lealla.data import languages as languages_lib
-from lealla.data import textio
 from lealla.embeddings import text_encoder
 from lealla.embeddings.text_encoder import TextEncoder
 from lealla.evaluation.report import EvalReport, LanguageResult
+from lealla.files import textio
 from lealla.mining import embed_stream, neighbors
 from lealla.mining.line_file import LineFile
 from lealla.mining.scann_search import ScannConfig

@@ -13,10 +13,9 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 
-from lealla.data import textio
 from lealla.embeddings import text_encoder
 from lealla.embeddings.text_encoder import TextEncoder
-from lealla.files import output_dirs
+from lealla.files import output_dirs, textio
 from lealla.mining import embed_stream, mine, neighbors, pair_filters, pairs_tsv, quantized_search
 from lealla.mining.line_file import LineFile
 from lealla.mining.scann_search import ScannConfig

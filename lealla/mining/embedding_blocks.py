@@ -16,9 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lealla.data import textio
 from lealla.embeddings import embedding_shards
-from lealla.files import fileio
+from lealla.files import fileio, textio
 
 
 class EmbeddingsTextMismatchError(ValueError):

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from lealla.data import textio
+from lealla.files import textio
 from lealla.mining import dedupe as dedupe_lib
 
 

@@ -21,8 +21,7 @@ import time
 import numpy as np
 from absl import logging
 
-from lealla.data import textio
-from lealla.files import atomic, fileio, output_dirs
+from lealla.files import atomic, fileio, output_dirs, textio
 from lealla.mining import mine_job
 from lealla.mining import threshold as threshold_lib
 from lealla.mining.mine_job import MineJob

@@ -10,8 +10,7 @@ import json
 import os
 from typing import Any, Protocol
 
-from lealla.data import textio
-from lealla.files import atomic, fileio
+from lealla.files import atomic, fileio, textio
 from lealla.shards.line_shards import LineShard
 
 INPROCESS, LOCAL = "inprocess", "local"

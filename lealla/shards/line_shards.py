@@ -14,8 +14,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from lealla.data import textio
-from lealla.files import fileio
+from lealla.files import fileio, textio
 
 _BLOCK = 1 << 24
 

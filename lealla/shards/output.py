@@ -27,8 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 from absl import logging
 
-from lealla.data import textio
-from lealla.files import atomic, fileio, output_dirs
+from lealla.files import atomic, fileio, output_dirs, textio
 from lealla.shards.line_shards import LineShard
 from lealla.ui import console
 

@@ -6,8 +6,7 @@ import os
 
 import tensorflow as tf
 
-from lealla.data import textio
-from lealla.files import atomic
+from lealla.files import atomic, textio
 from lealla.tokenization import tokenizer
 
 MODEL_FILE = "sp.model"

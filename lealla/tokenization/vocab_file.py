@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from lealla.data import textio
-from lealla.files import atomic
+from lealla.files import atomic, textio
 
 PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
 # The BERT/LaBSE special tokens a student's packer needs, looked up by name.

@@ -10,13 +10,12 @@ import json
 import os
 from collections.abc import Sequence
 
-from lealla.models.teachers import augmentation
-from lealla.models.teachers import teacher as teacher_lib
-
 from lealla.config import json_config
 from lealla.data import corpus
 from lealla.embeddings import embedding_shards
 from lealla.files import fileio
+from lealla.models.teachers import augmentation
+from lealla.models.teachers import teacher as teacher_lib
 from lealla.shards import output
 
 DTYPES = embedding_shards.DTYPES

@@ -7,17 +7,17 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 
-import lealla.models.teachers.embedding_cache.identity as identity_lib
 import tensorflow as tf
+
+import lealla.models.teachers.embedding_cache.identity as identity_lib
+from lealla.data import corpus, pipeline
+from lealla.files import fileio, json_shape
 from lealla.models.teachers.embedding_cache.identity import (
     CacheMismatchError,
     file_names,
     fingerprint_key,
     source_fingerprint,
 )
-
-from lealla.data import corpus, pipeline
-from lealla.files import fileio, json_shape
 from lealla.shards import output
 
 MANIFEST = output.MANIFEST

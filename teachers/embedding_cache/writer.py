@@ -19,18 +19,18 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Sequence
 
-import lealla.models.teachers.embedding_cache.identity as identity_lib
-import lealla.models.teachers.embedding_cache.reader as reader
 import numpy as np
 import tensorflow as tf
 from absl import logging
+
+import lealla.models.teachers.embedding_cache.identity as identity_lib
+import lealla.models.teachers.embedding_cache.reader as reader
+from lealla.data import corpus
+from lealla.embeddings import length_batches
+from lealla.files import atomic, fileio, output_dirs, textio
 from lealla.models.teachers import augmentation
 from lealla.models.teachers import teacher as teacher_lib
 from lealla.models.teachers.embedding_cache.identity import CacheConfig
-
-from lealla.data import corpus, textio
-from lealla.embeddings import length_batches
-from lealla.files import atomic, fileio, output_dirs
 from lealla.shards import contract, line_shards, output, shard_runner
 from lealla.ui import console
 

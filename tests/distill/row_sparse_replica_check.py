@@ -12,6 +12,7 @@ _cpus = tf.config.list_physical_devices("CPU")
 tf.config.set_logical_device_configuration(_cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
 
 import keras  # noqa: E402
+
 from lealla.models.distill.row_sparse_adamw import RowSparseAdamW  # noqa: E402
 
 RNG = np.random.default_rng(3)

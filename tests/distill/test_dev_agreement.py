@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
+
 from lealla.models.distill import dev_agreement
 
 

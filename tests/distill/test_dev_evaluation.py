@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import tensorflow as tf
+
 from lealla.models.distill import dev_evaluation
 from lealla.models.distill.run_folder import RunFolder
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from lealla.models.distill.distill_config import DistillConfig
 
+from lealla.models.distill.distill_config import DistillConfig
 from lealla.records import run_layout
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -64,6 +64,7 @@ def test_an_unknown_key_is_named_with_its_section(tmp_path):
 
 def test_a_run_folder_of_an_earlier_version_is_refused_in_one_line(tmp_path):
     import tensorflow as tf
+
     from lealla.models.distill.trainer import Distiller
     from lealla.models.export import restore
 

@@ -8,11 +8,11 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
+
+from lealla.data import demo_corpus
 from lealla.models.distill.distill_config import DistillConfig
 from lealla.models.distill.trainer import Distiller
 from lealla.models.students.student_config import StudentConfig
-
-from lealla.data import demo_corpus
 from tests.conftest import train_file_reads
 
 BASE = {
@@ -188,7 +188,6 @@ def test_cli_ems_demo_flagfile_without_a_teacher(sp_model, tmp_path):
 
 def test_a_new_objective_is_one_module_and_one_registry_line(trained_run, tmp_path):
     from lealla.models.export import restore
-
     from tests.distill import toy_objective
 
     config = trained_run[1].config

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+
 from lealla.models.distill.heads import ProjectionHead, XtrHead
 from lealla.models.distill.losses import (
     bidirectional_additive_margin_loss,

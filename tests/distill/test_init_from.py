@@ -5,9 +5,9 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
+
 from lealla.models.distill.trainer import Distiller
 from lealla.models.export import restore
-
 from lealla.records import run_layout
 
 TEXTS = ["Guten Morgen!", "Wo ist der Bahnhof?", "I would like a coffee, please."]

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from lealla.models.distill.losses import (
     bidirectional_additive_margin_loss,
     feature_distillation_loss,

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+
+from lealla.embeddings.truncation import parse_dims, truncate_embeddings
 from lealla.models.distill.distill_config import DistillConfig
 from lealla.models.distill.objectives import lealla as objective
 from lealla.models.students.student_config import StudentConfig
 from lealla.models.students.truncated import TruncatedBackbone
-
-from lealla.embeddings.truncation import parse_dims, truncate_embeddings
 
 
 def test_truncate_embeddings_matches_numpy():
@@ -92,11 +92,10 @@ def test_bad_matryoshka_settings_are_refused(overrides, message):
 
 
 def test_a_matryoshka_run_trains_its_prefix_heads_and_reports_each_width(trained_run, tmp_path):
-    from lealla.models.distill.trainer import Distiller
-    from lealla.models.export import restore
-
     from lealla.data import corpus
     from lealla.evaluation.retrieval import pair_accuracies
+    from lealla.models.distill.trainer import Distiller
+    from lealla.models.export import restore
 
     config = trained_run[1].config.override({
         "objective.lealla.matryoshka_dims": (8, 16), "trainer.steps": 20,
@@ -120,11 +119,10 @@ def test_a_matryoshka_run_trains_its_prefix_heads_and_reports_each_width(trained
 def test_rotated_prefixes_beat_plain_ones_and_keep_the_full_width(trained_run, tmp_path):
     """What `export --dims` ships: the PCA-rotated prefix (RESULTS.md: better than
     Matryoshka training at 32 and 64 dims, and free at full width)."""
-    from lealla.models.distill.trainer import Distiller
-    from lealla.models.export import exporter
-
     from lealla.data import corpus
     from lealla.evaluation.retrieval import pair_accuracies
+    from lealla.models.distill.trainer import Distiller
+    from lealla.models.export import exporter
 
     config = DistillConfig().override({
         "student.name": "demo_small", "data.train_data": ("demo:train",),

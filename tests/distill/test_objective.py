@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+
 from lealla.models.distill.losses import feature_distillation_loss, teacher_contrastive_loss
 from lealla.models.distill.objectives import distillation
 from lealla.models.distill.objectives.lealla import LeallaSettings

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+
 from lealla.models.distill.row_sparse_adamw import RowSparseAdamW, merge_duplicate_rows
 
 LR, WD, CLIP, B1, B2, EPS = 0.05, 0.1, 1.0, 0.9, 0.999, 1e-7

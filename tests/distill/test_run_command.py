@@ -3,9 +3,9 @@
 import shlex
 
 from absl import flags
-from lealla.models.distill.distill_config import DistillConfig
 
 from lealla.config import config_flags
+from lealla.models.distill.distill_config import DistillConfig
 
 
 def _parse(command: str) -> tuple[dict, str]:

@@ -6,9 +6,9 @@ import os
 
 import pytest
 import tensorflow as tf
+
 from lealla.models.distill.distill_config import DistillConfig
 from lealla.models.distill.run_folder import RunFolder
-
 from lealla.records import run_layout, run_record
 
 CONFIG = DistillConfig().override({

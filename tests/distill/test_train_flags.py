@@ -61,6 +61,7 @@ def test_a_config_made_in_code_or_read_back_is_bounds_checked():
     import math
 
     import pytest
+
     from lealla.models.distill.distill_config import DistillConfig
 
     for path, value in [("optimizer.learning_rate", -1.0), ("optimizer.learning_rate", math.nan),

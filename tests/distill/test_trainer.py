@@ -9,11 +9,11 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
+
+from lealla.data import demo_corpus
 from lealla.models.distill.distill_config import DistillConfig
 from lealla.models.distill.objectives import lealla as lealla_objective
 from lealla.models.distill.trainer import Distiller, DivergedError
-
-from lealla.data import demo_corpus
 
 BASE = {
     # The teacher-table start: these tests are not about the start, and it costs no
@@ -172,9 +172,8 @@ def test_resume_with_other_settings_is_refused(teacher, tmp_path):
 
 def test_a_cache_of_another_teacher_is_refused(teacher, tmp_path):
     # Training from a cache is covered by the shared run (conftest.trained_run).
-    from lealla.models.teachers import embedding_cache
-
     from lealla.data import corpus
+    from lealla.models.teachers import embedding_cache
 
     cache = str(tmp_path / "cache")
     embedding_cache.build_cache(teacher, corpus.resolve_sources("demo:train"), cache)
@@ -196,9 +195,8 @@ def test_a_cache_of_another_teacher_is_refused(teacher, tmp_path):
 def test_a_cache_of_other_sentences_is_refused_before_anything_is_written(teacher, tmp_path):
     # Silently wrong before: the run trained on the cache while distill_config.json and
     # the vocabulary said demo:train.
-    from lealla.models.teachers import embedding_cache
-
     from lealla.data import corpus
+    from lealla.models.teachers import embedding_cache
 
     other = tmp_path / "de-en.tsv"
     other.write_text("".join(f"Satz {i}.\tSentence {i}.\n" for i in range(5)), encoding="utf-8")
@@ -219,9 +217,8 @@ def test_a_cache_of_other_sentences_is_refused_before_anything_is_written(teache
 @pytest.mark.large  # two caches built with the real teacher, then a run
 def test_a_run_reads_several_caches_as_one_corpus(teacher, tmp_path):
     # Text added to the training data needs a cache of its own, not the corpus again.
-    from lealla.models.teachers import embedding_cache
-
     from lealla.data import corpus
+    from lealla.models.teachers import embedding_cache
 
     files, caches = [], []
     for lang in ("de", "fr"):
@@ -261,10 +258,9 @@ def test_a_run_reads_several_caches_as_one_corpus(teacher, tmp_path):
 
 @pytest.mark.large  # a cache and a run with the real teacher; the mixing itself is tested fast
 def test_a_share_in_train_data_sets_that_files_part_of_the_batches(teacher, tmp_path):
+    from lealla.data import corpus
     from lealla.models.distill import data
     from lealla.models.teachers import embedding_cache
-
-    from lealla.data import corpus
 
     de, en = demo_corpus.read_split("train", "de")[:60], demo_corpus.read_split("train", "en")[:60]
     tsv = tmp_path / "de-en.tsv"
@@ -401,7 +397,7 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(teacher, tmp_path):
 
 @pytest.mark.large  # end to end: minutes on 2 cores
 def test_bad_training_lines_are_named_or_skipped(teacher, tmp_path):
-    from lealla.data import textio
+    from lealla.files import textio
 
     de, en = demo_corpus.read_split("train", "de"), demo_corpus.read_split("train", "en")
     rows = [f"{a}\t{b}\n" for a, b in zip(de, en, strict=True)]

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from lealla.models.distill.training_corpus import TrainingCorpus
 
 from lealla.data import corpus, pipeline
+from lealla.models.distill.training_corpus import TrainingCorpus
 from lealla.tokenization import vocab_pruning
 from tests.conftest import train_file_reads
 
@@ -54,7 +54,7 @@ def test_counts_after_the_index_would_be_a_second_read(files, tiny_vocab_file):
 
 
 def test_a_bad_line_is_named_in_the_pass(files, tiny_vocab_file):
-    from lealla.data import textio
+    from lealla.files import textio
     from lealla.tokenization import loading as tokenizer_loading
 
     training = TrainingCorpus(files)  # on_bad_line="error"

@@ -12,10 +12,10 @@ import dataclasses
 
 import keras
 import tensorflow as tf
-from lealla.models.distill import objectives
-from lealla.models.distill.objectives.distillation import encode_side
 
 from lealla.config.config_flags import Section, setting
+from lealla.models.distill import objectives
+from lealla.models.distill.objectives.distillation import encode_side
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,7 +10,6 @@ import tensorflow as tf
 def wordpiece_run(demo_wordpiece_vocab, tmp_path_factory):
     """A run folder with an uncased wordpiece vocab and a saved (untrained) student."""
     from lealla.models.students.student_config import StudentConfig
-
     from lealla.tokenization import wordpiece
 
     model_dir = tmp_path_factory.mktemp("wordpiece_run")

@@ -9,6 +9,9 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
+
+from lealla.data import demo_corpus
+from lealla.files import fileio, output_dirs
 from lealla.models.export import (
     exporter,
     load_check,
@@ -17,9 +20,6 @@ from lealla.models.export import (
     tflite_export,
     verification,
 )
-
-from lealla.data import demo_corpus
-from lealla.files import fileio, output_dirs
 
 LATEST = exporter.ExportConfig(checkpoint="latest", labse_format=True)
 LATEST_ONLY_STRING_MODULE = exporter.ExportConfig(checkpoint="latest")

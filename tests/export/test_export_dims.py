@@ -24,9 +24,8 @@ def matryoshka_run(wordpiece_run, tmp_path_factory):
 
 
 def test_export_at_a_rotated_prefix(matryoshka_run, tmp_path):
-    from lealla.models.export import exporter, restore
-
     from lealla.embeddings.truncation import pca_rotation
+    from lealla.models.export import exporter, restore
 
     out = str(tmp_path / "export12")
     texts = tuple(demo_corpus.split_path("train", lang) for lang in ("de", "en", "fr"))

@@ -6,10 +6,10 @@ import zlib
 
 import numpy as np
 import pytest
-from lealla.models.export import exporter, tflite_export
 
 import lealla
 from lealla.data import demo_corpus
+from lealla.models.export import exporter, tflite_export
 
 EXPORT = exporter.ExportConfig(
     checkpoint="latest", labse_format=False, tflite_variants=("float32", "dynamic_int8")

@@ -12,9 +12,9 @@ import subprocess
 import sys
 
 import pytest
+
 from lealla.models.export import exporter
 from lealla.models.export.publishing import hub_metadata, licenses, publisher, targets, validation
-
 from lealla.records import module_metadata, run_layout
 
 KAGGLE_TO = "kaggle:someone/lealla-tiny/tensorFlow2/demo"

@@ -9,10 +9,10 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.models.export import exporter, model_card, restore, tflite_export
-from lealla.models.export.tflite_model import TFLiteEncoder, UnsupportedOpError
 
 from lealla.data import demo_corpus
+from lealla.models.export import exporter, model_card, restore, tflite_export
+from lealla.models.export.tflite_model import TFLiteEncoder, UnsupportedOpError
 from lealla.tokenization import packing
 
 FLOATS = exporter.ExportConfig(

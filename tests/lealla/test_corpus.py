@@ -2,8 +2,9 @@ import os
 
 import pytest
 
-from lealla.data import corpus, textio
+from lealla.data import corpus
 from lealla.data.corpus import Example
+from lealla.files import textio
 
 
 def test_tsv_languages_from_file_name(write):

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from lealla.api import encoders
-from lealla.data import demo_corpus, textio
+from lealla.data import demo_corpus
 from lealla.embeddings import embedding_shards
 from lealla.embeddings.text_encoder import BatchEncoder, TextEncoder
+from lealla.files import textio
 from lealla.shards import shard_runner
 
 CONFIG = embedding_shards.EmbedConfig(shard_size=10, batch_size=4, dtype="float32")

@@ -1,6 +1,7 @@
 import pytest
 
-from lealla.data import corpus, textio
+from lealla.data import corpus
+from lealla.files import textio
 from lealla.shards import line_shards
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from lealla.data import textio
+from lealla.files import textio
 
 
 def test_records_strip_fields_and_number_lines(write):

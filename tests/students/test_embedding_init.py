@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+
 from lealla.models.students import embedding_init
 from lealla.models.students.student_config import StudentConfig
 
@@ -50,7 +51,6 @@ def test_use_m_table_initializes_a_student(use_m_module, monkeypatch):
 
 def test_labse_format_teacher_table_is_found(hub_modules):
     from lealla.models.teachers import loading
-
     from tests.teachers import hub_fixtures
 
     teacher = loading.load_teacher(

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+
 from lealla.models.students import presets
 from lealla.models.students.student_config import StudentConfig
 

@@ -5,10 +5,10 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
+
 from lealla.models.students import embedding_init
 from lealla.models.students.static import StaticBackbone
 from lealla.models.students.student_config import StudentConfig
-
 from tests.conftest import train_file_reads
 
 
@@ -45,12 +45,11 @@ def test_config_rejects_layers_for_a_static_student():
 
 
 def test_static_student_trains_exports_and_reloads(use_m_module, tmp_path, corpus_reads):
+    from lealla.data import demo_corpus
     from lealla.models.distill.distill_config import DistillConfig
     from lealla.models.distill.trainer import Distiller
     from lealla.models.export import exporter
     from lealla.models.teachers import loading
-
-    from lealla.data import demo_corpus
 
     os.environ["LEALLA_CACHE_DIR"] = os.path.dirname(os.path.dirname(use_m_module))
     teacher = loading.load_teacher("use-multilingual")

@@ -4,10 +4,10 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.models.students.student_config import StudentConfig
-from lealla.models.students.thin_deep import ThinDeepBackbone
 
 from lealla.data import demo_corpus
+from lealla.models.students.student_config import StudentConfig
+from lealla.models.students.thin_deep import ThinDeepBackbone
 from lealla.tokenization import packing, vocab_pruning
 
 TINY = {

@@ -3,9 +3,9 @@ import random
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.models.teachers import augmentation, embedding_cache, loading
 
 from lealla.data import corpus, demo_corpus, pipeline
+from lealla.models.teachers import augmentation, embedding_cache, loading
 
 EXAMPLES = [
     corpus.Example("Der Zug nach Berlin fährt heute um acht Uhr ab.",

@@ -7,9 +7,10 @@ import os
 
 import pytest
 import tensorflow as tf
-from lealla.models.teachers import embedding_cache, loading
 
-from lealla.data import corpus, textio
+from lealla.data import corpus
+from lealla.files import textio
+from lealla.models.teachers import embedding_cache, loading
 from lealla.shards import shard_runner
 from tests.teachers import cache_faults
 

@@ -7,9 +7,10 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from lealla.models.teachers import embedding_cache, loading
 
-from lealla.data import corpus, demo_corpus, pipeline, sampling, textio
+from lealla.data import corpus, demo_corpus, pipeline, sampling
+from lealla.files import textio
+from lealla.models.teachers import embedding_cache, loading
 
 ONE_PASS = pipeline.InputConfig(repeat=False, shuffle_buffer=0)
 

@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 import tensorflow_hub as hub
 import tf_keras
-from lealla.models.teachers import loading, registry, teacher
 
+from lealla.models.teachers import loading, registry, teacher
 from tests.teachers import hub_fixtures
 
 TEXTS = ["hello world!", "the cats sat on the mat.", "hallo welt", "a b a"]

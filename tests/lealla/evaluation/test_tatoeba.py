@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from lealla.data import textio
 from lealla.embeddings.text_encoder import BatchEncoder
 from lealla.evaluation import tatoeba
+from lealla.files import textio
 
 # Embeddings keyed by sentence: "b" (deu) is closest to "x" (eng), not its own pair "y".
 VECTORS = {

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from lealla.data import textio
 from lealla.embeddings.text_encoder import BatchEncoder
 from lealla.evaluation import un
+from lealla.files import textio
 from lealla.mining import line_file
 
 VECTORS = {

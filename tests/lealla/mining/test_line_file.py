@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lealla.data import textio
+from lealla.files import textio
 from lealla.mining import embed_stream, line_file, mine, pairs_tsv
 
 

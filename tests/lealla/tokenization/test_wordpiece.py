@@ -1,7 +1,8 @@
 import pytest
 import tensorflow as tf
 
-from lealla.data import demo_corpus, textio
+from lealla.data import demo_corpus
+from lealla.files import textio
 from lealla.tokenization import coverage, loading, tokenizer, vocab_file, wordpiece
 from tests.conftest import TINY_VOCAB
 
