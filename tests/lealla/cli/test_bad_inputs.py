@@ -10,6 +10,7 @@ Cases that need another process holding a folder's lock are a second table.
 
 import hashlib
 import os
+import pathlib
 import re
 import string
 import subprocess
@@ -537,7 +538,7 @@ def _held_cases(f, held, pid):
     ]  # fmt: skip
 
 
-_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_REPO = str(pathlib.Path(__file__).resolve().parents[3])
 
 
 def _run(argv, env, cwd=None):

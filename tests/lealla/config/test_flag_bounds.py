@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -14,7 +15,7 @@ from lealla.config import flag_bounds
 from lealla.config.config_flags import check_bounds, define_flags, setting, values_from_flags
 
 WALK = os.path.join(os.path.dirname(__file__), "flag_bounds_walk.py")
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = str(pathlib.Path(__file__).resolve().parents[3])
 
 
 def test_every_numeric_flag_of_every_command_refuses_out_of_range_values():
