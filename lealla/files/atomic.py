@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from lealla.files import fileio
@@ -60,6 +60,32 @@ def built_aside(dest: str) -> Iterator[str]:
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+@contextlib.contextmanager
+def folder_built_aside(dest: str, *, done: Callable[[str], bool] | None = None) -> Iterator[str]:
+    """A temp folder beside the local folder `dest` to build it in (same filesystem, the
+    mode `os.makedirs` would give); renamed to `dest` when the block ends, removed with
+    what it holds if the block raises, so `dest` is whole or absent.
+
+    Args:
+      dest: a folder that must not exist yet...
+      done: ...unless this says the `dest` found at the rename is finished (another
+        process built it meanwhile): the folder built here is then dropped.
+    """
+    parent = os.path.dirname(os.path.abspath(dest))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(dest)}{fileio.TEMP_MARK}")
+    try:
+        follow_umask(tmp, folder=True)  # not mkdtemp's 0700
+        yield tmp
+        try:
+            os.rename(tmp, dest)
+        except OSError:
+            if done is None or not done(dest):
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def publish(local_file: str, dest: str) -> None:
