@@ -29,7 +29,7 @@ from lealla.models import distill as distill_package
 from lealla.models.distill import objectives
 from lealla.models.distill.distill_config import DistillConfig
 
-# The presets ship inside lealla.distill (distill/flagfiles/ in the source tree).
+# The presets ship inside lealla.models.distill (distill/flagfiles/ in the source tree).
 FLAGFILE_DIR = os.path.join(os.path.dirname(os.path.abspath(distill_package.__file__)), "flagfiles")
 _NO_STEP_LIMIT = 10**9
 
