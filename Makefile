@@ -11,7 +11,7 @@ venv: $(STAMP)
 
 # PYTHONWARNINGS: setuptools warns on every editable install of a flat layout (a notice,
 # not a fault); the wheel itself builds without warnings (tests/lealla/test_packaging.py).
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.py setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e ".[dev]"
