@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from lealla.files import fileio
+from lealla.files import fileio, output_dirs
 
 
 def atomic_write_text(path: str, text: str) -> None:
@@ -65,7 +65,7 @@ def built_aside(dest: str) -> Iterator[str]:
 @contextlib.contextmanager
 def folder_built_aside(dest: str, *, done: Callable[[str], bool] | None = None) -> Iterator[str]:
     """A temp folder beside the local folder `dest` to build it in (same filesystem, the
-    mode `os.makedirs` would give); renamed to `dest` when the block ends, removed with
+    umask's mode); renamed to `dest` when the block ends, removed with
     what it holds if the block raises, so `dest` is whole or absent.
 
     Args:
@@ -73,11 +73,10 @@ def folder_built_aside(dest: str, *, done: Callable[[str], bool] | None = None) 
       done: ...unless this says the `dest` found at the rename is finished (another
         process built it meanwhile): the folder built here is then dropped.
     """
-    parent = os.path.dirname(os.path.abspath(dest))
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(dest)}{fileio.TEMP_MARK}")
+    # temp_beside's name: a killed build is debris that remove_debris_beside(dest) knows.
+    tmp = output_dirs.temp_beside(dest)
+    os.makedirs(tmp)
     try:
-        follow_umask(tmp, folder=True)  # not mkdtemp's 0700
         yield tmp
         try:
             os.rename(tmp, dest)
